@@ -1,0 +1,224 @@
+"""Iterated local search (ILS) over the orienteering kernels, with stopping criteria.
+
+The algorithm is the ILS of Vansteenwegen, Souffriau, Vanden Berghe & Van Oudheusden (2009),
+Computers & OR 36(12):3281-3290: a greedy *insertion* step (best ratio value^2 / shift, O(1)
+feasibility by Wait/MaxShift) alternates with a *shake* that removes ``S`` consecutive visits
+from position ``R`` of each route; ``S`` and ``R`` grow each iteration and ``S`` resets to 1 on a
+new best. Extensions here: on large instances (many routes) a shake touches a seeded random
+subset of routes; the search restarts from the best solution after ``restore_every``
+non-improving iterations; must-visits are protected from the shake.
+
+The kernel runs in chunks of iterations so the Python driver can honour a wall-clock limit;
+``MaxIterations`` gives a deterministic answer for a seed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from optimizer.kernels import (
+    KernelProblem, RouteState, assign_state, copy_state, greedy_fill, remove_positions, total_time,
+)
+
+# ctrl int64 slots
+C_S, C_R, C_NOIMP, C_ITERS, C_RNG = 0, 1, 2, 3, 4
+# fctrl float64 slots
+F_BEST, F_BEST_TIME = 0, 1
+
+
+@dataclass(frozen=True, slots=True)
+class StoppingCriterion:
+    """When a search stops: whichever of the limits comes first.
+
+    Attributes
+    ----------
+    max_runtime_s : float | None
+        Wall-clock limit in seconds, construction included (None: no limit).
+    max_iterations : int | None
+        ILS iterations (None: no limit). With only this limit a seed gives the same answer.
+    max_no_improvement : int | None
+        Stop after this many iterations without a new best (None: no limit).
+    """
+
+    max_runtime_s: float | None = None
+    max_iterations: int | None = None
+    max_no_improvement: int | None = None
+
+    def __post_init__(self) -> None:
+        from optimizer.domain import InvalidInput, check_finite
+        if self.max_runtime_s is not None and check_finite("max_runtime_s", self.max_runtime_s) <= 0:
+            raise InvalidInput("max_runtime_s", self.max_runtime_s, "must be > 0 seconds")
+        for name in ("max_iterations", "max_no_improvement"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0):
+                raise InvalidInput(name, v, "must be an integer >= 0")
+        if self.max_runtime_s is None and self.max_iterations is None and self.max_no_improvement is None:
+            raise InvalidInput("stop", None, "give at least one of max_runtime_s, max_iterations, max_no_improvement")
+
+
+def MaxIterations(n: int) -> StoppingCriterion:  # noqa: N802 - reads like PyVRP's stop classes
+    return StoppingCriterion(max_iterations=n)
+
+
+def MaxRuntime(seconds: float) -> StoppingCriterion:  # noqa: N802
+    return StoppingCriterion(max_runtime_s=seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class ILSParams:
+    """Tuning of the ILS. ``shake_routes``: routes shaken per iteration (all if fewer routes)."""
+
+    shake_routes: int = 8
+    restore_every: int = 40
+    max_shake_size: int = 0  # 0: n / (3 R) as in Vansteenwegen et al. (2009), at least 2
+
+
+@njit(cache=True)
+def _rand(ctrl):
+    """xorshift64 step on ctrl[C_RNG]; returns a non-negative int64."""
+    x = np.uint64(ctrl[C_RNG])
+    x ^= x << np.uint64(13)
+    x ^= x >> np.uint64(7)
+    x ^= x << np.uint64(17)
+    ctrl[C_RNG] = np.int64(x & np.uint64(0x7FFFFFFFFFFFFFFF))
+    return ctrl[C_RNG]
+
+
+@njit(cache=True)
+def _better(v, t, best_v, best_t):
+    if v > best_v + 1e-9:
+        return True
+    return v > best_v - 1e-9 and t < best_t - 1e-9
+
+
+@njit(cache=True)
+def ils_iterations(P, S, B, ctrl, fctrl, n_iter, max_noimp, shake_routes, restore_every, max_shake):
+    """Run up to ``n_iter`` ILS iterations on state ``S``, keeping the best in ``B``.
+
+    ``ctrl`` int64[8] and ``fctrl`` float64[4] carry the search's position between calls.
+    Returns the number of iterations run.
+    """
+    R = S.length.shape[0]
+    Lmax = S.rt.shape[2]
+    rm = np.zeros(Lmax, dtype=np.bool_)
+    chosen = np.zeros(R, dtype=np.bool_)
+    all_routes = np.ones(R, dtype=np.bool_)
+    done = 0
+    for _ in range(n_iter):
+        if max_noimp >= 0 and ctrl[C_NOIMP] >= max_noimp:
+            break
+        s_size = ctrl[C_S]
+        r_pos = ctrl[C_R]
+        chosen[:] = False
+        if R <= shake_routes:
+            chosen[:] = True
+        else:
+            for _k in range(shake_routes):
+                chosen[_rand(ctrl) % R] = True
+        for r in range(R):
+            if not chosen[r]:
+                continue
+            L = S.length[r]
+            if L == 0:
+                continue
+            rm[:L] = False
+            st = r_pos % L
+            cnt = 0
+            for q in range(s_size):
+                if q >= L:
+                    break
+                p = (st + q) % L
+                if not P.protect[r, S.ri[0, r, p]]:
+                    rm[p] = True
+                    cnt += 1
+            if cnt > 0:
+                remove_positions(P, S, r, rm)
+        greedy_fill(P, S, all_routes)
+        v = S.rvalue.sum()
+        t = total_time(P, S)
+        if _better(v, t, fctrl[F_BEST], fctrl[F_BEST_TIME]):
+            assign_state(B, S)
+            fctrl[F_BEST] = v
+            fctrl[F_BEST_TIME] = t
+            ctrl[C_S] = 1
+            ctrl[C_NOIMP] = 0
+        else:
+            ctrl[C_NOIMP] += 1
+            ctrl[C_S] += 1
+        ctrl[C_R] += s_size
+        min_len = Lmax
+        for r in range(R):
+            if S.length[r] > 0 and S.length[r] < min_len:
+                min_len = S.length[r]
+        if min_len > 0:
+            ctrl[C_R] = ctrl[C_R] % min_len
+        if ctrl[C_S] > max_shake:
+            ctrl[C_S] = 1
+        if restore_every > 0 and ctrl[C_NOIMP] > 0 and ctrl[C_NOIMP] % restore_every == 0:
+            assign_state(S, B)
+        ctrl[C_ITERS] += 1
+        done += 1
+    return done
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Best state found, with the iterations run, the runtime, and why the search stopped."""
+
+    state: RouteState
+    iterations: int
+    runtime_s: float
+    stopped_by: str
+
+
+def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int = 0,
+            params: ILSParams = ILSParams(), t0: float | None = None) -> SearchResult:
+    """Greedy construction on ``S`` (modified in place) followed by ILS until ``stop``.
+
+    ``t0`` is the wall-clock start (``time.perf_counter()``) the runtime limit counts from;
+    construction is counted. Same seed + iteration budget => same result.
+    """
+    t0 = time.perf_counter() if t0 is None else t0
+    R = S.length.shape[0]
+    greedy_fill(P, S, np.ones(R, dtype=np.bool_))
+    B = copy_state(S)
+    n = P.value.shape[1]
+    max_shake = params.max_shake_size or max(2, n // (3 * max(R, 1)))
+    ctrl = np.zeros(8, dtype=np.int64)
+    ctrl[C_S] = 1
+    ctrl[C_RNG] = (int(seed) * 0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D) & 0x7FFFFFFFFFFFFFFF or 1
+    fctrl = np.zeros(4, dtype=np.float64)
+    fctrl[F_BEST] = float(S.rvalue.sum())
+    fctrl[F_BEST_TIME] = float(total_time(P, S))
+    max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
+    max_noimp = stop.max_no_improvement if stop.max_no_improvement is not None else -1
+    chunk = 1
+    stopped_by = "iterations"
+    while True:
+        if stop.max_runtime_s is not None and time.perf_counter() - t0 >= stop.max_runtime_s:
+            stopped_by = "time"
+            break
+        left = max_iter - int(ctrl[C_ITERS])
+        if left <= 0:
+            stopped_by = "iterations"
+            break
+        if max_noimp >= 0 and ctrl[C_NOIMP] >= max_noimp:
+            stopped_by = "no_improvement"
+            break
+        tc = time.perf_counter()
+        ran = ils_iterations(P, S, B, ctrl, fctrl, min(chunk, left), max_noimp, params.shake_routes,
+                             params.restore_every, max_shake)
+        dt = time.perf_counter() - tc
+        if ran == 0:
+            stopped_by = "no_improvement"
+            break
+        # aim for chunks of ~20 ms (or 1/20 of the time limit) so the limit is honoured closely
+        target = 0.02 if stop.max_runtime_s is None else min(0.02, stop.max_runtime_s / 20)
+        per_iter = max(dt / ran, 1e-7)
+        chunk = int(max(1, min(chunk * 4, target / per_iter)))
+    return SearchResult(state=B, iterations=int(ctrl[C_ITERS]), runtime_s=time.perf_counter() - t0,
+                        stopped_by=stopped_by)

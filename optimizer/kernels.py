@@ -1,0 +1,358 @@
+"""Numba kernels of the orienteering engine: schedules, insertion with slack, removal, greedy fill.
+
+One engine serves the classic Team Orienteering Problem with Time Windows (TOPTW) and the Lhasa
+tour-group problem. Both are seen as ``R`` routes (tour groups, or team members), ``n`` nodes
+(sites, or customers), a route-specific value of visiting a node, and node capacities shared by
+all routes: a daily capacity and, optionally, a capacity per entry slot. A route of size ``q``
+uses ``q`` units per visit. The classic TOPTW is the case ``q = 1`` with daily capacity 1 (each
+node is visited at most once overall).
+
+Feasibility of an insertion is checked in O(1) with the Wait/MaxShift bookkeeping of
+Vansteenwegen, Souffriau, Vanden Berghe & Van Oudheusden (2009), "Iterated local search for the
+team orienteering problem with time windows", Computers & OR 36(12):3281-3290:
+
+    Shift_j    = c_ij + Wait_j + T_j + c_jk - c_ik
+    feasible  iff  Start_j <= C_j  and  Shift_j <= Wait_k + MaxShift_k
+    MaxShift_i = min(C_i - Start_i, Wait_{i+1} + MaxShift_{i+1})
+
+Slot capacity stays O(1) too: a visit to a slotted node *reserves* the entry slot its start falls
+in, and its effective time window becomes the node's window intersected with that slot. Shifts,
+bounded by MaxShift, then never move a visit out of its reserved slot, so slot usage stays exact
+without re-checking other routes.
+
+Data travel in two named tuples of C-contiguous arrays (see ``KernelProblem`` and
+``RouteState``); times are minutes, capacities integer units.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+KernelProblem = namedtuple("KernelProblem", [
+    "travel",      # float64[n, n] minutes between nodes
+    "t_from",      # float64[R, n] minutes from route r's start to node j
+    "t_to",        # float64[R, n] minutes from node j to route r's end
+    "t_direct",    # float64[R] minutes from route r's start straight to its end
+    "service",     # float64[n] service duration, minutes
+    "open_",       # float64[n] earliest start of service, minutes
+    "close",       # float64[n] latest start of service, minutes
+    "day_start",   # float64[R] departure from the start, minutes
+    "day_end",     # float64[R] latest arrival at the end, minutes
+    "value",       # float64[R, n] objective gained when route r visits j
+    "protect",     # bool[R, n] visits a shake must not remove (must-visits)
+    "size",        # int64[R] capacity units one visit of route r uses
+    "cand",        # int32[R, n] candidate nodes of route r (first n_cand[r] entries)
+    "n_cand",      # int32[R]
+    "slot_quota",  # int64[n] units per entry slot, -1 for no slot limit
+    "slot_len",    # float64[1] slot length, minutes
+])
+
+RouteState = namedtuple("RouteState", [
+    "rt",          # float64[6, R, L]: arrival, wait, start, max_shift, eff_open, eff_close
+    "ri",          # int32[2, R, L]: node, reserved slot (-1: none)
+    "length",      # int32[R] visits per route
+    "end_arr",     # float64[R] arrival at the route's end
+    "in_route",    # bool[R, n]
+    "slot_left",   # int64[n, K] units left per node and slot
+    "day_left",    # int64[n] units left per node for the day
+    "rvalue",      # float64[R] objective of each route
+])
+
+ARR, WAIT, START, MAXSHIFT, EOPEN, ECLOSE = 0, 1, 2, 3, 4, 5
+NODE, SLOT = 0, 1
+EPS = 1e-9          # feasibility tolerance, minutes
+SLOT_EPS = 1e-6     # a visit reserved in slot k starts at least this long before the slot ends
+INF = np.inf
+
+
+def new_state(P: KernelProblem, daily_cap: np.ndarray, n_slots: int, max_len: int) -> RouteState:
+    """Empty routes for problem ``P``; ``daily_cap`` int64[n] units per node per day.
+
+    Slot capacity starts at ``slot_quota`` (a very large number where there is no slot limit).
+    """
+    R, n = P.value.shape
+    big = np.iinfo(np.int64).max // 4
+    slot_left = np.empty((n, max(n_slots, 1)), dtype=np.int64)
+    for j in range(n):
+        slot_left[j, :] = P.slot_quota[j] if P.slot_quota[j] >= 0 else big
+    st = RouteState(
+        rt=np.zeros((6, R, max_len), dtype=np.float64),
+        ri=np.full((2, R, max_len), -1, dtype=np.int32),
+        length=np.zeros(R, dtype=np.int32),
+        end_arr=(P.day_start + P.t_direct).astype(np.float64),
+        in_route=np.zeros((R, n), dtype=np.bool_),
+        slot_left=slot_left,
+        day_left=np.ascontiguousarray(daily_cap, dtype=np.int64).copy(),
+        rvalue=np.zeros(R, dtype=np.float64),
+    )
+    return st
+
+
+def copy_state(st: RouteState) -> RouteState:
+    return RouteState(*(a.copy() for a in st))
+
+
+@njit(cache=True)
+def assign_state(dst, src):
+    """Copy every array of ``src`` into ``dst`` in place."""
+    dst.rt[:] = src.rt
+    dst.ri[:] = src.ri
+    dst.length[:] = src.length
+    dst.end_arr[:] = src.end_arr
+    dst.in_route[:] = src.in_route
+    dst.slot_left[:] = src.slot_left
+    dst.day_left[:] = src.day_left
+    dst.rvalue[:] = src.rvalue
+
+
+@njit(cache=True, inline="always")
+def _t_in(P, r, prev, j):
+    """Travel minutes from ``prev`` (-1: the route's start) to node ``j``."""
+    if prev < 0:
+        return P.t_from[r, j]
+    return P.travel[prev, j]
+
+
+@njit(cache=True, inline="always")
+def _t_out(P, r, j, nxt):
+    """Travel minutes from node ``j`` to ``nxt`` (-1: the route's end)."""
+    if nxt < 0:
+        return P.t_to[r, j]
+    return P.travel[j, nxt]
+
+
+@njit(cache=True, inline="always")
+def _t_between(P, r, prev, nxt):
+    if prev < 0 and nxt < 0:
+        return P.t_direct[r]
+    if prev < 0:
+        return P.t_from[r, nxt]
+    if nxt < 0:
+        return P.t_to[r, prev]
+    return P.travel[prev, nxt]
+
+
+@njit(cache=True)
+def insertion_cost(P, S, r, j, p):
+    """Evaluate inserting node ``j`` at position ``p`` of route ``r`` in O(1) (+ slots scanned).
+
+    Returns ``(shift, slot)``: the extra minutes the insertion adds to the route and the entry
+    slot it reserves (-1 if the node has no slot limit); ``shift = inf`` if infeasible.
+    """
+    if S.day_left[j] < P.size[r]:
+        return INF, -1
+    rt = S.rt
+    L = S.length[r]
+    if p > 0:
+        prev = S.ri[NODE, r, p - 1]
+        dep = rt[START, r, p - 1] + P.service[prev]
+    else:
+        prev = -1
+        dep = P.day_start[r]
+    if p < L:
+        nxt = S.ri[NODE, r, p]
+        limit = rt[WAIT, r, p] + rt[MAXSHIFT, r, p]
+    else:
+        nxt = -1
+        limit = P.day_end[r] - S.end_arr[r]
+    t_in = _t_in(P, r, prev, j)
+    a = dep + t_in
+    base = t_in + P.service[j] + _t_out(P, r, j, nxt) - _t_between(P, r, prev, nxt)
+    s = a if a > P.open_[j] else P.open_[j]
+    if s > P.close[j] + EPS:
+        return INF, -1
+    if P.slot_quota[j] < 0:
+        shift = base + (s - a)
+        if shift > limit + EPS:
+            return INF, -1
+        return shift, -1
+    slot_len = P.slot_len[0]
+    k = int(np.floor(s / slot_len))
+    n_slots = S.slot_left.shape[1]
+    while k < n_slots:
+        ks = k * slot_len
+        sk = s if s > ks else ks
+        if sk > P.close[j] + EPS:
+            break
+        shift = base + (sk - a)
+        if shift > limit + EPS:
+            break
+        if S.slot_left[j, k] >= P.size[r]:
+            return shift, k
+        k += 1
+    return INF, -1
+
+
+@njit(cache=True)
+def recompute_route(P, S, r, p0):
+    """Recompute arrival/wait/start from position ``p0`` on, then MaxShift over the whole route."""
+    rt = S.rt
+    L = S.length[r]
+    for p in range(p0, L):
+        j = S.ri[NODE, r, p]
+        if p > 0:
+            prev = S.ri[NODE, r, p - 1]
+            a = rt[START, r, p - 1] + P.service[prev] + P.travel[prev, j]
+        else:
+            a = P.day_start[r] + P.t_from[r, j]
+        s = a if a > rt[EOPEN, r, p] else rt[EOPEN, r, p]
+        rt[ARR, r, p] = a
+        rt[WAIT, r, p] = s - a
+        rt[START, r, p] = s
+    if L > 0:
+        last = S.ri[NODE, r, L - 1]
+        S.end_arr[r] = rt[START, r, L - 1] + P.service[last] + P.t_to[r, last]
+    else:
+        S.end_arr[r] = P.day_start[r] + P.t_direct[r]
+    ms_next = P.day_end[r] - S.end_arr[r]
+    for p in range(L - 1, -1, -1):
+        ms = rt[ECLOSE, r, p] - rt[START, r, p]
+        if ms_next < ms:
+            ms = ms_next
+        rt[MAXSHIFT, r, p] = ms
+        ms_next = rt[WAIT, r, p] + ms
+
+
+@njit(cache=True)
+def insert_visit(P, S, r, j, p, k):
+    """Insert node ``j`` at position ``p`` of route ``r`` reserving slot ``k`` (-1: none)."""
+    rt, ri = S.rt, S.ri
+    L = S.length[r]
+    for q in range(L, p, -1):
+        for f in range(6):
+            rt[f, r, q] = rt[f, r, q - 1]
+        ri[NODE, r, q] = ri[NODE, r, q - 1]
+        ri[SLOT, r, q] = ri[SLOT, r, q - 1]
+    ri[NODE, r, p] = j
+    ri[SLOT, r, p] = k
+    if k >= 0:
+        slot_len = P.slot_len[0]
+        ks = k * slot_len
+        rt[EOPEN, r, p] = P.open_[j] if P.open_[j] > ks else ks
+        ke = (k + 1) * slot_len - SLOT_EPS
+        rt[ECLOSE, r, p] = P.close[j] if P.close[j] < ke else ke
+        S.slot_left[j, k] -= P.size[r]
+    else:
+        rt[EOPEN, r, p] = P.open_[j]
+        rt[ECLOSE, r, p] = P.close[j]
+    S.length[r] = L + 1
+    S.day_left[j] -= P.size[r]
+    S.in_route[r, j] = True
+    S.rvalue[r] += P.value[r, j]
+    recompute_route(P, S, r, p)
+
+
+@njit(cache=True)
+def remove_positions(P, S, r, mask):
+    """Remove the visits of route ``r`` at positions where ``mask`` is True; release capacity."""
+    rt, ri = S.rt, S.ri
+    L = S.length[r]
+    w = 0
+    first = L
+    for p in range(L):
+        j = ri[NODE, r, p]
+        if mask[p]:
+            if p < first:
+                first = p
+            k = ri[SLOT, r, p]
+            if k >= 0:
+                S.slot_left[j, k] += P.size[r]
+            S.day_left[j] += P.size[r]
+            S.in_route[r, j] = False
+            S.rvalue[r] -= P.value[r, j]
+            continue
+        if w != p:
+            for f in range(6):
+                rt[f, r, w] = rt[f, r, p]
+            ri[NODE, r, w] = ri[NODE, r, p]
+            ri[SLOT, r, w] = ri[SLOT, r, p]
+        w += 1
+    S.length[r] = w
+    if first > w:
+        first = w
+    if w == 0:
+        S.rvalue[r] = 0.0
+    recompute_route(P, S, r, first)
+
+
+@njit(cache=True)
+def best_insertion(P, S, r):
+    """Best insertion into route ``r`` by the ratio value^2 / shift (Vansteenwegen et al. 2009).
+
+    Returns ``(ratio, node, pos, slot, shift)``; ``ratio = -1`` when nothing fits.
+    """
+    best_ratio = -1.0
+    best_j = -1
+    best_p = -1
+    best_k = -1
+    best_shift = INF
+    L = S.length[r]
+    q = P.size[r]
+    for c in range(P.n_cand[r]):
+        j = P.cand[r, c]
+        if S.in_route[r, j] or S.day_left[j] < q:
+            continue
+        v = P.value[r, j]
+        for p in range(L + 1):
+            shift, k = insertion_cost(P, S, r, j, p)
+            if shift == INF:
+                continue
+            ratio = v * v / (shift if shift > 1e-3 else 1e-3)
+            if ratio > best_ratio:
+                best_ratio = ratio
+                best_j = j
+                best_p = p
+                best_k = k
+                best_shift = shift
+    return best_ratio, best_j, best_p, best_k, best_shift
+
+
+@njit(cache=True)
+def greedy_fill(P, S, routes_mask):
+    """Insert visits until nothing fits, best ratio first over the routes in ``routes_mask``.
+
+    Lazy evaluation: each route caches its best insertion. During the fill capacity only
+    decreases and other routes do not change, so a cached ratio is an upper bound; the chosen
+    insertion is re-evaluated before it is applied. Returns the number of insertions.
+    """
+    R = S.length.shape[0]
+    c_ratio = np.full(R, -1.0)
+    c_j = np.full(R, -1, dtype=np.int64)
+    c_p = np.full(R, -1, dtype=np.int64)
+    c_k = np.full(R, -1, dtype=np.int64)
+    c_shift = np.full(R, INF)
+    for r in range(R):
+        if routes_mask[r]:
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r)
+    count = 0
+    while True:
+        r = np.argmax(c_ratio)
+        if c_ratio[r] < 0.0:
+            break
+        j, p = c_j[r], c_p[r]
+        shift, k = insertion_cost(P, S, r, j, p)
+        if shift != c_shift[r] or k != c_k[r] or S.in_route[r, j]:
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r)
+            continue
+        insert_visit(P, S, r, j, p, k)
+        count += 1
+        c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r)
+    return count
+
+
+@njit(cache=True)
+def total_value(S):
+    return S.rvalue.sum()
+
+
+@njit(cache=True)
+def total_time(P, S):
+    """Sum over routes of (arrival at end - departure), minutes: the secondary objective."""
+    t = 0.0
+    for r in range(S.length.shape[0]):
+        if S.length[r] > 0:
+            t += S.end_arr[r] - P.day_start[r]
+    return t

@@ -1,0 +1,270 @@
+"""Daily tour-group routes: the TOPTW with shared per-slot entry quotas, solved by the ILS engine.
+
+Model (Vansteenwegen et al. 2009 TOPTW, with the Lhasa extensions of ``shared/MODELS.md`` 1.4):
+each group ``g`` is one route from its start to its end inside its day window; a visit to site
+``i`` starts inside the site's opening hours and ends before closing (latest start =
+close - visit_min); a site is visited at most once per route; every visit uses ``size_g`` of the
+site's quota for the entry slot its start falls in (slots of ``slot_min`` minutes from midnight)
+and of its daily quota, shared by all groups. Objective: maximise the sum over visits of
+``size_g * score_i * interest_g(kind_i)`` (visitor-weighted score), must-visits first (a bonus of
+``must_visit_bonus`` per visitor), then minimise total route time.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from instances.loader import haversine_km
+from optimizer.domain import (
+    InvalidInput, Location, Network, Route, TourPlan, TourProblem, Unserved, Visit,
+)
+from optimizer.ils import ILSParams, StoppingCriterion, run_ils
+from optimizer.kernels import (
+    ARR, NODE, START, WAIT, KernelProblem, RouteState, new_state,
+)
+
+UNLIMITED = np.iinfo(np.int64).max // 4
+
+
+def road_nodes(network: Network) -> np.ndarray:
+    """Indices of sites that are an end of at least one road (where a lat/lon point attaches)."""
+    ends = {r.a for r in network.roads} | {r.b for r in network.roads}
+    idx = [i for i, s in enumerate(network.sites) if s.id in ends]
+    return np.array(idx if idx else range(network.n), dtype=np.int64)
+
+
+def location_vector(problem: TourProblem, loc: Location, nodes: np.ndarray) -> tuple[np.ndarray, int, float]:
+    """Travel minutes from ``loc`` to every site (float64[n]), its node and access minutes.
+
+    A site id uses its matrix row; a lat/lon point takes an access leg to the nearest road node
+    (haversine km x ``access_detour`` at ``access_speed_kmh``) and the road network from there.
+    """
+    net = problem.network
+    if loc.site_id is not None:
+        i = net.index(loc.site_id)
+        return net.travel_min[i], i, 0.0
+    lat = np.array([net.sites[k].lat for k in nodes])
+    lon = np.array([net.sites[k].lon for k in nodes])
+    d = haversine_km(loc.lat, loc.lon, lat, lon)
+    k = int(np.argmin(d))
+    node = int(nodes[k])
+    access = float(d[k]) * problem.access_detour / problem.access_speed_kmh * 60.0
+    return net.travel_min[node] + access, node, access
+
+
+def interest_weight(group, kind: str) -> float:
+    return float(group.interests.get(kind, 1.0))
+
+
+def compile_problem(problem: TourProblem) -> tuple[KernelProblem, np.ndarray, int]:
+    """Arrays for the kernels: (KernelProblem, daily capacity int64[n], number of slots).
+
+    Values are visitor-weighted scores; a site a group cannot use (hub, weight 0, outside its
+    zone, unreachable, or open for less than its visit duration) is not among its candidates.
+    """
+    net = problem.network
+    n, R = net.n, len(problem.groups)
+    nodes = road_nodes(net)
+    service = np.array([s.visit_min for s in net.sites], dtype=np.float64)
+    open_ = np.array([s.window[0] for s in net.sites], dtype=np.float64)
+    close = np.array([s.latest_start for s in net.sites], dtype=np.float64)
+    score = np.array([s.score for s in net.sites], dtype=np.float64)
+    kinds = [s.kind for s in net.sites]
+    t_from = np.zeros((R, n))
+    t_to = np.zeros((R, n))
+    t_direct = np.zeros(R)
+    day_start = np.zeros(R)
+    day_end = np.zeros(R)
+    value = np.zeros((R, n))
+    protect = np.zeros((R, n), dtype=np.bool_)
+    size = np.zeros(R, dtype=np.int64)
+    cand = np.zeros((R, n), dtype=np.int32)
+    n_cand = np.zeros(R, dtype=np.int32)
+    for r, g in enumerate(problem.groups):
+        v_from, n_s, acc_s = location_vector(problem, g.start, nodes)
+        v_to, n_e, acc_e = location_vector(problem, g.end, nodes)
+        t_from[r], t_to[r] = v_from, v_to
+        t_direct[r] = acc_s + net.travel_min[n_s, n_e] + acc_e
+        day_start[r], day_end[r] = g.day_window
+        size[r] = g.size
+        allowed = set(net.zones[g.zone]) if g.zone is not None else None
+        must = {net.index(s) for s in g.must_visit}
+        k = 0
+        for j in range(n):
+            w = interest_weight(g, kinds[j])
+            v = g.size * score[j] * w
+            if j in must:
+                v += g.size * problem.must_visit_bonus
+                protect[r, j] = True
+            usable = (score[j] > 0 and close[j] >= open_[j] and math.isfinite(v_from[j])
+                      and math.isfinite(v_to[j])
+                      and (allowed is None or net.sites[j].id in allowed))
+            if usable and v > 0:
+                value[r, j] = v
+                cand[r, k] = j
+                k += 1
+        n_cand[r] = k
+    horizon = max([1440.0] + [float(c) for c in close] + [float(e) for e in day_end])
+    n_slots = int(math.ceil(horizon / problem.slot_min)) + 1
+    quota = np.array([s.slot_quota if s.slot_quota is not None else -1 for s in net.sites], dtype=np.int64)
+    daily = np.array([s.daily_quota if s.daily_quota is not None else UNLIMITED for s in net.sites], dtype=np.int64)
+    P = KernelProblem(
+        travel=np.ascontiguousarray(net.travel_min, dtype=np.float64), t_from=t_from, t_to=t_to,
+        t_direct=t_direct, service=service, open_=open_, close=close, day_start=day_start, day_end=day_end,
+        value=value, protect=protect, size=size, cand=cand, n_cand=n_cand, slot_quota=quota,
+        slot_len=np.array([problem.slot_min], dtype=np.float64))
+    return P, daily, n_slots
+
+
+def _route_of(problem: TourProblem, P: KernelProblem, S: RouteState, r: int) -> Route:
+    net = problem.network
+    g = problem.groups[r]
+    L = int(S.length[r])
+    first = int(S.ri[NODE, r, 0])
+    # leave as late as possible without delaying the first visit: no wait at the first gate
+    depart = max(float(P.day_start[r]), float(S.rt[START, r, 0]) - float(P.t_from[r, first]))
+    visits = []
+    travel = 0.0
+    prev_dep = depart
+    prev = -1
+    score = 0.0
+    dist = 0.0
+    for p in range(L):
+        j = int(S.ri[NODE, r, p])
+        leg = float(P.t_from[r, j]) if prev < 0 else float(P.travel[prev, j])
+        arrival = prev_dep + leg
+        start = float(S.rt[START, r, p])
+        site = net.sites[j]
+        visits.append(Visit(site_id=site.id, arrival=arrival, wait=start - arrival, start=start,
+                            departure=start + site.visit_min))
+        travel += leg
+        if prev >= 0:
+            dist += float(net.distance_km[prev, j])
+        score += g.size * site.score * interest_weight(g, site.kind)
+        prev_dep, prev = start + site.visit_min, j
+    leg = float(P.t_to[r, prev])
+    travel += leg
+    return Route(group_id=g.id, depart=depart, visits=tuple(visits), arrive_end=prev_dep + leg,
+                 score=score, travel_min=travel, distance_km=dist)
+
+
+def _alone_status(P: KernelProblem, S: RouteState, daily_left: np.ndarray, r: int, j: int) -> str:
+    """Why route ``r`` cannot visit ``j`` on its own: 'window', 'quota' or 'ok'."""
+    a = P.day_start[r] + P.t_from[r, j]
+    s = max(a, P.open_[j])
+    if s > P.close[j] + 1e-9 or s + P.service[j] + P.t_to[r, j] > P.day_end[r] + 1e-9:
+        return "window"
+    if daily_left[j] < P.size[r]:
+        return "quota"
+    if P.slot_quota[j] < 0:
+        return "ok"
+    slot_len = float(P.slot_len[0])
+    k = int(math.floor(s / slot_len))
+    while k < S.slot_left.shape[1]:
+        sk = max(s, k * slot_len)
+        if sk > P.close[j] + 1e-9 or sk + P.service[j] + P.t_to[r, j] > P.day_end[r] + 1e-9:
+            break
+        if S.slot_left[j, k] >= P.size[r]:
+            return "ok"
+        k += 1
+    return "quota"
+
+
+def decode(problem: TourProblem, P: KernelProblem, S: RouteState) -> tuple[list[Route], list[Unserved]]:
+    """Routes of the groups with visits, and every unserved group or must-visit with its reason."""
+    net = problem.network
+    routes: list[Route] = []
+    unserved: list[Unserved] = []
+    for r, g in enumerate(problem.groups):
+        visited = {int(S.ri[NODE, r, p]) for p in range(int(S.length[r]))}
+        if visited:
+            routes.append(_route_of(problem, P, S, r))
+        for sid in g.must_visit:
+            j = net.index(sid)
+            if j in visited:
+                continue
+            why = _alone_status(P, S, S.day_left, r, j)
+            reason = {"window": "window", "quota": "quota"}.get(why, "time")
+            detail = {
+                "window": "cannot be reached inside the site's opening hours and the group's day window",
+                "quota": "every entry slot the group could reach is full",
+                "time": "does not fit in the day beside the group's other visits",
+            }[reason]
+            unserved.append(Unserved(group_id=g.id, site_id=sid, reason=reason, detail=detail))
+        if not visited:
+            whys = [_alone_status(P, S, S.day_left, r, int(P.cand[r, c])) for c in range(int(P.n_cand[r]))]
+            if not whys or all(w == "window" for w in whys):
+                reason, detail = "nothing_fits", "no site can be visited inside the group's day window"
+            elif "ok" not in whys:
+                reason, detail = "quota", "every site the group could reach is full"
+            else:
+                reason, detail = "time", "no visit fits the group's day"
+            unserved.append(Unserved(group_id=g.id, site_id=None, reason=reason, detail=detail))
+    return routes, unserved
+
+
+def plan_kpis(problem: TourProblem, routes: list[Route], unserved: list[Unserved]) -> dict[str, float]:
+    """Headline figures of a plan (counts, persons, scores, minutes)."""
+    size = {g.id: g.size for g in problem.groups}
+    missing = {u.group_id for u in unserved if u.site_id is not None}
+    served = [r for r in routes if r.visits and r.group_id not in missing]
+    n_visits = sum(len(r.visits) for r in routes)
+    waits = [v.wait for r in routes for v in r.visits]
+    visitors = sum(size.values())
+    visitors_served = sum(size[r.group_id] for r in served)
+    total_score = sum(r.score for r in routes)
+    persons_routed = sum(size[r.group_id] for r in routes)
+    return {
+        "groups": float(len(problem.groups)),
+        "groups_served": float(len(served)),
+        "groups_partial": float(len(routes) - len(served)),
+        "groups_unserved": float(len(problem.groups) - len(routes)),
+        "visitors": float(visitors),
+        "visitors_served": float(visitors_served),
+        "served_pct": 100.0 * len(served) / len(problem.groups) if problem.groups else 100.0,
+        "total_score": total_score,
+        "mean_score_per_visitor": total_score / persons_routed if persons_routed else 0.0,
+        "visits": float(n_visits),
+        "must_visits": float(sum(len(g.must_visit) for g in problem.groups)),
+        "must_visits_unserved": float(sum(1 for u in unserved if u.site_id is not None)),
+        "mean_wait_min": float(np.mean(waits)) if waits else 0.0,
+        "total_travel_min": sum(r.travel_min for r in routes),
+        "total_distance_km": sum(r.distance_km for r in routes),
+    }
+
+
+def solve(problem: TourProblem, stop: StoppingCriterion, seed: int = 0,
+          params: ILSParams = ILSParams()) -> TourPlan:
+    """Plan one day of routes for every group (TOPTW with shared slot capacity).
+
+    Iterated local search after Vansteenwegen et al. (2009), Computers & OR 36(12), with
+    insertions checked in O(1) by Wait/MaxShift and an entry-slot reservation per visit.
+
+    Parameters
+    ----------
+    problem : TourProblem
+    stop : StoppingCriterion
+        Time limit (construction included), iteration budget and/or no-improvement limit.
+    seed : int
+        Same seed and iteration budget give the same plan.
+
+    Returns a plan whose routes are feasible; groups or must-visits that cannot be served are in
+    ``plan.unserved`` with a reason. Raises ``InvalidInput`` for a bad seed.
+    """
+    t0 = time.perf_counter()
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidInput("seed", seed, "must be an integer >= 0")
+    if not problem.groups:
+        return TourPlan(routes=(), unserved=(), kpis=plan_kpis(problem, [], []), slot_min=problem.slot_min,
+                        seed=int(seed), runtime_s=time.perf_counter() - t0)
+    P, daily, n_slots = compile_problem(problem)
+    max_len = int(P.n_cand.max()) + 1
+    S = new_state(P, daily, n_slots, max_len)
+    res = run_ils(P, S, stop, seed=int(seed), params=params, t0=t0)
+    routes, unserved = decode(problem, P, res.state)
+    return TourPlan(routes=tuple(routes), unserved=tuple(unserved), kpis=plan_kpis(problem, routes, unserved),
+                    slot_min=problem.slot_min, iterations=res.iterations, runtime_s=time.perf_counter() - t0,
+                    seed=int(seed))
