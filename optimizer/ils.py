@@ -75,6 +75,7 @@ class ILSParams:
     shake_routes: int = 8
     restore_every: int = 40
     max_shake_size: int = 0  # 0: n / (3 R) as in Vansteenwegen et al. (2009), at least 2
+    noise: float = 0.3       # spread of the random weight on insertion ratios during repairs
 
 
 @njit(cache=True)
@@ -96,7 +97,7 @@ def _better(v, t, best_v, best_t):
 
 
 @njit(cache=True)
-def ils_iterations(P, S, B, ctrl, fctrl, n_iter, max_noimp, shake_routes, restore_every, max_shake):
+def ils_iterations(P, S, B, ctrl, fctrl, n_iter, max_noimp, shake_routes, restore_every, max_shake, noise):
     """Run up to ``n_iter`` ILS iterations on state ``S``, keeping the best in ``B``.
 
     ``ctrl`` int64[8] and ``fctrl`` float64[4] carry the search's position between calls.
@@ -104,9 +105,12 @@ def ils_iterations(P, S, B, ctrl, fctrl, n_iter, max_noimp, shake_routes, restor
     """
     R = S.length.shape[0]
     Lmax = S.rt.shape[2]
+    n = S.in_route.shape[1]
     rm = np.zeros(Lmax, dtype=np.bool_)
     chosen = np.zeros(R, dtype=np.bool_)
-    all_routes = np.ones(R, dtype=np.bool_)
+    freed = np.empty(n, dtype=np.int32)
+    is_freed = np.zeros(n, dtype=np.bool_)
+    w = np.ones(n)
     done = 0
     for _ in range(n_iter):
         if max_noimp >= 0 and ctrl[C_NOIMP] >= max_noimp:
@@ -114,6 +118,7 @@ def ils_iterations(P, S, B, ctrl, fctrl, n_iter, max_noimp, shake_routes, restor
         s_size = ctrl[C_S]
         r_pos = ctrl[C_R]
         chosen[:] = False
+        n_freed = 0
         if R <= shake_routes:
             chosen[:] = True
         else:
@@ -126,18 +131,28 @@ def ils_iterations(P, S, B, ctrl, fctrl, n_iter, max_noimp, shake_routes, restor
             if L == 0:
                 continue
             rm[:L] = False
-            st = r_pos % L
+            st = (r_pos + _rand(ctrl)) % L if noise > 0 else r_pos % L
             cnt = 0
             for q in range(s_size):
                 if q >= L:
                     break
                 p = (st + q) % L
-                if not P.protect[r, S.ri[0, r, p]]:
+                j = S.ri[0, r, p]
+                if not P.protect[r, j]:
                     rm[p] = True
                     cnt += 1
+                    if not is_freed[j]:
+                        is_freed[j] = True
+                        freed[n_freed] = j
+                        n_freed += 1
             if cnt > 0:
                 remove_positions(P, S, r, rm)
-        greedy_fill(P, S, all_routes)
+        if noise > 0:
+            for j in range(n):
+                w[j] = 1.0 + noise * ((_rand(ctrl) % 1000001) / 1000000.0 - 0.5)
+        greedy_fill(P, S, chosen, freed, n_freed, w)
+        for c in range(n_freed):
+            is_freed[freed[c]] = False
         v = S.rvalue.sum()
         t = total_time(P, S)
         if _better(v, t, fctrl[F_BEST], fctrl[F_BEST_TIME]):
@@ -184,7 +199,7 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
     """
     t0 = time.perf_counter() if t0 is None else t0
     R = S.length.shape[0]
-    greedy_fill(P, S, np.ones(R, dtype=np.bool_))
+    greedy_fill(P, S, np.ones(R, dtype=np.bool_), np.empty(0, dtype=np.int32), 0, np.ones(P.value.shape[1]))
     B = copy_state(S)
     n = P.value.shape[1]
     max_shake = params.max_shake_size or max(2, n // (3 * max(R, 1)))
@@ -211,7 +226,7 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
             break
         tc = time.perf_counter()
         ran = ils_iterations(P, S, B, ctrl, fctrl, min(chunk, left), max_noimp, params.shake_routes,
-                             params.restore_every, max_shake)
+                             params.restore_every, max_shake, params.noise)
         dt = time.perf_counter() - tc
         if ran == 0:
             stopped_by = "no_improvement"

@@ -33,6 +33,7 @@ from numba import njit
 
 KernelProblem = namedtuple("KernelProblem", [
     "travel",      # float64[n, n] minutes between nodes
+    "travel_t",    # float64[n, n] its transpose (contiguous reads of arcs into a node)
     "t_from",      # float64[R, n] minutes from route r's start to node j
     "t_to",        # float64[R, n] minutes from node j to route r's end
     "t_direct",    # float64[R] minutes from route r's start straight to its end
@@ -160,12 +161,13 @@ def insertion_cost(P, S, r, j, p):
         limit = P.day_end[r] - S.end_arr[r]
     t_in = _t_in(P, r, prev, j)
     a = dep + t_in
-    base = t_in + P.service[j] + _t_out(P, r, j, nxt) - _t_between(P, r, prev, nxt)
+    t_out = _t_out(P, r, j, nxt)
+    old = _t_between(P, r, prev, nxt)
     s = a if a > P.open_[j] else P.open_[j]
     if s > P.close[j] + EPS:
         return INF, -1
     if P.slot_quota[j] < 0:
-        shift = base + (s - a)
+        shift = t_in + (s - a) + P.service[j] + t_out - old
         if shift > limit + EPS:
             return INF, -1
         return shift, -1
@@ -177,7 +179,7 @@ def insertion_cost(P, S, r, j, p):
         sk = s if s > ks else ks
         if sk > P.close[j] + EPS:
             break
-        shift = base + (sk - a)
+        shift = t_in + (sk - a) + P.service[j] + t_out - old
         if shift > limit + EPS:
             break
         if S.slot_left[j, k] >= P.size[r]:
@@ -279,8 +281,16 @@ def remove_positions(P, S, r, mask):
 
 
 @njit(cache=True)
-def best_insertion(P, S, r):
-    """Best insertion into route ``r`` by the ratio value^2 / shift (Vansteenwegen et al. 2009).
+def best_insertion_among(P, S, r, nodes, n_nodes, w):
+    """Best insertion into route ``r`` of one of ``nodes[:n_nodes]``, by value^2 / shift.
+
+    The ratio is the insertion criterion of Vansteenwegen et al. (2009). Route data per
+    position are hoisted once, then every (position, node) pair costs a few flops: travel rows
+    are read contiguously (``travel`` for arcs into the node, ``travel_t`` = transpose for arcs
+    out of it). Slotted nodes go through ``insertion_cost``.
+
+    ``w`` float64[n] multiplies each node's ratio (all ones: the plain criterion; the ILS draws
+    noise there to diversify repairs).
 
     Returns ``(ratio, node, pos, slot, shift)``; ``ratio = -1`` when nothing fits.
     """
@@ -291,32 +301,79 @@ def best_insertion(P, S, r):
     best_shift = INF
     L = S.length[r]
     q = P.size[r]
-    for c in range(P.n_cand[r]):
-        j = P.cand[r, c]
+    travel, travel_t = P.travel, P.travel_t
+    service, open_, close, value = P.service, P.open_, P.close, P.value
+    t_from, t_to = P.t_from, P.t_to
+    # eligible nodes
+    elig = np.empty(n_nodes, dtype=np.int64)
+    n_e = 0
+    for c in range(n_nodes):
+        j = nodes[c]
         if S.in_route[r, j] or S.day_left[j] < q:
             continue
-        v = P.value[r, j]
-        for p in range(L + 1):
-            shift, k = insertion_cost(P, S, r, j, p)
-            if shift == INF:
+        if P.slot_quota[j] >= 0:
+            v = value[r, j]
+            for p in range(L + 1):
+                shift, k = insertion_cost(P, S, r, j, p)
+                if shift == INF:
+                    continue
+                ratio = w[j] * v * v / (shift if shift > 1e-3 else 1e-3)
+                if ratio > best_ratio:
+                    best_ratio, best_j, best_p, best_k, best_shift = ratio, j, p, k, shift
+            continue
+        elig[n_e] = j
+        n_e += 1
+    if n_e == 0:
+        return best_ratio, best_j, best_p, best_k, best_shift
+    rt = S.rt
+    for p in range(L + 1):
+        if p > 0:
+            prev = S.ri[NODE, r, p - 1]
+            dep = rt[START, r, p - 1] + service[prev]
+        else:
+            prev = -1
+            dep = P.day_start[r]
+        if p < L:
+            nxt = S.ri[NODE, r, p]
+            limit = rt[WAIT, r, p] + rt[MAXSHIFT, r, p] + EPS
+        else:
+            nxt = -1
+            limit = P.day_end[r] - S.end_arr[r] + EPS
+        old = _t_between(P, r, prev, nxt)
+        for c in range(n_e):
+            j = elig[c]
+            t_in = t_from[r, j] if prev < 0 else travel[prev, j]
+            a = dep + t_in
+            if a > close[j] + EPS:
                 continue
-            ratio = v * v / (shift if shift > 1e-3 else 1e-3)
+            s = a if a > open_[j] else open_[j]
+            t_out = t_to[r, j] if nxt < 0 else travel_t[nxt, j]
+            shift = t_in + (s - a) + service[j] + t_out - old
+            if shift > limit:
+                continue
+            v = value[r, j]
+            ratio = w[j] * v * v / (shift if shift > 1e-3 else 1e-3)
             if ratio > best_ratio:
-                best_ratio = ratio
-                best_j = j
-                best_p = p
-                best_k = k
-                best_shift = shift
+                best_ratio, best_j, best_p, best_k, best_shift = ratio, j, p, -1, shift
     return best_ratio, best_j, best_p, best_k, best_shift
 
 
 @njit(cache=True)
-def greedy_fill(P, S, routes_mask):
-    """Insert visits until nothing fits, best ratio first over the routes in ``routes_mask``.
+def best_insertion(P, S, r, w):
+    """Best insertion into route ``r`` over all its candidates (see ``best_insertion_among``)."""
+    return best_insertion_among(P, S, r, P.cand[r], P.n_cand[r], w)
 
-    Lazy evaluation: each route caches its best insertion. During the fill capacity only
-    decreases and other routes do not change, so a cached ratio is an upper bound; the chosen
-    insertion is re-evaluated before it is applied. Returns the number of insertions.
+
+@njit(cache=True)
+def greedy_fill(P, S, routes_mask, freed, n_freed, w):
+    """Insert visits until nothing fits, best ratio first over all routes.
+
+    Routes in ``routes_mask`` are evaluated over all their candidates; the others only over the
+    nodes ``freed[:n_freed]`` (after a fill ends nothing fits anywhere, so a route that did not
+    change can only gain from capacity released since). Lazy evaluation: each route caches its
+    best insertion; during the fill capacity only decreases and other routes do not change, so
+    a cached ratio is an upper bound, and the chosen insertion is re-evaluated before it is
+    applied. Returns the number of insertions.
     """
     R = S.length.shape[0]
     c_ratio = np.full(R, -1.0)
@@ -326,7 +383,9 @@ def greedy_fill(P, S, routes_mask):
     c_shift = np.full(R, INF)
     for r in range(R):
         if routes_mask[r]:
-            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r)
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r, w)
+        elif n_freed > 0:
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion_among(P, S, r, freed, n_freed, w)
     count = 0
     while True:
         r = np.argmax(c_ratio)
@@ -334,12 +393,12 @@ def greedy_fill(P, S, routes_mask):
             break
         j, p = c_j[r], c_p[r]
         shift, k = insertion_cost(P, S, r, j, p)
-        if shift != c_shift[r] or k != c_k[r] or S.in_route[r, j]:
-            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r)
+        if abs(shift - c_shift[r]) > 1e-9 or k != c_k[r] or S.in_route[r, j]:
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r, w)
             continue
         insert_visit(P, S, r, j, p, k)
         count += 1
-        c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r)
+        c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r, w)
     return count
 
 

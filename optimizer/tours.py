@@ -112,7 +112,8 @@ def compile_problem(problem: TourProblem) -> tuple[KernelProblem, np.ndarray, in
     quota = np.array([s.slot_quota if s.slot_quota is not None else -1 for s in net.sites], dtype=np.int64)
     daily = np.array([s.daily_quota if s.daily_quota is not None else UNLIMITED for s in net.sites], dtype=np.int64)
     P = KernelProblem(
-        travel=np.ascontiguousarray(net.travel_min, dtype=np.float64), t_from=t_from, t_to=t_to,
+        travel=np.ascontiguousarray(net.travel_min, dtype=np.float64),
+        travel_t=np.ascontiguousarray(net.travel_min.T, dtype=np.float64), t_from=t_from, t_to=t_to,
         t_direct=t_direct, service=service, open_=open_, close=close, day_start=day_start, day_end=day_end,
         value=value, protect=protect, size=size, cand=cand, n_cand=n_cand, slot_quota=quota,
         slot_len=np.array([problem.slot_min], dtype=np.float64))

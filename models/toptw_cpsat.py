@@ -1,0 +1,280 @@
+"""Exact CP-SAT model of the (T)OPTW for small instances (up to ~20 customers).
+
+Formulation (the MIP of Vansteenwegen, Souffriau, Vanden Berghe & Van Oudheusden 2009, C&OR
+36(12):3281-3290, with its subtour/flow constraints replaced by one CP-SAT circuit per route):
+
+* For each route ``k = 0..m-1`` a graph on the local nodes ``{s} U C_k U {e}`` (``C_k`` = customers
+  that can be reached in time at all) with arc literals ``x[k,i,j]``; ``add_circuit`` over it with
+  a self-loop ``skip[k,i]`` on every customer ("not on route k"). If ``s == e`` the depot self-loop
+  is ``unused[k]`` (empty route); if ``s != e`` the closing arc ``e -> s`` is ``used[k]`` and both
+  depots get the self-loop ``unused[k]``.
+* ``sum_k (1 - skip[k,i]) <= 1`` for every customer ``i`` (visited at most once).
+* Integer service start ``T[i]`` in ``[open_i, close_i]`` (scaled); routes leave ``s`` at time 0;
+  ``x[k,s,j] => T[j] >= t[s,j]``; ``x[k,i,j] => T[j] >= T[i] + d_i + t[i,j]`` (waiting allowed);
+  ``x[k,i,e] => T[i] + d_i + t[i,e] <= t_max``. One ``T[i]`` per customer suffices because a
+  customer is on at most one route.
+* Maximise ``sum_{k,i} score_i (1 - skip[k,i])``. Symmetry breaking: ``used[k] >= used[k+1]``.
+  Arcs that no schedule can use (``est_i + d_i + t_ij > close_j``, or cannot return in time) are
+  not created.
+
+Integer data: times are multiplied by ``TIME_SCALE`` (= 100 units per minute). The KU Leuven
+benchmark travel times are truncated to 1 (Solomon) or 2 (Cordeau) decimals and service times /
+windows have at most 2 decimals, so this scaling is **exact** there. For other data (e.g. Chao TOP,
+real Euclidean travel) every duration is rounded *up* and every deadline *down*, which keeps each
+solution feasible in floats but may cut off the float optimum; such a run never reports
+``'optimal'`` (``ExactResult.exact_scaling`` is False). Scores are used as integers when they all
+are (true for every benchmark); otherwise they are multiplied by ``SCORE_SCALE`` and rounded, with
+the same consequence.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from optimizer.toptw_check import check_toptw_routes, earliest_schedule, toptw_score
+from optimizer.toptw_instance import TOPTWInstance
+
+__all__ = ["TIME_SCALE", "SCORE_SCALE", "ExactResult", "solve_exact", "scale_times", "scale_scores"]
+
+TIME_SCALE = 100
+"""Integer time units per minute used by the CP-SAT and routing models (exact for 2-decimal data)."""
+
+SCORE_SCALE = 100
+"""Multiplier applied to scores before rounding when they are not all integers."""
+
+_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class ExactResult:
+    """Result of :func:`solve_exact`.
+
+    Attributes
+    ----------
+    status : str
+        ``'optimal'`` (CP-SAT proved optimality *and* the integer scaling was exact), ``'feasible'``
+        (a solution, optimality not proven) or ``'unknown'`` (no solution found in time; the routes
+        are then empty, which is trivially feasible).
+    objective : float
+        Sum of the scores of the visited customers (recomputed from ``routes`` in floats).
+    routes : list[list[int]]
+        ``n_routes`` routes of customer node indices in visit order (depots excluded; unused routes
+        are empty lists, listed last).
+    start_min : list[list[float]]
+        Earliest service start time (minutes) of each visit, aligned with ``routes``.
+    bound : float
+        CP-SAT's upper bound on the objective, in score units (``inf`` when there is none or the
+        scaling was not exact, since the bound of the rounded model does not bound the float one).
+    exact_scaling : bool
+        Whether times and scores were integral after scaling (see module docstring).
+    wall_s : float
+        Wall-clock seconds spent in the solver.
+    """
+
+    status: str
+    objective: float
+    routes: list[list[int]]
+    start_min: list[list[float]]
+    bound: float
+    exact_scaling: bool
+    wall_s: float
+
+
+def _is_multiple(values: np.ndarray, scale: float) -> bool:
+    v = np.asarray(values, dtype=np.float64) * scale
+    return bool(np.all(np.abs(v - np.round(v)) <= _TOL))
+
+
+def scale_times(inst: TOPTWInstance, scale: int = TIME_SCALE) -> tuple[dict[str, np.ndarray | int], bool]:
+    """Conservative integer time data (units of ``1/scale`` minute) and an exactness flag.
+
+    Returns ``({"travel": int64[n,n] (up), "service": int64[n] (up), "open": int64[n] (up),
+    "close": int64[n] (down), "t_max": int (down)}, exact)``. Durations are rounded up and deadlines
+    down (with a 1e-6 tolerance on the scaled value), so any integer-feasible schedule is feasible
+    in floats; ``exact`` is True when no rounding was needed.
+    """
+
+    def up(a: np.ndarray) -> np.ndarray:
+        return np.ceil(np.asarray(a, dtype=np.float64) * scale - _TOL).astype(np.int64)
+
+    def down(a: np.ndarray) -> np.ndarray:
+        return np.floor(np.asarray(a, dtype=np.float64) * scale + _TOL).astype(np.int64)
+
+    data: dict[str, np.ndarray | int] = {
+        "travel": up(inst.travel_min),
+        "service": up(inst.service_min),
+        "open": up(inst.open_min),
+        "close": down(inst.close_min),
+        "t_max": int(down(np.array([inst.t_max]))[0]),
+    }
+    exact = all(
+        _is_multiple(a, scale)
+        for a in (inst.travel_min, inst.service_min, inst.open_min, inst.close_min, np.array([inst.t_max]))
+    )
+    return data, exact
+
+
+def scale_scores(inst: TOPTWInstance) -> tuple[np.ndarray, int, bool]:
+    """Integer scores ``int64[n]``, the factor used (1 or ``SCORE_SCALE``) and an exactness flag."""
+    if _is_multiple(inst.score, 1):
+        return np.round(inst.score).astype(np.int64), 1, True
+    scaled = np.round(inst.score * SCORE_SCALE).astype(np.int64)
+    return scaled, SCORE_SCALE, _is_multiple(inst.score, SCORE_SCALE)
+
+
+def _reachable(inst: TOPTWInstance, t: dict) -> tuple[list[int], dict[int, int]]:
+    """Customers that some route can visit alone, and their earliest service start (scaled)."""
+    s, e = inst.start, inst.end
+    tr, sv, op, cl, tmax = t["travel"], t["service"], t["open"], t["close"], t["t_max"]
+    keep, est = [], {}
+    for i in inst.customers:
+        a = max(int(tr[s, i]), int(op[i]))
+        if a <= int(cl[i]) and a + int(sv[i]) + int(tr[i, e]) <= tmax:
+            keep.append(i)
+            est[i] = a
+    return keep, est
+
+
+def solve_exact(
+    inst: TOPTWInstance,
+    time_limit_s: float = 30.0,
+    num_workers: int = 0,
+    seed: int = 0,
+) -> ExactResult:
+    """Solve ``inst`` with the CP-SAT circuit model described in the module docstring.
+
+    Parameters
+    ----------
+    inst : the instance (intended for <= ~20 customers; larger ones may end 'feasible'/'unknown').
+    time_limit_s : CP-SAT wall-clock limit in seconds (> 0).
+    num_workers : CP-SAT search workers (0 = CP-SAT default: one per available core).
+    seed : CP-SAT random seed.
+
+    Raises
+    ------
+    ValueError for a non-positive time limit. RuntimeError if CP-SAT reports the model invalid or
+    infeasible (the all-empty solution is always feasible, so either is a bug), or if the returned
+    routes fail the float re-check of :func:`optimizer.toptw_check.check_toptw_routes` or their
+    score disagrees with the solver objective.
+    """
+    if not (time_limit_s > 0 and math.isfinite(time_limit_s)):
+        raise ValueError(f"time_limit_s={time_limit_s!r}: must be a positive finite number of seconds")
+    t, exact_t = scale_times(inst)
+    scores, score_factor, exact_s = scale_scores(inst)
+    tr, sv, op, cl, tmax = t["travel"], t["service"], t["open"], t["close"], t["t_max"]
+    s, e = inst.start, inst.end
+    m = inst.n_routes
+    cust, est = _reachable(inst, t)
+
+    # Feasible arcs between customers (pruned with earliest starts; valid for every route).
+    def arc_ok(i: int, j: int) -> bool:
+        arr = max(est[i] + int(sv[i]) + int(tr[i, j]), int(op[j]))
+        return arr <= int(cl[j]) and arr + int(sv[j]) + int(tr[j, e]) <= tmax
+
+    cc_arcs = [(i, j) for i in cust for j in cust if i != j and arc_ok(i, j)]
+
+    model = cp_model.CpModel()
+    T = {i: model.new_int_var(int(op[i]), int(cl[i]), f"T{i}") for i in cust}
+    # Local numbering for the circuit: 0 = s, 1..K = customers, K+1 = e (if distinct).
+    loc = {i: p + 1 for p, i in enumerate(cust)}
+    loc_s = 0
+    loc_e = 0 if s == e else len(cust) + 1
+    x: list[dict[tuple[int, int], cp_model.IntVar]] = []
+    visit: dict[tuple[int, int], cp_model.IntVar] = {}
+    used: list[cp_model.IntVar] = []
+    for k in range(m):
+        arcs: list[tuple[int, int, cp_model.LiteralT]] = []
+        xk: dict[tuple[int, int], cp_model.IntVar] = {}
+        u = model.new_bool_var(f"used{k}")
+        used.append(u)
+        for i in cust:
+            v = model.new_bool_var(f"visit{k}_{i}")
+            visit[k, i] = v
+            arcs.append((loc[i], loc[i], v.Not()))
+            a_in = model.new_bool_var(f"x{k}_s_{i}")
+            a_out = model.new_bool_var(f"x{k}_{i}_e")
+            xk[s, i], xk[i, e] = a_in, a_out  # (s, i) and (i, e) keys are distinct even if s == e
+            arcs.append((loc_s, loc[i], a_in))
+            arcs.append((loc[i], loc_e, a_out))
+            model.add(T[i] >= int(tr[s, i])).only_enforce_if(a_in)
+            model.add(T[i] + int(sv[i]) + int(tr[i, e]) <= tmax).only_enforce_if(a_out)
+            model.add_implication(v, u)
+        for i, j in cc_arcs:
+            lit = model.new_bool_var(f"x{k}_{i}_{j}")
+            xk[i, j] = lit
+            arcs.append((loc[i], loc[j], lit))
+            model.add(T[j] >= T[i] + int(sv[i]) + int(tr[i, j])).only_enforce_if(lit)
+        if s == e:
+            arcs.append((loc_s, loc_s, u.Not()))
+        else:
+            arcs.append((loc_e, loc_s, u))
+            arcs.append((loc_s, loc_s, u.Not()))
+            arcs.append((loc_e, loc_e, u.Not()))
+        model.add_circuit(arcs)
+        x.append(xk)
+    for i in cust:
+        model.add(sum(visit[k, i] for k in range(m)) <= 1)
+    for k in range(m - 1):
+        model.add_implication(used[k + 1], used[k])
+    model.maximize(sum(int(scores[i]) * visit[k, i] for k in range(m) for i in cust))
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = int(num_workers)
+    solver.parameters.random_seed = int(seed)
+    t0 = time.perf_counter()
+    code = solver.solve(model)
+    wall = time.perf_counter() - t0
+
+    if code in (cp_model.MODEL_INVALID, cp_model.INFEASIBLE):
+        raise RuntimeError(f"CP-SAT returned {solver.status_name(code)} on {inst.name}: model bug")
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return ExactResult("unknown", 0.0, [[] for _ in range(m)], [[] for _ in range(m)],
+                           math.inf, exact_t and exact_s, wall)
+
+    routes: list[list[int]] = []
+    for k in range(m):
+        route: list[int] = []
+        if solver.boolean_value(used[k]):
+            first = [i for i in cust if solver.boolean_value(x[k][s, i])]
+            if len(first) != 1:
+                raise RuntimeError(f"{inst.name}: route {k} has {len(first)} start arcs")
+            node = first[0]
+            while True:
+                route.append(node)
+                if len(route) > len(cust):
+                    raise RuntimeError(f"{inst.name}: route {k} does not close")
+                if solver.boolean_value(x[k][node, e]):
+                    break
+                nxt = [
+                    j for j in cust if j != node and (node, j) in x[k] and solver.boolean_value(x[k][node, j])
+                ]
+                if len(nxt) != 1:
+                    raise RuntimeError(f"{inst.name}: route {k} node {node} has {len(nxt)} successors")
+                node = nxt[0]
+        routes.append(route)
+
+    violations = check_toptw_routes(inst, routes)
+    if violations:
+        raise RuntimeError(f"{inst.name}: CP-SAT routes fail the float re-check: {violations}")
+    objective = toptw_score(inst, routes)
+    solver_obj = solver.objective_value / score_factor
+    if exact_s and abs(objective - solver_obj) > 1e-6:
+        raise RuntimeError(f"{inst.name}: routes score {objective} != CP-SAT objective {solver_obj}")
+    exact = exact_t and exact_s
+    status = "optimal" if code == cp_model.OPTIMAL and exact else "feasible"
+    starts = [[float(v) for v in earliest_schedule(inst, r)[0]] for r in routes]
+    return ExactResult(
+        status=status,
+        objective=objective,
+        routes=routes,
+        start_min=starts,
+        bound=float(solver.best_objective_bound) / score_factor if exact else math.inf,
+        exact_scaling=exact,
+        wall_s=wall,
+    )

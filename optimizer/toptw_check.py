@@ -1,0 +1,97 @@
+"""Independent feasibility checker and scorer for (T)OPTW routes.
+
+Kept deliberately simple and separate from every solver so that it can judge them: the schedule is
+recomputed from scratch in floats. Semantics (Vansteenwegen et al. 2009, C&OR 36(12):3281-3290):
+each route leaves ``inst.start`` at time 0, goes through its customers in order, starts service at
+customer ``j`` at ``max(arrival_j, open_j)`` (waiting allowed), which must be ``<= close_j``, leaves
+after ``service_min[j]``, and must reach ``inst.end`` by ``inst.t_max``. Each customer is visited at
+most once over all routes and at most ``inst.n_routes`` routes are used.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from optimizer.toptw_instance import TOPTWInstance
+
+__all__ = ["TOL", "earliest_schedule", "check_toptw_routes", "toptw_score"]
+
+TOL = 1e-6
+"""Absolute tolerance in minutes for window and ``t_max`` checks."""
+
+
+def earliest_schedule(inst: TOPTWInstance, route: Sequence[int]) -> tuple[np.ndarray, float]:
+    """Earliest service start times along ``route`` (customer node indices, depots excluded).
+
+    Returns ``(start_min, end_arrival_min)``: float64[len(route)] service start times in minutes and
+    the arrival time at ``inst.end``. Windows are *not* checked here (a late start is still
+    reported as its earliest value); see :func:`check_toptw_routes`. Indices must be valid nodes.
+    """
+    starts = np.empty(len(route), dtype=np.float64)
+    t = 0.0
+    prev = inst.start
+    for pos, j in enumerate(route):
+        j = int(j)
+        t = max(t + float(inst.travel_min[prev, j]), float(inst.open_min[j]))
+        starts[pos] = t
+        t += float(inst.service_min[j])
+        prev = j
+    return starts, t + float(inst.travel_min[prev, inst.end])
+
+
+def check_toptw_routes(inst: TOPTWInstance, routes: Sequence[Sequence[int]]) -> list[str]:
+    """Return the list of violations of ``routes`` (empty when feasible).
+
+    ``routes`` is a sequence of routes, each a sequence of customer node indices in visit order
+    (depots excluded). An empty route means an unused vehicle and is not scheduled (so it is fine
+    even when ``travel[start, end] > t_max``), but it counts towards the route count. Checked:
+    route count ``<= inst.n_routes``; indices are integers naming customers (not a depot, in
+    range); each customer at most once over all routes; the earliest-start schedule from time 0 at
+    the start depot meets every window (``start <= close + TOL``) and reaches the end depot by
+    ``t_max + TOL``.
+    """
+    violations: list[str] = []
+    if len(routes) > inst.n_routes:
+        violations.append(f"{len(routes)} routes used, at most n_routes={inst.n_routes} allowed")
+    seen: dict[int, int] = {}
+    for r, route in enumerate(routes):
+        valid: list[int] = []
+        for pos, node in enumerate(route):
+            if isinstance(node, (bool, np.bool_)) or int(node) != node:
+                violations.append(f"route {r} pos {pos}: node {node!r} is not an integer index")
+                continue
+            j = int(node)
+            if not 0 <= j < inst.n:
+                violations.append(f"route {r} pos {pos}: node {j} out of range 0..{inst.n - 1}")
+                continue
+            if j in (inst.start, inst.end):
+                violations.append(f"route {r} pos {pos}: node {j} is a depot (routes list customers only)")
+                continue
+            if j in seen:
+                violations.append(f"route {r} pos {pos}: customer {j} already visited in route {seen[j]}")
+            else:
+                seen[j] = r
+            valid.append(j)
+        if len(valid) != len(route) or not valid:
+            continue  # a route with bad indices has no meaningful schedule; an empty route is unused
+        starts, end_arrival = earliest_schedule(inst, valid)
+        for pos, (j, s) in enumerate(zip(valid, starts)):
+            if s > inst.close_min[j] + TOL:
+                violations.append(
+                    f"route {r} pos {pos}: customer {j} service starts at {s:.6f} "
+                    f"after its window closes at {inst.close_min[j]:.6f}"
+                )
+        if end_arrival > inst.t_max + TOL:
+            violations.append(f"route {r}: reaches end depot at {end_arrival:.6f} > t_max={inst.t_max:.6f}")
+    return violations
+
+
+def toptw_score(inst: TOPTWInstance, routes: Sequence[Sequence[int]]) -> float:
+    """Total score of the distinct nodes visited by ``routes`` (a repeated customer counts once).
+
+    Feasibility is not checked; call :func:`check_toptw_routes` for that.
+    """
+    visited = {int(j) for route in routes for j in route}
+    return float(sum(float(inst.score[j]) for j in visited))
