@@ -234,8 +234,8 @@ def solve_exact(
     if code in (cp_model.MODEL_INVALID, cp_model.INFEASIBLE):
         raise RuntimeError(f"CP-SAT returned {solver.status_name(code)} on {inst.name}: model bug")
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return ExactResult("unknown", 0.0, [[] for _ in range(m)], [[] for _ in range(m)],
-                           math.inf, exact_t and exact_s, wall)
+        empty: list[list[int]] = [[] for _ in range(m)]
+        return ExactResult("unknown", 0.0, empty, [[] for _ in range(m)], math.inf, exact_t and exact_s, wall)
 
     routes: list[list[int]] = []
     for k in range(m):

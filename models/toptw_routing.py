@@ -38,7 +38,9 @@ class RoutingResult:
     ----------
     status : str
         ``'feasible'`` when the routing library returned a solution, ``'no_solution'`` otherwise
-        (the routes are then empty, which is trivially feasible). Never claims optimality.
+        (the routes are then empty). Never claims optimality. With distinct depots and
+        ``travel[start, end] > t_max`` even an empty vehicle violates the time dimension, so the
+        library finds nothing and the result is ``'no_solution'`` (CP-SAT handles that case).
     objective : float
         Sum of the scores of the visited customers (floats, from ``routes``).
     routes : list[list[int]]

@@ -415,3 +415,80 @@ def total_time(P, S):
         if S.length[r] > 0:
             t += S.end_arr[r] - P.day_start[r]
     return t
+
+
+@njit(cache=True)
+def _try_sequence(P, S, r, seq, k):
+    """Append ``seq[:k]`` to the (empty) route ``r`` in order, each at its earliest slot.
+
+    Returns the arrival at the route's end, or inf (and the route emptied again) if one fails.
+    """
+    for c in range(k):
+        j = seq[c]
+        shift, slot = insertion_cost(P, S, r, j, S.length[r])
+        if shift == INF:
+            mask = np.ones(S.length[r], dtype=np.bool_)
+            remove_positions(P, S, r, mask)
+            return INF
+        insert_visit(P, S, r, j, S.length[r], slot)
+    return S.end_arr[r]
+
+
+@njit(cache=True)
+def seed_protected(P, S, order):
+    """Feasibility-first construction: put each route's protected visits (must-visits) in first.
+
+    Routes are taken in ``order``; for each, every order of its protected nodes (Heap's
+    permutations, up to 5 nodes; more are left to the greedy fill) is tried on the empty route,
+    each visit at its earliest feasible entry slot, and the order that returns earliest is kept.
+    This avoids the trap where a greedy insertion pins one must-visit to an early slot that
+    leaves no room for another (MODELS.md 1.4c: with mandatory visits even feasibility is hard).
+    Returns the number of routes whose protected visits all fit.
+    """
+    n = P.value.shape[1]
+    seq = np.empty(n, dtype=np.int64)
+    best = np.empty(n, dtype=np.int64)
+    cnt = np.zeros(8, dtype=np.int64)
+    ok = 0
+    for idx in range(order.shape[0]):
+        r = order[idx]
+        if S.length[r] != 0:
+            continue
+        k = 0
+        for c in range(P.n_cand[r]):
+            j = P.cand[r, c]
+            if P.protect[r, j]:
+                seq[k] = j
+                k += 1
+        if k == 0 or k > 5:
+            continue
+        best_end = INF
+        cnt[:] = 0
+        end = _try_sequence(P, S, r, seq, k)
+        if end < best_end:
+            best_end = end
+            best[:k] = seq[:k]
+        if end < INF:
+            remove_positions(P, S, r, np.ones(S.length[r], dtype=np.bool_))
+        i = 1
+        while i < k:  # Heap's algorithm, iterative
+            if cnt[i] < i:
+                if i % 2 == 0:
+                    seq[0], seq[i] = seq[i], seq[0]
+                else:
+                    seq[cnt[i]], seq[i] = seq[i], seq[cnt[i]]
+                end = _try_sequence(P, S, r, seq, k)
+                if end < best_end:
+                    best_end = end
+                    best[:k] = seq[:k]
+                if end < INF:
+                    remove_positions(P, S, r, np.ones(S.length[r], dtype=np.bool_))
+                cnt[i] += 1
+                i = 1
+            else:
+                cnt[i] = 0
+                i += 1
+        if best_end < INF:
+            _try_sequence(P, S, r, best, k)
+            ok += 1
+    return ok

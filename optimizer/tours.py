@@ -22,9 +22,7 @@ from optimizer.domain import (
     InvalidInput, Location, Network, Route, TourPlan, TourProblem, Unserved, Visit,
 )
 from optimizer.ils import ILSParams, StoppingCriterion, run_ils
-from optimizer.kernels import (
-    ARR, NODE, START, WAIT, KernelProblem, RouteState, new_state,
-)
+from optimizer.kernels import NODE, START, KernelProblem, RouteState, new_state, seed_protected
 
 UNLIMITED = np.iinfo(np.int64).max // 4
 
@@ -237,6 +235,12 @@ def plan_kpis(problem: TourProblem, routes: list[Route], unserved: list[Unserved
     }
 
 
+def seeding_order(problem: TourProblem) -> np.ndarray:
+    """Order in which groups get their must-visits first: most must-visits, then largest, first."""
+    keys = [(-len(g.must_visit), -g.size, k) for k, g in enumerate(problem.groups)]
+    return np.array([k for *_, k in sorted(keys)], dtype=np.int64)
+
+
 def solve(problem: TourProblem, stop: StoppingCriterion, seed: int = 0,
           params: ILSParams = ILSParams()) -> TourPlan:
     """Plan one day of routes for every group (TOPTW with shared slot capacity).
@@ -264,6 +268,7 @@ def solve(problem: TourProblem, stop: StoppingCriterion, seed: int = 0,
     P, daily, n_slots = compile_problem(problem)
     max_len = int(P.n_cand.max()) + 1
     S = new_state(P, daily, n_slots, max_len)
+    seed_protected(P, S, seeding_order(problem))
     res = run_ils(P, S, stop, seed=int(seed), params=params, t0=t0)
     routes, unserved = decode(problem, P, res.state)
     return TourPlan(routes=tuple(routes), unserved=tuple(unserved), kpis=plan_kpis(problem, routes, unserved),

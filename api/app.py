@@ -1,0 +1,144 @@
+"""HTTP API of the tour planner (FastAPI). Thin: parse -> call the core -> serialise.
+
+Endpoints
+---------
+``GET /healthz``
+    ``{"status": "ok"}``.
+``GET /v1/instances/lhasa/sites``
+    The embedded network's sites.
+``POST /v1/tours/plan``
+    Body ``api.schemas.PlanRequest``; answers ``optimizer.report.plan_to_dict`` plus the
+    ``violations`` of ``optimizer.verify.verify``. A domain validation error (unknown site,
+    window closing before it opens, ...) is HTTP 422 ``{"code": "invalid_input", "message",
+    "field"}``; a shape error caught by pydantic is HTTP 422 in FastAPI's default shape.
+
+The network is loaded once (cached) at startup. The plan endpoint is a plain ``def``, so FastAPI
+runs the solve in its threadpool and the event loop keeps answering other requests.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.schemas import PlanRequest, PlanResponse, SiteOut
+from instances.demand import DemandError, groups_from_records
+from instances.loader import load_lhasa
+from optimizer.domain import InvalidInput, Network, TourProblem, fmt_clock
+from optimizer.ils import StoppingCriterion
+from optimizer.report import plan_to_dict
+from optimizer.tours import solve
+from optimizer.verify import verify
+
+REQUEST_SOURCE = "request"
+_INDEX = re.compile(r"index (\d+)")
+
+
+@lru_cache(maxsize=1)
+def lhasa_network() -> Network:
+    """The embedded Lhasa network, loaded once per process."""
+    return load_lhasa()
+
+
+def site_rows(network: Network) -> list[dict[str, Any]]:
+    """The sites as ``SiteOut`` dicts (opening hours as HH:MM)."""
+    return [
+        {"id": s.id, "name_en": s.name_en, "name_zh": s.name_zh, "lat": s.lat, "lon": s.lon,
+         "elevation_m": s.elevation_m, "kind": s.kind, "rating": s.rating, "score": s.score,
+         "visit_min": s.visit_min, "open": fmt_clock(s.window[0]), "close": fmt_clock(s.window[1]),
+         "daily_quota": s.daily_quota, "slot_quota": s.slot_quota, "coord_conf": s.coord_conf}
+        for s in network.sites
+    ]
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every NaN/infinite float replaced by its text (``"nan"``, ``"inf"``)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return repr(obj)
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+def error_field(exc: InvalidInput) -> str:
+    """Path of the offending field: ``groups[k].<field>`` for a record of the request."""
+    where = getattr(exc, "where", "")
+    m = _INDEX.fullmatch(where or "")
+    if isinstance(exc, DemandError) and m:
+        return f"groups[{m.group(1)}].{exc.field}"
+    return str(exc.field)
+
+
+def plan_groups(req: PlanRequest, network: Network) -> dict[str, Any]:
+    """Validate the groups, solve, verify; the response dict (raises ``InvalidInput``)."""
+    records = [g.model_dump() for g in req.groups]
+    groups = groups_from_records(records, network, source=REQUEST_SOURCE)
+    problem = TourProblem(network=network, groups=groups)
+    stop = StoppingCriterion(max_runtime_s=req.time_limit_s, max_iterations=req.iterations)
+    plan = solve(problem, stop, seed=req.seed)
+    out = plan_to_dict(problem, plan)
+    out["violations"] = [{"group_id": v.group_id, "site_id": v.site_id, "kind": v.kind, "message": v.message}
+                         for v in verify(problem, plan)]
+    return out
+
+
+def create_app() -> FastAPI:
+    """Build the FastAPI application (the network is loaded at startup)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.network = lhasa_network()
+        yield
+
+    app = FastAPI(
+        title="lhasa-ops",
+        version="0.1.0",
+        summary="Tour-group routing for Lhasa: TOPTW with shared per-slot entry quotas.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default shape, but the echoed inputs may hold NaN/Infinity (Python's json
+        # accepts them in a request body), which a JSON response cannot carry: send them as text.
+        return JSONResponse(status_code=422, content={"detail": json_safe(jsonable_encoder(exc.errors()))})
+
+    @app.exception_handler(InvalidInput)
+    async def invalid_input(request: Request, exc: InvalidInput) -> JSONResponse:
+        body = {"code": "invalid_input", "message": str(exc), "field": error_field(exc)}
+        return JSONResponse(status_code=422, content=body)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """Liveness probe."""
+        return {"status": "ok"}
+
+    @app.get("/v1/instances/lhasa/sites", response_model=list[SiteOut], tags=["instances"])
+    def sites() -> list[dict[str, Any]]:
+        """Sites of the embedded Lhasa network (scenic sites and hubs), with hours and quotas."""
+        return site_rows(lhasa_network())
+
+    @app.post("/v1/tours/plan", response_model=PlanResponse, tags=["tours"])
+    def plan(req: PlanRequest) -> dict[str, Any]:
+        """Plan one day of routes for the groups; the result is checked by the independent verifier.
+
+        HTTP 422 for invalid input: ``{"code": "invalid_input", "message", "field"}`` (``ErrorOut``)
+        when the core rejects a group (unknown site id, day window closing before it opens, ...),
+        or FastAPI's default ``{"detail": [...]}`` when the body has the wrong shape or types.
+        """
+        return plan_groups(req, lhasa_network())
+
+    return app
+
+
+app = create_app()
