@@ -34,6 +34,8 @@ from instances.demand import DemandError, groups_from_records
 from instances.loader import load_lhasa
 from optimizer.domain import InvalidInput, Network, TourProblem, fmt_clock
 from optimizer.ils import StoppingCriterion
+
+DEFAULT_NO_IMPROVEMENT = 1000  # iterations without a new best before a plan request returns
 from optimizer.report import plan_to_dict
 from optimizer.tours import solve
 from optimizer.verify import verify
@@ -84,7 +86,8 @@ def plan_groups(req: PlanRequest, network: Network) -> dict[str, Any]:
     records = [g.model_dump() for g in req.groups]
     groups = groups_from_records(records, network, source=REQUEST_SOURCE)
     problem = TourProblem(network=network, groups=groups)
-    stop = StoppingCriterion(max_runtime_s=req.time_limit_s, max_iterations=req.iterations)
+    stop = StoppingCriterion(max_runtime_s=req.time_limit_s, max_iterations=req.iterations,
+                             max_no_improvement=DEFAULT_NO_IMPROVEMENT)
     plan = solve(problem, stop, seed=req.seed)
     out = plan_to_dict(problem, plan)
     out["violations"] = [{"group_id": v.group_id, "site_id": v.site_id, "kind": v.kind, "message": v.message}

@@ -106,13 +106,17 @@ def unserved_lines(plan: TourPlan) -> list[tuple[str, str]]:
     return out
 
 
+DEFAULT_ITERATIONS = 5000
+
+
 @app.command()
 def plan(
     demand: Optional[Path] = typer.Option(None, "--demand", help="Demand file (.csv, .parquet or .json); "
                                           "default: the embedded peak-day demo.", show_default=False),
-    time_limit: float = typer.Option(10.0, "--time-limit", help="Wall-clock limit of the search, seconds."),
-    iterations: Optional[int] = typer.Option(None, "--iterations", help="Iteration budget (the time limit "
-                                             "still applies); with it, a seed gives the same plan."),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Wall-clock limit of the search, seconds "
+                                     "(construction included)."),
+    iterations: Optional[int] = typer.Option(DEFAULT_ITERATIONS, "--iterations", help="Iteration budget (the "
+                                             "time limit still applies); within it, a seed gives the same plan."),
     seed: int = typer.Option(0, "--seed", help="Random seed (integer >= 0)."),
     out: Path = typer.Option(Path("out"), "--out", help="Directory for the output files."),
 ) -> None:

@@ -145,6 +145,7 @@ class PlanResponse(BaseModel):
 
     seed: int
     iterations: int = Field(description="Search iterations run.")
+    stopped_by: str = Field(default="", description="Why the search stopped: iterations, time, no_improvement or empty.")
     runtime_s: float | None = Field(description="Solve time, seconds.")
     slot_min: float | None = Field(description="Length of an entry slot, minutes.")
     kpis: dict[str, float | None] = Field(description="Headline figures (counts, persons, scores, minutes).")

@@ -407,6 +407,7 @@ class TourPlan:
     iterations: int = 0
     runtime_s: float = 0.0
     seed: int = 0
+    stopped_by: str = ""
 
     def route(self, group_id: str) -> Route | None:
         for r in self.routes:

@@ -239,6 +239,7 @@ def plan_to_dict(problem: TourProblem, plan: TourPlan) -> dict[str, Any]:
     return {
         "seed": int(plan.seed),
         "iterations": int(plan.iterations),
+        "stopped_by": plan.stopped_by,
         "runtime_s": _num(plan.runtime_s),
         "slot_min": _num(plan.slot_min),
         "kpis": {k: _num(v) for k, v in plan.kpis.items()},
@@ -296,7 +297,8 @@ def plan_from_dict(d: Mapping[str, Any]) -> TourPlan:
     runtime = d.get("runtime_s", 0.0)
     return TourPlan(routes=tuple(routes), unserved=tuple(unserved), kpis=kpis,
                     slot_min=_float(d, "slot_min", "plan"), iterations=int(d.get("iterations") or 0),
-                    runtime_s=math.nan if runtime is None else float(runtime), seed=int(d.get("seed") or 0))
+                    runtime_s=math.nan if runtime is None else float(runtime), seed=int(d.get("seed") or 0),
+                    stopped_by=str(d.get("stopped_by") or ""))
 
 
 # --------------------------------------------------------------------------------------------

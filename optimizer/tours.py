@@ -264,7 +264,7 @@ def solve(problem: TourProblem, stop: StoppingCriterion, seed: int = 0,
         raise InvalidInput("seed", seed, "must be an integer >= 0")
     if not problem.groups:
         return TourPlan(routes=(), unserved=(), kpis=plan_kpis(problem, [], []), slot_min=problem.slot_min,
-                        seed=int(seed), runtime_s=time.perf_counter() - t0)
+                        seed=int(seed), runtime_s=time.perf_counter() - t0, stopped_by="empty")
     P, daily, n_slots = compile_problem(problem)
     max_len = int(P.n_cand.max()) + 1
     S = new_state(P, daily, n_slots, max_len)
@@ -273,4 +273,4 @@ def solve(problem: TourProblem, stop: StoppingCriterion, seed: int = 0,
     routes, unserved = decode(problem, P, res.state)
     return TourPlan(routes=tuple(routes), unserved=tuple(unserved), kpis=plan_kpis(problem, routes, unserved),
                     slot_min=problem.slot_min, iterations=res.iterations, runtime_s=time.perf_counter() - t0,
-                    seed=int(seed))
+                    seed=int(seed), stopped_by=res.stopped_by)
