@@ -1,0 +1,56 @@
+"""Assemble ``bench/RESULTS.md`` from the section files that each bench runner writes.
+
+Each runner writes ``bench/results/<name>.md`` (a heading, the command that regenerates it, the
+machine, and a table). ``write_section`` saves one and rebuilds RESULTS.md from all of them, in
+the order of ``ORDER`` (unknown names last, alphabetically).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+SECTIONS = BENCH_DIR / "results"
+RESULTS = BENCH_DIR / "RESULTS.md"
+ORDER = ["demo_day", "kernels", "quality", "speedup"]
+
+
+def machine() -> str:
+    """One line naming the machine: CPU model, cores, Python."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def table(header: list[str], rows: list[list[object]]) -> str:
+    """A GitHub-flavoured markdown table."""
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def write_section(name: str, title: str, command: str, body: str) -> Path:
+    """Save one section and rebuild RESULTS.md. Returns the RESULTS.md path."""
+    SECTIONS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    text = f"## {title}\n\nRegenerate: `{command}`  \nRun {stamp} on {machine()}.\n\n{body.strip()}\n"
+    (SECTIONS / f"{name}.md").write_text(text, encoding="utf-8")
+    return rebuild()
+
+
+def rebuild() -> Path:
+    files = sorted(SECTIONS.glob("*.md"), key=lambda p: (ORDER.index(p.stem) if p.stem in ORDER else 99, p.stem))
+    parts = ["# Benchmark results\n\nWritten by the scripts in `bench/` (fixed seeds, fixed instances); "
+             "do not edit by hand. Each section names the command that regenerates it.\n"]
+    parts += [p.read_text(encoding="utf-8") for p in files]
+    RESULTS.write_text("\n".join(parts), encoding="utf-8")
+    return RESULTS
