@@ -34,6 +34,7 @@ from instances.demand import DemandError, groups_from_records
 from instances.loader import load_lhasa
 from optimizer.domain import InvalidInput, Network, TourProblem, fmt_clock
 from optimizer.ils import StoppingCriterion
+from optimizer.tours import warm_up
 
 DEFAULT_NO_IMPROVEMENT = 1000  # iterations without a new best before a plan request returns
 from optimizer.report import plan_to_dict
@@ -101,6 +102,7 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.network = lhasa_network()
+        warm_up()  # compile the kernels once so request time limits apply to the search
         yield
 
     app = FastAPI(

@@ -124,7 +124,7 @@ def plan(
     from instances.demand import read_demand
     from optimizer.ils import StoppingCriterion
     from optimizer.report import busiest_slots, write_outputs
-    from optimizer.tours import solve
+    from optimizer.tours import solve, warm_up
     from optimizer.verify import verify
 
     _check_options(time_limit, iterations, seed)
@@ -142,6 +142,8 @@ def plan(
     except OSError as e:
         fail(f"{path}: {e.strerror or e}")
 
+    with console.status("Compiling the solver kernels (first run after an install only)...", spinner="dots"):
+        warm_up()
     with console.status(f"Solving {len(groups)} groups (limit {time_limit:g} s)...", spinner="dots"):
         result = solve(problem, stop, seed=seed)
         violations = verify(problem, result)

@@ -21,13 +21,16 @@ import numpy as np
 from numba import njit
 
 from optimizer.kernels import (
-    KernelProblem, RouteState, assign_state, copy_state, greedy_fill, remove_positions, total_time,
+    KernelProblem, RouteState, assign_state, copy_state, greedy_fill, or_opt_route, remove_positions,
+    total_time,
 )
 
 # ctrl int64 slots
 C_S, C_R, C_NOIMP, C_ITERS, C_RNG = 0, 1, 2, 3, 4
 # fctrl float64 slots
-F_BEST, F_BEST_TIME = 0, 1
+F_BEST, F_BEST_TIME, F_CUR, F_TEMP = 0, 1, 2, 3
+# prm float64 slots
+P_SHAKE_ROUTES, P_RESTORE, P_MAX_SHAKE, P_NOISE, P_T0, P_ALPHA, P_OR_OPT = 0, 1, 2, 3, 4, 5, 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,9 @@ class ILSParams:
     restore_every: int = 40
     max_shake_size: int = 0  # 0: n / (3 R) as in Vansteenwegen et al. (2009), at least 2
     noise: float = 0.3       # spread of the random weight on insertion ratios during repairs
+    sa_t0: float = 0.0       # start temperature as a fraction of the mean visit value (0: always accept)
+    sa_alpha: float = 0.999  # cooling factor per iteration; reheats to t0 below t0 / 1000
+    or_opt: int = 0          # or-opt string length in the route local search (0: off)
 
 
 @njit(cache=True)
@@ -97,15 +103,26 @@ def _better(v, t, best_v, best_t):
 
 
 @njit(cache=True)
-def ils_iterations(P, S, B, ctrl, fctrl, n_iter, max_noimp, shake_routes, restore_every, max_shake, noise):
-    """Run up to ``n_iter`` ILS iterations on state ``S``, keeping the best in ``B``.
+def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
+    """Run up to ``n_iter`` iterations on the working state ``S``.
 
-    ``ctrl`` int64[8] and ``fctrl`` float64[4] carry the search's position between calls.
-    Returns the number of iterations run.
+    ``C`` is the current (accepted) solution and ``B`` the best. Each iteration shakes ``S``,
+    repairs it with the greedy fill, then accepts it as current by the simulated-annealing rule
+    (always if not worse, else with probability exp(delta / T), as in SAILS, Gunawan, Lau,
+    Vansteenwegen & Lu 2017, JORS 68(8)) or reverts it to ``C``.
+    ``ctrl`` int64[8] and ``fctrl`` float64[8] carry the search's position between calls;
+    ``prm`` float64[8] holds the parameters (see ``ILSParams``). Returns iterations run.
     """
     R = S.length.shape[0]
     Lmax = S.rt.shape[2]
     n = S.in_route.shape[1]
+    shake_routes = int(prm[P_SHAKE_ROUTES])
+    restore_every = int(prm[P_RESTORE])
+    max_shake = int(prm[P_MAX_SHAKE])
+    noise = prm[P_NOISE]
+    t0 = prm[P_T0]
+    alpha = prm[P_ALPHA]
+    or_opt = int(prm[P_OR_OPT])
     rm = np.zeros(Lmax, dtype=np.bool_)
     chosen = np.zeros(R, dtype=np.bool_)
     freed = np.empty(n, dtype=np.int32)
@@ -153,6 +170,15 @@ def ils_iterations(P, S, B, ctrl, fctrl, n_iter, max_noimp, shake_routes, restor
         greedy_fill(P, S, chosen, freed, n_freed, w)
         for c in range(n_freed):
             is_freed[freed[c]] = False
+        if or_opt > 0:
+            any_moved = False
+            for r in range(R):
+                if chosen[r] and or_opt_route(P, S, r, or_opt) > 0:
+                    any_moved = True
+                else:
+                    chosen[r] = False
+            if any_moved:
+                greedy_fill(P, S, chosen, freed, 0, w)
         v = S.rvalue.sum()
         t = total_time(P, S)
         if _better(v, t, fctrl[F_BEST], fctrl[F_BEST_TIME]):
@@ -164,6 +190,26 @@ def ils_iterations(P, S, B, ctrl, fctrl, n_iter, max_noimp, shake_routes, restor
         else:
             ctrl[C_NOIMP] += 1
             ctrl[C_S] += 1
+        # acceptance
+        temp = fctrl[F_TEMP]
+        delta = v - fctrl[F_CUR]
+        if t0 <= 0.0:
+            accept = True
+        elif delta >= 0.0:
+            accept = True
+        else:
+            u = (_rand(ctrl) % 1000003) / 1000003.0
+            accept = temp > 0.0 and u < np.exp(delta / temp)
+        if accept:
+            if t0 > 0.0:
+                assign_state(C, S)
+            fctrl[F_CUR] = v
+        else:
+            assign_state(S, C)
+        if t0 > 0.0:
+            fctrl[F_TEMP] = temp * alpha
+            if fctrl[F_TEMP] < t0 * 1e-3:
+                fctrl[F_TEMP] = t0
         ctrl[C_R] += s_size
         min_len = Lmax
         for r in range(R):
@@ -175,6 +221,9 @@ def ils_iterations(P, S, B, ctrl, fctrl, n_iter, max_noimp, shake_routes, restor
             ctrl[C_S] = 1
         if restore_every > 0 and ctrl[C_NOIMP] > 0 and ctrl[C_NOIMP] % restore_every == 0:
             assign_state(S, B)
+            if t0 > 0.0:
+                assign_state(C, B)
+            fctrl[F_CUR] = fctrl[F_BEST]
         ctrl[C_ITERS] += 1
         done += 1
     return done
@@ -201,13 +250,26 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
     R = S.length.shape[0]
     greedy_fill(P, S, np.ones(R, dtype=np.bool_), np.empty(0, dtype=np.int32), 0, np.ones(P.value.shape[1]))
     B = copy_state(S)
+    C = copy_state(S)
     n = P.value.shape[1]
     max_shake = params.max_shake_size or max(2, n // (3 * max(R, 1)))
     ctrl = np.zeros(8, dtype=np.int64)
     ctrl[C_S] = 1
     ctrl[C_RNG] = (int(seed) * 0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D) & 0x7FFFFFFFFFFFFFFF or 1
-    fctrl = np.zeros(4, dtype=np.float64)
+    fctrl = np.zeros(8, dtype=np.float64)
     fctrl[F_BEST] = float(S.rvalue.sum())
+    fctrl[F_CUR] = fctrl[F_BEST]
+    positive = P.value[P.value > 0]
+    t_start = params.sa_t0 * (float(positive.mean()) if positive.size else 0.0)
+    fctrl[F_TEMP] = t_start
+    prm = np.zeros(8, dtype=np.float64)
+    prm[P_SHAKE_ROUTES] = params.shake_routes
+    prm[P_RESTORE] = params.restore_every
+    prm[P_MAX_SHAKE] = max_shake
+    prm[P_NOISE] = params.noise
+    prm[P_T0] = t_start
+    prm[P_ALPHA] = params.sa_alpha
+    prm[P_OR_OPT] = params.or_opt
     fctrl[F_BEST_TIME] = float(total_time(P, S))
     max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
     max_noimp = stop.max_no_improvement if stop.max_no_improvement is not None else -1
@@ -225,8 +287,7 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
             stopped_by = "no_improvement"
             break
         tc = time.perf_counter()
-        ran = ils_iterations(P, S, B, ctrl, fctrl, min(chunk, left), max_noimp, params.shake_routes,
-                             params.restore_every, max_shake, params.noise)
+        ran = ils_iterations(P, S, C, B, ctrl, fctrl, prm, min(chunk, left), max_noimp)
         dt = time.perf_counter() - tc
         if ran == 0:
             stopped_by = "no_improvement"

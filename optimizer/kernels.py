@@ -492,3 +492,95 @@ def seed_protected(P, S, order):
             _try_sequence(P, S, r, best, k)
             ok += 1
     return ok
+
+
+@njit(cache=True)
+def _simulate(P, r, nodes, eo, ec, L):
+    """Earliest-start schedule of a visit sequence of route ``r``; its end arrival or inf."""
+    t = P.day_start[r]
+    prev = -1
+    for p in range(L):
+        j = nodes[p]
+        a = t + (P.t_from[r, j] if prev < 0 else P.travel[prev, j])
+        s = a if a > eo[p] else eo[p]
+        if s > ec[p] + EPS:
+            return INF
+        t = s + P.service[j]
+        prev = j
+    end = t + (P.t_to[r, prev] if prev >= 0 else P.t_direct[r])
+    if end > P.day_end[r] + EPS:
+        return INF
+    return end
+
+
+@njit(cache=True)
+def or_opt_route(P, S, r, max_seg):
+    """Or-opt local search on route ``r``: move a string of 1..``max_seg`` consecutive visits to
+    another place in the same route when that shortens the route (earlier end arrival), keeping
+    every visit inside its (slot-reserved) time window. First improvement, repeated until no
+    move improves. A move is simulated in O(L) only if it lowers travel time (an O(1) filter).
+    Returns the number of moves applied.
+    """
+    L = S.length[r]
+    if L < 2:
+        return 0
+    rt, ri = S.rt, S.ri
+    nodes = np.empty(L, dtype=np.int64)
+    eo = np.empty(L)
+    ec = np.empty(L)
+    sl = np.empty(L, dtype=np.int64)
+    n2 = np.empty(L, dtype=np.int64)
+    eo2 = np.empty(L)
+    ec2 = np.empty(L)
+    sl2 = np.empty(L, dtype=np.int64)
+    moves = 0
+    improved = True
+    while improved:
+        improved = False
+        for p in range(L):
+            nodes[p] = ri[NODE, r, p]
+            sl[p] = ri[SLOT, r, p]
+            eo[p] = rt[EOPEN, r, p]
+            ec[p] = rt[ECLOSE, r, p]
+        cur_end = S.end_arr[r]
+        for k in range(1, max_seg + 1):
+            if improved:
+                break
+            for i in range(0, L - k + 1):
+                if improved:
+                    break
+                first, last = nodes[i], nodes[i + k - 1]
+                prev = nodes[i - 1] if i > 0 else -1
+                nxt = nodes[i + k] if i + k < L else -1
+                gain = (_t_between(P, r, prev, first) + _t_between(P, r, last, nxt)
+                        - _t_between(P, r, prev, nxt))
+                # insert between positions q-1 and q of the route without the string
+                for q in range(0, L + 1):
+                    if i <= q <= i + k:
+                        continue
+                    a = nodes[q - 1] if q > 0 else -1
+                    b = nodes[q] if q < L else -1
+                    cost = _t_between(P, r, a, first) + _t_between(P, r, last, b) - _t_between(P, r, a, b)
+                    if cost - gain >= -1e-9:
+                        continue
+                    w = 0
+                    for p in range(L + 1):
+                        if p == q:
+                            for z in range(i, i + k):
+                                n2[w], eo2[w], ec2[w], sl2[w] = nodes[z], eo[z], ec[z], sl[z]
+                                w += 1
+                        if p < L and (p < i or p >= i + k):
+                            n2[w], eo2[w], ec2[w], sl2[w] = nodes[p], eo[p], ec[p], sl[p]
+                            w += 1
+                    end = _simulate(P, r, n2, eo2, ec2, L)
+                    if end < cur_end - 1e-9:
+                        for p in range(L):
+                            ri[NODE, r, p] = n2[p]
+                            ri[SLOT, r, p] = sl2[p]
+                            rt[EOPEN, r, p] = eo2[p]
+                            rt[ECLOSE, r, p] = ec2[p]
+                        recompute_route(P, S, r, 0)
+                        moves += 1
+                        improved = True
+                        break
+    return moves

@@ -235,6 +235,34 @@ def plan_kpis(problem: TourProblem, routes: list[Route], unserved: list[Unserved
     }
 
 
+def warm_up() -> float:
+    """Compile (or load from Numba's cache) every kernel the planner uses; returns seconds taken.
+
+    The first solve after an install pays ~20 s of JIT compilation; callers that promise a time
+    limit (the CLI, the API at startup) call this first so the limit applies to the search.
+    """
+    from optimizer.domain import Road, Site, TourGroup  # local: keeps the module's surface small
+    from instances.loader import shortest_path_matrices
+
+    t0 = time.perf_counter()
+    sites = (
+        Site(id="h", name_en="h", name_zh="h", lat=29.6, lon=91.1, elevation_m=3650, kind="town",
+             rating="n/a", score=0.0, visit_min=0.0, window=(0.0, 1440.0)),
+        Site(id="a", name_en="a", name_zh="a", lat=29.61, lon=91.1, elevation_m=3650, kind="monastery",
+             rating="4A", score=10.0, visit_min=30.0, window=(480.0, 1000.0), slot_quota=10),
+        Site(id="b", name_en="b", name_zh="b", lat=29.62, lon=91.1, elevation_m=3650, kind="lake",
+             rating="4A", score=5.0, visit_min=30.0, window=(480.0, 1000.0)),
+    )
+    roads = (Road(a="h", b="a", name="r", length_km=5, speed_kmh=30, travel_min=10),
+             Road(a="a", b="b", name="r", length_km=5, speed_kmh=30, travel_min=10))
+    travel, dist = shortest_path_matrices(sites, roads)
+    net = Network(sites=sites, roads=roads, travel_min=travel, distance_km=dist)
+    groups = tuple(TourGroup(id=f"g{k}", size=4, start=Location("h"), end=Location("h"),
+                             day_window=(480.0, 1100.0), must_visit=("a",) if k else ()) for k in range(3))
+    solve(TourProblem(network=net, groups=groups), StoppingCriterion(max_iterations=3))
+    return time.perf_counter() - t0
+
+
 def seeding_order(problem: TourProblem) -> np.ndarray:
     """Order in which groups get their must-visits first: most must-visits, then largest, first."""
     keys = [(-len(g.must_visit), -g.size, k) for k, g in enumerate(problem.groups)]
