@@ -34,12 +34,11 @@ from instances.demand import DemandError, groups_from_records
 from instances.loader import load_lhasa
 from optimizer.domain import InvalidInput, Network, TourProblem, fmt_clock
 from optimizer.ils import StoppingCriterion
-from optimizer.tours import warm_up
+from optimizer.report import plan_to_dict
+from optimizer.tours import solve, warm_up
+from optimizer.verify import verify
 
 DEFAULT_NO_IMPROVEMENT = 1000  # iterations without a new best before a plan request returns
-from optimizer.report import plan_to_dict
-from optimizer.tours import solve
-from optimizer.verify import verify
 
 REQUEST_SOURCE = "request"
 _INDEX = re.compile(r"index (\d+)")
