@@ -72,12 +72,23 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
+def loc_path(loc: tuple | list) -> str:
+    """Dotted path of a pydantic error location, without the leading ``body``: ``groups[0].size``."""
+    out = ""
+    for part in loc:
+        if part == "body" and not out:
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
 def error_field(exc: InvalidInput) -> str:
     """Path of the offending field: ``groups[k].<field>`` for a record of the request."""
     where = getattr(exc, "where", "")
     m = _INDEX.fullmatch(where or "")
     if isinstance(exc, DemandError) and m:
-        return f"groups[{m.group(1)}].{exc.field}"
+        field = re.sub(r"^group\[[^\]]*\]\.", "", str(exc.field))
+        return f"groups[{m.group(1)}].{field}"
     return str(exc.field)
 
 
@@ -113,9 +124,12 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI's default shape, but the echoed inputs may hold NaN/Infinity (Python's json
-        # accepts them in a request body), which a JSON response cannot carry: send them as text.
-        return JSONResponse(status_code=422, content={"detail": json_safe(jsonable_encoder(exc.errors()))})
+        # One error shape for every 422. The inputs are not echoed back (a large invalid body
+        # would come back whole, and NaN/Infinity cannot be written as JSON).
+        errors = [{"field": loc_path(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors()]
+        first = errors[0] if errors else {"field": "body", "message": "invalid request"}
+        body = {"code": "invalid_input", "message": first["message"], "field": first["field"], "errors": errors[:20]}
+        return JSONResponse(status_code=422, content=body)
 
     @app.exception_handler(InvalidInput)
     async def invalid_input(request: Request, exc: InvalidInput) -> JSONResponse:
@@ -136,9 +150,8 @@ def create_app() -> FastAPI:
     def plan(req: PlanRequest) -> dict[str, Any]:
         """Plan one day of routes for the groups; the result is checked by the independent verifier.
 
-        HTTP 422 for invalid input: ``{"code": "invalid_input", "message", "field"}`` (``ErrorOut``)
-        when the core rejects a group (unknown site id, day window closing before it opens, ...),
-        or FastAPI's default ``{"detail": [...]}`` when the body has the wrong shape or types.
+        HTTP 422 for invalid input, always ``{"code": "invalid_input", "message", "field"}``
+        (``ErrorOut``; shape and type errors add ``errors``: every field with its message).
         """
         return plan_groups(req, lhasa_network())
 

@@ -14,6 +14,7 @@ from typing import Mapping
 import numpy as np
 
 MINUTES_PER_DAY = 1440.0
+MAX_GROUP_SIZE = 100_000  # persons; far above any tour group, keeps quota arithmetic in int64
 
 
 class InvalidInput(ValueError):
@@ -136,8 +137,8 @@ class Site:
         check_window(f"{where}.window", self.window)
         for name in ("daily_quota", "slot_quota"):
             q = getattr(self, name)
-            if q is not None and (not isinstance(q, (int, np.integer)) or q < 0):
-                raise InvalidInput(f"{where}.{name}", q, "must be a non-negative integer or None")
+            if q is not None and (not isinstance(q, (int, np.integer)) or q < 0 or q > 10**12):
+                raise InvalidInput(f"{where}.{name}", q, "must be an integer in [0, 1e12] or None")
 
     @property
     def latest_start(self) -> float:
@@ -288,6 +289,8 @@ class TourGroup:
             raise InvalidInput(f"{where}.id", self.id, "must be a non-empty string")
         if isinstance(self.size, bool) or not isinstance(self.size, (int, np.integer)) or self.size < 1:
             raise InvalidInput(f"{where}.size", self.size, "must be an integer >= 1 persons")
+        if self.size > MAX_GROUP_SIZE:
+            raise InvalidInput(f"{where}.size", self.size, f"must be at most {MAX_GROUP_SIZE:,} persons")
         check_window(f"{where}.day_window", self.day_window)
         if len(set(self.must_visit)) != len(self.must_visit):
             raise InvalidInput(f"{where}.must_visit", self.must_visit, "lists a site twice")

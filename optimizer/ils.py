@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from optimizer.kernels import (
-    KernelProblem, RouteState, assign_state, copy_state, greedy_fill, or_opt_route, remove_positions,
+    KernelProblem, RouteState, assign_state, copy_state, greedy_fill, or_opt_route, remove_positions, two_opt_route,
     total_time,
 )
 
@@ -30,7 +30,7 @@ C_S, C_R, C_NOIMP, C_ITERS, C_RNG = 0, 1, 2, 3, 4
 # fctrl float64 slots
 F_BEST, F_BEST_TIME, F_CUR, F_TEMP = 0, 1, 2, 3
 # prm float64 slots
-P_SHAKE_ROUTES, P_RESTORE, P_MAX_SHAKE, P_NOISE, P_T0, P_ALPHA, P_OR_OPT = 0, 1, 2, 3, 4, 5, 6
+P_SHAKE_ROUTES, P_RESTORE, P_MAX_SHAKE, P_NOISE, P_T0, P_ALPHA, P_OR_OPT, P_TWO_OPT = 0, 1, 2, 3, 4, 5, 6, 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +73,39 @@ def MaxRuntime(seconds: float) -> StoppingCriterion:  # noqa: N802
 
 @dataclass(frozen=True, slots=True)
 class ILSParams:
-    """Tuning of the ILS. ``shake_routes``: routes shaken per iteration (all if fewer routes)."""
+    """Tuning of the search (defaults tuned on the Cordeau pr01-pr10 and Solomon TOPTW sets).
 
-    shake_routes: int = 8
-    restore_every: int = 40
-    max_shake_size: int = 0  # 0: n / (3 R) as in Vansteenwegen et al. (2009), at least 2
-    noise: float = 0.3       # spread of the random weight on insertion ratios during repairs
-    sa_t0: float = 0.0       # start temperature as a fraction of the mean visit value (0: always accept)
-    sa_alpha: float = 0.999  # cooling factor per iteration; reheats to t0 below t0 / 1000
-    or_opt: int = 0          # or-opt string length in the route local search (0: off)
+    Attributes
+    ----------
+    shake_routes : int
+        Routes shaken per iteration, drawn at random (all of them if there are fewer routes).
+    restore_every : int
+        Go back to the best solution after this many iterations without a new best.
+    max_shake_size : int
+        Largest string removed per route by a shake; 0 means n / (3 m) as in Vansteenwegen et
+        al. (2009), at least 2.
+    noise : float
+        Each repair multiplies every node's insertion ratio by a weight drawn uniformly from
+        [1 - noise/2, 1 + noise/2]; diversifies the greedy repair.
+    sa_t0 : float
+        Start temperature of the simulated-annealing acceptance as a fraction of the mean visit
+        value; 0 accepts every repaired solution (the original ILS).
+    sa_alpha : float
+        Cooling factor per iteration; the temperature reheats to the start below 1/1000 of it.
+    or_opt : int
+        Longest string the or-opt route search moves (0: off).
+    two_opt : bool
+        2-opt (string reversal) route search after each repair.
+    """
+
+    shake_routes: int = 2
+    restore_every: int = 500
+    max_shake_size: int = 0
+    noise: float = 1.0
+    sa_t0: float = 0.1
+    sa_alpha: float = 0.999
+    or_opt: int = 0
+    two_opt: bool = True
 
 
 @njit(cache=True)
@@ -123,6 +147,7 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
     t0 = prm[P_T0]
     alpha = prm[P_ALPHA]
     or_opt = int(prm[P_OR_OPT])
+    two_opt = prm[P_TWO_OPT] > 0
     rm = np.zeros(Lmax, dtype=np.bool_)
     chosen = np.zeros(R, dtype=np.bool_)
     freed = np.empty(n, dtype=np.int32)
@@ -170,10 +195,16 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
         greedy_fill(P, S, chosen, freed, n_freed, w)
         for c in range(n_freed):
             is_freed[freed[c]] = False
-        if or_opt > 0:
+        if or_opt > 0 or two_opt:
             any_moved = False
             for r in range(R):
-                if chosen[r] and or_opt_route(P, S, r, or_opt) > 0:
+                moved = 0
+                if chosen[r]:
+                    if two_opt:
+                        moved += two_opt_route(P, S, r)
+                    if or_opt > 0:
+                        moved += or_opt_route(P, S, r, or_opt)
+                if moved > 0:
                     any_moved = True
                 else:
                     chosen[r] = False
@@ -270,6 +301,7 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
     prm[P_T0] = t_start
     prm[P_ALPHA] = params.sa_alpha
     prm[P_OR_OPT] = params.or_opt
+    prm[P_TWO_OPT] = 1.0 if params.two_opt else 0.0
     fctrl[F_BEST_TIME] = float(total_time(P, S))
     max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
     max_noimp = stop.max_no_improvement if stop.max_no_improvement is not None else -1

@@ -584,3 +584,56 @@ def or_opt_route(P, S, r, max_seg):
                         improved = True
                         break
     return moves
+
+
+@njit(cache=True)
+def two_opt_route(P, S, r):
+    """2-opt on route ``r``: reverse a string of visits when that makes the route end earlier,
+    keeping every visit inside its (slot-reserved) time window. First improvement, repeated.
+    The O(1) filter assumes symmetric travel; acceptance re-simulates the exact schedule.
+    Returns the number of moves applied.
+    """
+    L = S.length[r]
+    if L < 3:
+        return 0
+    rt, ri = S.rt, S.ri
+    nodes = np.empty(L, dtype=np.int64)
+    n2 = np.empty(L, dtype=np.int64)
+    eo2 = np.empty(L)
+    ec2 = np.empty(L)
+    moves = 0
+    improved = True
+    while improved:
+        improved = False
+        for p in range(L):
+            nodes[p] = ri[NODE, r, p]
+        cur_end = S.end_arr[r]
+        for i in range(0, L - 1):
+            if improved:
+                break
+            a = nodes[i - 1] if i > 0 else -1
+            for k in range(i + 1, L):
+                b = nodes[k + 1] if k + 1 < L else -1
+                delta = (_t_between(P, r, a, nodes[k]) + _t_between(P, r, nodes[i], b)
+                         - _t_between(P, r, a, nodes[i]) - _t_between(P, r, nodes[k], b))
+                if delta >= -1e-9:
+                    continue
+                for p in range(L):
+                    q = p if (p < i or p > k) else i + k - p
+                    n2[p] = nodes[q]
+                    eo2[p] = rt[EOPEN, r, q]
+                    ec2[p] = rt[ECLOSE, r, q]
+                end = _simulate(P, r, n2, eo2, ec2, L)
+                if end < cur_end - 1e-9:
+                    sl = ri[SLOT, r, :L].copy()
+                    for p in range(L):
+                        q = p if (p < i or p > k) else i + k - p
+                        ri[NODE, r, p] = n2[p]
+                        ri[SLOT, r, p] = sl[q]
+                        rt[EOPEN, r, p] = eo2[p]
+                        rt[ECLOSE, r, p] = ec2[p]
+                    recompute_route(P, S, r, 0)
+                    moves += 1
+                    improved = True
+                    break
+    return moves

@@ -25,6 +25,8 @@ from optimizer.ils import ILSParams, StoppingCriterion, run_ils
 from optimizer.kernels import NODE, START, KernelProblem, RouteState, new_state, seed_protected
 
 UNLIMITED = np.iinfo(np.int64).max // 4
+# Many routes that rarely interact: shake more of them per iteration than for the classic TOPTW.
+TOUR_PARAMS = ILSParams(shake_routes=8)
 
 
 def road_nodes(network: Network) -> np.ndarray:
@@ -270,7 +272,7 @@ def seeding_order(problem: TourProblem) -> np.ndarray:
 
 
 def solve(problem: TourProblem, stop: StoppingCriterion, seed: int = 0,
-          params: ILSParams = ILSParams()) -> TourPlan:
+          params: ILSParams = TOUR_PARAMS) -> TourPlan:
     """Plan one day of routes for every group (TOPTW with shared slot capacity).
 
     Iterated local search after Vansteenwegen et al. (2009), Computers & OR 36(12), with

@@ -129,8 +129,10 @@ def test_nan_size_is_422_naming_the_field(client):
            '"day_window": ["08:00", "19:00"]}], "iterations": 5}')
     r = client.post("/v1/tours/plan", content=raw, headers={"content-type": "application/json"})
     assert r.status_code == 422
-    locs = [e["loc"] for e in r.json()["detail"]]
-    assert ["body", "groups", 0, "size"] in locs
+    doc = r.json()
+    assert doc["code"] == "invalid_input"
+    assert "groups[0].size" in [e["field"] for e in doc["errors"]]
+    assert "NaN" not in r.text  # inputs are not echoed back
 
 
 def test_nan_coordinate_is_422_naming_the_field(client):
@@ -147,7 +149,17 @@ def test_nan_coordinate_is_422_naming_the_field(client):
 def test_bad_options_are_422(client, change):
     r = client.post("/v1/tours/plan", json=plan_body(**change))
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"][:2] == ["body", next(iter(change))]
+    doc = r.json()
+    assert doc["code"] == "invalid_input" and doc["field"] == next(iter(change)) and doc["message"]
+
+
+def test_huge_size_is_422_not_500(client):
+    """A size beyond any tour group (and beyond int64) is rejected naming the field."""
+    for size in (10**30, 10**6):
+        g = dict(copy.deepcopy(GROUPS[0]), size=size)
+        r = client.post("/v1/tours/plan", json=plan_body([g]))
+        assert r.status_code == 422, r.text
+        assert r.json()["field"] == "groups[0].size"
 
 
 def test_shape_errors_are_422(client):

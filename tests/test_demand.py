@@ -113,7 +113,7 @@ def groups_strategy(draw):
         hi = draw(st.integers(lo, 1440))
         must = tuple(draw(st.lists(st.sampled_from(_POIS), max_size=3, unique=True)))
         interests = draw(st.dictionaries(st.sampled_from(_KINDS), st.floats(0, 1e6), max_size=4))
-        out.append(TourGroup(f"g{i}", draw(st.integers(1, 10**6)), loc(), loc(), (float(lo), float(hi)),
+        out.append(TourGroup(f"g{i}", draw(st.integers(1, 10**5)), loc(), loc(), (float(lo), float(hi)),
                              must, interests, None))
     return tuple(out)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from instances.benchmarks import instance_path, read_toptw
+from instances.benchmarks import benchmarks_root, instance_path, read_toptw
 from models.toptw_cpsat import solve_exact
 from optimizer.ils import MaxIterations
 from optimizer.toptw import solve_toptw
 from optimizer.toptw_check import check_toptw_routes, toptw_score
+
+pytestmark = pytest.mark.skipif(not (benchmarks_root() / "toptw").is_dir(),
+                                reason=f"benchmarks not found at {benchmarks_root()}")
 
 # (set, instance, customers kept, routes m): chosen so the optimum leaves customers out
 CASES = [
