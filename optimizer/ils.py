@@ -102,8 +102,8 @@ class ILSParams:
     restore_every: int = 500
     max_shake_size: int = 0
     noise: float = 1.0
-    sa_t0: float = 0.1
-    sa_alpha: float = 0.999
+    sa_t0: float = 1.5
+    sa_alpha: float = 0.998
     or_opt: int = 0
     two_opt: bool = True
 
