@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import NoReturn
 
 import typer
 from rich import box
@@ -50,7 +50,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _check_options(time_limit: float, iterations: Optional[int], seed: int) -> None:
+def _check_options(time_limit: float, iterations: int | None, seed: int) -> None:
     if not math.isfinite(time_limit) or time_limit <= 0:
         fail(f"--time-limit must be a positive number of seconds, got {time_limit:g}")
     if iterations is not None and iterations < 0:
@@ -111,11 +111,11 @@ DEFAULT_ITERATIONS = 5000
 
 @app.command()
 def plan(
-    demand: Optional[Path] = typer.Option(None, "--demand", help="Demand file (.csv, .parquet or .json); "
+    demand: Path | None = typer.Option(None, "--demand", help="Demand file (.csv, .parquet or .json); "
                                           "default: the embedded peak-day demo.", show_default=False),
     time_limit: float = typer.Option(30.0, "--time-limit", help="Wall-clock limit of the search, seconds "
                                      "(construction included)."),
-    iterations: Optional[int] = typer.Option(DEFAULT_ITERATIONS, "--iterations", help="Iteration budget (the "
+    iterations: int | None = typer.Option(DEFAULT_ITERATIONS, "--iterations", help="Iteration budget (the "
                                              "time limit still applies); within it, a seed gives the same plan."),
     seed: int = typer.Option(0, "--seed", help="Random seed (integer >= 0)."),
     out: Path = typer.Option(Path("out"), "--out", help="Directory for the output files."),

@@ -37,7 +37,13 @@ from numba import njit
 from bench.results_md import table, write_section
 from optimizer.ils import ILSParams, MaxIterations, ils_iterations
 from optimizer.kernels import (
-    KernelProblem, RouteState, best_insertion, copy_state, greedy_fill, new_state, remove_positions,
+    KernelProblem,
+    RouteState,
+    best_insertion,
+    copy_state,
+    greedy_fill,
+    new_state,
+    remove_positions,
     seed_protected,
 )
 
@@ -163,7 +169,7 @@ class ILSRun:
     def __init__(self, P: KernelProblem, S0: RouteState, seed: int = 0, params: ILSParams = ILSParams()):
         import inspect
 
-        import optimizer.ils as ils
+        from optimizer import ils
         real = ils.ils_iterations
         self._sig = inspect.signature(getattr(real, "py_func", real))
         captured = []

@@ -51,10 +51,10 @@ import math
 import sys
 import time
 import warnings
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -73,19 +73,19 @@ from optimizer.toptw_instance import TOPTWInstance
 
 __all__ = [
     "SOLVERS",
-    "SUBSET_TOPTW",
     "SUBSET_CHAO",
+    "SUBSET_TOPTW",
     "Case",
-    "RunRow",
     "PeerResult",
-    "select_cases",
-    "pyvrp_data",
-    "solve_pyvrp",
-    "solve_ortools",
-    "run_case",
-    "summarize",
-    "render_markdown",
+    "RunRow",
     "main",
+    "pyvrp_data",
+    "render_markdown",
+    "run_case",
+    "select_cases",
+    "solve_ortools",
+    "solve_pyvrp",
+    "summarize",
 ]
 
 SOLVERS = ("ours", "ortools", "pyvrp")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -41,7 +41,7 @@ def table(header: list[str], rows: list[list[object]]) -> str:
 def write_section(name: str, title: str, command: str, body: str) -> Path:
     """Save one section and rebuild RESULTS.md. Returns the RESULTS.md path."""
     SECTIONS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = f"## {title}\n\nRegenerate: `{command}`  \nRun {stamp} on {machine()}.\n\n{body.strip()}\n"
     (SECTIONS / f"{name}.md").write_text(text, encoding="utf-8")
     return rebuild()

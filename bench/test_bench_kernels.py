@@ -22,7 +22,13 @@ import numpy as np
 import pytest
 
 from bench.kernels import (
-    ILSRun, count_evaluations, demo_day_problem, insertion_state, insertion_sweeps, load_toptw, toptw_start,
+    ILSRun,
+    count_evaluations,
+    demo_day_problem,
+    insertion_state,
+    insertion_sweeps,
+    load_toptw,
+    toptw_start,
 )
 from optimizer.ils import MaxIterations
 

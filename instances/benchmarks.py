@@ -28,17 +28,17 @@ import numpy as np
 from optimizer.toptw_instance import TOPTWInstance
 
 __all__ = [
-    "TOPTW_SETS",
     "CHAO_SETS",
+    "TOPTW_SETS",
     "benchmarks_root",
-    "list_instances",
-    "instance_path",
     "default_decimals",
-    "truncated_euclidean",
-    "read_toptw",
-    "read_chao_top",
+    "instance_path",
+    "list_instances",
     "load_bks_toptw",
     "load_chao_reference_scores",
+    "read_chao_top",
+    "read_toptw",
+    "truncated_euclidean",
 ]
 
 TOPTW_SETS: dict[str, str] = {

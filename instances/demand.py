@@ -43,8 +43,9 @@ import csv
 import json
 import math
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -519,7 +520,7 @@ def read_demand(path: Path | str, network: Network) -> tuple[TourGroup, ...]:
 def _fmt_number(x: float) -> str:
     """Shortest text that reads back to exactly ``x`` (``1.5``, ``2``, ``29.65123``)."""
     s = repr(float(x))
-    return s[:-2] if s.endswith(".0") else s
+    return s.removesuffix(".0")
 
 
 def _fmt_minute(minutes: float, what: str) -> str:

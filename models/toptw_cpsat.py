@@ -39,7 +39,7 @@ from ortools.sat.python import cp_model
 from optimizer.toptw_check import check_toptw_routes, earliest_schedule, toptw_score
 from optimizer.toptw_instance import TOPTWInstance
 
-__all__ = ["TIME_SCALE", "SCORE_SCALE", "ExactResult", "solve_exact", "scale_times", "scale_scores"]
+__all__ = ["SCORE_SCALE", "TIME_SCALE", "ExactResult", "scale_scores", "scale_times", "solve_exact"]
 
 TIME_SCALE = 100
 """Integer time units per minute used by the CP-SAT and routing models (exact for 2-decimal data)."""

@@ -8,8 +8,8 @@ construction; a bad value raises ``InvalidInput`` naming the field and the value
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 

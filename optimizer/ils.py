@@ -21,8 +21,15 @@ import numpy as np
 from numba import njit
 
 from optimizer.kernels import (
-    KernelProblem, RouteState, assign_state, copy_state, greedy_fill, or_opt_route, remove_positions, two_opt_route,
+    KernelProblem,
+    RouteState,
+    assign_state,
+    copy_state,
+    greedy_fill,
+    or_opt_route,
+    remove_positions,
     total_time,
+    two_opt_route,
 )
 
 # ctrl int64 slots
@@ -63,11 +70,11 @@ class StoppingCriterion:
             raise InvalidInput("stop", None, "give at least one of max_runtime_s, max_iterations, max_no_improvement")
 
 
-def MaxIterations(n: int) -> StoppingCriterion:  # noqa: N802 - reads like PyVRP's stop classes
+def MaxIterations(n: int) -> StoppingCriterion:
     return StoppingCriterion(max_iterations=n)
 
 
-def MaxRuntime(seconds: float) -> StoppingCriterion:  # noqa: N802
+def MaxRuntime(seconds: float) -> StoppingCriterion:
     return StoppingCriterion(max_runtime_s=seconds)
 
 
@@ -224,9 +231,7 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
         # acceptance
         temp = fctrl[F_TEMP]
         delta = v - fctrl[F_CUR]
-        if t0 <= 0.0:
-            accept = True
-        elif delta >= 0.0:
+        if t0 <= 0.0 or delta >= 0.0:
             accept = True
         else:
             u = (_rand(ctrl) % 1000003) / 1000003.0

@@ -163,7 +163,7 @@ def insertion_cost(P, S, r, j, p):
     a = dep + t_in
     t_out = _t_out(P, r, j, nxt)
     old = _t_between(P, r, prev, nxt)
-    s = a if a > P.open_[j] else P.open_[j]
+    s = max(P.open_[j], a)
     if s > P.close[j] + EPS:
         return INF, -1
     if P.slot_quota[j] < 0:
@@ -176,7 +176,7 @@ def insertion_cost(P, S, r, j, p):
     n_slots = S.slot_left.shape[1]
     while k < n_slots:
         ks = k * slot_len
-        sk = s if s > ks else ks
+        sk = max(ks, s)
         if sk > P.close[j] + EPS:
             break
         shift = t_in + (sk - a) + P.service[j] + t_out - old
@@ -200,7 +200,7 @@ def recompute_route(P, S, r, p0):
             a = rt[START, r, p - 1] + P.service[prev] + P.travel[prev, j]
         else:
             a = P.day_start[r] + P.t_from[r, j]
-        s = a if a > rt[EOPEN, r, p] else rt[EOPEN, r, p]
+        s = max(rt[EOPEN, r, p], a)
         rt[ARR, r, p] = a
         rt[WAIT, r, p] = s - a
         rt[START, r, p] = s
@@ -212,8 +212,7 @@ def recompute_route(P, S, r, p0):
     ms_next = P.day_end[r] - S.end_arr[r]
     for p in range(L - 1, -1, -1):
         ms = rt[ECLOSE, r, p] - rt[START, r, p]
-        if ms_next < ms:
-            ms = ms_next
+        ms = min(ms, ms_next)
         rt[MAXSHIFT, r, p] = ms
         ms_next = rt[WAIT, r, p] + ms
 
@@ -233,9 +232,9 @@ def insert_visit(P, S, r, j, p, k):
     if k >= 0:
         slot_len = P.slot_len[0]
         ks = k * slot_len
-        rt[EOPEN, r, p] = P.open_[j] if P.open_[j] > ks else ks
+        rt[EOPEN, r, p] = max(ks, P.open_[j])
         ke = (k + 1) * slot_len - SLOT_EPS
-        rt[ECLOSE, r, p] = P.close[j] if P.close[j] < ke else ke
+        rt[ECLOSE, r, p] = min(ke, P.close[j])
         S.slot_left[j, k] -= P.size[r]
     else:
         rt[EOPEN, r, p] = P.open_[j]
@@ -257,8 +256,7 @@ def remove_positions(P, S, r, mask):
     for p in range(L):
         j = ri[NODE, r, p]
         if mask[p]:
-            if p < first:
-                first = p
+            first = min(first, p)
             k = ri[SLOT, r, p]
             if k >= 0:
                 S.slot_left[j, k] += P.size[r]
@@ -273,8 +271,7 @@ def remove_positions(P, S, r, mask):
             ri[SLOT, r, w] = ri[SLOT, r, p]
         w += 1
     S.length[r] = w
-    if first > w:
-        first = w
+    first = min(first, w)
     if w == 0:
         S.rvalue[r] = 0.0
     recompute_route(P, S, r, first)
@@ -317,7 +314,7 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
                 shift, k = insertion_cost(P, S, r, j, p)
                 if shift == INF:
                     continue
-                ratio = w[j] * v * v / (shift if shift > 1e-3 else 1e-3)
+                ratio = w[j] * v * v / (max(0.001, shift))
                 if ratio > best_ratio:
                     best_ratio, best_j, best_p, best_k, best_shift = ratio, j, p, k, shift
             continue
@@ -346,13 +343,13 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
             a = dep + t_in
             if a > close[j] + EPS:
                 continue
-            s = a if a > open_[j] else open_[j]
+            s = max(open_[j], a)
             t_out = t_to[r, j] if nxt < 0 else travel_t[nxt, j]
             shift = t_in + (s - a) + service[j] + t_out - old
             if shift > limit:
                 continue
             v = value[r, j]
-            ratio = w[j] * v * v / (shift if shift > 1e-3 else 1e-3)
+            ratio = w[j] * v * v / (max(0.001, shift))
             if ratio > best_ratio:
                 best_ratio, best_j, best_p, best_k, best_shift = ratio, j, p, -1, shift
     return best_ratio, best_j, best_p, best_k, best_shift
@@ -502,7 +499,7 @@ def _simulate(P, r, nodes, eo, ec, L):
     for p in range(L):
         j = nodes[p]
         a = t + (P.t_from[r, j] if prev < 0 else P.travel[prev, j])
-        s = a if a > eo[p] else eo[p]
+        s = max(eo[p], a)
         if s > ec[p] + EPS:
             return INF
         t = s + P.service[j]
@@ -546,7 +543,7 @@ def or_opt_route(P, S, r, max_seg):
         for k in range(1, max_seg + 1):
             if improved:
                 break
-            for i in range(0, L - k + 1):
+            for i in range(L - k + 1):
                 if improved:
                     break
                 first, last = nodes[i], nodes[i + k - 1]
@@ -555,7 +552,7 @@ def or_opt_route(P, S, r, max_seg):
                 gain = (_t_between(P, r, prev, first) + _t_between(P, r, last, nxt)
                         - _t_between(P, r, prev, nxt))
                 # insert between positions q-1 and q of the route without the string
-                for q in range(0, L + 1):
+                for q in range(L + 1):
                     if i <= q <= i + k:
                         continue
                     a = nodes[q - 1] if q > 0 else -1
@@ -608,7 +605,7 @@ def two_opt_route(P, S, r):
         for p in range(L):
             nodes[p] = ri[NODE, r, p]
         cur_end = S.end_arr[r]
-        for i in range(0, L - 1):
+        for i in range(L - 1):
             if improved:
                 break
             a = nodes[i - 1] if i > 0 else -1

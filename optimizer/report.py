@@ -17,13 +17,21 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import polars as pl
 
 from optimizer.domain import (
-    InvalidInput, Location, Route, TourPlan, TourProblem, Unserved, Visit, fmt_clock,
+    InvalidInput,
+    Location,
+    Route,
+    TourPlan,
+    TourProblem,
+    Unserved,
+    Visit,
+    fmt_clock,
 )
 
 SLOT_EPS = 1e-9

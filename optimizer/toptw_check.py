@@ -10,13 +10,13 @@ most once over all routes and at most ``inst.n_routes`` routes are used.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from optimizer.toptw_instance import TOPTWInstance
 
-__all__ = ["TOL", "earliest_schedule", "check_toptw_routes", "toptw_score"]
+__all__ = ["TOL", "check_toptw_routes", "earliest_schedule", "toptw_score"]
 
 TOL = 1e-6
 """Absolute tolerance in minutes for window and ``t_max`` checks."""

@@ -157,11 +157,11 @@ class TOPTWInstance:
         return len(self.customers)
 
     # ------------------------------------------------------------------ copies
-    def with_routes(self, m: int) -> "TOPTWInstance":
+    def with_routes(self, m: int) -> TOPTWInstance:
         """Return a copy of this instance with ``n_routes = m`` (validated: ``m >= 1``)."""
         return replace(self, n_routes=m)
 
-    def subset(self, k: int) -> "TOPTWInstance":
+    def subset(self, k: int) -> TOPTWInstance:
         """Return the instance restricted to the depot(s) and the first ``k`` customers.
 
         Customers keep their order; nodes are renumbered: the start depot stays at its position

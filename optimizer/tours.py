@@ -19,7 +19,14 @@ import numpy as np
 
 from instances.loader import haversine_km
 from optimizer.domain import (
-    InvalidInput, Location, Network, Route, TourPlan, TourProblem, Unserved, Visit,
+    InvalidInput,
+    Location,
+    Network,
+    Route,
+    TourPlan,
+    TourProblem,
+    Unserved,
+    Visit,
 )
 from optimizer.ils import ILSParams, StoppingCriterion, run_ils
 from optimizer.kernels import NODE, START, KernelProblem, RouteState, new_state, seed_protected
@@ -243,8 +250,8 @@ def warm_up() -> float:
     The first solve after an install pays ~20 s of JIT compilation; callers that promise a time
     limit (the CLI, the API at startup) call this first so the limit applies to the search.
     """
-    from optimizer.domain import Road, Site, TourGroup  # local: keeps the module's surface small
     from instances.loader import shortest_path_matrices
+    from optimizer.domain import Road, Site, TourGroup  # local: keeps the module's surface small
 
     t0 = time.perf_counter()
     sites = (

@@ -20,8 +20,16 @@ from instances.loader import load_lhasa
 from optimizer.domain import Location, TourGroup, TourProblem
 from optimizer.ils import StoppingCriterion
 from optimizer.report import (
-    OUTPUT_FILES, busiest_slots, plan_from_dict, plan_to_dict, routes_geojson, site_slot_usage,
-    slot_index, unserved_table, visits_table, write_outputs,
+    OUTPUT_FILES,
+    busiest_slots,
+    plan_from_dict,
+    plan_to_dict,
+    routes_geojson,
+    site_slot_usage,
+    slot_index,
+    unserved_table,
+    visits_table,
+    write_outputs,
 )
 from optimizer.tours import solve
 from optimizer.verify import verify

@@ -5,14 +5,13 @@ from __future__ import annotations
 import itertools
 import math
 
-import numpy as np
 import pytest
 
+from instances.loader import shortest_path_matrices
 from optimizer.domain import InvalidInput, Location, Network, Road, Site, TourGroup, TourProblem
 from optimizer.ils import MaxIterations, StoppingCriterion
 from optimizer.tours import solve
 from optimizer.verify import verify
-from instances.loader import shortest_path_matrices
 
 
 def tiny_network() -> Network:
