@@ -143,7 +143,7 @@ def plan(
         fail(f"{path}: {e.strerror or e}")
 
     with console.status("Compiling the solver kernels (first run after an install only)...", spinner="dots"):
-        warm_up()
+        compile_s = warm_up()
     with console.status(f"Solving {len(groups)} groups (limit {time_limit:g} s)...", spinner="dots"):
         result = solve(problem, stop, seed=seed)
         violations = verify(problem, result)
@@ -164,6 +164,8 @@ def plan(
     rows += unserved_lines(result)
     rows.append(("Verifier", f"{len(violations)} violations" if violations else "0 violations (feasible)"))
     rows.append(("Solve", f"{result.runtime_s:.1f} s, {result.iterations:,} iterations, seed {result.seed}"))
+    if compile_s >= 1.0:
+        rows.append(("JIT compile", f"{compile_s:.1f} s (first run after an install; cached after)"))
     rows.append(("Outputs", f"{out}/ ({', '.join(p.name for p in paths.values())})"))
 
     console.print(Text.assemble(("lhasa-ops plan", "bold"), f"  {path.name}: {len(groups)} groups, "
