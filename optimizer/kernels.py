@@ -511,6 +511,17 @@ def _simulate(P, r, nodes, eo, ec, L):
 
 
 @njit(cache=True)
+def _apply_order(P, S, r, nodes, slots, eo, ec, L):
+    """Write a new visit order (nodes, reserved slots, effective windows) into route ``r``."""
+    for p in range(L):
+        S.ri[NODE, r, p] = nodes[p]
+        S.ri[SLOT, r, p] = slots[p]
+        S.rt[EOPEN, r, p] = eo[p]
+        S.rt[ECLOSE, r, p] = ec[p]
+    recompute_route(P, S, r, 0)
+
+
+@njit(cache=True)
 def or_opt_route(P, S, r, max_seg):
     """Or-opt local search on route ``r``: move a string of 1..``max_seg`` consecutive visits to
     another place in the same route when that shortens the route (earlier end arrival), keeping
@@ -571,12 +582,7 @@ def or_opt_route(P, S, r, max_seg):
                             w += 1
                     end = _simulate(P, r, n2, eo2, ec2, L)
                     if end < cur_end - 1e-9:
-                        for p in range(L):
-                            ri[NODE, r, p] = n2[p]
-                            ri[SLOT, r, p] = sl2[p]
-                            rt[EOPEN, r, p] = eo2[p]
-                            rt[ECLOSE, r, p] = ec2[p]
-                        recompute_route(P, S, r, 0)
+                        _apply_order(P, S, r, n2, sl2, eo2, ec2, L)
                         moves += 1
                         improved = True
                         break
@@ -596,6 +602,7 @@ def two_opt_route(P, S, r):
     rt, ri = S.rt, S.ri
     nodes = np.empty(L, dtype=np.int64)
     n2 = np.empty(L, dtype=np.int64)
+    sl2 = np.empty(L, dtype=np.int64)
     eo2 = np.empty(L)
     ec2 = np.empty(L)
     moves = 0
@@ -618,18 +625,12 @@ def two_opt_route(P, S, r):
                 for p in range(L):
                     q = p if (p < i or p > k) else i + k - p
                     n2[p] = nodes[q]
+                    sl2[p] = ri[SLOT, r, q]
                     eo2[p] = rt[EOPEN, r, q]
                     ec2[p] = rt[ECLOSE, r, q]
                 end = _simulate(P, r, n2, eo2, ec2, L)
                 if end < cur_end - 1e-9:
-                    sl = ri[SLOT, r, :L].copy()
-                    for p in range(L):
-                        q = p if (p < i or p > k) else i + k - p
-                        ri[NODE, r, p] = n2[p]
-                        ri[SLOT, r, p] = sl[q]
-                        rt[EOPEN, r, p] = eo2[p]
-                        rt[ECLOSE, r, p] = ec2[p]
-                    recompute_route(P, S, r, 0)
+                    _apply_order(P, S, r, n2, sl2, eo2, ec2, L)
                     moves += 1
                     improved = True
                     break
