@@ -12,6 +12,7 @@ and of its daily quota, shared by all groups. Objective: maximise the sum over v
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 
@@ -181,6 +182,23 @@ def _alone_status(P: KernelProblem, S: RouteState, daily_left: np.ndarray, r: in
     return "quota"
 
 
+def _fits_without_quotas(P: KernelProblem, r: int, nodes: list[int]) -> bool:
+    """True if route ``r`` can visit ``nodes`` (in some order) within the time windows alone,
+    ignoring every quota. Tries all orders (callers pass a group's must-visits, at most a few)."""
+    for order in itertools.permutations(nodes):
+        t, prev, ok = float(P.day_start[r]), -1, True
+        for j in order:
+            a = t + float(P.t_from[r, j] if prev < 0 else P.travel[prev, j])
+            s = max(a, float(P.open_[j]))
+            if s > P.close[j] + 1e-9:
+                ok = False
+                break
+            t, prev = s + float(P.service[j]), j
+        if ok and t + float(P.t_to[r, prev]) <= P.day_end[r] + 1e-9:
+            return True
+    return False
+
+
 def decode(problem: TourProblem, P: KernelProblem, S: RouteState) -> tuple[list[Route], list[Unserved]]:
     """Routes of the groups with visits, and every unserved group or must-visit with its reason."""
     net = problem.network
@@ -196,9 +214,14 @@ def decode(problem: TourProblem, P: KernelProblem, S: RouteState) -> tuple[list[
                 continue
             why = _alone_status(P, S, S.day_left, r, j)
             reason = {"window": "window", "quota": "quota"}.get(why, "time")
+            if reason == "time" and len(g.must_visit) <= 5:
+                # it fits on its own: would it fit beside the other must-visits but for the quotas?
+                musts = [net.index(m) for m in g.must_visit]
+                if _fits_without_quotas(P, r, musts):
+                    reason = "quota"
             detail = {
                 "window": "cannot be reached inside the site's opening hours and the group's day window",
-                "quota": "every entry slot the group could reach is full",
+                "quota": "the entry slots that would fit the group's day are full",
                 "time": "does not fit in the day beside the group's other visits",
             }[reason]
             unserved.append(Unserved(group_id=g.id, site_id=sid, reason=reason, detail=detail))
