@@ -217,5 +217,43 @@ def serve(
     uvicorn.run("api.app:app", host=host, port=port)
 
 
+scenarios_app = typer.Typer(help="Capacity scenarios: what-if runs of the tour planner.", no_args_is_help=True)
+app.add_typer(scenarios_app, name="scenarios")
+
+
+@scenarios_app.command("run")
+def scenarios_run(
+    file: Path = typer.Argument(..., help="Scenario file (TOML); see scenarios/peak_season.toml."),
+    out: Path = typer.Option(Path("scenarios_out"), "--out", help="Directory for tables, figures and report.html."),
+    jobs: int | None = typer.Option(None, "--jobs", help="Parallel processes (default: all cores)."),
+) -> None:
+    """Run every scenario of FILE (sweeps expanded) and write KPIs, utilisation tables, PNGs and report.html."""
+    from optimizer.scenario_runner import scenarios_cli
+    from optimizer.tours import warm_up
+
+    if jobs is not None and jobs < 1:
+        fail(f"--jobs must be an integer >= 1, got {jobs}")
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} exists and is not a directory")
+    console = _out()
+    try:
+        with console.status("Compiling the solver kernels (first run after an install only)...", spinner="dots"):
+            warm_up()
+        kpis = scenarios_cli(file, out, jobs=jobs)
+    except InvalidInput as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"{file}: {e.strerror or e}")
+    cols = [c for c in ("scenario", "groups", "served_pct", "must_visits_unserved", "mean_wait_min", "violations")
+            if c in kpis.columns]
+    table = Table(box=None, pad_edge=False)
+    for c in cols:
+        table.add_column(c)
+    for row in kpis.select(cols).iter_rows():
+        table.add_row(*[f"{v:.1f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(table)
+    console.print(f"Outputs          {out}/ (kpis.csv, max_scale_95.csv, unserved_by_site.csv, report.html, PNGs)")
+
+
 if __name__ == "__main__":
     app()
