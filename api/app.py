@@ -11,6 +11,9 @@ Endpoints
     ``violations`` of ``optimizer.verify.verify``. A domain validation error (unknown site,
     window closing before it opens, ...) is HTTP 422 ``{"code": "invalid_input", "message",
     "field"}``; a shape error caught by pydantic is HTTP 422 in FastAPI's default shape.
+``POST /v1/scenarios``, ``GET /v1/scenarios/{id}``
+    Scenario runs in the background, persisted in SQLite (``$LHASA_OPS_DB``); see
+    ``api.scenarios_api`` and ``api.jobs``.
 
 The network is loaded once (cached) at startup. The plan endpoint is a plain ``def``, so FastAPI
 runs the solve in its threadpool and the event loop keeps answering other requests.
@@ -29,7 +32,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.scenarios_api import router as scenarios_router
+from api.scenarios_api import start_jobs, stop_jobs
 from api.schemas import PlanRequest, PlanResponse, SiteOut
+from api.stations_api import router as stations_router
 from instances.demand import DemandError, groups_from_records
 from instances.loader import load_lhasa
 from optimizer.domain import InvalidInput, Network, TourProblem, fmt_clock
@@ -113,7 +119,11 @@ def create_app() -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.network = lhasa_network()
         warm_up()  # compile the kernels once so request time limits apply to the search
-        yield
+        start_jobs(app)  # resume scenario runs a previous process left unfinished
+        try:
+            yield
+        finally:
+            stop_jobs(app)  # the scenario in flight finishes and is committed first
 
     app = FastAPI(
         title="lhasa-ops",
@@ -135,6 +145,9 @@ def create_app() -> FastAPI:
     async def invalid_input(request: Request, exc: InvalidInput) -> JSONResponse:
         body = {"code": "invalid_input", "message": str(exc), "field": error_field(exc)}
         return JSONResponse(status_code=422, content=body)
+
+    app.include_router(scenarios_router)  # POST /v1/scenarios, GET /v1/scenarios/{id} (api.scenarios_api)
+    app.include_router(stations_router)  # POST /v1/stations/siting (api.stations_api)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -226,6 +226,8 @@ def scenarios_run(
     file: Path = typer.Argument(..., help="Scenario file (TOML); see scenarios/peak_season.toml."),
     out: Path = typer.Option(Path("scenarios_out"), "--out", help="Directory for tables, figures and report.html."),
     jobs: int | None = typer.Option(None, "--jobs", help="Parallel processes (default: all cores)."),
+    cluster: str | None = typer.Option(None, "--cluster", help="Run on this Dask.distributed scheduler "
+                                       "(e.g. tcp://host:8786) instead of local processes; --jobs is ignored."),
 ) -> None:
     """Run every scenario of FILE (sweeps expanded) and write KPIs, utilisation tables, PNGs and report.html."""
     from optimizer.scenario_runner import scenarios_cli
@@ -239,7 +241,7 @@ def scenarios_run(
     try:
         with console.status("Compiling the solver kernels (first run after an install only)...", spinner="dots"):
             warm_up()
-        kpis = scenarios_cli(file, out, jobs=jobs)
+        kpis = scenarios_cli(file, out, jobs=jobs, address=cluster)
     except InvalidInput as e:
         fail(str(e))
     except OSError as e:
@@ -253,6 +255,11 @@ def scenarios_run(
         table.add_row(*[f"{v:.1f}" if isinstance(v, float) else str(v) for v in row])
     console.print(table)
     console.print(f"Outputs          {out}/ (kpis.csv, max_scale_95.csv, unserved_by_site.csv, report.html, PNGs)")
+
+
+from api.stations_cli import stations_app  # noqa: E402
+
+app.add_typer(stations_app, name="stations")
 
 
 if __name__ == "__main__":

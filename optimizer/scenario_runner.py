@@ -19,6 +19,8 @@
 Scenarios run in a ``ProcessPoolExecutor`` (spawned workers) with ``jobs`` processes, default
 ``os.cpu_count()``; ``jobs=1`` runs in-process. With an iteration budget and no time limit a
 scenario's result depends only on its own settings, so ``jobs`` does not change the KPIs.
+With ``address=`` (CLI ``--cluster``) they run on an existing Dask.distributed cluster
+instead (``optimizer.scenario_dask``); the outputs are the same files, with the same KPIs.
 
 Unserved reasons: the solver's (``window``, ``quota``, ``time``, ``nothing_fits``) plus
 ``closed`` (a must-visit at a site the scenario closes), ``unreachable`` (a ``window``
@@ -278,13 +280,19 @@ def _progress(enabled: bool):
 
 
 def run_scenarios(scenario_set: ScenarioSet, out_dir: Path | str, jobs: int | None = None,
-                  progress: bool = True, report: bool = False) -> pl.DataFrame:
+                  progress: bool = True, report: bool = False, address: str | None = None) -> pl.DataFrame:
     """Run every scenario, write the files listed in the module docstring, return the KPI table.
 
     ``jobs``: worker processes (default ``os.cpu_count()``, capped at the number of scenarios);
     1 runs in this process. ``report=True`` also writes the PNGs and ``report.html``
     (``optimizer.scenario_report.write_report``). Rows come in scenario-file order.
+    ``address``: a Dask.distributed scheduler (``tcp://host:8786``); when given, the scenarios
+    run on that cluster instead (``optimizer.scenario_dask.run_scenarios_dask``; ``jobs`` is
+    ignored) and the same files are written here.
     """
+    if address is not None:
+        from optimizer.scenario_dask import run_scenarios_dask
+        return run_scenarios_dask(scenario_set, out_dir, address, progress=progress, report=report)
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise InvalidInput("jobs", jobs, "must be an integer >= 1")
     out = Path(out_dir)
@@ -308,6 +316,13 @@ def run_scenarios(scenario_set: ScenarioSet, out_dir: Path | str, jobs: int | No
                     r = f.result()
                     results[r.scenario.name] = r
                     bar.update(task, advance=1, description=r.scenario.name)
+    return finish_run(scenarios, results, out, report)
+
+
+def finish_run(scenarios: Sequence[Scenario], results: dict[str, ScenarioResult], out: Path,
+               report: bool = False) -> pl.DataFrame:
+    """Write the overall tables (and the report) from per-scenario results keyed by name, in
+    scenario-file order; returns the KPI table. Shared by the local and the Dask runners."""
     ordered = [results[s.name] for s in scenarios]
     kpis = write_overall(ordered, out)
     if report:
@@ -349,10 +364,12 @@ def write_overall(results: Sequence[ScenarioResult], out: Path) -> pl.DataFrame:
     return kpis
 
 
-def scenarios_cli(file: Path, out: Path, jobs: int | None = None, progress: bool = True) -> pl.DataFrame:
-    """``lhasa-ops scenarios run FILE --out DIR``: load, run, write tables, figures and report.html.
+def scenarios_cli(file: Path, out: Path, jobs: int | None = None, progress: bool = True,
+                  address: str | None = None) -> pl.DataFrame:
+    """``lhasa-ops scenarios run FILE --out DIR [--cluster ADDRESS]``: load, run, write tables,
+    figures and report.html (on a Dask.distributed cluster when ``address`` is given).
 
     Raises ``InvalidInput`` (naming the key) for a bad scenario file, before anything runs.
     """
     sset = load_scenarios(file)
-    return run_scenarios(sset, out, jobs=jobs, progress=progress, report=True)
+    return run_scenarios(sset, out, jobs=jobs, progress=progress, report=True, address=address)

@@ -1,0 +1,98 @@
+"""The Dask.distributed back end of the scenario runner, on a local cluster of 2 worker processes."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from optimizer.scenario import load_scenarios
+from optimizer.scenario_runner import run_scenarios
+
+distributed = pytest.importorskip("distributed")
+
+TINY = """
+[base]
+seed = 2
+iterations = 150
+[base.demand]
+profile = "peak"
+groups = 30
+seed = 11
+
+[[scenario]]
+name = "tiny"
+demand_scale = [1, 2]
+
+[[scenario]]
+name = "potala small"
+[scenario.quota.potala]
+daily = 200
+slot = 60
+"""
+
+OUT_FILES = ("kpis.parquet", "kpis.csv", "site_peaks.csv", "unserved_by_site.csv", "max_scale_95.csv",
+             "legs.csv", "sites.csv", "scenarios.json", "site_slot_usage_all.parquet")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as c:
+        yield c
+
+
+def test_dask_back_end_gives_the_local_results(tmp_path, cluster):
+    f = tmp_path / "tiny.toml"
+    f.write_text(TINY, encoding="utf-8")
+    sset = load_scenarios(f)
+    local = run_scenarios(sset, tmp_path / "local", jobs=1, progress=False)
+    dask = run_scenarios(sset, tmp_path / "dask", progress=False, address=cluster.scheduler_address)
+    assert dask.drop("runtime_s").equals(local.drop("runtime_s"))
+    assert dask["scenario"].to_list() == ["tiny x1", "tiny x2", "potala small"]
+    assert dask["violations"].to_list() == [0, 0, 0]
+    for name in OUT_FILES:
+        assert (tmp_path / "dask" / name).exists(), name
+    for name in ("unserved_by_site.csv", "max_scale_95.csv", "legs.csv", "site_peaks.csv"):
+        assert pl.read_csv(tmp_path / "dask" / name).equals(pl.read_csv(tmp_path / "local" / name)), name
+    for slug in ("tiny-x1", "tiny-x2", "potala-small"):
+        a = json.loads((tmp_path / "dask" / slug / "kpis.json").read_text())
+        b = json.loads((tmp_path / "local" / slug / "kpis.json").read_text())
+        a.pop("runtime_s"), b.pop("runtime_s")
+        assert a == b
+        assert pl.read_parquet(tmp_path / "dask" / slug / "site_slot_usage.parquet").equals(
+            pl.read_parquet(tmp_path / "local" / slug / "site_slot_usage.parquet"))
+
+
+def test_dask_runner_accepts_a_client_and_names_a_bad_address(tmp_path, cluster):
+    from distributed import Client
+
+    from optimizer.domain import InvalidInput
+    from optimizer.scenario_dask import run_scenarios_dask
+
+    f = tmp_path / "one.toml"
+    f.write_text('[base]\niterations = 30\n[base.demand]\ngroups = 8\n', encoding="utf-8")
+    sset = load_scenarios(f)
+    with Client(cluster.scheduler_address) as client:
+        k = run_scenarios_dask(sset, tmp_path / "out", client, progress=False)
+        assert client.status != "closed"  # a caller's client is left open
+    assert k.height == 1 and k["violations"][0] == 0
+    with pytest.raises(InvalidInput) as e:
+        run_scenarios_dask(sset, tmp_path / "x", "", progress=False)
+    assert e.value.field == "cluster"
+
+
+def test_cli_cluster_option(tmp_path, cluster):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    f = tmp_path / "one.toml"
+    f.write_text('[base]\niterations = 30\n[base.demand]\ngroups = 8\n', encoding="utf-8")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["scenarios", "run", str(f), "--out", str(out),
+                                 "--cluster", cluster.scheduler_address])
+    assert r.exit_code == 0, r.output
+    assert (out / "kpis.csv").exists() and (out / "report.html").exists() and (out / "base" / "kpis.json").exists()
