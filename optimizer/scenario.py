@@ -18,6 +18,7 @@ Schema (every key is optional unless marked; unknown keys are rejected)::
 
     [base.demand]                # either a generated day ...
     profile = "peak"             # "peak" | "shoulder" (instances.demand_generator.PROFILES)
+    # date = "2026-08-15"        # instead of profile: May-Oct -> peak, otherwise shoulder
     groups = 320                 # int >= 0
     seed = 2026                  # generator seed
     # file = "my_day.csv"        # ... or a demand file (CSV/Parquet/JSON), relative to the TOML file
@@ -240,7 +241,19 @@ def _str_list(where: str, value: Any) -> list[str]:
 
 
 BASE_KEYS = ("network", "seed", "iterations", "time_limit_s", "slot_min", "demand")
-DEMAND_KEYS = ("profile", "groups", "seed", "file")
+DEMAND_KEYS = ("profile", "date", "groups", "seed", "file")
+PEAK_MONTHS = range(5, 11)  # May 1 - Oct 31: the Potala's peak-price season (FACTS.md sec. 3-4, S)
+
+
+def season_profile(date_text: str, where: str) -> str:
+    """Demand profile of a calendar date: ``peak`` in May-October, ``shoulder`` otherwise."""
+    import datetime as _dt
+
+    try:
+        day = _dt.date.fromisoformat(str(date_text))
+    except ValueError:
+        raise InvalidInput(where, date_text, "expected a date YYYY-MM-DD") from None
+    return "peak" if day.month in PEAK_MONTHS else "shoulder"
 SCENARIO_KEYS = ("name", "seed", "iterations", "time_limit_s", "demand", "demand_scale", "closed_sites",
                  "closed_roads", "road_speed", "quota", "add_site", "zones")
 QUOTA_KEYS = ("daily", "slot")
@@ -258,7 +271,7 @@ def _parse_demand(where: str, value: Any, root: Path | None, default: DemandSpec
     d = _table(where, value)
     _check_keys(where, d, DEMAND_KEYS)
     if "file" in d:
-        others = [k for k in ("profile", "groups", "seed") if k in d]
+        others = [k for k in ("profile", "date", "groups", "seed") if k in d]
         if others:
             raise InvalidInput(f"{where}.{others[0]}", d[others[0]], "give either file or profile/groups/seed")
         p = Path(_str(f"{where}.file", d["file"]))
@@ -267,7 +280,12 @@ def _parse_demand(where: str, value: Any, root: Path | None, default: DemandSpec
         if not p.exists():
             raise InvalidInput(f"{where}.file", str(p), "file not found")
         return DemandSpec(profile=default.profile, groups=default.groups, seed=default.seed, file=p)
-    profile = _str(f"{where}.profile", d["profile"]) if "profile" in d else default.profile
+    if "date" in d and "profile" in d:
+        raise InvalidInput(f"{where}.date", d["date"], "give either date (season from the month) or profile")
+    if "date" in d:
+        profile = season_profile(_str(f"{where}.date", d["date"]), f"{where}.date")
+    else:
+        profile = _str(f"{where}.profile", d["profile"]) if "profile" in d else default.profile
     if profile not in PROFILES:
         raise InvalidInput(f"{where}.profile", profile, f"unknown demand profile; known: {sorted(PROFILES)}")
     groups = _int(f"{where}.groups", d["groups"]) if "groups" in d else default.groups

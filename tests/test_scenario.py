@@ -339,3 +339,23 @@ def test_jobs_must_be_positive(tmp_path, net):
     with pytest.raises(InvalidInput) as e:
         run_scenarios(parse("", net), tmp_path, jobs=0, progress=False)
     assert e.value.field == "jobs"
+
+
+def test_date_picks_the_season_profile():
+    """A demand date in the peak-price season (May-Oct) gives the peak profile, otherwise shoulder."""
+    from optimizer.scenario import season_profile
+
+    assert season_profile("2026-08-15", "d") == "peak"
+    assert season_profile("2026-01-10", "d") == "shoulder"
+    with pytest.raises(InvalidInput, match="d"):
+        season_profile("15/08/2026", "d")
+
+
+def test_demand_date_in_a_file_sets_the_profile(net):
+    """`date` in [base.demand] replaces `profile`; giving both is an error naming `date`."""
+    doc = {"base": {"demand": {"date": "2026-12-01", "groups": 10}}, "scenario": [{"name": "s"}]}
+    sset = parse_scenarios(doc, network=net)
+    assert sset.scenarios[0].demand.profile == "shoulder"
+    doc["base"]["demand"]["profile"] = "peak"
+    with pytest.raises(InvalidInput, match="date"):
+        parse_scenarios(doc, network=net)
