@@ -32,9 +32,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.drones_api import router as drones_router
 from api.scenarios_api import router as scenarios_router
 from api.scenarios_api import start_jobs, stop_jobs
 from api.schemas import PlanRequest, PlanResponse, SiteOut
+from api.station_ops_api import router as station_ops_router
 from api.stations_api import router as stations_router
 from instances.demand import DemandError, groups_from_records
 from instances.loader import load_lhasa
@@ -148,6 +150,8 @@ def create_app() -> FastAPI:
 
     app.include_router(scenarios_router)  # POST /v1/scenarios, GET /v1/scenarios/{id} (api.scenarios_api)
     app.include_router(stations_router)  # POST /v1/stations/siting (api.stations_api)
+    app.include_router(station_ops_router)  # POST /v1/stations/charging-schedule, oxygen-plan
+    app.include_router(drones_router)  # POST /v1/drones/delivery-plan (api.drones_api)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

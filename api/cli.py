@@ -257,9 +257,12 @@ def scenarios_run(
     console.print(f"Outputs          {out}/ (kpis.csv, max_scale_95.csv, unserved_by_site.csv, report.html, PNGs)")
 
 
+import api.station_ops_cli  # noqa: E402,F401
 from api.stations_cli import stations_app  # noqa: E402
 
 app.add_typer(stations_app, name="stations")
+from api.drones_cli import drones_app  # noqa: E402
+app.add_typer(drones_app, name="drones")
 
 
 if __name__ == "__main__":

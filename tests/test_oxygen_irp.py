@@ -1,0 +1,152 @@
+"""Oxygen replenishment (models.oxygen_irp): exact small-case model, policy, verifier."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from models.oxygen_irp import OxygenIRP, TruckRoute, solve_exact, solve_policy
+from optimizer.domain import InvalidInput, TourProblem
+from optimizer.station_ops import oxygen_from_plan, synthetic_oxygen
+from optimizer.station_ops_verify import verify_oxygen
+
+
+def _line(n: int, km_each: float = 10.0, **kw) -> OxygenIRP:
+    # depot + n stations on a star: depot-station km_each, station-station 2 * km_each, 1 km = 1 min
+    m = [[0.0] + [km_each] * n] + [[km_each] + [0.0 if a == b else 2 * km_each for b in range(n)] for a in range(n)]
+    mat = tuple(tuple(r) for r in m)
+    base = {"station_ids": tuple(f"s{i}" for i in range(n)), "capacity": (10,) * n, "initial": (0,) * n,
+                "demand": ((2, 2, 2),) * n, "km": mat, "minutes": mat, "trucks": 1, "truck_capacity": 10, "shift_min": 600.0,
+                "service_min": 0.0, "cost_per_km": 3.0, "holding_cny": 1.0}
+    base.update(kw)
+    return OxygenIRP(**base)
+
+
+def test_known_optimum_single_station():
+    # one delivery of 6 on day 0: route 20 km x 3 = 60 CNY + holding 4 + 2 + 0 = 66 CNY (every other plan costs more)
+    p = _line(1)
+    r = solve_exact(p, time_limit_s=10)
+    assert r.status == "optimal"
+    assert r.total_cost_cny == pytest.approx(66.0)
+    assert r.stockout_cylinders == 0 and r.min_margin == 0
+    assert [(x.day, x.delivered) for x in r.routes] == [(0, (6,))]
+    assert verify_oxygen(p, r) == []
+
+
+def test_known_optimum_truck_capacity_forces_two_trips():
+    # two stations need 6 each over 3 days, truck carries 10, one truck: day 0 must reach both
+    # (joint route 40 km = 120 CNY) with 10 of the 12; one more single trip (60 CNY) later delivers 2.
+    # Cheapest: holding 6 (station filled with 6: 4 + 2 + 0) + 2 (4 -> 2, 0, top-up 2 on day 2 -> 0) = 8.
+    # Optimum 120 + 60 + 8 = 188 CNY.
+    p = _line(2)
+    r = solve_exact(p, time_limit_s=10)
+    assert r.status == "optimal" and r.stockout_cylinders == 0
+    assert r.total_cost_cny == pytest.approx(188.0)
+    assert verify_oxygen(p, r) == []
+    pol = solve_policy(p)
+    assert verify_oxygen(p, pol) == []
+    # the policy (one truck, lookahead 1) runs one station dry: with the stock-out penalty it costs more
+    assert r.total_cost_cny <= pol.total_cost_cny + p.stockout_cny * pol.stockout_cylinders
+
+
+def test_policy_vs_exact_small_synthetic():
+    p = synthetic_oxygen(n=6, days=5, seed=2, trucks=2)
+    ex = solve_exact(p, time_limit_s=20)
+    pol = solve_policy(p)
+    assert ex.status == "optimal" and ex.stats["route_set"] == "all subsets"
+    assert verify_oxygen(p, ex) == [] and verify_oxygen(p, pol) == []
+    assert ex.stockout_cylinders == 0 and pol.stockout_cylinders == 0
+    assert ex.total_cost_cny <= pol.total_cost_cny + 1e-6
+    assert ex.bound_cny == pytest.approx(ex.total_cost_cny, rel=1e-6)
+
+
+def test_unreachable_station_reported():
+    p = _line(2, shift_min=15.0)  # a round trip is 20 min
+    r = solve_policy(p)
+    assert {u["station"] for u in r.unserved if "shift" in u["reason"]} == {"s0", "s1"}
+    assert r.stockout_cylinders == 12
+    assert verify_oxygen(p, r) == []
+    ex = solve_exact(p, time_limit_s=5)
+    assert ex.stockout_cylinders == 12 and verify_oxygen(p, ex) == []
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"initial": (11,)}, "stations[s0].initial"),
+    ({"demand": ((2, -1, 2),)}, "stations[s0].demand[1]"),
+    ({"capacity": (0,)}, "stations[s0].capacity"),
+    ({"truck_capacity": 0}, "truck_capacity"),
+    ({"cost_per_km": -1.0}, "cost_per_km"),
+])
+def test_bad_input_names_field(kw, field):
+    with pytest.raises(InvalidInput) as e:
+        _line(1, **kw)
+    assert e.value.field == field
+
+
+def test_verifier_catches_overload_and_long_shift():
+    p = _line(1)
+    r = solve_exact(p, time_limit_s=5)
+    over = TruckRoute(0, 0, (0,), (11,), 20.0, 20.0)
+    bad = dataclasses.replace(r, routes=(over,))
+    msgs = verify_oxygen(p, bad)
+    assert any("truck capacity" in m for m in msgs) and any("capacity 10" in m for m in msgs)
+    p2 = dataclasses.replace(p, shift_min=10.0)
+    assert any("shift" in m for m in verify_oxygen(p2, r))
+
+
+def test_lhasa_oxygen_plan(lhasa_network, demo_groups):
+    from optimizer.ils import StoppingCriterion
+    from optimizer.tours import solve
+
+    prob = TourProblem(network=lhasa_network, groups=demo_groups)
+    plan = solve(prob, StoppingCriterion(max_iterations=100), seed=0)
+    p, info = oxygen_from_plan(prob, plan)
+    assert p.n == len(info) >= 5 and p.days == 7
+    r = solve_policy(p)
+    assert verify_oxygen(p, r) == []
+    assert r.stockout_cylinders == 0 and r.min_margin >= 0
+    with pytest.raises(InvalidInput) as e:
+        oxygen_from_plan(prob, plan, depot="nowhere")
+    assert e.value.field == "depot"
+
+
+def test_api_oxygen_plan_and_bad_depot():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from api.app import app
+
+    with TestClient(app) as c:
+        r = c.post("/v1/stations/oxygen-plan", json={"iterations": 50, "method": "policy"})
+        assert r.status_code == 200, r.text
+        d = r.json()
+        assert d["verifier"] == [] and d["stockout_cylinders"] == 0 and d["routes"]
+        bad = c.post("/v1/stations/oxygen-plan", json={"iterations": 10, "depot": "nowhere"})
+        assert bad.status_code == 422 and bad.json()["field"] == "depot"
+
+
+def test_cli_oxygen_writes_outputs(tmp_path):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    res = CliRunner().invoke(app, ["stations", "oxygen", "--iterations", "50", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "Verifier         ok" in res.output and "Min stock margin" in res.output
+    assert (tmp_path / "oxygen.json").is_file() and (tmp_path / "stock.png").is_file()
+
+
+def test_safety_stock_raises_margin():
+    base = synthetic_oxygen(n=5, days=5, seed=4, trucks=2)
+    ss = tuple(min(c, 2) for c in base.capacity)
+    p = dataclasses.replace(base, safety=ss)
+    for r in (solve_exact(p, time_limit_s=20), solve_policy(p)):
+        assert verify_oxygen(p, r) == [] and r.stockout_cylinders == 0
+        assert all(r.stock[i][t] >= ss[i] for i in range(p.n) for t in range(p.days)), r.method
+        assert r.min_margin >= 2
+    with pytest.raises(InvalidInput) as e:
+        dataclasses.replace(base, safety=(1,) * 4)
+    assert e.value.field == "safety"
