@@ -116,13 +116,20 @@ def plot_soc(cp: Any, res: Any, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(9, 5), dpi=100)
     T = cp.n_slots
     hours = np.arange(T + 1) * cp.slot_min / 60.0
+    # vehicles that cannot stay above the floor have no physical SoC curve (the model's values
+    # dip below zero by the shortfall): they are listed in charging.json, not drawn
+    short = {n for n, s in enumerate(res.short_kwh) if s > 1e-9}
     for n, v in enumerate(cp.vehicles):
+        if n in short:
+            continue
         y = [v.soc0 * 100] + [100 * e / v.capacity_kwh for e in res.soc_kwh[n]]
         ax.plot(hours, y, lw=0.8, alpha=0.7)
     ax.axhline(100 * min(v.soc_min for v in cp.vehicles), color="red", ls="--", lw=1, label="floor")
     ax.set_xlabel("hour of day")
     ax.set_ylabel("state of charge, %")
-    ax.set_title(f"SoC per vehicle ({len(cp.vehicles)} electric coaches)")
+    ax.set_ylim(0, 100)
+    title = f"SoC per vehicle ({len(cp.vehicles) - len(short)} of {len(cp.vehicles)} electric coaches"
+    ax.set_title(title + (f"; {len(short)} that cannot stay above the floor are not drawn)" if short else ")"))
     ax.legend(loc="lower left", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
