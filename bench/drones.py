@@ -96,8 +96,10 @@ def main(argv: list[str]) -> None:
         print(rows[-1], flush=True)
     body += ("\n\n### Altitude: the same 3 drones (2 parcel + 1 FlyCart) and 40 deliveries, ISA density\n\n"
              + table(["site", "elevation m", "rho kg/m3", "served", "trips", "energy kWh", "Wh per delivery", "verifier"], rows))
-    body += ("\n\nPublic truck-and-drone sets in `shared/benchmarks/drones` (FSTSP, mFSTSP, TSP-D) are not tabulated: "
-             "they need a truck that carries the drone, which this model (drones from fixed hubs) does not have.")
+    body += ("\n\nPublic truck-and-drone sets in `shared/benchmarks/drones`: their drone-only part (mFSTSP, UAVs "
+             "from the depot, no truck) is read and solved by `python -m bench.drones_public` (section below); "
+             "FSTSP and TSP-D give drone flight times or speed factors rather than payloads and batteries, and "
+             "their objectives need the truck, so they are not solved.")
     if not quick:
         write_section("drones", "Drone deliveries at altitude", "python -m bench.drones", body)
     print(body)

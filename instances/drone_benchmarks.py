@@ -1,0 +1,255 @@
+"""Reader for the public mFSTSP drone instances (Murray & Raj 2019), drone-only part.
+
+Source: ``shared/benchmarks/drones/mfstsp_murray_raj_2019`` (github.com/optimatorlab/mFSTSP @53c0771,
+see that folder's SOURCES.md, section 2). Files used:
+
+* ``Problems/<problem>/tbl_locations.csv``: ``% nodeID, nodeType (0 depot, 1 customer), latDeg, lonDeg,
+  altMeters, parcelWtLbs`` (one depot, customers numbered 1..N);
+* ``Problems/tbl_vehicles_<id>.csv``: vehicle 1 is the truck (type 1), the others UAVs (type 2) with
+  ``takeoffSpeed, cruiseSpeed, landingSpeed [m/s], yawRateDeg, cruiseAlt [m], capacity [lbs],
+  launchTime, recoveryTime, serviceTime [s], batteryPower [J], range``;
+* ``problems_info.csv``: problem name, number of customers, city.
+
+Our drone model (``optimizer.drones``) has no truck, so only the drone-only part fits: one hub at the
+depot's lat/lon/altitude with ``num_uavs`` UAVs of the file's type, every customer a delivery of its
+parcel weight (lbs x 0.45359237 kg), no time window (the whole day 0-1440 min), priority 1, no no-fly
+zones. Customers heavier than the UAV capacity or out of battery range come back unserved with the
+model's reasons. Objective values (energy, served deliveries) are NOT comparable to the mFSTSP
+makespan in ``bks.csv`` (a different problem: a truck that carries and relaunches the UAVs).
+
+UAV spec -> ``DroneType`` mapping (``mfstsp_drone_type``):
+
+* ``battery_wh = batteryPower / 3600``; ``reserve_frac = 0`` (mFSTSP lets a sortie use the whole battery);
+* ``payload_kg = capacity lbs x 0.45359237``; ``speed_mps = cruiseSpeed``; ``cruise_agl_m = cruiseAlt``;
+* ``climb_mps`` = harmonic mean of take-off and landing speeds, so that our climb+descent time
+  ``2 h / climb_mps`` equals mFSTSP's ``h / takeoffSpeed + h / landingSpeed``;
+* ``service_s = serviceTime``; ``swap_min = (launchTime + recoveryTime) / 60`` (ground time between sorties);
+* frame and battery mass, rotors, rotor area, efficiency, thrust limit and ceiling are not in the file:
+  they are taken from the type in ``instances/lhasa/drone_types.csv`` nearest in rated payload (the
+  ``parcel`` type for the 5 lb UAVs of all four files). The energy use therefore follows our Dorling et
+  al. power model with those masses, not mFSTSP's endurance model (Etype=1).
+
+Malformed files raise ``ValueError("<path>: line <k>: ...")`` (k counts from 1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+from instances.benchmarks import benchmarks_root
+from optimizer.airspace import Airspace, Hub
+from optimizer.drone_energy import DroneType, load_drone_types
+from optimizer.drones import Delivery, DroneProblem
+
+__all__ = [
+    "LBS_TO_KG",
+    "MFSTSP_DIR",
+    "UavSpec",
+    "list_mfstsp_problems",
+    "mfstsp_drone_type",
+    "mfstsp_num_customers",
+    "mfstsp_root",
+    "read_mfstsp",
+    "read_mfstsp_vehicles",
+    "vehicles_csv",
+]
+
+LBS_TO_KG = 0.45359237
+MFSTSP_DIR = "drones/mfstsp_murray_raj_2019"
+WHOLE_DAY = (0.0, 1440.0)
+
+_VEH_COLS = ("vehicleID", "vehicleType", "takeoffSpeed", "cruiseSpeed", "landingSpeed", "yawRateDeg", "cruiseAlt",
+             "capacity", "launchTime", "recoveryTime", "serviceTime", "batteryPower")
+
+
+class UavSpec(dict):
+    """One UAV row of a ``tbl_vehicles_*.csv`` (keys: the column names above, floats; ``line``: its line)."""
+
+
+def mfstsp_root(root: Path | None = None) -> Path:
+    """Folder of the mFSTSP set under the benchmark root (``instances.benchmarks.benchmarks_root``)."""
+    return (root if root is not None else benchmarks_root()) / MFSTSP_DIR
+
+
+def vehicles_csv(vehicle_file_id: int = 101, root: Path | None = None) -> Path:
+    """Path of ``Problems/tbl_vehicles_<id>.csv`` (101..104)."""
+    return mfstsp_root(root) / "Problems" / f"tbl_vehicles_{int(vehicle_file_id)}.csv"
+
+
+def _lines(path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, stripped fields) of the data lines: blank and ``%`` comment lines skipped."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read: {e}") from None
+    out = []
+    for k, line in enumerate(text.splitlines(), start=1):
+        s = line.strip()
+        if not s or s.startswith("%") or not s.strip(","):
+            continue
+        out.append((k, [f.strip() for f in s.split(",")]))
+    return out
+
+
+def _num(path: Path, k: int, token: str, what: str) -> float:
+    try:
+        v = float(token)
+    except ValueError:
+        raise ValueError(f"{path}: line {k}: {what} {token!r} is not a number") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{path}: line {k}: {what} {token!r} is not finite")
+    return v
+
+
+def _int(path: Path, k: int, token: str, what: str) -> int:
+    v = _num(path, k, token, what)
+    if v != int(v):
+        raise ValueError(f"{path}: line {k}: {what} {token!r} is not an integer")
+    return int(v)
+
+
+def mfstsp_num_customers(root: Path | None = None) -> dict[str, int]:
+    """Problem name -> number of customers from ``problems_info.csv`` ({} if the file is absent)."""
+    path = mfstsp_root(root) / "problems_info.csv"
+    if not path.is_file():
+        return {}
+    out = {}
+    for k, f in _lines(path):
+        if len(f) < 2:
+            raise ValueError(f"{path}: line {k}: expected at least 2 fields (ProblemName, numCust), got {len(f)}")
+        out[f[0]] = _int(path, k, f[1], "numCust")
+    return out
+
+
+def list_mfstsp_problems(root: Path | None = None) -> list[Path]:
+    """Problem folders (those holding ``tbl_locations.csv``), sorted by customer count, then name.
+
+    Returns ``[]`` when the mFSTSP folder is not in this copy of the benchmarks.
+    """
+    base = mfstsp_root(root) / "Problems"
+    if not base.is_dir():
+        return []
+    dirs = [p for p in base.iterdir() if p.is_dir() and (p / "tbl_locations.csv").is_file()]
+    ncust = mfstsp_num_customers(root)
+
+    def size(p: Path) -> int:
+        if p.name in ncust:
+            return ncust[p.name]
+        return sum(1 for _, f in _lines(p / "tbl_locations.csv") if len(f) > 1 and f[1] == "1")
+
+    return sorted(dirs, key=lambda p: (size(p), p.name))
+
+
+def read_mfstsp_vehicles(path: str | Path) -> list[UavSpec]:
+    """UAV rows (vehicleType 2) of a ``tbl_vehicles_*.csv``, in file order; the truck row is skipped."""
+    path = Path(path)
+    uavs: list[UavSpec] = []
+    for k, f in _lines(path):
+        if len(f) < len(_VEH_COLS):
+            raise ValueError(f"{path}: line {k}: expected {len(_VEH_COLS)} fields ({', '.join(_VEH_COLS)}), got {len(f)}")
+        vtype = _int(path, k, f[1], "vehicleType")
+        if vtype == 1:
+            continue
+        if vtype != 2:
+            raise ValueError(f"{path}: line {k}: vehicleType {vtype} is neither 1 (truck) nor 2 (UAV)")
+        spec = UavSpec({c: _num(path, k, t, c) for c, t in zip(_VEH_COLS, f)})
+        spec["line"] = k
+        for c in ("takeoffSpeed", "cruiseSpeed", "landingSpeed", "cruiseAlt", "capacity", "batteryPower"):
+            if spec[c] <= 0:
+                raise ValueError(f"{path}: line {k}: UAV {c} must be > 0, got {f[_VEH_COLS.index(c)]!r}")
+        for c in ("launchTime", "recoveryTime", "serviceTime"):
+            if spec[c] < 0:
+                raise ValueError(f"{path}: line {k}: UAV {c} must be >= 0, got {f[_VEH_COLS.index(c)]!r}")
+        uavs.append(spec)
+    if not uavs:
+        raise ValueError(f"{path}: no UAV rows (vehicleType 2)")
+    return uavs
+
+
+def mfstsp_drone_type(spec: dict, type_id: str, templates: dict[str, DroneType] | None = None) -> DroneType:
+    """Our ``DroneType`` for an mFSTSP UAV spec (mapping in the module docstring).
+
+    Masses, rotor data, efficiency, thrust limit and ceiling come from the template type nearest in
+    rated payload (``instances/lhasa/drone_types.csv`` by default).
+    """
+    templates = templates if templates is not None else load_drone_types()
+    payload = spec["capacity"] * LBS_TO_KG
+    base = min(templates.values(), key=lambda t: (abs(t.payload_kg - payload), t.id))
+    climb = 2.0 / (1.0 / spec["takeoffSpeed"] + 1.0 / spec["landingSpeed"])
+    mtow = max(base.mtow_sea_kg, base.frame_kg + base.battery_kg + payload)   # lift the rated payload at sea level
+    return replace(base, id=type_id, name=f"mFSTSP UAV ({base.id} masses/rotors)", battery_wh=spec["batteryPower"] / 3600.0,
+                   reserve_frac=0.0, payload_kg=payload, mtow_sea_kg=mtow, speed_mps=spec["cruiseSpeed"], climb_mps=climb,
+                   cruise_agl_m=spec["cruiseAlt"], service_s=spec["serviceTime"],
+                   swap_min=(spec["launchTime"] + spec["recoveryTime"]) / 60.0)
+
+
+def _read_locations(path: Path) -> tuple[tuple[float, float, float], list[Delivery]]:
+    depot = None
+    deliveries: list[Delivery] = []
+    seen: set[int] = set()
+    for k, f in _lines(path):
+        if len(f) != 6:
+            raise ValueError(f"{path}: line {k}: expected 6 fields (nodeID, nodeType, latDeg, lonDeg, altMeters, "
+                             f"parcelWtLbs), got {len(f)}")
+        nid = _int(path, k, f[0], "nodeID")
+        ntype = _int(path, k, f[1], "nodeType")
+        lat, lon = _num(path, k, f[2], "latDeg"), _num(path, k, f[3], "lonDeg")
+        alt, wt = _num(path, k, f[4], "altMeters"), _num(path, k, f[5], "parcelWtLbs")
+        if nid in seen:
+            raise ValueError(f"{path}: line {k}: nodeID {nid} appears twice")
+        seen.add(nid)
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ValueError(f"{path}: line {k}: lat/lon ({lat}, {lon}) out of range")
+        if ntype == 0:
+            if depot is not None:
+                raise ValueError(f"{path}: line {k}: a second depot (nodeType 0)")
+            if not -500 <= alt <= 11000:
+                raise ValueError(f"{path}: line {k}: depot altMeters {alt} outside -500..11000")
+            depot = (lon, lat, alt)
+        elif ntype == 1:
+            if wt <= 0:
+                raise ValueError(f"{path}: line {k}: customer {nid} parcelWtLbs must be > 0, got {f[5]!r}")
+            deliveries.append(Delivery(f"c{nid}", lon, lat, wt * LBS_TO_KG, WHOLE_DAY, 1))
+        else:
+            raise ValueError(f"{path}: line {k}: nodeType {ntype} is neither 0 (depot) nor 1 (customer)")
+    if depot is None:
+        raise ValueError(f"{path}: no depot (nodeType 0)")
+    if not deliveries:
+        raise ValueError(f"{path}: no customers (nodeType 1)")
+    return depot, deliveries
+
+
+def read_mfstsp(problem_dir: str | Path, vehicles_csv: str | Path, num_uavs: int = 1,
+                templates: dict[str, DroneType] | None = None) -> DroneProblem:
+    """The drone-only part of an mFSTSP problem as a ``DroneProblem``.
+
+    One hub ``depot`` at the depot's lon/lat/altitude with the first ``num_uavs`` UAVs of
+    ``vehicles_csv`` (one drone type per distinct UAV spec), deliveries ``c<nodeID>`` with the parcel
+    weight in kg, window and day 0-1440 min, priority 1, no no-fly zones, ISA temperature, energy
+    objective. ``problem_dir`` is the problem folder (or its ``tbl_locations.csv``).
+    """
+    problem_dir = Path(problem_dir)
+    loc = problem_dir if problem_dir.suffix == ".csv" else problem_dir / "tbl_locations.csv"
+    vehicles_csv = Path(vehicles_csv)
+    uavs = read_mfstsp_vehicles(vehicles_csv)
+    if isinstance(num_uavs, bool) or int(num_uavs) != num_uavs or not 1 <= num_uavs <= len(uavs):
+        raise ValueError(f"{vehicles_csv}: num_uavs must be an integer in 1..{len(uavs)} (UAV rows in the file), got {num_uavs!r}")
+    (lon, lat, alt), deliveries = _read_locations(loc)
+    stem = vehicles_csv.stem.replace("tbl_vehicles_", "")
+    keys = ("takeoffSpeed", "cruiseSpeed", "landingSpeed", "cruiseAlt", "capacity", "launchTime", "recoveryTime",
+            "serviceTime", "batteryPower")
+    types: dict[str, DroneType] = {}
+    by_spec: dict[tuple, str] = {}
+    fleet: dict[str, int] = {}
+    for spec in uavs[: int(num_uavs)]:
+        sig = tuple(spec[c] for c in keys)
+        if sig not in by_spec:
+            tid = f"mfstsp{stem}" if not by_spec else f"mfstsp{stem}_v{int(spec['vehicleID'])}"
+            by_spec[sig] = tid
+            types[tid] = mfstsp_drone_type(spec, tid, templates)
+        fleet[by_spec[sig]] = fleet.get(by_spec[sig], 0) + 1
+    hub = Hub("depot", f"mFSTSP depot {problem_dir.name}", lon, lat, alt, tuple(fleet.items()))
+    airspace = Airspace((), (hub,), buffer_km=0.0, ref_lat=lat, ref_lon=lon)
+    return DroneProblem(airspace, types, tuple(deliveries), temperature_c=None, day=WHOLE_DAY, objective="energy")
