@@ -11,9 +11,15 @@ Endpoints
     ``violations`` of ``optimizer.verify.verify``. A domain validation error (unknown site,
     window closing before it opens, ...) is HTTP 422 ``{"code": "invalid_input", "message",
     "field"}``; a shape error caught by pydantic is HTTP 422 in FastAPI's default shape.
-``POST /v1/scenarios``, ``GET /v1/scenarios/{id}``
+``POST /v1/scenarios``, ``GET /v1/scenarios/{id}``, ``POST /v1/stations/...``, ``POST /v1/drones/...``
     Scenario runs in the background, persisted in SQLite (``$LHASA_OPS_DB``); see
     ``api.scenarios_api`` and ``api.jobs``.
+
+Every error answer has the shape ``{"code", "message", "field"}`` (``invalid_input``,
+``invalid_json``, ``unauthorized``, ``forbidden``, ``payload_too_large``, ``not_found``, ...).
+Access control (API keys on every POST) and the body-size limit: ``api.security``; operations
+guide: ``docs/OPERATIONS.md``. The OpenAPI document is served at ``/openapi.json`` and checked in
+as ``api/openapi.json`` (``python -m api.openapi`` regenerates it).
 
 The network is loaded once (cached) at startup. The plan endpoint is a plain ``def``, so FastAPI
 runs the solve in its threadpool and the event loop keeps answering other requests.
@@ -28,14 +34,16 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.drones_api import router as drones_router
 from api.scenarios_api import router as scenarios_router
 from api.scenarios_api import start_jobs, stop_jobs
 from api.schemas import PlanRequest, PlanResponse, SiteOut
+from api.security import ApiError, BodyLimitMiddleware, require_api_key
 from api.station_ops_api import router as station_ops_router
 from api.stations_api import router as stations_router
 from instances.demand import DemandError, groups_from_records
@@ -138,15 +146,33 @@ def create_app() -> FastAPI:
     async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # One error shape for every 422. The inputs are not echoed back (a large invalid body
         # would come back whole, and NaN/Infinity cannot be written as JSON).
-        errors = [{"field": loc_path(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors()]
+        raw = list(exc.errors())
+        errors = [{"field": loc_path(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in raw]
         first = errors[0] if errors else {"field": "body", "message": "invalid request"}
-        body = {"code": "invalid_input", "message": first["message"], "field": first["field"], "errors": errors[:20]}
+        code = "invalid_json" if raw and raw[0].get("type") == "json_invalid" else "invalid_input"
+        if code == "invalid_json":
+            first = {"field": "body", "message": f"{first['message']} (at {first['field']})"}
+        body = {"code": code, "message": first["message"], "field": first["field"], "errors": errors[:20]}
         return JSONResponse(status_code=422, content=body)
 
     @app.exception_handler(InvalidInput)
     async def invalid_input(request: Request, exc: InvalidInput) -> JSONResponse:
         body = {"code": "invalid_input", "message": str(exc), "field": error_field(exc)}
         return JSONResponse(status_code=422, content=body)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content=exc.body(), headers=exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # 404 (no such path), 405, and FastAPI's 400 for an unreadable body, in the same shape.
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        body = {"code": codes.get(exc.status_code, f"http_{exc.status_code}"), "message": str(exc.detail),
+                "field": None}
+        return JSONResponse(status_code=exc.status_code, content=body, headers=getattr(exc, "headers", None))
+
+    app.add_middleware(BodyLimitMiddleware)  # 413 over $LHASA_OPS_MAX_BODY_BYTES (api.security)
 
     app.include_router(scenarios_router)  # POST /v1/scenarios, GET /v1/scenarios/{id} (api.scenarios_api)
     app.include_router(stations_router)  # POST /v1/stations/siting (api.stations_api)
@@ -163,7 +189,8 @@ def create_app() -> FastAPI:
         """Sites of the embedded Lhasa network (scenic sites and hubs), with hours and quotas."""
         return site_rows(lhasa_network())
 
-    @app.post("/v1/tours/plan", response_model=PlanResponse, tags=["tours"])
+    @app.post("/v1/tours/plan", response_model=PlanResponse, tags=["tours"],
+              dependencies=[Depends(require_api_key)])
     def plan(req: PlanRequest) -> dict[str, Any]:
         """Plan one day of routes for the groups; the result is checked by the independent verifier.
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.drones_cli import plan_dict, plan_geojson
+from api.security import require_api_key
 from optimizer.domain import InvalidInput, parse_clock
 
 router = APIRouter(tags=["drones"])
@@ -41,7 +42,7 @@ class DronePlanRequest(BaseModel):
     airspace: dict[str, Any] | None = Field(None, description="GeoJSON FeatureCollection (no_fly polygons, hubs)")
 
 
-@router.post("/v1/drones/delivery-plan")
+@router.post("/v1/drones/delivery-plan", dependencies=[Depends(require_api_key)])
 def delivery_plan(req: DronePlanRequest) -> dict[str, Any]:
     """Plan, verify and map one day of drone deliveries (HTTP 422 ``invalid_input`` on bad data)."""
     from optimizer.airspace import AIRSPACE_GEOJSON, airspace_from_geojson

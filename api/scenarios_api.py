@@ -26,10 +26,11 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 
 from api.jobs import JobRunner, JobStore, db_path
+from api.security import require_api_key
 from optimizer.domain import InvalidInput
 
 MAX_SCENARIOS = 64
@@ -89,7 +90,7 @@ def store_of(request: Request) -> JobStore:
     return ensure_jobs(request.app)
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, dependencies=[Depends(require_api_key)])
 def start_run(request: Request, doc: dict[str, Any] = Body(..., examples=[EXAMPLE])) -> dict[str, Any]:  # noqa: B008
     """Validate a scenario document and queue its run; poll the returned ``url``."""
     from optimizer.scenario import parse_scenarios

@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from api.security import require_api_key
 from api.station_ops_cli import plan_demo_day, run_charging, run_oxygen
 from api.stations_cli import _json_safe
 
@@ -44,7 +45,7 @@ class OxygenRequest(BaseModel):
     depot: str = "lhasa_railway"
     lookahead: int | None = Field(None, ge=0, description="policy lookahead days (None: try 0..3, keep best)")
     time_limit_s: float = Field(60.0, gt=0, le=300)
-    safety_days: float = Field(0.0, ge=0, description="safety stock = this x the largest daily demand")
+    safety_days: float = Field(0.0, ge=0, le=365, description="safety stock = this x the largest daily demand, days")
     iterations: int = Field(2000, ge=0, le=100_000)
 
 
@@ -59,7 +60,7 @@ def _clean(d: Any) -> Any:
     return d
 
 
-@router.post("/v1/stations/charging-schedule")
+@router.post("/v1/stations/charging-schedule", dependencies=[Depends(require_api_key)])
 def charging_schedule(req: ChargingRequest) -> dict[str, Any]:
     """Status, energy cost, proven gap, per-vehicle SoC (kWh, end of each slot), station load (kW), unserved."""
     problem, plan = plan_demo_day(req.iterations)
@@ -76,7 +77,7 @@ def charging_schedule(req: ChargingRequest) -> dict[str, Any]:
     return _clean(doc)
 
 
-@router.post("/v1/stations/oxygen-plan")
+@router.post("/v1/stations/oxygen-plan", dependencies=[Depends(require_api_key)])
 def oxygen_plan(req: OxygenRequest) -> dict[str, Any]:
     """Status, method, cost, min stock margin, stock-outs, truck routes per day, stock per station and day."""
     problem, plan = plan_demo_day(req.iterations)

@@ -13,9 +13,10 @@ import math
 import time
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from api.security import require_api_key
 from api.stations_cli import run_siting
 from instances.loader import load_lhasa
 
@@ -70,7 +71,7 @@ def _network():
     return _NET
 
 
-@router.post("/v1/stations/siting", response_model=SitingResponse)
+@router.post("/v1/stations/siting", response_model=SitingResponse, dependencies=[Depends(require_api_key)])
 def siting(req: SitingRequest) -> dict[str, Any]:
     """Chosen sites, demand or flow covered (absolute and %), status and the marginal curve."""
     t0 = time.perf_counter()
