@@ -107,6 +107,17 @@ def run_oxygen(problem: TourProblem, plan: Any, method: str = "auto", trucks: in
     return {"doc": doc, "problem": irp, "result": res}
 
 
+def _save(fig: Any, ax: Any, path: Path) -> Path:
+    """Grid, tight layout, write the PNG, free the figure."""
+    import matplotlib.pyplot as plt
+
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def plot_soc(cp: Any, res: Any, path: Path) -> Path:
     import matplotlib
     matplotlib.use("Agg")
@@ -131,11 +142,7 @@ def plot_soc(cp: Any, res: Any, path: Path) -> Path:
     title = f"SoC per vehicle ({len(cp.vehicles) - len(short)} of {len(cp.vehicles)} electric coaches"
     ax.set_title(title + (f"; {len(short)} that cannot stay above the floor are not drawn)" if short else ")"))
     ax.legend(loc="lower left", fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
 
 
 def plot_load(cp: Any, res: Any, path: Path) -> Path:
@@ -162,11 +169,7 @@ def plot_load(cp: Any, res: Any, path: Path) -> Path:
         ax.legend(loc="upper left", fontsize=7, ncol=2)
     else:
         ax.set_title("Charging load per station (no charging: no vehicle parks at a charger)")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
 
 
 def plot_stock(irp: Any, res: Any, path: Path) -> Path:
@@ -183,11 +186,7 @@ def plot_stock(irp: Any, res: Any, path: Path) -> Path:
     ax.set_ylabel("full 40 L cylinders in stock")
     ax.set_title(f"Oxygen stock per station ({res.method}, min margin {res.min_margin})")
     ax.legend(fontsize=7, ncol=2, loc="upper right")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
 
 
 def _write(out: Path, name: str, doc: dict) -> None:
