@@ -162,7 +162,7 @@ def build_instance(problem: DroneProblem) -> Instance:
 
 
 # --------------------------------------------------------------------------------------- kernels
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _route_cost(seq, L, d, D, DR, DL, day0, day1, use_time):
     """Energy (Wh) or flight minutes of drone d's route ``seq[:L]`` (trips split by -1); INF if infeasible."""
     hub = int(DR[d, 0])
@@ -211,7 +211,7 @@ def _route_cost(seq, L, d, D, DR, DL, day0, day1, use_time):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _best_insert(c, routes, lens, costs, buf, D, DR, DL, day0, day1, use_time):
     """Cheapest feasible insertion of delivery c: (drone, pos, kind, delta); drone -1 if none.
 
@@ -266,7 +266,7 @@ def _best_insert(c, routes, lens, costs, buf, D, DR, DL, day0, day1, use_time):
     return bd, bp, bk, bdelta
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _apply_insert(c, d, pos, kind, routes, lens):
     L = lens[d]
     r = routes[d]
@@ -287,7 +287,7 @@ def _apply_insert(c, d, pos, kind, routes, lens):
         lens[d] = L + 2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _remove(c, routes, lens, where):
     """Remove delivery c from its drone's route, dropping a trip left empty."""
     d = where[c]
@@ -314,13 +314,13 @@ def _remove(c, routes, lens, where):
     where[c] = -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _recompute(routes, lens, costs, D, DR, DL, day0, day1, use_time):
     for d in range(routes.shape[0]):
         costs[d] = _route_cost(routes[d], lens[d], d, D, DR, DL, day0, day1, use_time)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _insert_all(order, routes, lens, costs, where, buf, D, DR, DL, day0, day1, use_time):
     for c in order:
         if where[c] >= 0:
@@ -332,7 +332,7 @@ def _insert_all(order, routes, lens, costs, where, buf, D, DR, DL, day0, day1, u
             costs[d] += delta
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _priority_order(cands, prio, noise):
     keys = np.empty(len(cands))
     for i in range(len(cands)):
@@ -340,7 +340,7 @@ def _priority_order(cands, prio, noise):
     return cands[np.argsort(keys)]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _relocate_pass(active, routes, lens, costs, where, buf, D, DR, DL, day0, day1, use_time):
     improved = False
     for c in active:
@@ -367,7 +367,7 @@ def _relocate_pass(active, routes, lens, costs, where, buf, D, DR, DL, day0, day
     return improved
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _score(wh, active, prio):
     s = 0
     for c in active:
@@ -376,7 +376,7 @@ def _score(wh, active, prio):
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _copy_into(routes, lens, costs, where, r2, l2, c2, w2):
     routes[:, :] = r2
     lens[:] = l2
@@ -384,7 +384,7 @@ def _copy_into(routes, lens, costs, where, r2, l2, c2, w2):
     where[:] = w2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ils(routes, lens, costs, where, active, prio, n_iter, seed, D, DR, DL, day0, day1, use_time):
     """Ruin-and-recreate iterations from the given solution; returns the best (in place) and its score."""
     np.random.seed(seed)

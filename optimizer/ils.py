@@ -115,7 +115,7 @@ class ILSParams:
     two_opt: bool = True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rand(ctrl):
     """xorshift64 step on ctrl[C_RNG]; returns a non-negative int64."""
     x = np.uint64(ctrl[C_RNG])
@@ -126,14 +126,14 @@ def _rand(ctrl):
     return ctrl[C_RNG]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _better(v, t, best_v, best_t):
     if v > best_v + 1e-9:
         return True
     return v > best_v - 1e-9 and t < best_t - 1e-9
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
     """Run up to ``n_iter`` iterations on the working state ``S``.
 

@@ -96,7 +96,7 @@ def copy_state(st: RouteState) -> RouteState:
     return RouteState(*(a.copy() for a in st))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def assign_state(dst, src):
     """Copy every array of ``src`` into ``dst`` in place."""
     dst.rt[:] = src.rt
@@ -109,7 +109,7 @@ def assign_state(dst, src):
     dst.rvalue[:] = src.rvalue
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _t_in(P, r, prev, j):
     """Travel minutes from ``prev`` (-1: the route's start) to node ``j``."""
     if prev < 0:
@@ -117,7 +117,7 @@ def _t_in(P, r, prev, j):
     return P.travel[prev, j]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _t_out(P, r, j, nxt):
     """Travel minutes from node ``j`` to ``nxt`` (-1: the route's end)."""
     if nxt < 0:
@@ -125,7 +125,7 @@ def _t_out(P, r, j, nxt):
     return P.travel[j, nxt]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _t_between(P, r, prev, nxt):
     if prev < 0 and nxt < 0:
         return P.t_direct[r]
@@ -136,7 +136,7 @@ def _t_between(P, r, prev, nxt):
     return P.travel[prev, nxt]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def insertion_cost(P, S, r, j, p):
     """Evaluate inserting node ``j`` at position ``p`` of route ``r`` in O(1) (+ slots scanned).
 
@@ -188,7 +188,7 @@ def insertion_cost(P, S, r, j, p):
     return INF, -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def recompute_route(P, S, r, p0):
     """Recompute arrival/wait/start from position ``p0`` on, then MaxShift over the whole route."""
     rt = S.rt
@@ -217,7 +217,7 @@ def recompute_route(P, S, r, p0):
         ms_next = rt[WAIT, r, p] + ms
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def insert_visit(P, S, r, j, p, k):
     """Insert node ``j`` at position ``p`` of route ``r`` reserving slot ``k`` (-1: none)."""
     rt, ri = S.rt, S.ri
@@ -246,7 +246,7 @@ def insert_visit(P, S, r, j, p, k):
     recompute_route(P, S, r, p)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def remove_positions(P, S, r, mask):
     """Remove the visits of route ``r`` at positions where ``mask`` is True; release capacity."""
     rt, ri = S.rt, S.ri
@@ -277,7 +277,7 @@ def remove_positions(P, S, r, mask):
     recompute_route(P, S, r, first)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def best_insertion_among(P, S, r, nodes, n_nodes, w):
     """Best insertion into route ``r`` of one of ``nodes[:n_nodes]``, by value^2 / shift.
 
@@ -355,13 +355,13 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
     return best_ratio, best_j, best_p, best_k, best_shift
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def best_insertion(P, S, r, w):
     """Best insertion into route ``r`` over all its candidates (see ``best_insertion_among``)."""
     return best_insertion_among(P, S, r, P.cand[r], P.n_cand[r], w)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def greedy_fill(P, S, routes_mask, freed, n_freed, w):
     """Insert visits until nothing fits, best ratio first over all routes.
 
@@ -399,12 +399,12 @@ def greedy_fill(P, S, routes_mask, freed, n_freed, w):
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def total_value(S):
     return S.rvalue.sum()
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def total_time(P, S):
     """Sum over routes of (arrival at end - departure), minutes: the secondary objective."""
     t = 0.0
@@ -414,7 +414,7 @@ def total_time(P, S):
     return t
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _try_sequence(P, S, r, seq, k):
     """Append ``seq[:k]`` to the (empty) route ``r`` in order, each at its earliest slot.
 
@@ -431,7 +431,7 @@ def _try_sequence(P, S, r, seq, k):
     return S.end_arr[r]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def seed_protected(P, S, order):
     """Feasibility-first construction: put each route's protected visits (must-visits) in first.
 
@@ -491,7 +491,7 @@ def seed_protected(P, S, order):
     return ok
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _simulate(P, r, nodes, eo, ec, L):
     """Earliest-start schedule of a visit sequence of route ``r``; its end arrival or inf."""
     t = P.day_start[r]
@@ -510,7 +510,7 @@ def _simulate(P, r, nodes, eo, ec, L):
     return end
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _apply_order(P, S, r, nodes, slots, eo, ec, L):
     """Write a new visit order (nodes, reserved slots, effective windows) into route ``r``."""
     for p in range(L):
@@ -521,7 +521,7 @@ def _apply_order(P, S, r, nodes, slots, eo, ec, L):
     recompute_route(P, S, r, 0)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def or_opt_route(P, S, r, max_seg):
     """Or-opt local search on route ``r``: move a string of 1..``max_seg`` consecutive visits to
     another place in the same route when that shortens the route (earlier end arrival), keeping
@@ -589,7 +589,7 @@ def or_opt_route(P, S, r, max_seg):
     return moves
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def two_opt_route(P, S, r):
     """2-opt on route ``r``: reverse a string of visits when that makes the route end earlier,
     keeping every visit inside its (slot-reserved) time window. First improvement, repeated.
