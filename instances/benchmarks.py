@@ -125,7 +125,8 @@ def _lines(path: Path) -> list[tuple[int, list[str]]]:
     return out
 
 
-def _num(path: Path, k: int, token: str, what: str) -> float:
+def line_number(path: Path, k: int, token: str, what: str) -> float:
+    """``token`` (on line ``k`` of ``path``) as a finite float; ``ValueError`` naming file, line and field."""
     try:
         v = float(token)
     except ValueError:
@@ -135,10 +136,12 @@ def _num(path: Path, k: int, token: str, what: str) -> float:
     return v
 
 
-def _int(path: Path, k: int, token: str, what: str, minimum: int = 0) -> int:
-    v = _num(path, k, token, what)
-    if v != int(v) or v < minimum:
-        raise ValueError(f"{path}: line {k}: {what} {token!r} must be an integer >= {minimum}")
+def line_int(path: Path, k: int, token: str, what: str, minimum: int | None = 0) -> int:
+    """``token`` as an integer >= ``minimum`` (None: any); ``ValueError`` naming file, line and field."""
+    v = line_number(path, k, token, what)
+    if v != int(v) or (minimum is not None and v < minimum):
+        bound = "" if minimum is None else f" >= {minimum}"
+        raise ValueError(f"{path}: line {k}: {what} {token!r} must be an integer{bound}")
     return int(v)
 
 
@@ -198,8 +201,8 @@ def read_toptw(path: str | Path, n_routes: int = 1, decimals: int | None = None)
             f"{path}: line {last_k}: header has {len(header)} tokens, expected 'k v N t' + 'D Q'"
         )
     for j, (k, tok) in enumerate(header):
-        _num(path, k, tok, f"header token {j + 1}")
-    n_cust = _int(path, header[2][0], header[2][1], "N (number of customers)", minimum=0)
+        line_number(path, k, tok, f"header token {j + 1}")
+    n_cust = line_int(path, header[2][0], header[2][1], "N (number of customers)", minimum=0)
 
     body = lines[pos:]
     n = n_cust + 1
@@ -213,19 +216,19 @@ def read_toptw(path: str | Path, n_routes: int = 1, decimals: int | None = None)
     for i, (k, toks) in enumerate(body):
         if len(toks) < 9:
             raise ValueError(f"{path}: line {k}: node line has {len(toks)} tokens, expected at least 9")
-        idx = _int(path, k, toks[0], "node index")
+        idx = line_int(path, k, toks[0], "node index")
         if idx != i:
             raise ValueError(f"{path}: line {k}: node index {idx}, expected {i}")
-        a = _int(path, k, toks[6], "list length a")
+        a = line_int(path, k, toks[6], "list length a")
         if len(toks) != 9 + a:
             raise ValueError(f"{path}: line {k}: node line has {len(toks)} tokens, expected 9 + a = {9 + a}")
         for t in toks[5 : 7 + a]:
-            _num(path, k, t, "token")
+            line_number(path, k, t, "token")
         names = ("x", "y", "service d", "score S")
         for c in range(4):
-            cols[i, c] = _num(path, k, toks[1 + c], names[c])
-        cols[i, 4] = _num(path, k, toks[-2], "window open O")
-        cols[i, 5] = _num(path, k, toks[-1], "window close C")
+            cols[i, c] = line_number(path, k, toks[1 + c], names[c])
+        cols[i, 4] = line_number(path, k, toks[-2], "window open O")
+        cols[i, 5] = line_number(path, k, toks[-1], "window close C")
         if cols[i, 5] < cols[i, 4]:
             raise ValueError(f"{path}: line {k}: window closes at {toks[-1]} before it opens at {toks[-2]}")
         if cols[i, 2] < 0 or cols[i, 3] < 0:
@@ -274,10 +277,10 @@ def read_chao_top(path: str | Path, n_routes: int | None = None) -> TOPTWInstanc
         k, toks = lines[j]
         if len(toks) != 2 or toks[0].lower() != key:
             raise ValueError(f"{path}: line {k}: expected '{key} <value>', got {' '.join(toks)!r}")
-        vals[key] = _num(path, k, toks[1], key)
+        vals[key] = line_number(path, k, toks[1], key)
     k_hdr = lines[2][0]
-    n = _int(path, lines[0][0], lines[0][1][1], "n", minimum=2)
-    m = _int(path, lines[1][0], lines[1][1][1], "m", minimum=1)
+    n = line_int(path, lines[0][0], lines[0][1][1], "n", minimum=2)
+    m = line_int(path, lines[1][0], lines[1][1][1], "m", minimum=1)
     tmax = vals["tmax"]
     if tmax < 0:
         raise ValueError(f"{path}: line {k_hdr}: tmax {tmax} must be >= 0")
@@ -290,7 +293,7 @@ def read_chao_top(path: str | Path, n_routes: int | None = None) -> TOPTWInstanc
         if len(toks) != 3:
             raise ValueError(f"{path}: line {k}: point line has {len(toks)} tokens, expected 3 (x y score)")
         for c, what in enumerate(("x", "y", "score")):
-            pts[i, c] = _num(path, k, toks[c], what)
+            pts[i, c] = line_number(path, k, toks[c], what)
         if pts[i, 2] < 0:
             raise ValueError(f"{path}: line {k}: negative score {toks[2]}")
     x, y = pts[:, 0], pts[:, 1]
@@ -320,10 +323,10 @@ def _read_value_csv(path: Path, value_col: str) -> dict[tuple[str, str, int], fl
             raise ValueError(f"{path}: line 1: header must contain {sorted(need)}, got {reader.fieldnames}")
         for row in reader:
             k = reader.line_num
-            key = (row["set"], row["instance"], _int(path, k, row["m"], "m", minimum=1))
+            key = (row["set"], row["instance"], line_int(path, k, row["m"], "m", minimum=1))
             if key in out:
                 raise ValueError(f"{path}: line {k}: duplicate key {key}")
-            out[key] = _num(path, k, row[value_col], value_col)
+            out[key] = line_number(path, k, row[value_col], value_col)
     return out
 
 

@@ -34,11 +34,10 @@ Malformed files raise ``ValueError("<path>: line <k>: ...")`` (k counts from 1).
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from pathlib import Path
 
-from instances.benchmarks import benchmarks_root
+from instances.benchmarks import benchmarks_root, line_int, line_number
 from optimizer.airspace import Airspace, Hub
 from optimizer.drone_energy import DroneType, load_drone_types
 from optimizer.drones import Delivery, DroneProblem
@@ -93,23 +92,6 @@ def _lines(path: Path) -> list[tuple[int, list[str]]]:
     return out
 
 
-def _num(path: Path, k: int, token: str, what: str) -> float:
-    try:
-        v = float(token)
-    except ValueError:
-        raise ValueError(f"{path}: line {k}: {what} {token!r} is not a number") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{path}: line {k}: {what} {token!r} is not finite")
-    return v
-
-
-def _int(path: Path, k: int, token: str, what: str) -> int:
-    v = _num(path, k, token, what)
-    if v != int(v):
-        raise ValueError(f"{path}: line {k}: {what} {token!r} is not an integer")
-    return int(v)
-
-
 def mfstsp_num_customers(root: Path | None = None) -> dict[str, int]:
     """Problem name -> number of customers from ``problems_info.csv`` ({} if the file is absent)."""
     path = mfstsp_root(root) / "problems_info.csv"
@@ -119,7 +101,7 @@ def mfstsp_num_customers(root: Path | None = None) -> dict[str, int]:
     for k, f in _lines(path):
         if len(f) < 2:
             raise ValueError(f"{path}: line {k}: expected at least 2 fields (ProblemName, numCust), got {len(f)}")
-        out[f[0]] = _int(path, k, f[1], "numCust")
+        out[f[0]] = line_int(path, k, f[1], "numCust", minimum=None)
     return out
 
 
@@ -149,12 +131,12 @@ def read_mfstsp_vehicles(path: str | Path) -> list[UavSpec]:
     for k, f in _lines(path):
         if len(f) < len(_VEH_COLS):
             raise ValueError(f"{path}: line {k}: expected {len(_VEH_COLS)} fields ({', '.join(_VEH_COLS)}), got {len(f)}")
-        vtype = _int(path, k, f[1], "vehicleType")
+        vtype = line_int(path, k, f[1], "vehicleType", minimum=None)
         if vtype == 1:
             continue
         if vtype != 2:
             raise ValueError(f"{path}: line {k}: vehicleType {vtype} is neither 1 (truck) nor 2 (UAV)")
-        spec = UavSpec({c: _num(path, k, t, c) for c, t in zip(_VEH_COLS, f)})
+        spec = UavSpec({c: line_number(path, k, t, c) for c, t in zip(_VEH_COLS, f)})
         spec["line"] = k
         for c in ("takeoffSpeed", "cruiseSpeed", "landingSpeed", "cruiseAlt", "capacity", "batteryPower"):
             if spec[c] <= 0:
@@ -193,10 +175,10 @@ def _read_locations(path: Path) -> tuple[tuple[float, float, float], list[Delive
         if len(f) != 6:
             raise ValueError(f"{path}: line {k}: expected 6 fields (nodeID, nodeType, latDeg, lonDeg, altMeters, "
                              f"parcelWtLbs), got {len(f)}")
-        nid = _int(path, k, f[0], "nodeID")
-        ntype = _int(path, k, f[1], "nodeType")
-        lat, lon = _num(path, k, f[2], "latDeg"), _num(path, k, f[3], "lonDeg")
-        alt, wt = _num(path, k, f[4], "altMeters"), _num(path, k, f[5], "parcelWtLbs")
+        nid = line_int(path, k, f[0], "nodeID", minimum=None)
+        ntype = line_int(path, k, f[1], "nodeType", minimum=None)
+        lat, lon = line_number(path, k, f[2], "latDeg"), line_number(path, k, f[3], "lonDeg")
+        alt, wt = line_number(path, k, f[4], "altMeters"), line_number(path, k, f[5], "parcelWtLbs")
         if nid in seen:
             raise ValueError(f"{path}: line {k}: nodeID {nid} appears twice")
         seen.add(nid)

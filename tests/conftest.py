@@ -18,3 +18,34 @@ def lhasa_network():
 @pytest.fixture(scope="session")
 def demo_groups(lhasa_network):
     return read_demand(Path(LHASA_DIR) / "demand_peak_day.csv", lhasa_network)
+
+
+TINY_SCENARIOS = """
+[base]
+seed = 2
+iterations = {iterations}
+[base.demand]
+profile = "peak"
+groups = {groups}
+seed = 11
+
+[[scenario]]
+name = "tiny"
+demand_scale = [1, 2]
+
+[[scenario]]
+name = "potala small"
+[scenario.quota.potala]
+daily = 200
+slot = 60
+"""
+
+
+@pytest.fixture
+def tiny_scenario_file(tmp_path):
+    """Factory: write a 3-run scenario file (a x1/x2 sweep and a small Potala quota) and return its path."""
+    def make(iterations: int = 150, groups: int = 30) -> Path:
+        f = tmp_path / "tiny.toml"
+        f.write_text(TINY_SCENARIOS.format(iterations=iterations, groups=groups), encoding="utf-8")
+        return f
+    return make

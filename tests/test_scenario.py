@@ -268,31 +268,8 @@ def test_zone_edit_drops_must_visits_outside_the_new_zone(net):
 # --------------------------------------------------------------------------------------------
 # runner and report
 
-TINY = """
-[base]
-seed = 2
-iterations = 200
-[base.demand]
-profile = "peak"
-groups = 40
-seed = 11
-
-[[scenario]]
-name = "tiny"
-demand_scale = [1, 2]
-
-[[scenario]]
-name = "potala small"
-[scenario.quota.potala]
-daily = 200
-slot = 60
-"""
-
-
-def test_run_scenarios_jobs_1_and_2_agree_and_write_files(tmp_path):
-    f = tmp_path / "tiny.toml"
-    f.write_text(TINY, encoding="utf-8")
-    sset = load_scenarios(f)
+def test_run_scenarios_jobs_1_and_2_agree_and_write_files(tmp_path, tiny_scenario_file):
+    sset = load_scenarios(tiny_scenario_file(iterations=200, groups=40))
     k1 = run_scenarios(sset, tmp_path / "a", jobs=1, progress=False)
     k2 = run_scenarios(sset, tmp_path / "b", jobs=2, progress=False)
     drop = ["runtime_s"]

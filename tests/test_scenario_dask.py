@@ -12,26 +12,6 @@ from optimizer.scenario_runner import run_scenarios
 
 distributed = pytest.importorskip("distributed")
 
-TINY = """
-[base]
-seed = 2
-iterations = 150
-[base.demand]
-profile = "peak"
-groups = 30
-seed = 11
-
-[[scenario]]
-name = "tiny"
-demand_scale = [1, 2]
-
-[[scenario]]
-name = "potala small"
-[scenario.quota.potala]
-daily = 200
-slot = 60
-"""
-
 OUT_FILES = ("kpis.parquet", "kpis.csv", "site_peaks.csv", "unserved_by_site.csv", "max_scale_95.csv",
              "legs.csv", "sites.csv", "scenarios.json", "site_slot_usage_all.parquet")
 
@@ -44,10 +24,8 @@ def cluster():
         yield c
 
 
-def test_dask_back_end_gives_the_local_results(tmp_path, cluster):
-    f = tmp_path / "tiny.toml"
-    f.write_text(TINY, encoding="utf-8")
-    sset = load_scenarios(f)
+def test_dask_back_end_gives_the_local_results(tmp_path, tiny_scenario_file, cluster):
+    sset = load_scenarios(tiny_scenario_file(iterations=150, groups=30))
     local = run_scenarios(sset, tmp_path / "local", jobs=1, progress=False)
     dask = run_scenarios(sset, tmp_path / "dask", progress=False, address=cluster.scheduler_address)
     assert dask.drop("runtime_s").equals(local.drop("runtime_s"))
