@@ -39,6 +39,7 @@ top altitude is h is feasible at level h, and every route found at level h flies
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -449,9 +450,9 @@ def design_route(data: FlightData, vertiport_id: str, aircraft_id: str, class_mi
         return (f"no viewpoint reachable and back within {min(class_min, usable):.1f} min "
                 f"(class {class_min} min, usable endurance {usable:.1f} min at {base:.0f} m)")
     seq = [vertiport_id] + [v.id for v in best[2]] + [vertiport_id]
-    dist_km = sum(data.km(a, b) for a, b in zip(seq, seq[1:]))
+    dist_km = sum(data.km(a, b) for a, b in itertools.pairwise(seq))
     path: list[tuple[float, float]] = []
-    for a, b in zip(seq, seq[1:]):
+    for a, b in itertools.pairwise(seq):
         leg = [(float(x), float(y)) for x, y in data.path(a, b)]
         path += leg if not path else leg[1:]
     max_alt = max([base] + [v.flight_alt_m for v in best[2]])
@@ -508,6 +509,8 @@ def design_menu(data: FlightData, durations_min: tuple[int, ...] | list[int] = D
                 else:
                     routes.append(r)
                     prev = r
-                    offers.append(MenuOffer(v, a, d, r.product.id, r.product.score, r.product.block_min,
-                                            "" if r.optimal else "time limit: best found, not proven optimal"))
+                    note = "" if r.optimal else "time limit: best found, not proven optimal. "
+                    if r.usable_min < d:
+                        note += f"endurance-limited: {r.usable_min:.1f} usable min at {r.max_alt_m:.0f} m"
+                    offers.append(MenuOffer(v, a, d, r.product.id, r.product.score, r.product.block_min, note.strip()))
     return Menu(tuple(routes), tuple(offers), temperature_c, time.monotonic() - t0)
