@@ -44,6 +44,7 @@ EFFORT_DEFAULTS = {
     "/v1/stations/charging-schedule": {"time_limit_s": CAP_TIME_S, "iterations": CAP_ITERATIONS, "max_vehicles": 5},
     "/v1/stations/oxygen-plan": {"time_limit_s": CAP_TIME_S, "iterations": CAP_ITERATIONS, "lookahead": 0},
     "/v1/drones/delivery-plan": {"iterations": CAP_ITERATIONS},
+    "/v1/flights/products": {"time_limit_s": CAP_TIME_S},
 }
 
 

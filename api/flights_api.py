@@ -1,0 +1,75 @@
+"""``POST /v1/flights/products``: design the sightseeing-flight product menu (issue 8).
+
+The request gives the duration classes (whole minutes), the day's temperature at the vertiports, optional
+vertiport and aircraft-type filters and a time limit (at most ``MAX_TIME_LIMIT_S``). The response is
+``api.flights_cli.menu_dict``: ``products`` (each a ``FlightProduct`` with class, minutes flying/viewing,
+highest altitude, air density, usable endurance and the flown ``path`` as [[lon, lat], ...]), ``offers``
+(every vertiport x aircraft x class cell, with a note), ``unavailable`` (cells without a route, with the
+reason) and ``violations`` (the independent verifier's, per product; empty lists = OK). Data: the embedded
+``instances/lhasa`` viewpoints, vertiports, aircraft types and no-fly zones. Unknown ids -> HTTP 422
+``{"code": "invalid_input", "message", "field": "vertiports[0]"}``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from api.security import require_api_key
+
+router = APIRouter(tags=["flights"])
+
+MAX_TIME_LIMIT_S = 60.0
+"""Largest ``time_limit_s`` accepted (server maximum)."""
+
+
+@lru_cache(maxsize=1)
+def lhasa_flight_data() -> Any:
+    """The embedded viewpoints, vertiports, aircraft types and air distances, loaded once per process."""
+    from optimizer.flight_routes import load_flight_data
+    return load_flight_data()
+
+
+class FlightProductsRequest(BaseModel):
+    """Design the product menu over the embedded Lhasa viewpoints."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"durations_min": [15, 30, 60], "temperature_c": 15.0, "vertiports": ["dagze_ga"], "aircraft_types": None,
+         "time_limit_s": 10}]})
+
+    durations_min: list[Annotated[StrictInt, Field(ge=1, le=240)]] = Field(
+        default=[15, 30, 60], min_length=1, max_length=8,
+        description="Duration classes, whole minutes (each 1..240): one product per vertiport, aircraft type and "
+                    "class, with block time (take-off to landing) <= the class.",
+        examples=[[15, 30, 60]])
+    temperature_c: float | None = Field(
+        default=15.0, ge=-40, le=45, allow_inf_nan=False,
+        description="Air temperature at the vertiport, degC (-40..45), lowered by 6.5 K/km aloft; null: ISA. "
+                    "Warmer air is thinner: less endurance.", examples=[15.0])
+    vertiports: list[str] | None = Field(
+        default=None, max_length=20,
+        description="Vertiport ids to design for (null: all of instances/lhasa/vertiports.csv).",
+        examples=[["dagze_ga", "city_pad"]])
+    aircraft_types: list[str] | None = Field(
+        default=None, max_length=20,
+        description="Aircraft type ids (null: all of instances/lhasa/aircraft_types.csv, e.g. evtol, h125).",
+        examples=[["evtol"]])
+    time_limit_s: float = Field(
+        default=20.0, gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False,
+        description=f"Wall-clock limit of the whole design, seconds (0 < x <= {MAX_TIME_LIMIT_S:g}); routes "
+                    "found after it are marked optimal=false.", examples=[10])
+
+
+@router.post("/v1/flights/products", dependencies=[Depends(require_api_key)])
+def flight_products(req: FlightProductsRequest) -> dict[str, Any]:
+    """Design, verify and return the sightseeing-flight menu (HTTP 422 ``invalid_input`` on bad data)."""
+    from api.flights_cli import menu_dict, verify_menu
+    from optimizer.flight_routes import design_menu
+
+    data = lhasa_flight_data()
+    menu = design_menu(data, req.durations_min, req.temperature_c, req.vertiports, req.aircraft_types,
+                       req.time_limit_s)
+    return menu_dict(menu, data, verify_menu(menu, data))
