@@ -35,6 +35,11 @@ class ChargingRequest(BaseModel):
     time_limit_s: float = Field(30.0, gt=0, le=300)
     iterations: int = Field(2000, ge=0, le=100_000)
     include_sessions: bool = Field(True, description="list every (vehicle, slot) charging decision")
+    max_delay_min: int = Field(60, ge=0, le=240, description="longest departure delay per coach at one charging "
+                                                             "stop, minutes (0: the tour plan's times are fixed)")
+    lateness_cny_per_min: float = Field(5.0, ge=0, le=1000, allow_inf_nan=False,
+                                        description="policy weight of one minute of lateness against the tour "
+                                                    "plan, CNY/min (not a measured cost)")
 
 
 class OxygenRequest(BaseModel):
@@ -65,7 +70,8 @@ def charging_schedule(req: ChargingRequest) -> dict[str, Any]:
     """Status, energy cost, proven gap, per-vehicle SoC (kWh, end of each slot), station load (kW), unserved."""
     problem, plan = plan_demo_day(req.iterations)
     run = run_charging(problem, plan, req.temperature_c, req.tariff, req.chargers, req.charger_kw, req.grid_kw,
-                       req.max_vehicles, req.coach_min_size, req.existing_only, req.time_limit_s)
+                       req.max_vehicles, req.coach_min_size, req.existing_only, req.time_limit_s,
+                       max_delay_min=req.max_delay_min, lateness_cny_per_min=req.lateness_cny_per_min)
     doc, cp, res = run["doc"], run["problem"], run["result"]
     if not req.include_sessions:
         doc.pop("sessions", None)

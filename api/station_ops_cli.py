@@ -3,7 +3,8 @@ onto ``api.stations_cli.stations_app``.
 
     lhasa-ops stations charge [--temperature-c -5] [--tariff 0-8:0.35,8-17:0.7,17-22:1.05,22-24:0.35]
         [--chargers 4] [--charger-kw 120] [--grid-kw 300] [--max-vehicles 50] [--coach-min-size 20]
-        [--existing-only] [--time-limit 30] [--iterations 2000] [--out DIR]
+        [--existing-only] [--max-delay-min 60] [--lateness-cny-per-min 5] [--time-limit 30]
+        [--iterations 2000] [--out DIR]
     lhasa-ops stations oxygen [--method auto|exact|policy] [--trucks 3] [--truck-capacity 40]
         [--shift-min 600] [--depot lhasa_railway] [--lookahead -1] [--time-limit 60] [--safety-days 0] [--iterations 2000] [--out DIR]
 
@@ -44,7 +45,15 @@ def plan_demo_day(iterations: int, demand: Path | None = None) -> tuple[TourProb
 
 def run_charging(problem: TourProblem, plan: Any, temperature_c: float = -5.0, tariff: str | None = None,
                  chargers: int = 4, charger_kw: float = 120.0, grid_kw: float = 300.0, max_vehicles: int = 50,
-                 coach_min_size: int = 20, existing_only: bool = False, time_limit_s: float = 30.0) -> dict:
+                 coach_min_size: int = 20, existing_only: bool = False, time_limit_s: float = 30.0, *,
+                 max_delay_min: int = 60, lateness_cny_per_min: float = 5.0, rel_gap: float = 1e-3) -> dict:
+    """Charging schedule of the plan's electric coaches (``models.charging``), verified.
+
+    Departure delays up to ``max_delay_min`` minutes at one charging stop per coach, priced at
+    ``lateness_cny_per_min`` CNY/min (a policy weight); CP-SAT stops at a proven relative gap of
+    ``rel_gap`` (default 0.1 %) or ``time_limit_s``. Returns ``{"doc", "problem", "result"}``; ``doc``
+    has ``delays`` ({vehicle, station, delay_min}), ``lateness_min_total``, ``lateness_cost_cny``.
+    Raises ``InvalidInput`` for bad values (e.g. a negative ``max_delay_min``)."""
     from models.charging import solve_charging
     from optimizer.station_ops import DEFAULT_TARIFF, charging_from_plan, parse_tariff
     from optimizer.station_ops_verify import verify_charging
@@ -54,22 +63,28 @@ def run_charging(problem: TourProblem, plan: Any, temperature_c: float = -5.0, t
         raise InvalidInput("time_limit", time_limit_s, "must be > 0")
     cp, info = charging_from_plan(problem, plan, temperature_c=temperature_c, tariff=bands, chargers=chargers,
                                   charger_kw=charger_kw, grid_kw=grid_kw, coach_min_size=coach_min_size,
-                                  max_vehicles=max_vehicles, existing_only=existing_only)
-    res = solve_charging(cp, time_limit_s=time_limit_s)
+                                  max_vehicles=max_vehicles, existing_only=existing_only,
+                                  max_delay_min=max_delay_min, lateness_cny_per_min=lateness_cny_per_min)
+    res = solve_charging(cp, time_limit_s=time_limit_s, rel_gap=rel_gap)
     violations = verify_charging(cp, res) if res.has_solution else ["no schedule"]
     sessions = []
     if res.has_solution:
         for n, v in enumerate(cp.vehicles):
             for t, g in enumerate(res.grid_kwh[n]):
                 if g > 0:
-                    sessions.append({"vehicle": v.id, "station": cp.stations[v.at[t]].id, "slot": t,
+                    sessions.append({"vehicle": v.id, "station": cp.stations[res.timeline_at[n][t]].id, "slot": t,
                                      "start_min": t * cp.slot_min, "grid_kwh": g, "price": cp.tariff[t]})
-    doc = {"status": res.status, "energy_cost_cny": res.energy_cost_cny, "bound_cny": res.bound_cny,
-           "gap": res.gap, "wall_s": res.wall_s, "vehicles": info, "unserved": list(res.unserved),
+    doc = {"status": res.status, "energy_cost_cny": res.energy_cost_cny, "objective_cny": res.objective_cny,
+           "bound_cny": res.bound_cny, "gap": res.gap, "wall_s": res.wall_s, "vehicles": info,
+           "unserved": list(res.unserved),
+           "delays": [{"vehicle": d["vehicle"], "station": d["station"], "delay_min": d["delay_min"]}
+                      for d in res.delays],
+           "lateness_min_total": res.lateness_min, "lateness_cost_cny": res.lateness_cost_cny,
            "stations": [s.id for s in cp.stations], "slot_min": cp.slot_min, "tariff": list(cp.tariff),
            "sessions": sessions, "verifier": violations, "stats": res.stats,
            "params": {"temperature_c": temperature_c, "chargers": chargers, "charger_kw": charger_kw,
-                      "grid_kw": grid_kw, "existing_only": existing_only}}
+                      "grid_kw": grid_kw, "existing_only": existing_only, "max_delay_min": max_delay_min,
+                      "lateness_cny_per_min": lateness_cny_per_min}}
     return {"doc": doc, "problem": cp, "result": res}
 
 
@@ -203,6 +218,10 @@ def charge(
     max_vehicles: int = typer.Option(50, "--max-vehicles", help="electric coaches (one per large group)"),
     coach_min_size: int = typer.Option(20, "--coach-min-size", help="smallest group that gets a coach"),
     existing_only: bool = typer.Option(False, "--existing-only", help="only existing charger sites"),
+    max_delay_min: int = typer.Option(60, "--max-delay-min",
+                                      help="longest departure delay per coach, minutes (0: plan times fixed)"),
+    lateness_cny_per_min: float = typer.Option(5.0, "--lateness-cny-per-min",
+                                               help="policy weight of one minute of lateness, CNY"),
     time_limit: float = typer.Option(30.0, "--time-limit", help="CP-SAT time limit, s"),
     iterations: int = typer.Option(2000, "--iterations", help="ILS iterations for the demo-day plan"),
     out: Path = typer.Option(OUT_CHARGING, "--out", help="output directory"),
@@ -214,7 +233,8 @@ def charge(
     try:
         problem, plan = plan_demo_day(iterations)
         run = run_charging(problem, plan, temperature_c, tariff, chargers, charger_kw, grid_kw, max_vehicles,
-                           coach_min_size, existing_only, time_limit)
+                           coach_min_size, existing_only, time_limit, max_delay_min=max_delay_min,
+                           lateness_cny_per_min=lateness_cny_per_min)
     except InvalidInput as e:
         _fail(str(e))
         return
@@ -231,6 +251,11 @@ def charge(
         console.print(f"Energy cost      {res.energy_cost_cny:,.2f} CNY for "
                       f"{sum(map(sum, res.grid_kwh)):,.1f} kWh from the grid; peak station load "
                       f"{res.station_load_kw(cp).max():.0f} kW")
+        console.print(f"Lateness         {res.lateness_min:g} min in total ({len(res.delays)} delayed coach(es), "
+                      f"{res.lateness_cost_cny:,.2f} CNY at {cp.lateness_cny_per_min:g} CNY/min; "
+                      f"max delay {cp.max_delay_min:g} min)")
+        for d in res.delays:
+            console.print(f"  {d['vehicle']}: departs {d['delay_min']:g} min late from {d['station']}")
     console.print(f"Unserved         {len(res.unserved)} vehicle(s)")
     for u in res.unserved:
         console.print(f"  {u['vehicle']}: {u['short_kwh']:.1f} kWh below floor: {u['reason']}")

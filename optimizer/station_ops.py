@@ -50,7 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.charging import ChargingProblem, EVStation, EVVehicle, tariff_from_bands
+from models.charging import ChargingProblem, EVStation, EVVehicle, charging_stops, tariff_from_bands
 from models.oxygen_irp import OxygenIRP
 from models.siting import derated_range_km
 from optimizer.domain import InvalidInput, Network, TourPlan, TourProblem, check_finite
@@ -140,8 +140,13 @@ def charging_from_plan(problem: TourProblem, plan: TourPlan, temperature_c: floa
                        tariff: Sequence[tuple[float, float, float]] = DEFAULT_TARIFF, slot_min: float = 15.0,
                        chargers: int = 4, charger_kw: float = 120.0, grid_kw: float = 300.0,
                        coach_min_size: int = 20, max_vehicles: int = 50, existing_only: bool = False,
-                       coach: CoachParams | None = None) -> tuple[ChargingProblem, list[dict]]:
-    """(ChargingProblem, per-vehicle info rows: vehicle, group, route sites, km, kWh)."""
+                       coach: CoachParams | None = None, max_delay_min: float = 60.0,
+                       lateness_cny_per_min: float = 5.0) -> tuple[ChargingProblem, list[dict]]:
+    """(ChargingProblem, per-vehicle info rows: vehicle, group, route sites, km, kWh, charge slots and
+    ``stops``: the charging stops a departure delay may extend, ``{station, first_slot, last_slot}``).
+
+    ``max_delay_min`` / ``lateness_cny_per_min``: the delay policy of ``models.charging`` (minutes;
+    CNY per minute, a policy weight); a negative delay or a non-finite weight raises ``InvalidInput``."""
     cp = coach or CoachParams()
     temp = check_finite("temperature_c", temperature_c)
     if isinstance(chargers, bool) or not isinstance(chargers, int) or chargers < 1:
@@ -182,14 +187,18 @@ def charging_from_plan(problem: TourProblem, plan: TourPlan, temperature_c: floa
         if end in sidx:
             _park(at, r.arrive_end, 24 * 60.0, sidx[end], slot_min)
         vid = f"EV{len(vehicles) + 1:02d}"
-        vehicles.append(EVVehicle(vid, cp.capacity_kwh, cp.soc0, cp.soc_min, tuple(float(x) for x in draw),
-                                  tuple(int(x) for x in at), 1.0, cp.max_kw, cp.eta_charge))
+        ev = EVVehicle(vid, cp.capacity_kwh, cp.soc0, cp.soc_min, tuple(float(x) for x in draw),
+                       tuple(int(x) for x in at), 1.0, cp.max_kw, cp.eta_charge)
+        vehicles.append(ev)
         info.append({"vehicle": vid, "group": g.id, "size": g.size,
                      "route": [start] + [v.site_id for v in r.visits] + [end], "km": km_tot, "kwh": e_tot,
-                     "charge_slots": int((at >= 0).sum())})
+                     "charge_slots": int((at >= 0).sum()),
+                     "stops": [{"station": stations[st].id, "first_slot": a, "last_slot": b}
+                               for a, b, st in charging_stops(ev)]})
     if not vehicles:
         raise InvalidInput("coach_min_size", coach_min_size, "no planned route qualifies for an electric coach")
-    return ChargingProblem(tuple(vehicles), stations, prices, slot_min), info
+    return ChargingProblem(tuple(vehicles), stations, prices, slot_min, max_delay_min=max_delay_min,
+                           lateness_cny_per_min=lateness_cny_per_min), info
 
 
 def synthetic_charging(n_vehicles: int = 50, n_stations: int = 10, slot_min: float = 15.0, seed: int = 0,

@@ -4,7 +4,11 @@
   the reported grid energy; checks SoC bounds (the floor may only be undercut by the shortfall
   the result reports for an unserved vehicle), charging only while parked at a station, per-slot
   energy <= min(charger, vehicle) power x slot, connectors in use <= chargers, station power <=
-  grid cap, and the reported energy cost.
+  grid cap, and the reported energy cost. Departure delays: the realised timeline is rebuilt
+  from the plan and the reported (stop, delay) (not taken from the result), the delay must be
+  whole slots, <= ``max_delay_min``, at a maximal stay followed by driving, and must not push
+  driving past the end of the day; reported lateness (minutes, CNY), delays and the objective
+  are recomputed.
 * :func:`verify_oxygen`: replays the stock of every station from the initial stock, the route
   deliveries and the demand; checks stock never below zero except where the plan reports lost
   demand, stock after delivery <= capacity, truck load <= capacity, route duration <= shift,
@@ -26,11 +30,54 @@ from models.oxygen_irp import OxygenIRP, OxygenPlan
 __all__ = ["verify_charging", "verify_oxygen"]
 
 
+def _rebuild_timeline(problem: ChargingProblem, n: int, stop: object, delay_min: float,
+                      out: list[str]) -> tuple[list[float], list[int]] | None:
+    """The realised (draw, at) of vehicle n from the plan data and the reported (stop, delay);
+    appends a violation and returns None when the delay is not a valid stop extension."""
+    v = problem.vehicles[n]
+    T = problem.n_slots
+    draw, at = list(v.draw_kwh), list(v.at)
+    if not delay_min:
+        if stop is not None:
+            out.append(f"{v.id}: extended stop {stop} reported without a delay")
+        return draw, at
+    if delay_min < 0:
+        out.append(f"{v.id}: negative delay {delay_min}")
+        return None
+    if delay_min > problem.max_delay_min + 1e-9:
+        out.append(f"{v.id}: delay {delay_min:g} min > max_delay_min {problem.max_delay_min:g}")
+    d = round(delay_min / problem.slot_min)
+    if abs(d * problem.slot_min - delay_min) > 1e-6:
+        out.append(f"{v.id}: delay {delay_min:g} min is not a whole number of {problem.slot_min:g}-min slots")
+        return None
+    try:
+        a, b, s = (int(x) for x in stop)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        out.append(f"{v.id}: delay {delay_min:g} min without a valid stop (first, last, station)")
+        return None
+    if not (0 <= a <= b < T) or s < 0 or any(at[k] != s for k in range(a, b + 1)) \
+            or (a > 0 and at[a - 1] == s) or (b + 1 < T and at[b + 1] == s):
+        out.append(f"{v.id}: stop {stop} is not a maximal stay at one station in the plan")
+        return None
+    if not any(x > 0 for x in draw[b + 1:]):
+        out.append(f"{v.id}: stop {stop} is not followed by driving (a delay there delays nothing)")
+    if b + d >= T or any(x > 0 for x in draw[T - d:]):
+        out.append(f"{v.id}: a {delay_min:g}-min delay pushes driving past the end of the day")
+        return None
+    new_draw = draw[: b + 1] + [0.0] * d + draw[b + 1: T - d]
+    new_at = at[: b + 1] + [s] * d + at[b + 1: T - d]
+    return new_draw, new_at
+
+
 def verify_charging(problem: ChargingProblem, result: ChargingResult, tol_kwh: float = 0.01) -> list[str]:
-    """Independent re-check (floats, from the data): SoC dynamics and bounds (below the floor only
-    by the reported shortfall of an unserved vehicle), charging only where parked at a station, power
-    per vehicle <= min(charger, vehicle), connectors in use <= chargers, station power <= grid cap,
-    and the reported energy cost. Returns violations (empty = valid)."""
+    """Independent re-check (floats, from the data): rebuilds every vehicle's realised timeline from
+    the plan and the reported (stop, delay) (delay <= max_delay_min, whole slots, a maximal stay
+    followed by driving, no driving pushed past the day; the result's timeline arrays must match),
+    then SoC dynamics and bounds (below the floor only by the reported shortfall of an unserved
+    vehicle), charging only where parked at a station, power per vehicle <= min(charger, vehicle),
+    connectors in use <= chargers, station power <= grid cap, the reported energy cost, lateness
+    (minutes and CNY), the delay list and the objective (energy + lateness + shortfall penalty,
+    within the reported integer rounding). Returns violations (empty = valid)."""
     out: list[str] = []
     P, T, dt = problem, problem.n_slots, problem.dt_h
     if not result.has_solution:
@@ -38,8 +85,24 @@ def verify_charging(problem: ChargingProblem, result: ChargingResult, tol_kwh: f
     unserved = {u["vehicle"]: u["short_kwh"] for u in result.unserved}
     in_use = np.zeros((len(P.stations), T), dtype=int)
     power = np.zeros((len(P.stations), T))
-    cost = 0.0
+    cost = lateness = 0.0
+    delayed = {}
+    N = len(P.vehicles)
+    delay_min = result.delay_min or (0.0,) * N
+    delay_stop = result.delay_stop or (None,) * N
+    if len(delay_min) != N or len(delay_stop) != N:
+        return [f"delay_min/delay_stop have {len(delay_min)}/{len(delay_stop)} entries for {N} vehicles"]
     for n, v in enumerate(P.vehicles):
+        tl = _rebuild_timeline(P, n, delay_stop[n], delay_min[n], out)
+        if tl is None:
+            continue
+        draw, at = tl
+        lateness += delay_min[n]
+        if delay_min[n]:
+            delayed[v.id] = (P.stations[delay_stop[n][2]].id, float(delay_min[n]))
+        if result.timeline_at and (list(result.timeline_at[n]) != at
+                                   or any(abs(x - y) > 1e-9 for x, y in zip(result.timeline_draw_kwh[n], draw))):
+            out.append(f"{v.id}: reported timeline differs from the plan shifted by the reported delay")
         soc = v.soc0 * v.capacity_kwh
         floor = v.soc_min * v.capacity_kwh - unserved.get(v.id, 0.0)
         for t in range(T):
@@ -47,7 +110,7 @@ def verify_charging(problem: ChargingProblem, result: ChargingResult, tol_kwh: f
             if gk < -tol_kwh:
                 out.append(f"{v.id} slot {t}: negative charge {gk}")
             if gk > 1e-9:
-                s = v.at[t]
+                s = at[t]
                 if s < 0:
                     out.append(f"{v.id} slot {t}: charges while not parked at a station")
                     continue
@@ -57,7 +120,7 @@ def verify_charging(problem: ChargingProblem, result: ChargingResult, tol_kwh: f
                 in_use[s, t] += 1
                 power[s, t] += gk / dt
                 cost += P.tariff[t] * gk
-            soc = soc + v.eta * gk - v.draw_kwh[t]
+            soc = soc + v.eta * gk - draw[t]
             if abs(soc - result.soc_kwh[n][t]) > tol_kwh + 0.001 * (t + 1):
                 out.append(f"{v.id} slot {t}: reported SoC {result.soc_kwh[n][t]:.3f} != recomputed {soc:.3f}")
             if soc < floor - tol_kwh - 0.001 * (t + 1):
@@ -72,6 +135,18 @@ def verify_charging(problem: ChargingProblem, result: ChargingResult, tol_kwh: f
                 out.append(f"station {st.id} slot {t}: {power[s, t]:.1f} kW > grid cap {st.grid_kw:g} kW")
     if result.energy_cost_cny is not None and abs(cost - result.energy_cost_cny) > 1e-6 * max(1.0, cost):
         out.append(f"energy cost {result.energy_cost_cny:.4f} != recomputed {cost:.4f}")
+    if abs(lateness - result.lateness_min) > 1e-6:
+        out.append(f"lateness {result.lateness_min:g} min != recomputed {lateness:g} min")
+    late_cost = P.lateness_cny_per_min * lateness
+    if abs(late_cost - result.lateness_cost_cny) > 1e-6 * max(1.0, late_cost):
+        out.append(f"lateness cost {result.lateness_cost_cny:.4f} CNY != recomputed {late_cost:.4f} CNY")
+    rep = {d["vehicle"]: (d["station"], float(d["delay_min"])) for d in result.delays}
+    if rep != delayed:
+        out.append(f"reported delays {rep} != recomputed {delayed}")
+    if result.objective_cny is not None:
+        obj = cost + late_cost + P.shortfall_penalty * sum(result.short_kwh)
+        if abs(obj - result.objective_cny) > result.cost_rounding_cny + 1e-6 * max(1.0, obj):
+            out.append(f"objective {result.objective_cny:.4f} != energy + lateness + shortfall {obj:.4f} CNY")
     return out
 
 
