@@ -27,6 +27,7 @@ runs the solve in its threadpool and the event loop keeps answering other reques
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import AsyncIterator
@@ -41,6 +42,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.drones_api import router as drones_router
 from api.flights_api import router as flights_router
+from api.jobs_api import router as jobs_router
+from api.limits import check_time_limit
 from api.scenarios_api import router as scenarios_router
 from api.scenarios_api import start_jobs, stop_jobs
 from api.schemas import PlanRequest, PlanResponse, SiteOut
@@ -109,9 +112,50 @@ def error_field(exc: InvalidInput) -> str:
     return str(exc.field)
 
 
+_RESTRICTED: dict[tuple[int, frozenset[str]], tuple[Network, Network]] = {}
+
+
+def _restricted(network: Network, candidates: frozenset[str]) -> Network:
+    key = (id(network), candidates)
+    hit = _RESTRICTED.get(key)
+    if hit is not None and hit[0] is network:
+        return hit[1]
+    sites = tuple(s if s.score == 0 or s.id in candidates else dataclasses.replace(s, score=0.0)
+                  for s in network.sites)
+    out = dataclasses.replace(network, sites=sites)
+    if len(_RESTRICTED) >= 32:
+        _RESTRICTED.pop(next(iter(_RESTRICTED)))
+    _RESTRICTED[key] = (network, out)
+    return out
+
+
+def candidate_network(network: Network, candidates: list[str] | None, records: list[dict[str, Any]]) -> Network:
+    """``network`` with every scenic site not in ``candidates`` turned into a hub (score 0: never
+    visited); ``InvalidInput`` for an unknown or non-scenic candidate, a duplicate, or a must-visit
+    that is not a candidate."""
+    if candidates is None:
+        return network
+    seen: set[str] = set()
+    for k, c in enumerate(candidates):
+        if not network.has_site(c):
+            raise InvalidInput(f"candidate_sites[{k}]", c, "is not a site of the network")
+        if network.site(c).score <= 0:
+            raise InvalidInput(f"candidate_sites[{k}]", c, "is a hub (score 0), not a scenic site")
+        if c in seen:
+            raise InvalidInput(f"candidate_sites[{k}]", c, "is listed twice")
+        seen.add(c)
+    for i, r in enumerate(records):
+        for m in r.get("must_visit") or ():
+            if m not in seen and network.has_site(m):
+                raise InvalidInput(f"groups[{i}].must_visit", m, "is not in candidate_sites")
+    return _restricted(network, frozenset(seen))
+
+
 def plan_groups(req: PlanRequest, network: Network) -> dict[str, Any]:
     """Validate the groups, solve, verify; the response dict (raises ``InvalidInput``)."""
+    check_time_limit(req.time_limit_s)
     records = [g.model_dump() for g in req.groups]
+    network = candidate_network(network, req.candidate_sites, records)
     groups = groups_from_records(records, network, source=REQUEST_SOURCE)
     problem = TourProblem(network=network, groups=groups)
     stop = StoppingCriterion(max_runtime_s=req.time_limit_s, max_iterations=req.iterations,
@@ -176,6 +220,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BodyLimitMiddleware)  # 413 over $LHASA_OPS_MAX_BODY_BYTES (api.security)
 
     app.include_router(scenarios_router)  # POST /v1/scenarios, GET /v1/scenarios/{id} (api.scenarios_api)
+    app.include_router(jobs_router)  # POST /v1/jobs/oxygen-plan, GET /v1/jobs/{id}[/result] (api.jobs_api)
     app.include_router(stations_router)  # POST /v1/stations/siting (api.stations_api)
     app.include_router(station_ops_router)  # POST /v1/stations/charging-schedule, oxygen-plan
     app.include_router(drones_router)  # POST /v1/drones/delivery-plan (api.drones_api)

@@ -8,8 +8,15 @@
     results(job_id, idx, scenario, kpis, created)      one row per finished scenario, PRIMARY KEY
                                                        (job_id, scenario); kpis: the KPI dict (JSON)
 
+Job kinds: ``scenarios`` (built in) and any kind registered with ``register_kind(kind, handler)``
+(``api.jobs_api`` registers ``oxygen-plan``). A handler ``handler(job, progress)`` gets the job dict
+(``request`` is the posted JSON) and a ``progress(done)`` callback and returns the result dict,
+stored as the job's single result row (``scenario`` = ``"result"``); a job of such a kind is one
+unit of work: resumed after a restart, it runs again from the start.
+
 ``JobRunner(store, network)`` is one daemon thread that takes queued/running jobs oldest first
-and runs their scenarios one at a time with ``optimizer.scenario_runner.run_one``. Each finished
+(every kind, one at a time) and runs scenario jobs one scenario at a time with
+``optimizer.scenario_runner.run_one``. Each finished
 scenario is committed (its KPIs and the job's progress) before the next starts, so a crash or a
 restart loses at most the scenario in flight. ``stop()`` (the app's shutdown) lets the running
 scenario finish, commits it and returns; the job stays ``running``. On ``start()`` every job
@@ -28,7 +35,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +47,15 @@ DB_ENV = "LHASA_OPS_DB"
 DEFAULT_DB = "lhasa_ops.sqlite3"
 KIND_SCENARIOS = "scenarios"
 ACTIVE = ("queued", "running")
+RESULT_ROW = "result"
+
+JobHandler = Callable[[dict[str, Any], Callable[[int], None]], Mapping[str, Any]]
+_HANDLERS: dict[str, JobHandler] = {}
+
+
+def register_kind(kind: str, handler: JobHandler) -> None:
+    """Make the runner run jobs of ``kind`` with ``handler(job, progress) -> result``."""
+    _HANDLERS[kind] = handler
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -134,6 +150,11 @@ class JobStore:
             c.execute("UPDATE jobs SET done = (SELECT COUNT(*) FROM results WHERE job_id = ?), updated = ? "
                       "WHERE id = ?", (job_id, now, job_id))
 
+    def set_progress(self, job_id: str, done: int) -> None:
+        """Progress of a job without per-scenario results (``done`` of ``total`` steps)."""
+        with self._lock, self._conn() as c:
+            c.execute("UPDATE jobs SET done = ?, updated = ? WHERE id = ?", (int(done), _now(), job_id))
+
     # -- reads --------------------------------------------------------------------------------
 
     def get(self, job_id: str) -> dict[str, Any] | None:
@@ -211,6 +232,9 @@ class JobRunner:
         job = self.store.get(job_id)
         if job is None or job["status"] not in ACTIVE:
             return
+        if job["kind"] != KIND_SCENARIOS:
+            self._run_single(job)
+            return
         try:
             network = self.network
             if network is None:
@@ -233,6 +257,24 @@ class JobRunner:
             traceback.print_exc()
 
 
+    def _run_single(self, job: dict[str, Any]) -> None:
+        """A job of a registered kind: one unit of work, its result stored as one row."""
+        job_id = job["id"]
+        handler = _HANDLERS.get(job["kind"])
+        try:
+            if handler is None:
+                raise ValueError(f"no handler for job kind {job['kind']!r}")
+            self.store.set_status(job_id, "running")
+            self.store.set_progress(job_id, 0)
+            result = handler(job, lambda done: self.store.set_progress(job_id, done))
+            self.store.add_result(job_id, 0, RESULT_ROW, result)
+            self.store.set_progress(job_id, job["progress"]["total"])
+            self.store.set_status(job_id, "done")
+        except Exception as e:  # noqa: BLE001 - a failed job is reported, the runner goes on
+            self.store.set_status(job_id, "failed", error=f"{type(e).__name__}: {e}")
+            traceback.print_exc()
+
+
 def wait_for(store: JobStore, job_id: str, pred, timeout: float = 60.0, poll: float = 0.05) -> dict[str, Any]:
     """Poll until ``pred(job)`` holds (for tests and scripts); raises TimeoutError."""
     t0 = time.monotonic()
@@ -245,4 +287,4 @@ def wait_for(store: JobStore, job_id: str, pred, timeout: float = 60.0, poll: fl
         time.sleep(poll)
 
 
-__all__ = ["DB_ENV", "JobRunner", "JobStore", "db_path", "wait_for"]
+__all__ = ["DB_ENV", "KIND_SCENARIOS", "RESULT_ROW", "JobRunner", "JobStore", "db_path", "register_kind", "wait_for"]

@@ -29,7 +29,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 
-from api.jobs import JobRunner, JobStore, db_path
+from api.jobs import KIND_SCENARIOS, JobRunner, JobStore, db_path
 from api.security import require_api_key
 from optimizer.domain import InvalidInput
 
@@ -118,7 +118,7 @@ def get_run(job_id: str, request: Request) -> dict[str, Any] | JSONResponse:
     job = None
     if getattr(request.app.state, "job_store", None) is not None or db_path().exists():
         job = store_of(request).get(job_id)
-    if job is None:
+    if job is None or job.get("kind", KIND_SCENARIOS) != KIND_SCENARIOS:
         return JSONResponse(status_code=404, content={"code": "not_found", "message": f"no scenario run {job_id}",
                                                       "field": "id"})
     from optimizer.scenario import parse_scenarios

@@ -10,12 +10,16 @@ in km; sizes and quotas in persons; runtimes in seconds.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from api.limits import MAX_TIME_LIMIT_S, default_time_limit, time_limit_field_doc
+
 MAX_GROUPS = 5000
 """Largest number of groups accepted by one ``POST /v1/tours/plan``."""
+MAX_CANDIDATES = 500
+"""Longest ``candidate_sites`` list."""
 
 EXAMPLE_GROUP: dict[str, Any] = {
     "group_id": "G001",
@@ -29,10 +33,13 @@ EXAMPLE_GROUP: dict[str, Any] = {
 }
 
 
+SiteId = Annotated[str, Field(max_length=200)]
+
+
 class LatLon(BaseModel):
     """A WGS84 point; attached to the nearest road node by an access leg."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"lat": 29.6503, "lon": 91.13}]})
 
     lat: float = Field(description="Latitude, WGS84 degrees (-90..90).")
     lon: float = Field(description="Longitude, WGS84 degrees (-180..180).")
@@ -43,23 +50,23 @@ class GroupIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_GROUP]})
 
-    group_id: str = Field(description="Group identifier, unique in the request.", min_length=1)
+    group_id: str = Field(description="Group identifier, unique in the request.", min_length=1, max_length=200)
     size: StrictInt = Field(description="Group size, persons (integer >= 1). Each visit uses this many "
                                         "places of the site's entry quota.")
-    start: str | LatLon = Field(description="Where the day starts: a site id (see "
+    start: SiteId | LatLon = Field(description="Where the day starts: a site id (see "
                                             "/v1/instances/lhasa/sites) or a {lat, lon} point.")
-    end: str | LatLon = Field(description="Where the day ends: a site id or a {lat, lon} point.")
+    end: SiteId | LatLon = Field(description="Where the day ends: a site id or a {lat, lon} point.")
     day_window: list[str] = Field(
         description='["HH:MM", "HH:MM"]: earliest departure from start and latest arrival at end, local '
                     'time of the planning day ("24:00" allowed).',
         min_length=2, max_length=2)
-    must_visit: list[str] = Field(default_factory=list,
+    must_visit: list[str] = Field(default_factory=list, max_length=100,
                                   description="Site ids the group must see; reported as unserved, with a "
                                               "reason, when impossible.")
     interests: dict[str, float] = Field(default_factory=dict,
                                         description="Site kind -> weight >= 0 multiplying the site score "
                                                     "(missing kinds weigh 1.0; 0 excludes the kind).")
-    zone: str | None = Field(default=None, description="Ring/circle id the group must stay within "
+    zone: SiteId | None = Field(default=None, description="Ring/circle id the group must stay within "
                                                        "(start and end excepted), or null.")
 
 
@@ -67,17 +74,27 @@ class PlanRequest(BaseModel):
     """Plan one day of tour-group routes on the embedded Lhasa network."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"groups": [EXAMPLE_GROUP], "time_limit_s": 5, "seed": 0, "iterations": None}]})
+        {"groups": [EXAMPLE_GROUP], "time_limit_s": 5, "seed": 0, "iterations": None, "candidate_sites": None},
+        {"groups": [EXAMPLE_GROUP], "time_limit_s": 2, "seed": 1, "iterations": 500,
+         "candidate_sites": ["jokhang", "potala", "norbulingka", "sera", "drepung"]}]})
 
     groups: list[GroupIn] = Field(description=f"The tour groups (at most {MAX_GROUPS}); an empty list "
                                               "gives an empty plan.", max_length=MAX_GROUPS)
-    time_limit_s: float = Field(default=5.0, gt=0, le=60, allow_inf_nan=False,
-                                description="Wall-clock limit of the search, seconds (0 < x <= 60).")
-    seed: StrictInt = Field(default=0, ge=0, description="Random seed (integer >= 0). The same seed and "
+    time_limit_s: float = Field(default=default_time_limit(5.0), gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False,
+                                description=time_limit_field_doc(default_time_limit(5.0)) + " The search also "
+                                            "stops after 1000 iterations without improvement.")
+    seed: StrictInt = Field(default=0, ge=0, le=2**63 - 1,
+                            description="Random seed (integer 0..2^63-1). The same seed and "
                                                          "iteration budget give the same plan.")
-    iterations: StrictInt | None = Field(default=None, ge=0,
-                                         description="Iteration budget of the search (null: time limit "
-                                                     "only). The time limit still applies.")
+    iterations: StrictInt | None = Field(default=None, ge=0, le=10_000_000,
+                                         description="Iteration budget of the search, ILS iterations "
+                                                     "(0..10^7; null: time limit only). The time limit still "
+                                                     "applies.")
+    candidate_sites: list[str] | None = Field(
+        default=None, min_length=1, max_length=MAX_CANDIDATES,
+        description="Scenic site ids that may be visited (null: every scenic site). Sites not listed are "
+                    "not visited by any group; every must-visit has to be listed. Combine with interests "
+                    "(kind weights) as usual.")
 
 
 class SiteOut(BaseModel):

@@ -41,7 +41,7 @@ def open_client(monkeypatch, tmp_path):
 
 
 POSTS = ["/v1/tours/plan", "/v1/scenarios", "/v1/stations/siting", "/v1/stations/charging-schedule",
-         "/v1/stations/oxygen-plan", "/v1/drones/delivery-plan"]
+         "/v1/stations/oxygen-plan", "/v1/drones/delivery-plan", "/v1/jobs/oxygen-plan"]
 
 
 @pytest.mark.parametrize("path", POSTS)
@@ -72,6 +72,9 @@ def test_gets_stay_open(keyed):
     assert keyed.get("/openapi.json").status_code == 200
     r = keyed.get("/v1/scenarios/nope")
     assert r.status_code == 404 and r.json()["code"] == "not_found"
+    for path in ("/v1/jobs/nope", "/v1/jobs/nope/result"):
+        r = keyed.get(path)
+        assert r.status_code == 404 and r.json()["code"] == "not_found"
 
 
 def test_no_keys_means_auth_off(open_client):
@@ -110,6 +113,12 @@ def test_invalid_json_and_unknown_paths_use_the_error_shape(open_client):
 def test_time_limits_are_bounded(open_client):
     r = open_client.post("/v1/tours/plan", json=SMALL_PLAN | {"time_limit_s": 61})
     assert r.status_code == 422 and r.json()["field"] == "time_limit_s"
+
+
+def test_a_keyed_job_can_be_polled_without_a_key(keyed):
+    r = keyed.post("/v1/jobs/oxygen-plan", json={"iterations": 10, "method": "policy"}, headers={"X-API-Key": "alpha"})
+    assert r.status_code == 202, r.text
+    assert keyed.get(r.json()["status_url"]).status_code == 200
 
 
 def test_served_openapi_equals_the_checked_in_file(open_client):

@@ -1,0 +1,131 @@
+"""Time limits of the solve endpoints: the server maximum and a per-request budget.
+
+``LHASA_OPS_MAX_TIME_LIMIT_S`` (seconds, default 60, read when the app is imported) bounds the
+``time_limit_s`` of every solve endpoint (``/v1/tours/plan``, ``/v1/stations/siting``,
+``/v1/stations/charging-schedule``, ``/v1/stations/oxygen-plan``, ``/v1/drones/delivery-plan``
+and the oxygen-plan job). The bound is in the request schemas (so it is in the OpenAPI document)
+and checked again at request time (``check_time_limit``), so a value over the maximum is an HTTP
+422 ``invalid_input`` naming ``time_limit_s``.
+
+A request's limit covers all of its work - construction included: ``Budget`` starts when the
+request is parsed; the demo-day tour plan that the station endpoints build first, the problem
+construction and the solver all draw on it (``Budget.left()``), and the solver gets what is left.
+Work that cannot be interrupted (building a drone instance, one batch of 25 ruin-and-recreate
+iterations) can overrun the limit by its own duration; the request-size bounds keep that to a
+few seconds.
+
+``demo_day(iterations, budget)`` is the embedded demo day (``instances/lhasa/demand_peak_day.csv``,
+ILS seed 0) planned within a share of the budget; plans that ran their whole iteration budget
+(not cut by the time limit) are cached per ``iterations``, so repeated requests skip the work.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from functools import lru_cache
+from typing import Any
+
+from optimizer.domain import InvalidInput
+
+MAX_TIME_LIMIT_ENV = "LHASA_OPS_MAX_TIME_LIMIT_S"
+DEFAULT_MAX_TIME_LIMIT_S = 60.0
+HARD_MAX_TIME_LIMIT_S = 3600.0
+DEMO_DAY_SHARE = 0.5
+"""Largest share of a request's time limit the demo-day tour plan may use."""
+MIN_SOLVER_S = 0.05
+"""Smallest time slice handed to a solver (CP-SAT needs a positive limit)."""
+
+
+def max_time_limit_s() -> float:
+    """The server maximum of ``time_limit_s``: ``$LHASA_OPS_MAX_TIME_LIMIT_S`` or 60 s (capped at 3600)."""
+    raw = os.environ.get(MAX_TIME_LIMIT_ENV)
+    try:
+        v = float(raw) if raw else DEFAULT_MAX_TIME_LIMIT_S
+    except ValueError:
+        v = DEFAULT_MAX_TIME_LIMIT_S
+    if not (v > 0):
+        v = DEFAULT_MAX_TIME_LIMIT_S
+    return min(v, HARD_MAX_TIME_LIMIT_S)
+
+
+MAX_TIME_LIMIT_S = max_time_limit_s()
+"""The maximum when the schemas were built (the ``le`` bound in the OpenAPI document)."""
+
+
+def default_time_limit(preferred: float) -> float:
+    """A field default: ``preferred`` seconds, or the server maximum when that is lower."""
+    return min(preferred, MAX_TIME_LIMIT_S)
+
+
+def time_limit_field_doc(default: float) -> str:
+    return (f"Wall-clock limit of the whole request, seconds (0 < x <= {MAX_TIME_LIMIT_S:g}, the server maximum "
+            f"{MAX_TIME_LIMIT_ENV}); covers the demo-day plan, problem construction and the solver. Default {default:g}.")
+
+
+def check_time_limit(value: float, field: str = "time_limit_s") -> float:
+    """``value`` when 0 < value <= the current server maximum, else ``InvalidInput`` (HTTP 422)."""
+    cap = max_time_limit_s()
+    if not (value > 0) or value > cap:
+        raise InvalidInput(field, value, f"must be > 0 and <= {cap:g} seconds (server maximum {MAX_TIME_LIMIT_ENV})")
+    return value
+
+
+class Budget:
+    """The time left of one request's ``time_limit_s`` (started at construction)."""
+
+    def __init__(self, limit_s: float) -> None:
+        self.limit_s = float(limit_s)
+        self.t0 = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def left(self) -> float:
+        return self.limit_s - self.elapsed()
+
+    def slice(self, share: float = 1.0, floor: float = MIN_SOLVER_S) -> float:
+        """``share`` of the time left, at least ``floor`` seconds."""
+        return max(floor, share * self.left())
+
+
+@lru_cache(maxsize=1)
+def network() -> Any:
+    """The embedded Lhasa network, loaded once per process."""
+    from instances.loader import load_lhasa
+
+    return load_lhasa()
+
+
+_DEMO_CACHE: dict[int, tuple[Any, Any]] = {}
+_DEMO_LOCK = threading.Lock()
+
+
+def demo_day(iterations: int, budget: Budget | None = None) -> tuple[Any, Any]:
+    """(TourProblem, TourPlan) of the embedded demo day: ``iterations`` ILS iterations, seed 0,
+    stopped early at ``DEMO_DAY_SHARE`` of the budget's time left."""
+    from api.stations_cli import DEFAULT_DEMAND
+    from instances.demand import read_demand
+    from optimizer.domain import TourProblem
+    from optimizer.ils import StoppingCriterion
+    from optimizer.tours import solve
+
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+        raise InvalidInput("iterations", iterations, "must be an integer >= 0")
+    hit = _DEMO_CACHE.get(iterations)
+    if hit is not None:
+        return hit
+    net = network()
+    problem = TourProblem(network=net, groups=read_demand(DEFAULT_DEMAND, net))
+    runtime = budget.slice(DEMO_DAY_SHARE) if budget is not None else None
+    plan = solve(problem, StoppingCriterion(max_iterations=iterations, max_runtime_s=runtime), seed=0)
+    if plan.stopped_by != "time":
+        with _DEMO_LOCK:
+            if len(_DEMO_CACHE) >= 16:
+                _DEMO_CACHE.pop(next(iter(_DEMO_CACHE)))
+            _DEMO_CACHE[iterations] = (problem, plan)
+    return problem, plan
+
+
+__all__ = ["MAX_TIME_LIMIT_ENV", "MAX_TIME_LIMIT_S", "Budget", "check_time_limit", "demo_day", "max_time_limit_s"]
