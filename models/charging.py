@@ -200,7 +200,7 @@ class ChargingProblem:
     @property
     def max_delay_slots(self) -> int:
         """D = floor(max_delay_min / slot_min): the longest delay in whole slots."""
-        return int(math.floor(self.max_delay_min / self.slot_min + 1e-9))
+        return math.floor(self.max_delay_min / self.slot_min + 1e-9)
 
     def max_slot_kwh(self, v: EVVehicle, s: int) -> float:
         """Grid energy a vehicle can draw in one slot at station s (kWh)."""
@@ -457,7 +457,7 @@ def _build(P: ChargingProblem) -> _Built:
     return _Built(m, g, gub, ub, ys, variants, socs, shorts, rounding, n_y)
 
 
-def _solver(time_limit_s: float, workers: int, rel_gap: float):  # noqa: ANN202
+def _solver(time_limit_s: float, workers: int, rel_gap: float):
     from ortools.sat.python import cp_model
 
     solver = cp_model.CpSolver()
@@ -491,11 +491,10 @@ def solve_charging(problem: ChargingProblem, time_limit_s: float = 30.0, workers
         bs = _solver(max(0.1, time_limit_s * warm_share), workers, rel_gap)
         if bs.solve(base.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             warm = bs.objective_value * COST_UNIT
-            for n, y in enumerate(ys):
+            for y in ys:
                 for k, yk in enumerate(y):
                     m.add_hint(yk, k == 0)
             for key, x in g.items():
-                n, s, t = key
                 val = bs.value(base.g[key]) if key in base.g else 0  # base keys: at[t] = s only
                 m.add_hint(x, val)
                 if key in bt.u:

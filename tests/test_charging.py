@@ -167,3 +167,242 @@ def test_cli_charge_writes_outputs(tmp_path):
     bad = CliRunner().invoke(app, ["stations", "charge", "--chargers", "0", "--iterations", "10",
                                    "--out", str(tmp_path)])
     assert bad.exit_code == 2
+
+
+# --------------------------------------------------------------------------------------------
+# departure delays (timeline variants)
+
+def _delay_case(draw: float, tariff=(1.0,) * 6, max_delay_min: float = 60.0, w: float = 5.0):
+    # 60 kWh, SoC 0.5 (30 kWh), floor 0.2 (12 kWh): at A (40 kW -> 10 kWh grid = 9 kWh stored per slot)
+    # in slots 0-1, drives in slot 2, then parked without a charger until the end of the day
+    st = (EVStation("A", 1, 40.0, 40.0),)
+    v = EVVehicle("v1", 60.0, 0.5, 0.2, (0, 0, draw, 0, 0, 0), (0, 0, -1, -1, -1, -1), eta=0.9)
+    return ChargingProblem((v,), st, tariff, max_delay_min=max_delay_min, lateness_cny_per_min=w)
+
+
+def test_known_optimum_one_slot_delay():
+    # draw 40.5 kWh: 18 kWh usable + 2 x 9 stored = 36 < 40.5 -> needs 4.5 kWh more = 5 kWh grid in a 3rd slot
+    fixed = _delay_case(40.5, max_delay_min=0)
+    r0 = solve_charging(fixed, time_limit_s=5)
+    assert r0.status == "optimal" and r0.delays == () and r0.lateness_min == 0
+    assert r0.short_kwh[0] == pytest.approx(4.5) and [u["vehicle"] for u in r0.unserved] == ["v1"]
+    assert r0.objective_cny == pytest.approx(20.0 + 4.5 * 10_000)
+    assert verify_charging(fixed, r0) == []
+    for md in (15.0, 60.0):
+        p = _delay_case(40.5, max_delay_min=md)
+        r = solve_charging(p, time_limit_s=5)
+        assert r.status == "optimal" and r.unserved == ()
+        assert r.delay_min == (15.0,) and r.delay_stop == ((0, 1, 0),)
+        assert r.delays == ({"vehicle": "v1", "station": "A", "stop_first_slot": 0, "stop_last_slot": 1,
+                             "delay_min": 15.0},)
+        assert r.energy_cost_cny == pytest.approx(25.0)  # 10 + 10 + 5 kWh at 1 CNY
+        assert r.lateness_cost_cny == pytest.approx(5.0 * 15)
+        assert r.objective_cny == pytest.approx(25.0 + 75.0)
+        assert r.timeline_at[0] == (0, 0, 0, -1, -1, -1) and r.timeline_draw_kwh[0][3] == 40.5
+        assert min(r.soc_kwh[0]) == pytest.approx(12.0, abs=0.01)
+        assert verify_charging(p, r) == []
+    # shorter than one slot: no delay possible (whole slots only)
+    assert solve_charging(_delay_case(40.5, max_delay_min=14.0), time_limit_s=5).short_kwh[0] == pytest.approx(4.5)
+
+
+def test_lateness_weight_against_shortfall_penalty():
+    # documented ordering: delay L min preferred to a shortfall x kWh iff w L < M x (M = 10 000 CNY/kWh)
+    # here L = 15 min, x = 4.5 kWh -> M x = 45 000 CNY
+    p = _delay_case(40.5, w=2000.0)  # 30 000 < 45 000: delay
+    r = solve_charging(p, time_limit_s=5)
+    assert r.delay_min == (15.0,) and r.unserved == ()
+    assert r.objective_cny == pytest.approx(25.0 + 30_000.0)
+    assert verify_charging(p, r) == []
+    p = _delay_case(40.5, w=4000.0)  # 60 000 > 45 000: the solver keeps the plan and reports the shortfall
+    r = solve_charging(p, time_limit_s=5)
+    assert r.delay_min == (0.0,) and r.delays == () and r.short_kwh[0] == pytest.approx(4.5)
+    assert r.objective_cny == pytest.approx(20.0 + 45_000.0)
+    assert verify_charging(p, r) == []
+
+
+@pytest.mark.parametrize("w, delayed, objective", [(5.0, True, 20.0 + 75.0), (7.0, False, 10.0 + 100.0)])
+def test_delay_versus_peak_tariff(w, delayed, objective):
+    # draw 36 kWh -> 18 kWh stored = 20 kWh grid = two full slots. On plan: slot 0 at 1 + slot 1 at
+    # 10 CNY/kWh = 110 CNY. Delayed one slot: slots 0 and 2 at 1 CNY = 20 CNY + 15 w.
+    p = _delay_case(36.0, tariff=(1.0, 10.0, 1.0, 1.0, 1.0, 1.0), w=w)
+    r = solve_charging(p, time_limit_s=5)
+    assert r.status == "optimal" and r.unserved == ()
+    assert r.objective_cny == pytest.approx(objective)
+    assert r.delay_min == ((15.0,) if delayed else (0.0,))
+    assert verify_charging(p, r) == []
+
+
+def test_two_vehicles_one_connector_one_waits():
+    # one connector, 40 kW; both parked at A in slots 0-1 and each needs two full slots (20 kWh grid).
+    # Four slot-charges need slots 0..3: one coach charges in 0-1, the other waits two slots (30 min).
+    st = (EVStation("A", 1, 40.0, 40.0),)
+    vs = tuple(EVVehicle(f"v{k}", 60.0, 0.5, 0.2, (0, 0, 36.0, 0, 0, 0, 0), (0, 0, -1, -1, -1, -1, -1))
+               for k in (1, 2))
+    fixed = ChargingProblem(vs, st, (1.0,) * 7, max_delay_min=0)
+    r0 = solve_charging(fixed, time_limit_s=5)
+    assert sum(r0.short_kwh) == pytest.approx(18.0)  # the second coach gets nothing on plan
+    p = dataclasses.replace(fixed, max_delay_min=60.0)
+    r = solve_charging(p, time_limit_s=10)
+    assert r.status == "optimal" and r.unserved == ()
+    assert sorted(r.delay_min) == [0.0, 30.0] and r.lateness_min == 30.0
+    assert r.objective_cny == pytest.approx(40.0 + 5.0 * 30)
+    assert verify_charging(p, r) == []
+
+
+def _reference_fixed_optimum(problem: ChargingProblem) -> tuple[float, float]:
+    """(objective CNY, shortfall kWh) of the pre-delay fixed-timeline model, kept here as an independent
+    reference (the model of models.charging before departure delays, same scaling)."""
+    import math
+
+    from ortools.sat.python import cp_model
+
+    P, T = problem, problem.n_slots
+    m = cp_model.CpModel()
+    g, gub, per, terms, coefs, shorts = {}, {}, {}, [], [], []
+    for n, v in enumerate(P.vehicles):
+        E = v.capacity_kwh * 1000.0
+        lo, hi = math.ceil(v.soc_min * E - 1e-9), math.floor(v.soc_max * E + 1e-9)
+        sh = m.new_int_var(0, int(E) + int(sum(v.draw_kwh) * 1000) + 1, "")
+        shorts.append(sh)
+        prev = round(v.soc0 * E)
+        for t in range(T):
+            inc, s = 0, v.at[t]
+            if s >= 0:
+                gmax = math.floor(P.max_slot_kwh(v, s) * 10 + 1e-9)
+                if gmax > 0:
+                    x = m.new_int_var(0, gmax, "")
+                    g[(n, t)], gub[(n, t)] = x, gmax
+                    per.setdefault((s, t), []).append((n, t))
+                    terms.append(x)
+                    coefs.append(round(P.tariff[t] * 1000))
+                    inc = round(v.eta * 100) * x
+            e = m.new_int_var(-10**9, hi, "")
+            m.add(e == prev + inc - math.ceil(v.draw_kwh[t] * 1000.0 - 1e-9))
+            m.add(e + sh >= lo)
+            prev = e
+    for (s, t), keys in per.items():
+        st = P.stations[s]
+        us = []
+        for k in keys:
+            b = m.new_bool_var("")
+            m.add(g[k] <= gub[k] * b)
+            us.append(b)
+        m.add(sum(us) <= st.chargers)
+        m.add(sum(g[k] for k in keys) <= math.floor(st.grid_kw * P.dt_h * 10 + 1e-9))
+    m.minimize(cp_model.LinearExpr.weighted_sum(terms, coefs) + round(P.shortfall_penalty * 10) * sum(shorts))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 20.0
+    solver.parameters.num_workers = 8
+    assert solver.solve(m) == cp_model.OPTIMAL
+    return solver.objective_value * 1e-4, sum(solver.value(s) for s in shorts) / 1000.0
+
+
+def test_max_delay_zero_reproduces_fixed_model():
+    p = dataclasses.replace(synthetic_charging(n_vehicles=10, n_stations=3, seed=5), max_delay_min=0)
+    r = solve_charging(p, time_limit_s=20)
+    ref_obj, ref_short = _reference_fixed_optimum(p)
+    assert r.status == "optimal"
+    assert r.objective_cny == pytest.approx(ref_obj, abs=1e-6)
+    assert sum(r.short_kwh) == pytest.approx(ref_short, abs=1e-6)
+    assert r.delays == () and r.lateness_min == 0 and r.stats["delay_vars"] == 0
+    assert r.timeline_at == tuple(v.at for v in p.vehicles)
+    assert verify_charging(p, r) == []
+
+
+def _shift_by_hand(v: EVVehicle, D: int) -> list[tuple[EVVehicle, int]]:
+    """All (vehicle with its shifted timeline, delay slots) for delays 0..D at every stay followed by driving."""
+    T, out = len(v.at), [(v, 0)]
+    t = 0
+    while t < T:
+        if v.at[t] < 0:
+            t += 1
+            continue
+        b = t
+        while b + 1 < T and v.at[b + 1] == v.at[t]:
+            b += 1
+        if sum(v.draw_kwh[b + 1:]) > 0:
+            for d in range(1, D + 1):
+                if sum(v.draw_kwh[T - d:]) > 0:
+                    break
+                draw = v.draw_kwh[: b + 1] + (0.0,) * d + v.draw_kwh[b + 1: T - d]
+                at = v.at[: b + 1] + (v.at[t],) * d + v.at[b + 1: T - d]
+                out.append((dataclasses.replace(v, draw_kwh=draw, at=at), d))
+        t = b + 1
+    return out
+
+
+@pytest.mark.parametrize("soc1, soc2", [(0.30, 0.30), (0.35, 0.30)])
+def test_brute_force_over_variants_equals_model(soc1, soc2):
+    # two coaches, two stations (one connector each), 10 slots of 15 min, tariff with a peak in slots
+    # 2-4, delays up to 30 min at 0.3 CNY/min; brute force: the fixed-timeline optimum (independent
+    # reference model) of every pair of hand-shifted timelines + lateness, minimised
+    import itertools
+
+    st = (EVStation("A", 1, 40.0, 60.0), EVStation("B", 1, 60.0, 60.0))
+    tariff = (0.5, 0.5, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 0.5, 0.5)
+    v1 = EVVehicle("v1", 60.0, soc1, 0.2, (0, 0, 14.0, 0, 0, 16.0, 0, 0, 0, 0), (0, 0, -1, 1, 1, -1, 0, 0, 0, 0))
+    v2 = EVVehicle("v2", 60.0, soc2, 0.2, (0, 0, 0, 18.0, 0, 0, 12.0, 0, 0, 0), (0, 0, 0, -1, 1, 1, -1, -1, 0, 0))
+    p = ChargingProblem((v1, v2), st, tariff, max_delay_min=30.0, lateness_cny_per_min=0.3)
+    r = solve_charging(p, time_limit_s=20)
+    assert r.status == "optimal"
+    assert verify_charging(p, r) == []
+    objs = {}
+    for (a, da), (b, db) in itertools.product(_shift_by_hand(v1, 2), _shift_by_hand(v2, 2)):
+        obj, _ = _reference_fixed_optimum(ChargingProblem((a, b), st, tariff, max_delay_min=0))
+        objs[(a.at, b.at)] = obj + 0.3 * 15.0 * (da + db)
+    assert len(objs) > 4
+    best = min(objs.values())
+    assert best < objs[(v1.at, v2.at)] - 1.0  # the case is not trivial: a delay pays
+    assert r.objective_cny == pytest.approx(best, abs=1e-6)
+    assert r.lateness_min > 0
+
+
+def test_verifier_catches_broken_delay():
+    p = _delay_case(40.5)
+    r = solve_charging(p, time_limit_s=5)
+    assert r.delay_min == (15.0,) and verify_charging(p, r) == []
+    assert any("lateness" in m for m in verify_charging(p, dataclasses.replace(r, lateness_min=0.0)))
+    assert any("lateness cost" in m for m in verify_charging(p, dataclasses.replace(r, lateness_cost_cny=1.0)))
+    too_long = dataclasses.replace(_delay_case(40.5, max_delay_min=15.0), tariff=(1.0,) * 6)
+    msgs = verify_charging(too_long, dataclasses.replace(r, delay_min=(30.0,), lateness_min=30.0,
+                                                           lateness_cost_cny=150.0))
+    assert any("max_delay_min" in m for m in msgs)
+    # a delay without the matching timeline: the verifier rebuilds it and finds charging while driving
+    msgs = verify_charging(p, dataclasses.replace(r, delay_min=(0.0,), delay_stop=(None,), lateness_min=0.0,
+                                                  lateness_cost_cny=0.0, delays=()))
+    assert any("not parked" in m for m in msgs)
+    assert any("not a maximal stay" in m for m in verify_charging(p, dataclasses.replace(r, delay_stop=((0, 0, 0),))))
+    assert any("reported delays" in m for m in verify_charging(p, dataclasses.replace(r, delays=())))
+
+
+@pytest.mark.parametrize("kw, field", [({"max_delay_min": -15}, "max_delay_min"),
+                                       ({"lateness_cny_per_min": float("nan")}, "lateness_cny_per_min"),
+                                       ({"lateness_cny_per_min": -1.0}, "lateness_cny_per_min"),
+                                       ({"delay_stops": -1}, "delay_stops")])
+def test_bad_delay_input_names_field(kw, field):
+    with pytest.raises(InvalidInput) as e:
+        ChargingProblem((), (EVStation("A", 1, 40, 40),), (1.0,), **kw)
+    assert e.value.field == field
+
+
+def test_lhasa_run_charging_with_delays_is_verified():
+    from api.station_ops_cli import plan_demo_day, run_charging
+
+    problem, plan = plan_demo_day(100)
+    with pytest.raises(InvalidInput) as e:
+        run_charging(problem, plan, max_vehicles=10, max_delay_min=-1)
+    assert e.value.field == "max_delay_min"
+    run = run_charging(problem, plan, max_vehicles=20, time_limit_s=20)
+    d, res, cp = run["doc"], run["result"], run["problem"]
+    assert res.has_solution and d["verifier"] == [] and d["gap"] <= 1e-3
+    assert d["lateness_min_total"] == pytest.approx(sum(x["delay_min"] for x in d["delays"]))
+    assert d["lateness_cost_cny"] == pytest.approx(5.0 * d["lateness_min_total"])
+    assert all(0 < x["delay_min"] <= 60 for x in d["delays"])
+    assert {x["vehicle"] for x in d["delays"]} == {v.id for n, v in enumerate(cp.vehicles) if res.delay_min[n]}
+    assert {u["vehicle"] for u in d["unserved"]} == {v.id for n, v in enumerate(cp.vehicles) if res.short_kwh[n] > 0}
+    assert all(u["reason"] for u in d["unserved"])
+    fixed = run_charging(problem, plan, max_vehicles=20, time_limit_s=20, max_delay_min=0)["doc"]
+    assert fixed["delays"] == [] and fixed["verifier"] == []
+    # delays can only help: no more unserved vehicles, objective no worse than on plan (within the gaps)
+    assert len(d["unserved"]) <= len(fixed["unserved"])
+    assert d["objective_cny"] <= fixed["objective_cny"] * (1 + 2e-3) + 1e-6
