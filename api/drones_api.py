@@ -40,7 +40,7 @@ EXAMPLE_DELIVERY = {"id": "city_001", "lon": 91.09, "lat": 29.70, "weight_kg": 1
 class DeliveryIn(BaseModel):
     """One parcel: where it goes, how heavy, when it may arrive, how much it matters."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_DELIVERY]})
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [EXAMPLE_DELIVERY]})
 
     id: str = Field(min_length=1, max_length=64, description="Delivery identifier, unique in the request.")
     lon: float = Field(ge=-180, le=180, allow_inf_nan=False, description="Drop-off longitude, WGS84 degrees.")
@@ -59,7 +59,7 @@ class DeliveryIn(BaseModel):
 class DronePlanRequest(BaseModel):
     """Plan one day of drone deliveries."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"deliveries": [EXAMPLE_DELIVERY, {"id": "city_002", "lon": 91.1169, "lat": 29.6578, "weight_kg": 1.0,
                                            "open": "08:00", "close": "18:00", "priority": 2}],
          "temperature_c": 15.0, "objective": "energy", "iterations": 300, "seed": 0, "buffer_km": 0.2,

@@ -63,7 +63,7 @@ MAX_JOB_TIME_LIMIT_S = max_job_time_limit_s()
 class OxygenJobRequest(OxygenRequest):
     """An oxygen plan run as a job: the synchronous request's fields, a longer time limit allowed."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"method": "exact", "trucks": 3, "truck_capacity": 40, "shift_min": 600.0, "depot": "lhasa_railway",
          "lookahead": None, "time_limit_s": 120, "safety_days": 1.0, "iterations": 2000}]})
 

@@ -39,7 +39,7 @@ SiteId = Annotated[str, Field(max_length=200)]
 class LatLon(BaseModel):
     """A WGS84 point; attached to the nearest road node by an access leg."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"lat": 29.6503, "lon": 91.13}]})
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [{"lat": 29.6503, "lon": 91.13}]})
 
     lat: float = Field(description="Latitude, WGS84 degrees (-90..90).")
     lon: float = Field(description="Longitude, WGS84 degrees (-180..180).")
@@ -48,7 +48,7 @@ class LatLon(BaseModel):
 class GroupIn(BaseModel):
     """One tour group's day, in the JSON layout of ``instances.demand``."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_GROUP]})
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [EXAMPLE_GROUP]})
 
     group_id: str = Field(description="Group identifier, unique in the request.", min_length=1, max_length=200)
     size: StrictInt = Field(description="Group size, persons (integer >= 1). Each visit uses this many "
@@ -73,7 +73,7 @@ class GroupIn(BaseModel):
 class PlanRequest(BaseModel):
     """Plan one day of tour-group routes on the embedded Lhasa network."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"groups": [EXAMPLE_GROUP], "time_limit_s": 5, "seed": 0, "iterations": None, "candidate_sites": None},
         {"groups": [EXAMPLE_GROUP], "time_limit_s": 2, "seed": 1, "iterations": 500,
          "candidate_sites": ["jokhang", "potala", "norbulingka", "sera", "drepung"]}]})

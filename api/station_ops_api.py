@@ -54,7 +54,7 @@ class ChargingRequest(BaseModel):
 class OxygenRequest(BaseModel):
     """Plan a week of oxygen-cylinder deliveries (inventory routing) for the demo day's demand."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"method": "auto", "trucks": 3, "truck_capacity": 40, "shift_min": 600.0, "depot": "lhasa_railway",
          "lookahead": None, "time_limit_s": 30, "safety_days": 0.0, "iterations": 2000}]})
 

@@ -36,7 +36,7 @@ MAX_P = 100
 class SitingRequest(BaseModel):
     """Site p oxygen stations or EV chargers for the demo day's tour traffic."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"kind": "oxygen", "p": 3, "threshold_min": 30.0, "backend": "cpsat", "iterations": 2000, "p_max": 10,
          "time_limit_s": 30},
         {"kind": "charger", "p": 2, "range_km": 300.0, "temperature_c": -5.0, "ev_share": 0.2, "min_path_km": 0.0,

@@ -86,3 +86,16 @@ def test_strict_integers_are_not_truncated():
             model.model_validate(base | {field: 2.5})
         with pytest.raises(ValidationError):
             model.model_validate(base | {field: "3"})
+
+
+def test_booleans_and_strings_are_not_numbers():
+    from pydantic import ValidationError
+
+    cases = [(OxygenRequest, {"shift_min": True}), (OxygenRequest, {"shift_min": "600"}),
+             (SitingRequest, {"kind": "oxygen", "p": 2, "threshold_min": True}),
+             (DeliveryIn, {"id": "x", "lon": 91.1, "lat": 29.6, "weight_kg": False}),
+             (PlanRequest, {"groups": [], "time_limit_s": True})]
+    for model, body in cases:
+        with pytest.raises(ValidationError):
+            model.model_validate(body)
+    assert OxygenRequest.model_validate({"shift_min": 600}).shift_min == 600.0  # an integer is a number
