@@ -139,3 +139,16 @@ def test_bad_candidate_sites_are_422(client, cands, field):
     r = client.post("/v1/tours/plan", json=body)
     assert r.status_code == 422, r.text
     assert r.json()["field"] == field
+
+
+def test_the_load_bench_request_has_exactly_30_candidate_stops(client):
+    from bench.api_load import N_CANDIDATES, daily_plan_body
+
+    body, n = daily_plan_body(seed=3)
+    assert n == N_CANDIDATES == 30 and len(set(body["candidate_sites"])) == 30
+    assert "time_limit_s" not in body and "iterations" not in body  # the default stopping rule
+    r = client.post("/v1/tours/plan", json=body | {"iterations": 200})
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    visited = {v["site_id"] for rt in doc["routes"] for v in rt["visits"]}
+    assert visited and visited <= set(body["candidate_sites"]) and doc["violations"] == []
