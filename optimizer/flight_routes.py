@@ -492,6 +492,8 @@ def design_menu(data: FlightData, durations_min: tuple[int, ...] | list[int] = D
         for i, k in enumerate(ids):
             if k not in known:
                 raise InvalidInput(f"{name}[{i}]", k, f"unknown id (known: {sorted(known)})")
+    if not check_finite("time_limit_s", time_limit_s) > 0:
+        raise InvalidInput("time_limit_s", time_limit_s, "must be > 0 seconds")
     deadline = t0 + float(time_limit_s)
     routes: list[DesignedRoute] = []
     offers: list[MenuOffer] = []
