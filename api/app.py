@@ -14,6 +14,11 @@ Endpoints
 ``POST /v1/scenarios``, ``GET /v1/scenarios/{id}``, ``POST /v1/stations/...``, ``POST /v1/drones/...``
     Scenario runs in the background, persisted in SQLite (``$LHASA_OPS_DB``); see
     ``api.scenarios_api`` and ``api.jobs``.
+``POST /v1/jobs/oxygen-plan``, ``GET /v1/jobs/{id}``, ``GET /v1/jobs/{id}/result``
+    Multi-day oxygen plans as persisted jobs (``api.jobs_api``).
+
+Every solve takes ``time_limit_s`` (at most ``$LHASA_OPS_MAX_TIME_LIMIT_S``, default 60 s) and
+honours it for the whole request, construction included (``api.limits``).
 
 Every error answer has the shape ``{"code", "message", "field"}`` (``invalid_input``,
 ``invalid_json``, ``unauthorized``, ``forbidden``, ``payload_too_large``, ``not_found``, ...).
