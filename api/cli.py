@@ -264,6 +264,7 @@ app.add_typer(stations_app, name="stations")
 from api.drones_cli import drones_app  # noqa: E402
 app.add_typer(drones_app, name="drones")
 from api.flights_cli import flights_app  # noqa: E402
+import api.flight_schedule_cli  # noqa: E402,F401
 
 app.add_typer(flights_app, name="flights")  # commands from api.flights_cli, api.flight_schedule_cli
 

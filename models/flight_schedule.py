@@ -330,13 +330,13 @@ def _greedy(problem, deps, elig, party, desired, ground) -> tuple[dict[int, int]
 
 
 def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 30.0, workers: int = 8,
-                          seed: int = 0, rel_gap: float = 0.0, hint: bool = True) -> FlightSchedule:
+                          seed: int = 0, rel_gap: float = 0.0, hint: bool = True, log: bool = False) -> FlightSchedule:
     """Schedule the day's bookings on departures with CP-SAT (formulation: module docstring).
 
     Parameters: ``time_limit_s`` wall-clock limit of the CP-SAT search, seconds (> 0); ``workers``
     CP-SAT threads (>= 1); ``seed`` CP-SAT ``random_seed``; ``rel_gap`` stop once the relative gap
     on J is below it (0: prove optimality or use the whole limit); ``hint`` start from a greedy
-    schedule. Returns a :class:`FlightSchedule`; raises ``InvalidInput`` for bad parameters.
+    schedule; ``log`` print CP-SAT's search log. Returns a :class:`FlightSchedule`; raises ``InvalidInput`` for bad parameters.
     """
     from ortools.sat.python import cp_model
 
@@ -438,6 +438,7 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
+    solver.parameters.log_search_progress = bool(log)
     if rel_gap > 0:
         solver.parameters.relative_gap_limit = float(rel_gap)
     st = solver.solve(m)
