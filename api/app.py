@@ -46,6 +46,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.drones_api import router as drones_router
+from api.flight_schedule_api import router as flight_schedule_router
 from api.flights_api import router as flights_router
 from api.jobs_api import router as jobs_router
 from api.limits import check_time_limit
@@ -229,6 +230,7 @@ def create_app() -> FastAPI:
     app.include_router(stations_router)  # POST /v1/stations/siting (api.stations_api)
     app.include_router(station_ops_router)  # POST /v1/stations/charging-schedule, oxygen-plan
     app.include_router(drones_router)  # POST /v1/drones/delivery-plan (api.drones_api)
+    app.include_router(flight_schedule_router)  # POST /v1/flights/schedule (api.flight_schedule_api)
     app.include_router(flights_router)  # POST /v1/flights/products (api.flights_api)
 
     @app.get("/healthz", tags=["ops"])

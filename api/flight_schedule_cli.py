@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,7 @@ def lhasa_vertiports() -> tuple[tuple, int]:
                  for v in vs.values()), slot
 
 
+@lru_cache(maxsize=4)
 def lhasa_menu(temperature_c: float = 15.0) -> tuple:
     """The Lhasa product menu (:func:`optimizer.flight_routes.design_menu`) at ``dagze_ga`` and ``damxung``."""
     from optimizer.flight_routes import design_menu, load_flight_data

@@ -62,6 +62,7 @@ EFFORT_DEFAULTS = {
     "/v1/stations/oxygen-plan": {"time_limit_s": CAP_TIME_S, "iterations": CAP_ITERATIONS, "lookahead": 0},
     "/v1/drones/delivery-plan": {"time_limit_s": CAP_TIME_S, "iterations": CAP_ITERATIONS},
     "/v1/flights/products": {"time_limit_s": CAP_TIME_S},
+    "/v1/flights/schedule": {"time_limit_s": CAP_TIME_S, "workers": 1},
 }
 
 

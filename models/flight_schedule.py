@@ -333,7 +333,8 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
                           seed: int = 0, rel_gap: float = 0.0, hint: bool = True, log: bool = False) -> FlightSchedule:
     """Schedule the day's bookings on departures with CP-SAT (formulation: module docstring).
 
-    Parameters: ``time_limit_s`` wall-clock limit of the CP-SAT search, seconds (> 0); ``workers``
+    Parameters: ``time_limit_s`` wall-clock limit, seconds (> 0), model building included (CP-SAT gets
+    what is left, at least 0.05 s); ``workers``
     CP-SAT threads (>= 1); ``seed`` CP-SAT ``random_seed``; ``rel_gap`` stop once the relative gap
     on J is below it (0: prove optimality or use the whole limit); ``hint`` start from a greedy
     schedule; ``log`` print CP-SAT's search log. Returns a :class:`FlightSchedule`; raises ``InvalidInput`` for bad parameters.
@@ -435,7 +436,7 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
             m.add_hint(v, assign.get(bi) == d)
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.max_time_in_seconds = max(0.05, float(time_limit_s) - (time.perf_counter() - t0))
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
     solver.parameters.log_search_progress = bool(log)
