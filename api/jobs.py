@@ -16,9 +16,10 @@ unit of work: resumed after a restart, it runs again from the start.
 
 ``JobRunner(store, network)`` is one daemon thread that takes queued/running jobs oldest first
 (every kind, one at a time) and runs scenario jobs one scenario at a time with
-``optimizer.scenario_runner.run_one``. Each finished
-scenario is committed (its KPIs and the job's progress) before the next starts, so a crash or a
-restart loses at most the scenario in flight. ``stop()`` (the app's shutdown) lets the running
+``optimizer.scenario_runner.run_one`` (a scenario without ``time_limit_s`` gets
+``$LHASA_OPS_MAX_JOB_TIME_LIMIT_S``, default 600 s, as its limit). Each finished scenario is
+committed (its KPIs and the job's progress) before the next starts, so a crash or a restart loses
+at most the scenario in flight. ``stop()`` (the app's shutdown) lets the running
 scenario finish, commits it and returns; the job stays ``running``. On ``start()`` every job
 left ``queued`` or ``running`` by a previous process is resumed: scenarios that already have a
 result are skipped, the rest run. Runs use the scenario's iteration budget and seed, so a
@@ -27,6 +28,7 @@ resumed job gives the results an uninterrupted one would (``runtime_s`` aside).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -41,6 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from api.limits import max_job_time_limit_s
 from optimizer.domain import Network
 
 DB_ENV = "LHASA_OPS_DB"
@@ -248,6 +251,8 @@ class JobRunner:
                     return  # stays 'running'; resumed by the next start()
                 if scenario.name in done:
                     continue
+                if scenario.time_limit_s is None:  # every solve has a time limit: the job maximum
+                    scenario = dataclasses.replace(scenario, time_limit_s=max_job_time_limit_s())
                 res = run_one(scenario, network, None)
                 self.store.add_result(job_id, idx, scenario.name, res.kpis)
             self.store.set_status(job_id, "done")

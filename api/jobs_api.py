@@ -25,7 +25,6 @@ its time limit, ends the search).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -33,31 +32,16 @@ from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
 from api.jobs import KIND_SCENARIOS, db_path, register_kind
-from api.limits import HARD_MAX_TIME_LIMIT_S, Budget, network
+from api.limits import MAX_JOB_TIME_LIMIT_ENV, MAX_JOB_TIME_LIMIT_S, Budget, max_job_time_limit_s, network
 from api.scenarios_api import ensure_jobs
 from api.security import require_api_key
 from api.station_ops_api import OxygenRequest, oxygen_doc
 from optimizer.domain import InvalidInput
 
 KIND_OXYGEN = "oxygen-plan"
-MAX_JOB_TIME_LIMIT_ENV = "LHASA_OPS_MAX_JOB_TIME_LIMIT_S"
-DEFAULT_MAX_JOB_TIME_LIMIT_S = 600.0
 OXYGEN_STEPS = 2
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
-
-
-def max_job_time_limit_s() -> float:
-    """``$LHASA_OPS_MAX_JOB_TIME_LIMIT_S`` or 600 s (capped at 3600): the longest time limit of a job."""
-    raw = os.environ.get(MAX_JOB_TIME_LIMIT_ENV)
-    try:
-        v = float(raw) if raw else DEFAULT_MAX_JOB_TIME_LIMIT_S
-    except ValueError:
-        v = DEFAULT_MAX_JOB_TIME_LIMIT_S
-    return min(v if v > 0 else DEFAULT_MAX_JOB_TIME_LIMIT_S, HARD_MAX_TIME_LIMIT_S)
-
-
-MAX_JOB_TIME_LIMIT_S = max_job_time_limit_s()
 
 
 class OxygenJobRequest(OxygenRequest):

@@ -53,6 +53,23 @@ def max_time_limit_s() -> float:
 MAX_TIME_LIMIT_S = max_time_limit_s()
 """The maximum when the schemas were built (the ``le`` bound in the OpenAPI document)."""
 
+MAX_JOB_TIME_LIMIT_ENV = "LHASA_OPS_MAX_JOB_TIME_LIMIT_S"
+DEFAULT_MAX_JOB_TIME_LIMIT_S = 600.0
+
+
+def max_job_time_limit_s() -> float:
+    """``$LHASA_OPS_MAX_JOB_TIME_LIMIT_S`` or 600 s (capped at 3600): the longest time limit of one
+    job unit (an oxygen-plan job, one scenario of a scenario run)."""
+    raw = os.environ.get(MAX_JOB_TIME_LIMIT_ENV)
+    try:
+        v = float(raw) if raw else DEFAULT_MAX_JOB_TIME_LIMIT_S
+    except ValueError:
+        v = DEFAULT_MAX_JOB_TIME_LIMIT_S
+    return min(v if v > 0 else DEFAULT_MAX_JOB_TIME_LIMIT_S, HARD_MAX_TIME_LIMIT_S)
+
+
+MAX_JOB_TIME_LIMIT_S = max_job_time_limit_s()
+
 
 def default_time_limit(preferred: float) -> float:
     """A field default: ``preferred`` seconds, or the server maximum when that is lower."""
@@ -128,4 +145,14 @@ def demo_day(iterations: int, budget: Budget | None = None) -> tuple[Any, Any]:
     return problem, plan
 
 
-__all__ = ["MAX_TIME_LIMIT_ENV", "MAX_TIME_LIMIT_S", "Budget", "check_time_limit", "demo_day", "max_time_limit_s"]
+__all__ = [
+    "MAX_JOB_TIME_LIMIT_ENV",
+    "MAX_JOB_TIME_LIMIT_S",
+    "MAX_TIME_LIMIT_ENV",
+    "MAX_TIME_LIMIT_S",
+    "Budget",
+    "check_time_limit",
+    "demo_day",
+    "max_job_time_limit_s",
+    "max_time_limit_s",
+]

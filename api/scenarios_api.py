@@ -7,7 +7,9 @@
     is HTTP 422 ``{"code": "invalid_input", "message", "field"}`` with ``field`` naming the key
     (``scenario[peak].demand_scale[1]``). A demand ``file`` is not accepted over HTTP (the server's
     files are not the client's), and a run is capped at ``MAX_SCENARIOS`` scenarios of at most
-    ``MAX_SCENARIO_GROUPS`` groups each. Answers HTTP 202 ``{"id", "status": "queued", "url"}``.
+    ``MAX_SCENARIO_GROUPS`` groups each; a scenario's ``time_limit_s`` may not exceed
+    ``$LHASA_OPS_MAX_JOB_TIME_LIMIT_S`` (default 600 s), which is also the limit of a scenario
+    that gives none. Answers HTTP 202 ``{"id", "status": "queued", "url"}``.
 ``GET /v1/scenarios/{id}``
     ``{"id", "status", "progress": {"done", "total"}, "scenarios", "results", "error", "created",
     "updated"}``: status ``queued`` | ``running`` | ``done`` | ``failed``; ``results`` holds the KPI
@@ -30,6 +32,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 
 from api.jobs import KIND_SCENARIOS, JobRunner, JobStore, db_path
+from api.limits import max_job_time_limit_s
 from api.security import require_api_key
 from optimizer.domain import InvalidInput
 
@@ -100,7 +103,12 @@ def start_run(request: Request, doc: dict[str, Any] = Body(..., examples=[EXAMPL
     if len(sset.scenarios) > MAX_SCENARIOS:
         raise InvalidInput("scenario", len(sset.scenarios), f"at most {MAX_SCENARIOS} scenarios per run "
                            "(after sweep expansion)")
+    cap = max_job_time_limit_s()
     for s in sset.scenarios:
+        if s.time_limit_s is not None and s.time_limit_s > cap:
+            where = "base.time_limit_s" if s.name == "base" else f"scenario[{s.family}].time_limit_s"
+            raise InvalidInput(where, s.time_limit_s, f"must be <= {cap:g} seconds (server maximum "
+                               "LHASA_OPS_MAX_JOB_TIME_LIMIT_S)")
         n = s.demand.groups * s.demand_scale
         if n > MAX_SCENARIO_GROUPS:
             where = "base.demand.groups" if s.name == "base" else f"scenario[{s.family}].demand_scale"

@@ -80,6 +80,8 @@ def test_api_results_equal_the_local_runner(db, tmp_path):
     ({"scenario": [{"name": "x", "demand": {"file": "day.csv"}}]}, "scenario[x].demand.file"),
     ({"scenario": [{"name": "x", "demand_scale": 1000}]}, "scenario[x].demand_scale"),
     ({"extra": 1}, "file.extra"),
+    ({"base": {"time_limit_s": 601}}, "base.time_limit_s"),  # over LHASA_OPS_MAX_JOB_TIME_LIMIT_S (600)
+    ({"scenario": [{"name": "x", "time_limit_s": 10_000}]}, "scenario[x].time_limit_s"),
 ])
 def test_invalid_documents_are_422_naming_the_key(db, doc, field):
     with TestClient(create_app()) as c:
