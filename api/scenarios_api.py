@@ -9,7 +9,9 @@
     files are not the client's), and a run is capped at ``MAX_SCENARIOS`` scenarios of at most
     ``MAX_SCENARIO_GROUPS`` groups each; a scenario's ``time_limit_s`` may not exceed
     ``$LHASA_OPS_MAX_JOB_TIME_LIMIT_S`` (default 600 s), which is also the limit of a scenario
-    that gives none. Answers HTTP 202 ``{"id", "status": "queued", "url"}``.
+    that gives none. Answers HTTP 202 ``{"id", "job_id", "kind", "status": "queued", "url", "status_url",
+    "result_url"}`` (``url`` = ``result_url`` = ``/v1/scenarios/{id}``; ``status_url`` =
+    ``/v1/jobs/{id}``).
 ``GET /v1/scenarios/{id}``
     ``{"id", "status", "progress": {"done", "total"}, "scenarios", "results", "error", "created",
     "updated"}``: status ``queued`` | ``running`` | ``done`` | ``failed``; ``results`` holds the KPI
@@ -117,7 +119,8 @@ def start_run(request: Request, doc: dict[str, Any] = Body(..., examples=[EXAMPL
     store = store_of(request)
     job_id = store.create(doc, total=len(sset.scenarios))
     request.app.state.job_runner.notify()
-    return {"id": job_id, "status": "queued", "url": f"/v1/scenarios/{job_id}"}
+    return {"id": job_id, "job_id": job_id, "kind": KIND_SCENARIOS, "status": "queued", "url": f"/v1/scenarios/{job_id}",
+            "status_url": f"/v1/jobs/{job_id}", "result_url": f"/v1/scenarios/{job_id}"}
 
 
 @router.get("/{job_id}", response_model=None)

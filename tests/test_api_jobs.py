@@ -147,7 +147,9 @@ def test_bad_job_requests_are_422_and_queue_nothing(db):
 def test_scenario_runs_are_visible_as_jobs(db):
     doc = {"base": {"iterations": 10, "demand": {"groups": 3}}}
     with TestClient(create_app()) as c:
-        job_id = c.post("/v1/scenarios", json=doc).json()["id"]
+        posted = c.post("/v1/scenarios", json=doc).json()
+        job_id = posted["id"]
+        assert posted["status_url"] == f"/v1/jobs/{job_id}" and posted["result_url"] == f"/v1/scenarios/{job_id}"
         job = poll(c, job_id, lambda j: j["status"] == "done")
         assert job["kind"] == "scenarios" and job["result_url"] == f"/v1/scenarios/{job_id}"
         r = c.get(f"/v1/jobs/{job_id}/result")
