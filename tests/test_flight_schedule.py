@@ -1,0 +1,291 @@
+"""Daily schedule of sightseeing flights (issue 8, part B): model, verifier, reasons, CLI and API."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import random
+
+import pytest
+
+from models.flight_schedule import (
+    Departure,
+    FlightSchedule,
+    FlightScheduleProblem,
+    Unassigned,
+    Vertiport,
+    solve_flight_schedule,
+)
+from optimizer.domain import InvalidInput
+from optimizer.flight_demand import random_bookings, read_bookings_csv, write_bookings_csv
+from optimizer.flight_schedule_verify import verify_flight_schedule
+from optimizer.flights_domain import Aircraft, Booking, FlightProduct
+
+P30 = FlightProduct("p30", "vp", "ev", 30, 1.0)
+
+
+def hand_problem(**kw) -> FlightScheduleProblem:
+    """One 4-seat aircraft 10:00-12:00, 20 min turnaround, a 30 min product, grid and slot 10 min.
+
+    A (3 persons, 10:00-10:20, wants 10:10) and B (2, 10:00-10:20, wants 10:00) cannot share a flight
+    (5 > 4 seats) and no second flight fits their window (busy 50 min); C (2, 10:50-11:40, wants 10:50)
+    flies on a second flight >= 50 min after the first. Max passengers = A + C = 5; then A at 10:10 and
+    C at 11:00, or A at 10:00 and C at 10:50: deviation 10 min either way. D (5 persons) is larger than
+    every aircraft; E wants 13:20, after the aircraft's last landing.
+    """
+    ac = Aircraft("a1", "ev", "vp", 4, (600, 720), turnaround_min=20)
+    books = (Booking("A", "p30", 3, (600, 620), 610), Booking("B", "p30", 2, (600, 620), 600),
+             Booking("C", "p30", 2, (650, 700), 650), Booking("D", "p30", 5, (600, 700), 650),
+             Booking("E", "p30", 1, (800, 820), 800))
+    args = {"products": (P30,), "aircraft": (ac,), "bookings": books, "vertiports": (Vertiport("vp", 1),),
+            "slot_min": 10, "start_step_min": 10} | kw
+    return FlightScheduleProblem(**args)
+
+
+def test_known_optimum_by_hand():
+    """The hand-worked day: 5 passengers, 10 min deviation, optimal, reasons capacity/party/window, verifier clean."""
+    p = hand_problem()
+    s = solve_flight_schedule(p, time_limit_s=10, workers=1)
+    assert s.status == "optimal"
+    assert (s.passengers, s.deviation_min) == (5, 10)
+    assert s.objective == p.weight_per_passenger * 5 - 10 == s.bound
+    assert sorted(b for d in s.departures for b in d.booking_ids) == ["A", "C"]
+    assert {u.booking_id: u.reason for u in s.unassigned} == {"B": "capacity", "D": "party_too_large", "E": "window"}
+    assert verify_flight_schedule(p, s) == []
+
+
+def _brute_force(p: FlightScheduleProblem) -> int:
+    """Best W*P - D over every assignment of each booking to (aircraft, grid take-off) or nothing; the
+    verifier decides feasibility, so this shares nothing with the model builder."""
+    W = p.weight_per_passenger
+    prods = {q.id: q for q in p.products}
+    options = []
+    for b in p.bookings:
+        q = prods[b.product_id]
+        opts = [None] + [(a.id, t) for a in p.aircraft for t in p.candidate_starts(a, q)
+                         if b.window[0] <= t <= b.window[1]]
+        options.append(opts)
+    best = 0
+    for combo in itertools.product(*options):
+        groups: dict[tuple[str, int], list[Booking]] = {}
+        for b, o in zip(p.bookings, combo, strict=True):
+            if o is not None:
+                groups.setdefault(o, []).append(b)
+        deps, pax, dev = [], 0, 0
+        ac = {a.id: a for a in p.aircraft}
+        for (aid, t), bs in groups.items():
+            q = prods[bs[0].product_id]
+            if any(b.product_id != q.id for b in bs):
+                break
+            a = ac[aid]
+            n = sum(b.party_size for b in bs)
+            deps.append(Departure(aid, q.id, q.vertiport_id, t, t + q.block_min, t + q.block_min + a.ground_min(q.block_min),
+                                  a.seats, n, tuple(b.id for b in bs)))
+            pax += n
+            dev += sum(abs(t - b.desired_min) for b in bs)
+        else:
+            flown = {b for d in deps for b in d.booking_ids}
+            un = tuple(Unassigned(b.id, "capacity", "") for b in p.bookings if b.id not in flown)
+            sched = FlightSchedule("feasible", tuple(deps), un, pax, sum(b.party_size for b in p.bookings), dev, W,
+                                   W * pax - dev, None, None, None, None, 0.0)
+            if not verify_flight_schedule(p, sched):
+                best = max(best, W * pax - dev)
+    return best
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_brute_force_equals_cpsat_optimum(seed):
+    """On tiny random days (2 aircraft, 2 products, 4 bookings) CP-SAT's optimum equals exhaustive search."""
+    rng = random.Random(seed)
+    prods = (FlightProduct("s", "vp", "ev", rng.choice([20, 30]), 1.0), FlightProduct("l", "vp", "ev", 40, 2.0))
+    fleet = (Aircraft("a1", "ev", "vp", 4, (600, 700), 10, 0.5), Aircraft("a2", "ev", "vp", 3, (620, 700), 15))
+    books = []
+    for i in range(4):
+        lo = rng.choice([600, 610, 620, 630, 640])
+        hi = lo + rng.choice([0, 10, 20])
+        books.append(Booking(f"b{i}", rng.choice("sl"), rng.randint(1, 4), (lo, hi), rng.choice([lo, hi])))
+    p = FlightScheduleProblem(prods, fleet, tuple(books), (Vertiport("vp", 1),), slot_min=10, start_step_min=10)
+    s = solve_flight_schedule(p, time_limit_s=10, workers=1)
+    assert s.status == "optimal"
+    assert verify_flight_schedule(p, s) == []
+    assert s.objective == _brute_force(p)
+
+
+def test_synthetic_day_is_verifier_clean_and_reproducible():
+    """A 40-booking synthetic day over 2 vertiports: optimal, verifier clean; workers=1 repeats it exactly."""
+    prods = (FlightProduct("g15", "ga", "ev", 15, 1.0), FlightProduct("g30", "ga", "hel", 30, 2.0),
+             FlightProduct("d20", "dx", "ev", 20, 1.0))
+    fleet = (Aircraft("e1", "ev", "ga", 4, (540, 1080), 10, 1.0), Aircraft("h1", "hel", "ga", 6, (540, 1080), 15),
+             Aircraft("e2", "ev", "dx", 4, (570, 1050), 10, 1.0))
+    books = random_bookings(prods, 40, seed=5, day=(540, 1080))
+    p = FlightScheduleProblem(prods, fleet, books, (Vertiport("ga", 1), Vertiport("dx", 1)), slot_min=15,
+                              start_step_min=10)
+    a = solve_flight_schedule(p, time_limit_s=20, workers=1, seed=3)
+    b = solve_flight_schedule(p, time_limit_s=20, workers=1, seed=3)
+    assert a.status == "optimal" and verify_flight_schedule(p, a) == []
+    assert 0 < a.passengers < a.passengers_requested and a.bound == a.objective
+    assert len(a.unassigned) + a.bookings_served == 40
+    assert b.departures == a.departures and b.unassigned == a.unassigned
+
+
+def _valid():
+    p = hand_problem()
+    return p, solve_flight_schedule(p, time_limit_s=10, workers=1)
+
+
+def test_verifier_catches_overbooked_seats():
+    """Putting B on A's flight (5 persons on 4 seats) is reported."""
+    p, s = _valid()
+    d0 = next(d for d in s.departures if "A" in d.booking_ids)
+    bad = dataclasses.replace(d0, booking_ids=d0.booking_ids + ("B",), passengers=d0.passengers + 2)
+    s2 = dataclasses.replace(s, departures=tuple(bad if d is d0 else d for d in s.departures),
+                             unassigned=tuple(u for u in s.unassigned if u.booking_id != "B"), passengers=7,
+                             objective=None)
+    assert any("on 4 seats" in v for v in verify_flight_schedule(p, s2))
+
+
+def test_verifier_catches_overlapping_flights():
+    """A second flight taking off before the aircraft is ready (turnaround) is reported."""
+    p, s = _valid()
+    first, second = sorted(s.departures, key=lambda d: d.start_min)
+    moved = dataclasses.replace(second, start_min=first.start_min + 40, land_min=first.start_min + 70,
+                                ready_min=first.start_min + 90)
+    s2 = dataclasses.replace(s, departures=(first, moved), objective=None, deviation_min=0)
+    assert any("before" in v and "ready" in v for v in verify_flight_schedule(p, s2))
+
+
+def test_verifier_catches_vertiport_slot_and_window():
+    """Two take-offs in one slot of a 1-take-off vertiport, and a booking flown outside its window, are reported."""
+    p = hand_problem(aircraft=(Aircraft("a1", "ev", "vp", 4, (600, 720), 20), Aircraft("a2", "ev", "vp", 4, (600, 720), 20)))
+    a = Departure("a1", "p30", "vp", 600, 630, 650, 4, 3, ("A",))
+    b = Departure("a2", "p30", "vp", 605, 635, 655, 4, 2, ("B",))
+    un = tuple(Unassigned(x, "capacity", "") for x in "CDE")
+    s = FlightSchedule("feasible", (a, b), un, 5, 13, 10, p.weight_per_passenger, None, None, None, None, None, 0.0)
+    viol = verify_flight_schedule(p, s)
+    assert any("take-offs in slot" in v for v in viol)
+    late = dataclasses.replace(b, start_min=630, land_min=660, ready_min=680)
+    s2 = dataclasses.replace(s, departures=(a, late), deviation_min=10 + 30)
+    assert any("outside window" in v for v in verify_flight_schedule(p, s2))
+
+
+def test_verifier_catches_wrong_totals():
+    """A reported passenger count or objective that does not match the flights is reported."""
+    p, s = _valid()
+    assert any("passengers: reported" in v for v in verify_flight_schedule(p, dataclasses.replace(s, passengers=6)))
+    assert any("objective" in v for v in verify_flight_schedule(p, dataclasses.replace(s, objective=s.objective + 1)))
+
+
+def test_no_product_reason_when_no_aircraft_flies_it():
+    """A product whose type has no aircraft at its vertiport leaves its bookings unassigned as 'no_product'."""
+    orphan = FlightProduct("far", "elsewhere", "ev", 20, 1.0)
+    p = hand_problem(products=(P30, orphan), bookings=(Booking("F", "far", 2, (600, 700), 620),))
+    s = solve_flight_schedule(p, time_limit_s=5, workers=1)
+    assert [(u.booking_id, u.reason) for u in s.unassigned] == [("F", "no_product")]
+    assert s.status == "optimal" and verify_flight_schedule(p, s) == []
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"bookings": (Booking("X", "nope", 1, (600, 620), 600),)}, "bookings[X].product_id"),
+    ({"bookings": (Booking("X", "p30", 1, (600, 620), 600), Booking("X", "p30", 2, (600, 620), 600))}, "bookings[1].id"),
+    ({"aircraft": (Aircraft("h", "heli", "vp", 4, (600, 720)),)}, "aircraft[h].type_id"),
+    ({"aircraft": (Aircraft("a", "ev", "other", 4, (600, 720)),)}, "aircraft[a].vertiport_id"),
+    ({"slot_min": 0}, "slot_min"),
+    ({"start_step_min": 2.5}, "start_step_min"),
+])
+def test_bad_input_names_the_field(change, field):
+    """Unknown product, duplicate id, aircraft nobody's product uses, bad grid: InvalidInput naming the field."""
+    with pytest.raises(InvalidInput) as e:
+        hand_problem(**change)
+    assert e.value.field == field
+
+
+def test_bad_booking_and_time_limit_values():
+    """A zero party or window closing before it opens, and a non-positive time limit, raise InvalidInput."""
+    with pytest.raises(InvalidInput, match="party_size"):
+        Booking("x", "p30", 0, (600, 620), 600)
+    with pytest.raises(InvalidInput, match="window"):
+        Booking("x", "p30", 1, (620, 600), 610)
+    with pytest.raises(InvalidInput) as e:
+        solve_flight_schedule(hand_problem(), time_limit_s=0)
+    assert e.value.field == "time_limit_s"
+
+
+def test_tiny_time_limit_returns_a_status():
+    """A 10 ms limit on a 100-booking day answers with a status (greedy fallback or CP-SAT) and never crashes."""
+    from api.flight_schedule_cli import DEFAULT_BOOKINGS, build_problem
+    p = build_problem(DEFAULT_BOOKINGS, None, None, 5)
+    s = solve_flight_schedule(p, time_limit_s=0.01, workers=1)
+    assert s.status in ("optimal", "feasible", "time_limit_no_incumbent")
+    assert verify_flight_schedule(p, s) == [] or s.status == "time_limit_no_incumbent"
+    assert s.wall_s < 5
+
+
+def test_bookings_csv_round_trip_and_row_errors(tmp_path):
+    """Bookings written and read back are equal; a bad row names file, row and field."""
+    books = random_bookings((P30,), 5, seed=1, day=(600, 720))
+    path = tmp_path / "b.csv"
+    write_bookings_csv(books, path, comment="test")
+    assert read_bookings_csv(path) == books
+    path.write_text("id,product_id,party_size,open,close,desired\nx,p30,two,10:00,11:00,10:30\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as e:
+        read_bookings_csv(path)
+    assert e.value.field == "b.csv row 1.party_size"
+
+
+def test_cli_schedule_writes_outputs(tmp_path):
+    """``lhasa-ops flights schedule`` on the Lhasa example exits 0 and writes gantt.png and a verified schedule.json."""
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    res = CliRunner().invoke(app, ["flights", "schedule", "--out", str(tmp_path), "--time-limit", "3",
+                                   "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    assert "Passengers flown" in res.output and "Departures" in res.output
+    assert (tmp_path / "gantt.png").stat().st_size > 10_000
+    doc = json.loads((tmp_path / "schedule.json").read_text(encoding="utf-8"))
+    assert doc["violations"] == [] and doc["kpis"]["passengers"] > 0
+    assert (tmp_path / "departures.csv").exists() and (tmp_path / "unassigned.csv").exists()
+
+
+def test_cli_bad_bookings_exit_2(tmp_path):
+    """A bookings CSV with a window closing before it opens exits 2 naming the file, row and field."""
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,product_id,party_size,open,close,desired\nx,dagze_ga_evtol_30,2,14:00,10:00,12:00\n",
+                   encoding="utf-8")
+    res = CliRunner().invoke(app, ["flights", "schedule", "--bookings", str(bad), "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "bad.csv row 1" in res.output and "before it opens" in res.output
+
+
+def test_api_schedule_and_422():
+    """POST /v1/flights/schedule answers a verifier-clean schedule; an unknown product is a 422 naming the field."""
+    from fastapi.testclient import TestClient
+
+    from api.app import app
+    client = TestClient(app)
+    body = {"products": [{"id": "p30", "vertiport_id": "vp", "aircraft_type_id": "ev", "block_min": 30}],
+            "aircraft": [{"id": "a1", "type_id": "ev", "vertiport_id": "vp", "seats": 4, "open": "10:00",
+                          "close": "12:00", "turnaround_min": 20}],
+            "bookings": [{"id": "A", "product_id": "p30", "party_size": 3, "open": "10:00", "close": "10:20",
+                          "desired": "10:10"},
+                         {"id": "B", "product_id": "p30", "party_size": 2, "open": "10:00", "close": "10:20",
+                          "desired": "10:00"},
+                         {"id": "C", "product_id": "p30", "party_size": 2, "open": "10:50", "close": "11:40",
+                          "desired": "10:50"}],
+            "vertiports": [{"id": "vp", "takeoffs_per_slot": 1}], "slot_min": 10, "start_step_min": 10,
+            "time_limit_s": 5, "workers": 1}
+    r = client.post("/v1/flights/schedule", json=body)
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["violations"] == [] and d["status"] == "optimal"
+    assert d["kpis"]["passengers"] == 5 and d["kpis"]["deviation_min"] == 10
+    assert [u["reason"] for u in d["unassigned"]] == ["capacity"]
+    body["bookings"][0]["product_id"] = "nope"
+    r = client.post("/v1/flights/schedule", json=body)
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_input" and r.json()["field"] == "bookings[A].product_id"
+    r = client.post("/v1/flights/schedule", json={**body, "time_limit_s": 1e9})
+    assert r.status_code == 422 and r.json()["field"] == "time_limit_s"
