@@ -29,7 +29,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.jobs import KIND_SCENARIOS, db_path, register_kind
 from api.limits import MAX_JOB_TIME_LIMIT_ENV, MAX_JOB_TIME_LIMIT_S, Budget, max_job_time_limit_s, network
@@ -57,6 +57,46 @@ class OxygenJobRequest(OxygenRequest):
                                             "covers the demo-day plan, construction and the solve. Default 60.")
 
 
+class Progress(BaseModel):
+    done: int = Field(description="Steps (scenario runs: scenarios) finished.")
+    total: int = Field(description="Steps (scenario runs: scenarios) in the job.")
+
+
+class JobQueued(BaseModel):
+    """HTTP 202 answer of a job submission."""
+
+    id: str = Field(description="Job id (32 hex digits).")
+    job_id: str = Field(description="Same as id.")
+    kind: str = Field(description="oxygen-plan or scenarios.")
+    status: str = Field(description="'queued'.")
+    url: str = Field(description="Same as status_url.")
+    status_url: str = Field(description="GET it for status and progress: /v1/jobs/{id}.")
+    result_url: str = Field(description="GET it for the result once done: /v1/jobs/{id}/result.")
+
+
+class JobOut(BaseModel):
+    """A job's status, progress and (once done) result."""
+
+    id: str
+    kind: str = Field(description="oxygen-plan or scenarios.")
+    status: str = Field(description="queued, running, done or failed.")
+    progress: Progress
+    status_url: str
+    result_url: str = Field(description="Where the result is (scenario runs: /v1/scenarios/{id}).")
+    result: dict[str, Any] | None = Field(description="The result document once done (oxygen plan: the keys of "
+                                                      "POST /v1/stations/oxygen-plan); null before and for "
+                                                      "scenario runs.")
+    error: str | None = Field(description="Why the job failed, or null.")
+    created: str = Field(description="Submission time, ISO 8601 UTC.")
+    updated: str = Field(description="Last change, ISO 8601 UTC.")
+
+
+class JobError(BaseModel):
+    code: str = Field(description="not_found, not_ready or job_failed.")
+    message: str
+    field: str | None
+
+
 def _run_oxygen_job(job: dict[str, Any], progress) -> dict[str, Any]:
     req = OxygenJobRequest.model_validate(job["request"])
     budget = Budget(min(req.time_limit_s, max_job_time_limit_s()))
@@ -82,7 +122,7 @@ def _job(request: Request, job_id: str) -> dict[str, Any] | None:
     return ensure_jobs(request.app).get(job_id)
 
 
-@router.post("/oxygen-plan", status_code=202, dependencies=[Depends(require_api_key)])
+@router.post("/oxygen-plan", status_code=202, response_model=JobQueued, dependencies=[Depends(require_api_key)])
 def start_oxygen_plan(req: OxygenJobRequest, request: Request) -> dict[str, Any]:
     """Queue a multi-day oxygen plan; poll ``status_url``, then fetch ``result_url`` (the plan, keys as
     ``POST /v1/stations/oxygen-plan``)."""
@@ -98,8 +138,8 @@ def start_oxygen_plan(req: OxygenJobRequest, request: Request) -> dict[str, Any]
             "url": f"/v1/jobs/{job_id}", **_urls(job_id, KIND_OXYGEN)}
 
 
-@router.get("/{job_id}", response_model=None)
-def get_job(job_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+@router.get("/{job_id}", response_model=JobOut, responses={404: {"model": JobError}})
+def get_job(job_id: str, request: Request) -> Any:
     """Status, progress ({done, total} steps), result URL and, once done, the result of a job."""
     job = _job(request, job_id)
     if job is None:
@@ -111,7 +151,9 @@ def get_job(job_id: str, request: Request) -> dict[str, Any] | JSONResponse:
     return job
 
 
-@router.get("/{job_id}/result", response_model=None)
+@router.get("/{job_id}/result", response_model=None,
+            responses={200: {"description": "The result document (keys as the synchronous endpoint)."},
+                       404: {"model": JobError}, 409: {"model": JobError}})
 def get_job_result(job_id: str, request: Request) -> dict[str, Any] | JSONResponse:
     """The result of a finished job (409 while it is queued or running, or when it failed)."""
     job = _job(request, job_id)
