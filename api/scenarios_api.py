@@ -97,7 +97,10 @@ def store_of(request: Request) -> JobStore:
 
 @router.post("", status_code=202, dependencies=[Depends(require_api_key)])
 def start_run(request: Request, doc: dict[str, Any] = Body(..., examples=[EXAMPLE])) -> dict[str, Any]:  # noqa: B008
-    """Validate a scenario document and queue its run; poll the returned ``url``."""
+    """Validate a scenario document (the TOML schema of ``optimizer.scenario`` as JSON: ``base`` with
+    ``seed``, ``iterations``, ``time_limit_s`` seconds, ``slot_min`` minutes, ``demand`` {profile,
+    groups, seed}; ``scenario`` list with name, ``demand_scale`` factor or sweep list, ``quota``
+    {site: {daily, slot}} persons, closed sites/roads, ...) and queue its run; poll ``status_url``."""
     from optimizer.scenario import parse_scenarios
 
     _no_files(doc)
@@ -125,7 +128,15 @@ def start_run(request: Request, doc: dict[str, Any] = Body(..., examples=[EXAMPL
 
 @router.get("/{job_id}", response_model=None)
 def get_run(job_id: str, request: Request) -> dict[str, Any] | JSONResponse:
-    """Status, progress and the KPIs of every finished scenario of a run."""
+    """Status, progress and the KPIs of every finished scenario of a run.
+
+    Keys: ``id``, ``kind``, ``status`` (queued, running, done, failed), ``progress`` {done, total}
+    (scenarios), ``scenarios`` (names in order), ``results`` (one KPI dict per finished scenario:
+    groups and visitors in counts/persons, ``served_pct`` %, ``mean_wait_min`` and
+    ``total_travel_min`` minutes, ``peak_slot_util_max`` and ``peak_util_<site>`` fractions of the
+    slot quota, ``unserved_<reason>`` counts, ``violations``, ``iterations``, ``runtime_s`` seconds,
+    ``seed``), ``error``, ``created``/``updated`` (ISO 8601 UTC).
+    """
     job = None
     if getattr(request.app.state, "job_store", None) is not None or db_path().exists():
         job = store_of(request).get(job_id)
