@@ -154,3 +154,14 @@ def test_scenario_runs_are_visible_as_jobs(db):
         assert job["kind"] == "scenarios" and job["result_url"] == f"/v1/scenarios/{job_id}"
         r = c.get(f"/v1/jobs/{job_id}/result")
         assert r.status_code == 200 and len(r.json()["scenarios"]) == 1
+
+
+def test_the_job_time_limit_maximum_comes_from_the_environment(db, monkeypatch):
+    monkeypatch.setenv("LHASA_OPS_MAX_JOB_TIME_LIMIT_S", "5")
+    with TestClient(create_app()) as c:
+        r = c.post("/v1/jobs/oxygen-plan", json=POLICY | {"time_limit_s": 10})
+        assert r.status_code == 422 and r.json()["field"] == "time_limit_s"
+        assert "LHASA_OPS_MAX_JOB_TIME_LIMIT_S" in r.json()["message"]
+        r = c.post("/v1/scenarios", json={"base": {"iterations": 10, "time_limit_s": 6, "demand": {"groups": 3}}})
+        assert r.status_code == 422 and r.json()["field"] == "base.time_limit_s"
+        assert c.post("/v1/jobs/oxygen-plan", json=POLICY | {"time_limit_s": 5}).status_code == 202
