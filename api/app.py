@@ -33,8 +33,10 @@ runs the solve in its threadpool and the event loop keeps answering other reques
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -46,6 +48,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.drones_api import router as drones_router
+from api.drones_api import warm_up as drones_warm_up
 from api.flight_schedule_api import router as flight_schedule_router
 from api.flights_api import router as flights_router
 from api.jobs_api import router as jobs_router
@@ -173,6 +176,25 @@ def plan_groups(req: PlanRequest, network: Network) -> dict[str, Any]:
     return out
 
 
+_DRONES_WARM = threading.Event()
+
+
+def _warm_in_background() -> None:
+    """Warm the drone kernels once per process on a daemon thread (a failure only costs the first
+    drone request its compile time)."""
+    if _DRONES_WARM.is_set():
+        return
+    _DRONES_WARM.set()
+
+    def run() -> None:
+        try:
+            drones_warm_up()
+        except Exception:  # warming is an optimisation
+            logging.getLogger(__name__).exception("drone kernel warm-up failed")
+
+    threading.Thread(target=run, name="lhasa-ops-warm-drones", daemon=True).start()
+
+
 def create_app() -> FastAPI:
     """Build the FastAPI application (the network is loaded at startup)."""
 
@@ -180,6 +202,7 @@ def create_app() -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.network = lhasa_network()
         warm_up()  # compile the kernels once so request time limits apply to the search
+        _warm_in_background()  # the drone kernels too, without delaying the start
         start_jobs(app)  # resume scenario runs a previous process left unfinished
         try:
             yield

@@ -85,6 +85,19 @@ class DronePlanRequest(BaseModel):
                                                               "and a fleet. Null: instances/lhasa/airspace.geojson.")
 
 
+def warm_up() -> None:
+    """Compile (or load from numba's disk cache) the drone kernels with a two-delivery plan, so the
+    first request's time limit applies to its own work. Run on a background thread at startup."""
+    from optimizer.airspace import AIRSPACE_GEOJSON, airspace_from_geojson
+    from optimizer.drone_energy import load_drone_types
+    from optimizer.drones import Delivery, DroneProblem, build_instance, solve
+    from optimizer.ils import StoppingCriterion
+
+    dels = (Delivery("w1", 91.09, 29.70, 1.0), Delivery("w2", 91.1169, 29.6578, 1.0))
+    prob = DroneProblem(airspace_from_geojson(AIRSPACE_GEOJSON), load_drone_types(), dels)
+    solve(build_instance(prob), StoppingCriterion(max_iterations=1), seed=0)
+
+
 @router.post("/v1/drones/delivery-plan", dependencies=[Depends(require_api_key)])
 def delivery_plan(req: DronePlanRequest) -> dict[str, Any]:
     """Plan, verify and map one day of drone deliveries (HTTP 422 ``invalid_input`` on bad data).
