@@ -23,7 +23,11 @@ variant whose shift would push driving past the last slot (draw in slots T-d..T-
 is dropped. Vehicle n's lateness is d * slot_min minutes (it arrives d slots late at every later
 stop and at the end of the day). Only the K candidate stops that feed the most energy-hungry
 stretches (largest draw from the end of the stop to the next slot parked at a station) get
-variants; identical timelines are kept once. :func:`timeline_variants` lists them,
+variants (default K = all: on the 50-vehicle bench K = 3 gave the same schedules); identical
+timelines are kept once. Vehicles that :func:`precheck` finds unservable (a stretch between
+charging opportunities draws more than the usable battery) get no variants: a delay only
+lengthens stops, so it cannot keep them above the floor; they stay on plan, are reported
+unserved with the reason and need a different route, not a delay. :func:`timeline_variants` lists them,
 :func:`shift_timeline` builds one.
 
 Model (all energies integer, see *Scaling*; y_nv = 1 iff vehicle n follows variant v)::
@@ -364,6 +368,9 @@ class _Built:
     shorts: list
     rounding: float
     n_y: int
+    veh: list  # per vehicle: dict(dwh, store, e0, lo, late, gmax{s}) in model units
+    cost_g: list  # cost units per g unit, per slot
+    cap_units: list  # grid cap per station in g units per slot
 
 
 def _build(P: ChargingProblem) -> _Built:
@@ -382,6 +389,8 @@ def _build(P: ChargingProblem) -> _Built:
     socs, shorts, ys, variants = [], [], [], []
     big = round(P.shortfall_penalty / 1000.0 / COST_UNIT)  # cost units per Wh short
     n_y = 0
+    veh: list[dict] = []
+    hopeless = {r["vehicle"] for r in precheck(P)}  # no delay can keep these above the floor: no variants
     for n, v in enumerate(P.vehicles):
         E = v.capacity_kwh * 1000.0
         store = round(v.eta * G_UNIT_WH)
@@ -389,10 +398,11 @@ def _build(P: ChargingProblem) -> _Built:
         e0 = round(v.soc0 * E)
         short = m.new_int_var(0, int(E) + int(sum(v.draw_kwh) * 1000) + 1, f"s{n}")
         shorts.append(short)
-        V = timeline_variants(P, v)
+        V = timeline_variants(P, v) if v.id not in hopeless else [Variant(None, 0, tuple(v.draw_kwh), tuple(v.at))]
         variants.append(V)
         y = [m.new_bool_var(f"y{n}_{k}") for k in range(len(V))] if len(V) > 1 else []
         ys.append(y)
+        late = [0] * len(V)
         if y:
             n_y += len(y)
             m.add_exactly_one(y)
@@ -400,10 +410,14 @@ def _build(P: ChargingProblem) -> _Built:
                 if var.delay_slots:
                     c = P.lateness_cny_per_min * var.delay_slots * P.slot_min / COST_UNIT
                     ic = round(c)
+                    late[k] = ic
                     rounding += abs(c - ic) * COST_UNIT
                     cost_terms.append(y[k])
                     cost_coefs.append(ic)
         dwh = [[math.ceil(var.draw_kwh[t] * 1000.0 - 1e-9) for t in range(T)] for var in V]
+        veh.append({"dwh": dwh, "store": store, "e0": e0, "lo": lo, "hi": hi, "late": late, "big": big,
+                    "gmax": {s: math.floor(P.max_slot_kwh(v, s) * 1000.0 / G_UNIT_WH + 1e-9)
+                             for s in {var.at[t] for var in V for t in range(T)} if s >= 0}})
         prev: cp_model.LinearExprT = e0
         row = []
         for t in range(T):
@@ -454,7 +468,86 @@ def _build(P: ChargingProblem) -> _Built:
             m.add(sum(g[k] for k in keys) <= cap)
     obj = cp_model.LinearExpr.weighted_sum(cost_terms, cost_coefs) + big * sum(shorts)
     m.minimize(obj)
-    return _Built(m, g, gub, ub, ys, variants, socs, shorts, rounding, n_y)
+    cost_g = [round(P.tariff[t] * G_UNIT_WH / 1000.0 / COST_UNIT) for t in range(T)]
+    cap_units = [math.floor(st.grid_kw * P.dt_h * 1000.0 / G_UNIT_WH + 1e-9) for st in P.stations]
+    return _Built(m, g, gub, ub, ys, variants, socs, shorts, rounding, n_y, veh, cost_g, cap_units)
+
+
+def _vehicle_obj(bt: _Built, n: int, k: int, gval: dict) -> tuple[int, list[int], int]:
+    """(objective units, SoC path Wh, shortfall Wh) of vehicle n on variant k with grid units gval[(s, t)]."""
+    d = bt.veh[n]
+    T = len(bt.cost_g)
+    per_t = [0] * T
+    for (_, t), x in gval.items():
+        per_t[t] += x
+    e, path = d["e0"], []
+    for t in range(T):
+        e = e + d["store"] * per_t[t] - d["dwh"][k][t]
+        path.append(e)
+    short = max(0, d["lo"] - min(path)) if path else 0
+    return sum(bt.cost_g[t] * per_t[t] for t in range(T)) + d["late"][k] + d["big"] * short, path, short
+
+
+def _repair(P: ChargingProblem, bt: _Built, chosen: list[int], gsol: list[dict], deadline: float) -> None:
+    """Greedy warm start: re-optimise one vehicle at a time over its variants (a small CP-SAT model,
+    the other vehicles' charging fixed: their connectors and grid power are taken), vehicles with the
+    largest shortfall first, then the others while time remains; a vehicle's new plan is kept only
+    if its objective falls. ``chosen``/``gsol`` (per vehicle {(s, t): g units}) are updated in place."""
+    from ortools.sat.python import cp_model
+
+    T = P.n_slots
+    conn = np.zeros((len(P.stations), T), dtype=int)
+    grid = np.zeros((len(P.stations), T), dtype=int)
+    for gv in gsol:
+        for (s, t), x in gv.items():
+            if x > 0:
+                conn[s, t] += 1
+                grid[s, t] += x
+    cur = [_vehicle_obj(bt, n, chosen[n], gsol[n]) for n in range(len(P.vehicles))]
+    order = sorted((n for n in range(len(P.vehicles)) if len(bt.variants[n]) > 1), key=lambda n: (-cur[n][2], n))
+    for n in order:
+        if time.perf_counter() > deadline:
+            break
+        for (s, t), x in gsol[n].items():
+            if x > 0:
+                conn[s, t] -= 1
+                grid[s, t] -= x
+        V, d = bt.variants[n], bt.veh[n]
+        m = cp_model.CpModel()
+        y = [m.new_bool_var("") for _ in V]
+        m.add_exactly_one(y)
+        xs: dict[tuple[int, int], cp_model.IntVar] = {}
+        prev: cp_model.LinearExprT = d["e0"]
+        short = m.new_int_var(0, 10**9, "")
+        for t in range(T):
+            inc = 0
+            for s in sorted({var.at[t] for var in V if var.at[t] >= 0}):
+                ubv = min(d["gmax"][s], int(bt.cap_units[s] - grid[s, t])) if conn[s, t] < P.stations[s].chargers else 0
+                if ubv <= 0:
+                    continue
+                x = m.new_int_var(0, ubv, "")
+                m.add(x <= ubv * sum(y[k] for k, var in enumerate(V) if var.at[t] == s))
+                xs[(s, t)] = x
+                inc = inc + d["store"] * x
+            dt_ = {dw[t] for dw in d["dwh"]}
+            dr = d["dwh"][0][t] if len(dt_) == 1 else sum(dw[t] * y[k] for k, dw in enumerate(d["dwh"]) if dw[t])
+            e = m.new_int_var(-10**9, d["hi"], "")
+            m.add(e == prev + inc - dr)
+            m.add(e + short >= d["lo"])
+            prev = e
+        m.minimize(sum(bt.cost_g[t] * x for (_, t), x in xs.items()) + sum(c * y[k] for k, c in enumerate(d["late"]))
+                   + d["big"] * short)
+        sv = _solver(max(0.05, min(2.0, deadline - time.perf_counter())), 1, 0.0)
+        if sv.solve(m) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            k = next(k for k, yk in enumerate(y) if sv.boolean_value(yk))
+            gv = {key: sv.value(x) for key, x in xs.items() if sv.value(x) > 0}
+            new = _vehicle_obj(bt, n, k, gv)
+            if new[0] < cur[n][0]:
+                chosen[n], gsol[n], cur[n] = k, gv, new
+        for (s, t), x in gsol[n].items():
+            if x > 0:
+                conn[s, t] += 1
+                grid[s, t] += x
 
 
 def _solver(time_limit_s: float, workers: int, rel_gap: float):
@@ -469,13 +562,16 @@ def _solver(time_limit_s: float, workers: int, rel_gap: float):
 
 
 def solve_charging(problem: ChargingProblem, time_limit_s: float = 30.0, workers: int = 8,
-                   rel_gap: float = 0.0, warm_share: float = 0.3) -> ChargingResult:
+                   rel_gap: float = 0.0, warm_share: float = 0.3, repair_share: float = 0.15) -> ChargingResult:
     """Solve the time-indexed model with timeline variants with CP-SAT (see the module docstring).
 
     When delays are possible, the fixed-timeline model (``max_delay_min = 0``) is solved first with
-    ``warm_share`` of the time limit and its schedule (every vehicle on its plan) is given to the
-    delay model as a complete solution hint, so the delay model starts from the best on-plan
-    schedule; the total wall time stays within ``time_limit_s`` (plus model building).
+    ``warm_share`` of the time limit; then (``repair_share`` of the time limit) each vehicle in turn,
+    largest shortfall first, is re-optimised over its own variants with the others' charging fixed
+    (a small CP-SAT model) and keeps the better plan; the result is given to the delay model as a
+    complete solution hint, so the delay model starts from at least the best on-plan schedule
+    (``stats``: ``on_plan_objective_cny``, ``warm_start_objective_cny``). The total wall time stays
+    within ``time_limit_s`` (plus model building).
     Returns a :class:`ChargingResult`; never raises for an unservable fleet (shortfall instead)."""
     from ortools.sat.python import cp_model
 
@@ -483,7 +579,7 @@ def solve_charging(problem: ChargingProblem, time_limit_s: float = 30.0, workers
     P, T = problem, problem.n_slots
     bt = _build(P)
     m, g, ys, variants, socs, shorts = bt.model, bt.g, bt.ys, bt.variants, bt.socs, bt.shorts
-    warm = None
+    warm = repaired = None
     if bt.n_y:
         import dataclasses
 
@@ -491,26 +587,34 @@ def solve_charging(problem: ChargingProblem, time_limit_s: float = 30.0, workers
         bs = _solver(max(0.1, time_limit_s * warm_share), workers, rel_gap)
         if bs.solve(base.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             warm = bs.objective_value * COST_UNIT
-            for y in ys:
+            chosen = [0] * len(P.vehicles)
+            gsol: list[dict] = [{} for _ in P.vehicles]
+            for (n, s, t), x in base.g.items():  # base keys: at[t] = s only, i.e. variant 0
+                if bs.value(x) > 0:
+                    gsol[n][(s, t)] = bs.value(x)
+            _repair(P, bt, chosen, gsol, time.perf_counter() + time_limit_s * repair_share)
+            for n, y in enumerate(ys):
                 for k, yk in enumerate(y):
-                    m.add_hint(yk, k == 0)
+                    m.add_hint(yk, k == chosen[n])
             for key, x in g.items():
-                val = bs.value(base.g[key]) if key in base.g else 0  # base keys: at[t] = s only
+                val = gsol[key[0]].get(key[1:], 0)
                 m.add_hint(x, val)
                 if key in bt.u:
                     m.add_hint(bt.u[key], val > 0)
-            for row, brow in zip(socs, base.socs):
-                for e, be in zip(row, brow):
-                    m.add_hint(e, bs.value(be))
-            for sh, bsh in zip(shorts, base.shorts):
-                m.add_hint(sh, bs.value(bsh))
+            repaired = 0.0
+            for n, (row, sh) in enumerate(zip(socs, shorts)):
+                obj_n, path, short_n = _vehicle_obj(bt, n, chosen[n], gsol[n])
+                repaired += obj_n * COST_UNIT
+                for e, val in zip(row, path):
+                    m.add_hint(e, val)
+                m.add_hint(sh, short_n)
     solver = _solver(max(0.1, time_limit_s - (time.perf_counter() - t0)), workers, rel_gap)
     st_ = solver.solve(m)
     wall = time.perf_counter() - t0
     rounding = bt.rounding
     stats = {"vehicles": len(P.vehicles), "stations": len(P.stations), "slots": T, "charge_vars": len(g),
              "variants": sum(len(V) for V in variants), "delay_vars": bt.n_y, "max_delay_slots": P.max_delay_slots,
-             "on_plan_objective_cny": warm}
+             "on_plan_objective_cny": warm, "warm_start_objective_cny": repaired}
     if st_ == cp_model.INFEASIBLE:
         return ChargingResult("infeasible", None, None, None, None, (), (), (), (), wall, rounding, stats)
     if st_ not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -528,8 +632,8 @@ def solve_charging(problem: ChargingProblem, time_limit_s: float = 30.0, workers
     objective = solver.objective_value * COST_UNIT
     bound = solver.best_objective_bound * COST_UNIT
     gap = max(0.0, (objective - bound) / max(abs(objective), 1e-9))
-    if st_ == cp_model.OPTIMAL and (rel_gap <= 0 or gap <= 1e-12):
-        gap = 0.0
+    if st_ == cp_model.OPTIMAL and (rel_gap <= 0 or solver.objective_value - solver.best_objective_bound < 1.0):
+        gap = 0.0  # integer objective: a bound within one cost unit (1e-4 CNY) proves optimality
     status = "optimal" if gap == 0.0 else "feasible"
     reasons = {r["vehicle"]: r["reason"] for r in precheck(P)}
     why = "charger concurrency / grid cap leave too little energy for this vehicle"
