@@ -12,7 +12,7 @@ before it opens, ...) raises ``InvalidInput`` -> HTTP 422 ``{"code": "invalid_in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
@@ -108,7 +108,10 @@ class FlightScheduleRequest(BaseModel):
     time_limit_s: float = Field(default_time_limit(10.0), gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False,
                                 description=f"CP-SAT wall-clock limit, seconds (0 < x <= {MAX_TIME_LIMIT_S:g}); "
                                             "the request's model building counts against it.")
-    workers: StrictInt = Field(2, ge=1, le=16, description="CP-SAT threads (1..16).")
+    workers: StrictInt = Field(1, ge=1, le=16, description="CP-SAT threads (1..16).")
+    backend: Literal["auto", "cpsat", "highs"] = Field("auto", description=(
+        "auto: CP-SAT and HiGHS branch and cut at once (better schedule, smaller proven bound); cpsat or highs "
+        "alone."))
     seed: StrictInt = Field(0, ge=0, le=MAX_SEED, description="CP-SAT random seed (0..2^32-1).")
 
 
@@ -166,7 +169,8 @@ def flight_schedule(req: FlightScheduleRequest) -> dict[str, Any]:
 
     budget = Budget(check_time_limit(req.time_limit_s))
     problem = build_request_problem(req)
-    result = solve_flight_schedule(problem, time_limit_s=budget.slice(), workers=req.workers, seed=req.seed)
+    result = solve_flight_schedule(problem, time_limit_s=budget.slice(), workers=req.workers, seed=req.seed,
+                                   backend=req.backend)
     out = schedule_to_dict(problem, result)
     out["violations"] = verify_flight_schedule(problem, result)
     return out

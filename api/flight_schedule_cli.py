@@ -1,7 +1,7 @@
 """``lhasa-ops flights schedule``: the day's sightseeing-flight schedule (issue 8, part B), with a Gantt chart.
 
     lhasa-ops flights schedule [--bookings CSV] [--products CSV] [--aircraft CSV] [--time-limit 20]
-        [--workers 8] [--step 5] [--seed 0] [--out out/flights]
+        [--workers 1] [--backend auto|cpsat|highs] [--step 5] [--seed 0] [--out out/flights]
 
 Inputs (``#`` lines in CSVs are comments):
 
@@ -211,7 +211,8 @@ def schedule(
     products: Path | None = typer.Option(None, "--products", help="products CSV (default: the Lhasa menu, design_menu)"),  # noqa: B008
     aircraft: Path | None = typer.Option(None, "--aircraft", help="aircraft CSV (default: 4 eVTOL + 2 H125, lhasa_fleet)"),  # noqa: B008
     time_limit: float = typer.Option(20.0, "--time-limit", help="CP-SAT time limit, seconds"),
-    workers: int = typer.Option(8, "--workers", help="CP-SAT threads"),
+    workers: int = typer.Option(1, "--workers", help="CP-SAT threads (HiGHS runs alongside with backend auto)"),
+    backend: str = typer.Option("auto", "--backend", help="auto (CP-SAT and HiGHS at once) | cpsat | highs"),
     step: int = typer.Option(5, "--step", help="grid of candidate take-off times, minutes"),
     seed: int = typer.Option(0, "--seed", help="CP-SAT random seed"),
     out: Path = typer.Option(Path("out/flights"), "--out", help="output directory"),  # noqa: B008
@@ -223,11 +224,13 @@ def schedule(
         _fail(f"--time-limit must be a positive number of seconds, got {time_limit:g}")
     if workers < 1:
         _fail(f"--workers must be >= 1, got {workers}")
+    if backend not in ("auto", "cpsat", "highs"):
+        _fail(f"--backend must be auto, cpsat or highs, got {backend!r}")
     if not 1 <= step <= 120:
         _fail(f"--step must be within 1..120 minutes, got {step}")
     try:
         problem = build_problem(bookings, products, aircraft, step)
-        result = solve_flight_schedule(problem, time_limit_s=time_limit, workers=workers, seed=seed)
+        result = solve_flight_schedule(problem, time_limit_s=time_limit, workers=workers, seed=seed, backend=backend)
     except InvalidInput as e:
         _fail(str(e))
     except OSError as e:
@@ -251,6 +254,7 @@ def schedule(
         reasons[u.reason] = reasons.get(u.reason, 0) + 1
     console.print("Unassigned       " + (", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none"),
                   markup=False)
+    console.print(f"Solved by        {result.stats.get('source')} (backend {backend})", markup=False)
     console.print(f"Outputs          {out}/ (schedule.json, departures.csv, unassigned.csv, gantt.png)", markup=False)
     if violations:
         for v in violations:

@@ -1,4 +1,4 @@
-"""Daily schedule of sightseeing flights: a time-indexed CP-SAT model (issue 8, part B).
+"""Daily schedule of sightseeing flights: a time-indexed 0-1 model, CP-SAT and HiGHS (issue 8, part B).
 
 Bookings (party size, product, take-off window, desired take-off) are assigned to departures of
 aircraft flying the product menu, with seat limits, vertiport take-off capacity per slot and the
@@ -41,15 +41,30 @@ passenger always outweighs every deviation: the single weighted objective ``J = 
 passengers, D total deviation in minutes) is the lexicographic one. Everything is an exact integer:
 minutes, persons, and J in "W-units" (``J <= W * total party size``, far below 2**63).
 
+Back ends
+---------
+The same 0-1 model goes to CP-SAT (OR-Tools; greedy schedule as a hint: earliest desired take-off
+first, closest take-off, open departures first) and/or to HiGHS branch and cut
+(``scipy.optimize.milp``, one thread). ``backend='auto'`` (default) runs both at once with the whole
+time limit and keeps the better schedule and the smaller proven bound (both bound the same J*); CP-SAT
+is stopped as soon as HiGHS proves optimality, and gets at most ``cpu_count - 1`` workers. Why both:
+on the benchmark days the LP relaxation of this model is far tighter than the bound CP-SAT proves
+within seconds (Lhasa 100-booking example day, 5-min grid: CP-SAT's bound 209 passengers after 20 s,
+the LP's 181, HiGHS 174 found and <= 177 proven in 20 s), and HiGHS's LP-based search closes the gap where CP-SAT's portfolio on 1-2 threads does not;
+CP-SAT remains the fallback when HiGHS gives nothing in time and the back end asked for by name.
+If neither answers in time, the greedy schedule is returned (``stats['source'] == 'greedy'``,
+status ``'feasible'`` without a bound). HiGHS answers are re-checked row by row before use.
+
 Status and gaps
 ---------------
 Status labels as in :mod:`models.siting` / :mod:`models.charging`: ``'optimal'``, ``'feasible'``
 (time limit with an incumbent), ``'time_limit_no_incumbent'``, ``'infeasible'`` (cannot happen:
-the empty schedule is feasible). ``bound`` is CP-SAT's proven upper bound on J; ``gap = (bound -
-J) / max(|J|, 1)`` (0 when optimal). Since ``W P_max - D_max <= J* <= bound``, the passengers can
-be bounded by ``passengers_bound = floor((bound + W - 1) / W)`` and ``passengers_gap =
-(passengers_bound - P) / max(passengers_bound, 1)``. A greedy schedule (earliest desired first,
-closest take-off) is given to CP-SAT as a hint, so even a tiny time limit normally has an incumbent.
+the empty schedule is feasible). ``bound`` is the smallest proven upper bound on J (CP-SAT's
+``best_objective_bound``; HiGHS's dual bound rounded down after a 1e-9 relative + 1e-6 tolerance, as
+:mod:`models.siting` does; J is an integer). ``'optimal'`` is claimed only when ``bound <= J``.
+``gap = (bound - J) / max(|J|, 1)`` (0 when optimal). Since ``W P_max - D_max <= J* <= bound``, the
+passengers are bounded by ``passengers_bound = floor((bound + W - 1) / W)`` and ``passengers_gap =
+(passengers_bound - P) / max(passengers_bound, 1)``.
 
 Unassigned bookings carry a reason: ``'no_product'`` (no aircraft of the product's type is based at
 its vertiport), ``'party_too_large'`` (party larger than every such aircraft's seats),
@@ -57,16 +72,19 @@ its vertiport), ``'party_too_large'`` (party larger than every such aircraft's s
 vertiport hours), ``'capacity'`` (could fly alone, but seats / aircraft time / take-off slots went
 to other bookings), ``'no_solution'`` (time limit before any schedule was found).
 
-Determinism: ``random_seed`` is fixed (``seed``). With ``workers == 1`` the answer is reproducible
-bit for bit; with several workers CP-SAT's portfolio races threads, so a solve stopped by the time
-limit may return a different (equally verified) schedule of a different quality; solves that reach
-``'optimal'`` return the same J, and may differ only between equal-J alternatives.
+Determinism: CP-SAT's ``random_seed`` is fixed (``seed``); HiGHS is deterministic for a given
+model. A solve that proves optimality returns the same J every time (``backend='cpsat'`` with
+``workers == 1``, or HiGHS, return the same schedule too; with ``'auto'`` a tie in J is broken in
+favour of HiGHS). A solve stopped by the wall-clock limit depends on how far each engine got, so it
+may return a different - equally verified - schedule on a busier machine.
 :func:`optimizer.flight_schedule_verify.verify_flight_schedule` re-checks any result from the data.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
+import os
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -77,7 +95,7 @@ import numpy as np
 from optimizer.domain import InvalidInput
 from optimizer.flights_domain import Aircraft, Booking, FlightProduct, check_minute
 
-__all__ = ["REASONS", "Departure", "FlightSchedule", "FlightScheduleProblem", "Unassigned", "Vertiport",
+__all__ = ["BACKENDS", "REASONS", "Departure", "FlightSchedule", "FlightScheduleProblem", "Unassigned", "Vertiport",
            "schedule_to_dict", "solve_flight_schedule"]
 
 REASONS = ("no_product", "party_too_large", "window", "capacity", "no_solution")
@@ -329,30 +347,26 @@ def _greedy(problem, deps, elig, party, desired, ground) -> tuple[dict[int, int]
     return assign, set(load)
 
 
-def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 30.0, workers: int = 8,
-                          seed: int = 0, rel_gap: float = 0.0, hint: bool = True, log: bool = False) -> FlightSchedule:
-    """Schedule the day's bookings on departures with CP-SAT (formulation: module docstring).
+BACKENDS = ("auto", "cpsat", "highs")
 
-    Parameters: ``time_limit_s`` wall-clock limit, seconds (> 0), model building included (CP-SAT gets
-    what is left, at least 0.05 s); ``workers``
-    CP-SAT threads (>= 1); ``seed`` CP-SAT ``random_seed``; ``rel_gap`` stop once the relative gap
-    on J is below it (0: prove optimality or use the whole limit); ``hint`` start from a greedy
-    schedule; ``log`` print CP-SAT's search log. Returns a :class:`FlightSchedule`; raises ``InvalidInput`` for bad parameters.
-    """
-    from ortools.sat.python import cp_model
 
-    t0 = time.perf_counter()
-    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not (0 < time_limit_s < 1e6):
-        raise InvalidInput("time_limit_s", time_limit_s, "must be a positive number of seconds")
-    _int_in("workers", workers, 1, 256)
-    P = problem
-    W = P.weight_per_passenger
-    reasons = _reasons(P)
+@dataclass
+class _Model:
+    """Index sets of the time-indexed model shared by the back ends (internal)."""
+
+    deps: list[tuple[int, int, int]]  # departure -> (aircraft index, product index, take-off minute)
+    ground: list[int]  # departure -> ground minutes after it
+    elig: list[list[int]]  # booking -> departures it may fly on
+    xs: list[tuple[int, int]]  # assignment variables (booking, departure)
+    coef: list[int]  # objective coefficient of each assignment variable: W n_b - |t - r_b|
+    seat_rows: list[tuple[int, list[int]]]  # (departure, its assignment vars) where the parties could overflow
+    cliques: list[list[int]]  # departures of one aircraft covering one grid time (>= 2)
+    slots: list[tuple[int, list[int]]]  # (capacity, departures) per vertiport slot where it can bind
+
+
+def _build(P: FlightScheduleProblem, reasons: dict[str, str]) -> _Model:
     pidx = {p.id: k for k, p in enumerate(P.products)}
-    party = [b.party_size for b in P.bookings]
-    desired = [b.desired_min for b in P.bookings]
-
-    # candidate departures, only where some booking fits (seats, window)
+    W = P.weight_per_passenger
     starts: dict[tuple[int, int], list[int]] = {}
     for ai, a in enumerate(P.aircraft):
         for pi, p in enumerate(P.products):
@@ -365,7 +379,7 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
     dep_of: dict[tuple[int, int, int], int] = {}
     deps: list[tuple[int, int, int]] = []
     elig: list[list[int]] = []
-    for bi, b in enumerate(P.bookings):
+    for b in P.bookings:
         row = []
         if b.id not in reasons:
             pi = pidx[b.product_id]
@@ -382,111 +396,266 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
                     row.append(d)
         elig.append(row)
     ground = [P.aircraft[a].ground_min(P.products[p].block_min) for a, p, _ in deps]
-    stats = {"bookings": len(P.bookings), "aircraft": len(P.aircraft), "products": len(P.products),
-             "departures": len(deps), "assignment_vars": sum(len(r) for r in elig)}
-
-    m = cp_model.CpModel()
-    y = [m.new_bool_var(f"y{d}") for d in range(len(deps))]
-    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    xs, coef = [], []
     on_dep: dict[int, list[int]] = defaultdict(list)
-    terms, coefs = [], []
     for bi, row in enumerate(elig):
-        vs = []
+        b = P.bookings[bi]
         for d in row:
-            v = m.new_bool_var(f"x{bi}_{d}")
-            x[(bi, d)] = v
-            vs.append(v)
-            on_dep[d].append(bi)
-            m.add_implication(v, y[d])
-            terms.append(v)
-            coefs.append(W * party[bi] - abs(deps[d][2] - desired[bi]))
-        if len(vs) > 1:
-            m.add_at_most_one(vs)
-    for d, bs in on_dep.items():
-        seats = P.aircraft[deps[d][0]].seats
-        if sum(party[bi] for bi in bs) > seats:
-            m.add(sum(party[bi] * x[(bi, d)] for bi in bs) <= seats * y[d])
+            on_dep[d].append(len(xs))
+            xs.append((bi, d))
+            coef.append(W * b.party_size - abs(deps[d][2] - b.desired_min))
+    seat_rows = [(d, ks) for d, ks in sorted(on_dep.items())
+                 if sum(P.bookings[xs[k][0]].party_size for k in ks) > P.aircraft[deps[d][0]].seats]
     per_aircraft: dict[int, list[int]] = defaultdict(list)
     per_slot: dict[tuple[str, int], list[int]] = defaultdict(list)
     for d, (a, p, t) in enumerate(deps):
         per_aircraft[a].append(d)
         per_slot[(P.products[p].vertiport_id, t // P.slot_min)].append(d)
-    n_clique = 0
-    for a, ds in per_aircraft.items():
-        ds.sort(key=lambda d: deps[d][2])
-        times = sorted({deps[d][2] for d in ds})
-        for k in times:  # departures whose busy interval covers grid time k
+    cliques = []
+    for _a, ds in sorted(per_aircraft.items()):
+        for k in sorted({deps[d][2] for d in ds}):  # departures whose busy interval covers grid time k
             cover = [d for d in ds if deps[d][2] <= k < deps[d][2] + P.products[deps[d][1]].block_min + ground[d]]
             if len(cover) > 1:
-                m.add_at_most_one([y[d] for d in cover])
-                n_clique += 1
-    for (v, _s), ds in per_slot.items():
-        cap = P.vertiport(v).takeoffs_per_slot
-        if len(ds) > cap:
-            m.add(sum(y[d] for d in ds) <= cap)
-    stats["aircraft_rows"] = n_clique
-    m.maximize(cp_model.LinearExpr.weighted_sum(terms, coefs) if terms else 0)
-    assign: dict[int, int] = {}
-    opened: set[int] = set()
-    if hint and deps:
-        assign, opened = _greedy(P, deps, elig, party, desired, ground)
-        for d in range(len(deps)):
-            m.add_hint(y[d], d in opened)
-        for (bi, d), v in x.items():
-            m.add_hint(v, assign.get(bi) == d)
+                cliques.append(cover)
+    slots = [(P.vertiport(v).takeoffs_per_slot, ds) for (v, _s), ds in sorted(per_slot.items())
+             if len(ds) > P.vertiport(v).takeoffs_per_slot]
+    return _Model(deps, ground, elig, xs, coef, seat_rows, cliques, slots)
 
+
+@dataclass
+class _Run:
+    """One back end's answer (internal): chosen assignment variables, J bound, whether proven optimal."""
+
+    backend: str
+    chosen: list[int] | None = None
+    bound: int | None = None
+    optimal: bool = False
+    infeasible: bool = False
+    wall_s: float = 0.0
+
+
+def _solve_cpsat(P, M: _Model, limit_s: float, workers: int, seed: int, rel_gap: float, hint: bool, log: bool,
+                 solver_box: list | None = None) -> _Run:
+    from ortools.sat.python import cp_model
+
+    t0 = time.perf_counter()
+    m = cp_model.CpModel()
+    y = [m.new_bool_var(f"y{d}") for d in range(len(M.deps))]
+    x = [m.new_bool_var(f"x{bi}_{d}") for bi, d in M.xs]
+    by_booking: dict[int, list[int]] = defaultdict(list)
+    for k, (bi, d) in enumerate(M.xs):
+        by_booking[bi].append(k)
+        m.add_implication(x[k], y[d])
+    for ks in by_booking.values():
+        if len(ks) > 1:
+            m.add_at_most_one([x[k] for k in ks])
+    for d, ks in M.seat_rows:
+        m.add(sum(P.bookings[M.xs[k][0]].party_size * x[k] for k in ks) <= P.aircraft[M.deps[d][0]].seats * y[d])
+    for cover in M.cliques:
+        m.add_at_most_one([y[d] for d in cover])
+    for cap, ds in M.slots:
+        m.add(sum(y[d] for d in ds) <= cap)
+    m.maximize(cp_model.LinearExpr.weighted_sum(x, M.coef))
+    if hint:
+        assign, opened = _greedy(P, M.deps, M.elig, [b.party_size for b in P.bookings],
+                                 [b.desired_min for b in P.bookings], M.ground)
+        for d in range(len(M.deps)):
+            m.add_hint(y[d], d in opened)
+        for k, (bi, d) in enumerate(M.xs):
+            m.add_hint(x[k], assign.get(bi) == d)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, float(time_limit_s) - (time.perf_counter() - t0))
+    solver.parameters.max_time_in_seconds = max(0.05, limit_s - (time.perf_counter() - t0))
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
     solver.parameters.log_search_progress = bool(log)
     if rel_gap > 0:
         solver.parameters.relative_gap_limit = float(rel_gap)
+    if solver_box is not None:
+        solver_box.append(solver)
     st = solver.solve(m)
-    stats["cpsat_wall_s"] = round(solver.wall_time, 3)
-    requested = sum(party)
+    run = _Run("cpsat", wall_s=time.perf_counter() - t0)
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        on: dict[int, list[int]] = defaultdict(list)
-        for (bi, d), v in x.items():
-            if solver.boolean_value(v):
-                on[d].append(bi)
-        optimal = st == cp_model.OPTIMAL
-        bound = round(float(solver.best_objective_bound)) if terms else 0
-        stats["source"] = "cp-sat"
-    elif assign:  # time limit before CP-SAT reported the (feasible) hint: return the greedy schedule
-        on = defaultdict(list)
+        run.chosen = [k for k in range(len(x)) if solver.boolean_value(x[k])]
+        run.bound = math.floor(solver.best_objective_bound + 1e-6)
+        run.optimal = st == cp_model.OPTIMAL
+    run.infeasible = st == cp_model.INFEASIBLE
+    return run
+
+
+def _solve_highs(P, M: _Model, limit_s: float, rel_gap: float) -> _Run:
+    """The same model as a 0-1 MILP for HiGHS (``scipy.optimize.milp``: branch and cut, LP bounds)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    t0 = time.perf_counter()
+    nd, nx = len(M.deps), len(M.xs)
+    rows, cols, vals, ub = [], [], [], []
+
+    def row(entries: list[tuple[int, float]], rhs: float) -> None:
+        r = len(ub)
+        for c, v in entries:
+            rows.append(r)
+            cols.append(c)
+            vals.append(v)
+        ub.append(rhs)
+
+    by_booking: dict[int, list[int]] = defaultdict(list)
+    for k, (bi, d) in enumerate(M.xs):
+        by_booking[bi].append(k)
+        row([(nd + k, 1.0), (d, -1.0)], 0.0)  # x <= y
+    for ks in by_booking.values():
+        if len(ks) > 1:
+            row([(nd + k, 1.0) for k in ks], 1.0)
+    for d, ks in M.seat_rows:
+        row([(nd + k, float(P.bookings[M.xs[k][0]].party_size)) for k in ks]
+            + [(d, -float(P.aircraft[M.deps[d][0]].seats))], 0.0)
+    for cover in M.cliques:
+        row([(d, 1.0) for d in cover], 1.0)
+    for cap, ds in M.slots:
+        row([(d, 1.0) for d in ds], float(cap))
+    c = np.concatenate([np.zeros(nd), -np.asarray(M.coef, dtype=float)])
+    A = coo_matrix((vals, (rows, cols)), shape=(len(ub), nd + nx)).tocsr()
+    left = max(0.05, limit_s - (time.perf_counter() - t0))
+    res = milp(c, constraints=LinearConstraint(A, -np.inf, np.asarray(ub)), bounds=Bounds(0, 1),
+               integrality=np.ones(nd + nx), options={"time_limit": left, "mip_rel_gap": max(0.0, rel_gap),
+                                                      "disp": False})
+    run = _Run("highs", wall_s=time.perf_counter() - t0)
+    if res.x is not None:
+        run.chosen = [k for k in range(nx) if res.x[nd + k] > 0.5]
+        dual = getattr(res, "mip_dual_bound", None)
+        if dual is not None and np.isfinite(dual):
+            b = -float(dual)
+            run.bound = math.floor(b + 1e-9 * abs(b) + 1e-6)  # J is an integer; float tolerance as in siting
+    run.infeasible = res.status == 2
+    return run
+
+
+def _feasible(P, M: _Model, chosen: list[int]) -> bool:
+    """Re-check a back end's 0-1 answer against the model rows (HiGHS works to a tolerance)."""
+    seen, load, used = set(), defaultdict(int), set()
+    for k in chosen:
+        bi, d = M.xs[k]
+        if bi in seen:
+            return False
+        seen.add(bi)
+        load[d] += P.bookings[bi].party_size
+        used.add(d)
+    if any(n > P.aircraft[M.deps[d][0]].seats for d, n in load.items()):
+        return False
+    if any(sum(d in used for d in cover) > 1 for cover in M.cliques):
+        return False
+    return all(sum(d in used for d in ds) <= cap for cap, ds in M.slots)
+
+
+def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 30.0, workers: int = 8,
+                          seed: int = 0, rel_gap: float = 0.0, hint: bool = True, log: bool = False,
+                          backend: str = "auto") -> FlightSchedule:
+    """Schedule the day's bookings on departures (formulation: module docstring).
+
+    Parameters: ``time_limit_s`` wall-clock limit, seconds (> 0), model building included; ``workers``
+    CP-SAT threads (>= 1); ``seed`` CP-SAT ``random_seed``; ``rel_gap`` stop once the relative gap on J
+    is below it (0: prove optimality or use the whole limit); ``hint`` start CP-SAT from a greedy
+    schedule; ``log`` print CP-SAT's search log; ``backend``: ``'cpsat'`` (CP-SAT alone), ``'highs'``
+    (the same 0-1 model by HiGHS branch and cut, ``scipy.optimize.milp``, one thread) or ``'auto'``
+    (both at once, each with the whole limit: the better schedule and the smaller of the two proven
+    bounds; CP-SAT is stopped when HiGHS proves optimality). Returns a :class:`FlightSchedule`
+    (``stats['source']`` names the back end whose schedule it is); raises ``InvalidInput`` for bad
+    parameters.
+    """
+    t0 = time.perf_counter()
+    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not (0 < time_limit_s < 1e6):
+        raise InvalidInput("time_limit_s", time_limit_s, "must be a positive number of seconds")
+    _int_in("workers", workers, 1, 256)
+    if backend not in BACKENDS:
+        raise InvalidInput("backend", backend, f"must be one of {', '.join(BACKENDS)}")
+    P = problem
+    W = P.weight_per_passenger
+    reasons = _reasons(P)
+    M = _build(P, reasons)
+    stats = {"bookings": len(P.bookings), "aircraft": len(P.aircraft), "products": len(P.products),
+             "departures": len(M.deps), "assignment_vars": len(M.xs), "aircraft_rows": len(M.cliques),
+             "backend": backend}
+    requested = sum(b.party_size for b in P.bookings)
+    if not M.xs:  # nothing can fly: the empty schedule is optimal
+        un = tuple(Unassigned(b.id, reasons[b.id], _REASON_TEXT[reasons[b.id]]) for b in P.bookings)
+        return FlightSchedule("optimal", (), un, 0, requested, 0, W, 0, 0, 0.0, 0, 0.0, time.perf_counter() - t0,
+                              stats | {"source": "none"})
+    left = time_limit_s - (time.perf_counter() - t0)
+    runs: list[_Run] = []
+    if backend == "cpsat":
+        runs.append(_solve_cpsat(P, M, left, workers, seed, rel_gap, hint, log))
+    elif backend == "highs":
+        runs.append(_solve_highs(P, M, left, rel_gap))
+    else:
+        import threading
+        box: list = []
+        out: list[_Run] = []
+
+        def highs_thread() -> None:
+            r = _solve_highs(P, M, left, rel_gap)
+            out.append(r)
+            if r.chosen is not None and r.bound is not None and r.bound <= sum(M.coef[k] for k in r.chosen):
+                for s in box:
+                    s.stop_search()  # HiGHS proved optimality: CP-SAT need not go on
+
+        th = threading.Thread(target=highs_thread, daemon=True)
+        th.start()
+        cores = os.cpu_count() or 2
+        runs.append(_solve_cpsat(P, M, left, min(workers, max(1, cores - 1)), seed, rel_gap, hint, log, box))
+        th.join(timeout=max(1.0, left + 10.0))
+        runs += out
+    for r in runs:
+        stats[f"{r.backend}_wall_s"] = round(r.wall_s, 3)
+        stats[f"{r.backend}_bound"] = r.bound
+        if r.chosen is not None and not _feasible(P, M, r.chosen):
+            stats[f"{r.backend}_rejected"] = True
+            r.chosen = None
+        if r.chosen is not None:
+            stats[f"{r.backend}_objective"] = sum(M.coef[k] for k in r.chosen)
+    bounds = [r.bound for r in runs if r.bound is not None]
+    bound = min(bounds) if bounds else None
+    best = max((r for r in runs if r.chosen is not None), key=lambda r: (sum(M.coef[k] for k in r.chosen),
+                                                                          r.backend == "highs"), default=None)
+    source = best.backend if best is not None else None
+    on: dict[int, list[int]] = defaultdict(list)
+    if best is not None:
+        for k in best.chosen:
+            bi, d = M.xs[k]
+            on[d].append(bi)
+    elif hint:  # no back end answered in time: the greedy schedule is still a valid one
+        assign, _ = _greedy(P, M.deps, M.elig, [b.party_size for b in P.bookings],
+                            [b.desired_min for b in P.bookings], M.ground)
         for bi, d in assign.items():
             on[d].append(bi)
-        optimal, bound = False, None
-        stats["source"] = "greedy"
-    else:
-        label = "infeasible" if st == cp_model.INFEASIBLE else "time_limit_no_incumbent"
+        source = "greedy" if assign else None
+    if source is None:
+        label = "infeasible" if runs and all(r.infeasible for r in runs) else "time_limit_no_incumbent"
         un = tuple(Unassigned(b.id, reasons.get(b.id, "no_solution"), _REASON_TEXT[reasons.get(b.id, "no_solution")])
                    for b in P.bookings)
-        if not deps and st != cp_model.INFEASIBLE:  # nothing can fly: the empty schedule is optimal
-            un = tuple(Unassigned(b.id, reasons[b.id], _REASON_TEXT[reasons[b.id]]) for b in P.bookings)
-            return FlightSchedule("optimal", (), un, 0, requested, 0, W, 0, 0, 0.0, 0, 0.0,
-                                  time.perf_counter() - t0, stats)
-        return FlightSchedule(label, (), un, 0, requested, 0, W, None, None, None, None, None,
-                              time.perf_counter() - t0, stats)
+        return FlightSchedule(label, (), un, 0, requested, 0, W, None, bound, None, None, None,
+                              time.perf_counter() - t0, stats | {"source": None})
+    stats["source"] = source
     departures = []
     order = {a.id: k for k, a in enumerate(P.aircraft)}
     for d, bis in on.items():
-        a, p, t = deps[d]
+        a, p, t = M.deps[d]
         ac, pr = P.aircraft[a], P.products[p]
         bis.sort(key=lambda i: P.bookings[i].id)
-        departures.append(Departure(ac.id, pr.id, pr.vertiport_id, t, t + pr.block_min, t + pr.block_min + ground[d],
-                                    ac.seats, sum(party[i] for i in bis), tuple(P.bookings[i].id for i in bis)))
+        departures.append(Departure(ac.id, pr.id, pr.vertiport_id, t, t + pr.block_min,
+                                    t + pr.block_min + M.ground[d], ac.seats,
+                                    sum(P.bookings[i].party_size for i in bis), tuple(P.bookings[i].id for i in bis)))
     departures.sort(key=lambda d: (order[d.aircraft_id], d.start_min))
     flown = {b for d in departures for b in d.booking_ids}
     unassigned = tuple(Unassigned(b.id, reasons.get(b.id, "capacity"), _REASON_TEXT[reasons.get(b.id, "capacity")])
                        for b in P.bookings if b.id not in flown)
     pax = sum(d.passengers for d in departures)
-    dev = sum(abs(deps[d][2] - desired[bi]) for d, bis in on.items() for bi in bis)
+    want = {b.id: b.desired_min for b in P.bookings}
+    dev = sum(abs(d.start_min - want[b]) for d in departures for b in d.booking_ids)
     obj = W * pax - dev
     if bound is None:
         return FlightSchedule("feasible", tuple(departures), unassigned, pax, requested, dev, W, obj, None, None,
                               None, None, time.perf_counter() - t0, stats)
+    optimal = bound <= obj  # proven: no schedule has a larger J
     bound = max(bound, obj) if optimal else bound
     gap = 0.0 if optimal else max(0.0, (bound - obj) / max(abs(obj), 1))
     pb = pax if optimal else (bound + W - 1) // W

@@ -43,10 +43,11 @@ def hand_problem(**kw) -> FlightScheduleProblem:
     return FlightScheduleProblem(**args)
 
 
-def test_known_optimum_by_hand():
-    """The hand-worked day: 5 passengers, 10 min deviation, optimal, reasons capacity/party/window, verifier clean."""
+@pytest.mark.parametrize("backend", ["auto", "cpsat", "highs"])
+def test_known_optimum_by_hand(backend):
+    """The hand-worked day, every back end: 5 passengers, 10 min deviation, optimal, reasons, verifier clean."""
     p = hand_problem()
-    s = solve_flight_schedule(p, time_limit_s=10, workers=1)
+    s = solve_flight_schedule(p, time_limit_s=10, workers=1, backend=backend)
     assert s.status == "optimal"
     assert (s.passengers, s.deviation_min) == (5, 10)
     assert s.objective == p.weight_per_passenger * 5 - 10 == s.bound
@@ -94,9 +95,10 @@ def _brute_force(p: FlightScheduleProblem) -> int:
     return best
 
 
+@pytest.mark.parametrize("backend", ["cpsat", "highs"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_brute_force_equals_cpsat_optimum(seed):
-    """On tiny random days (2 aircraft, 2 products, 4 bookings) CP-SAT's optimum equals exhaustive search."""
+def test_brute_force_equals_solver_optimum(seed, backend):
+    """On tiny random days (2 aircraft, 2 products, 4 bookings) CP-SAT's and HiGHS's optimum equal exhaustive search."""
     rng = random.Random(seed)
     prods = (FlightProduct("s", "vp", "ev", rng.choice([20, 30]), 1.0), FlightProduct("l", "vp", "ev", 40, 2.0))
     fleet = (Aircraft("a1", "ev", "vp", 4, (600, 700), 10, 0.5), Aircraft("a2", "ev", "vp", 3, (620, 700), 15))
@@ -106,7 +108,7 @@ def test_brute_force_equals_cpsat_optimum(seed):
         hi = lo + rng.choice([0, 10, 20])
         books.append(Booking(f"b{i}", rng.choice("sl"), rng.randint(1, 4), (lo, hi), rng.choice([lo, hi])))
     p = FlightScheduleProblem(prods, fleet, tuple(books), (Vertiport("vp", 1),), slot_min=10, start_step_min=10)
-    s = solve_flight_schedule(p, time_limit_s=10, workers=1)
+    s = solve_flight_schedule(p, time_limit_s=10, workers=1, backend=backend)
     assert s.status == "optimal"
     assert verify_flight_schedule(p, s) == []
     assert s.objective == _brute_force(p)
@@ -209,6 +211,9 @@ def test_bad_booking_and_time_limit_values():
     with pytest.raises(InvalidInput) as e:
         solve_flight_schedule(hand_problem(), time_limit_s=0)
     assert e.value.field == "time_limit_s"
+    with pytest.raises(InvalidInput) as e:
+        solve_flight_schedule(hand_problem(), backend="gurobi")
+    assert e.value.field == "backend"
 
 
 def test_tiny_time_limit_returns_a_status():
