@@ -406,3 +406,23 @@ def test_lhasa_run_charging_with_delays_is_verified():
     # delays can only help: no more unserved vehicles, objective no worse than on plan (within the gaps)
     assert len(d["unserved"]) <= len(fixed["unserved"])
     assert d["objective_cny"] <= fixed["objective_cny"] * (1 + 2e-3) + 1e-6
+
+
+def test_cli_charge_delay_options(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    res = CliRunner().invoke(app, ["stations", "charge", "--iterations", "50", "--max-vehicles", "8",
+                                   "--time-limit", "10", "--max-delay-min", "30", "--lateness-cny-per-min", "2",
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "Lateness" in res.output and "max delay 30 min" in res.output and "Verifier         ok" in res.output
+    doc = json.loads((tmp_path / "charging.json").read_text())
+    assert doc["params"]["max_delay_min"] == 30 and doc["params"]["lateness_cny_per_min"] == 2.0
+    assert doc["lateness_cost_cny"] == pytest.approx(2.0 * doc["lateness_min_total"])
+    bad = CliRunner().invoke(app, ["stations", "charge", "--iterations", "10", "--max-delay-min", "-15",
+                                   "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "max_delay_min" in bad.output
