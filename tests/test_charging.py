@@ -151,6 +151,15 @@ def test_api_charging_schedule_and_bad_input():
         assert bad.status_code == 422 and bad.json()["field"] == "chargers"
         neg = c.post("/v1/stations/charging-schedule", json={"iterations": 10, "tariff": "0-24:-0.2"})
         assert neg.status_code == 422 and neg.json()["field"] == "tariff"
+        for bad_delay in ({"max_delay_min": -15}, {"max_delay_min": 500}, {"lateness_cny_per_min": -1}):
+            assert c.post("/v1/stations/charging-schedule", json={"iterations": 10, **bad_delay}).status_code == 422
+        ok = c.post("/v1/stations/charging-schedule",
+                    json={"iterations": 50, "max_vehicles": 6, "time_limit_s": 10, "max_delay_min": 30,
+                          "lateness_cny_per_min": 1.0, "include_sessions": False})
+        assert ok.status_code == 200, ok.text
+        od = ok.json()
+        assert od["verifier"] == [] and od["params"]["max_delay_min"] == 30
+        assert od["lateness_min_total"] == pytest.approx(sum(x["delay_min"] for x in od["delays"]))
 
 
 def test_cli_charge_writes_outputs(tmp_path):
