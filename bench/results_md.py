@@ -16,7 +16,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 SECTIONS = BENCH_DIR / "results"
 RESULTS = BENCH_DIR / "RESULTS.md"
 ORDER = ["demo_day", "kernels", "speedup", "quality_1s", "quality_10s", "scenarios", "siting", "stations",
-         "station_ops", "drones", "drones_public", "api_load", "api_fuzz"]
+         "station_ops", "drones", "drones_public", "flights", "api_load", "api_fuzz"]
 
 
 def machine() -> str:
