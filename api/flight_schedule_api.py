@@ -36,7 +36,7 @@ EXAMPLE_BOOKING = {"id": "bk001", "product_id": "dagze_ga_evtol_30", "party_size
 class ProductIn(BaseModel):
     """A sightseeing flight on the menu."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     id: str = Field(..., min_length=1, max_length=64, description="Product id.", examples=["dagze_ga_evtol_30"])
     vertiport_id: str = Field(..., min_length=1, max_length=64, description="Take-off and landing vertiport.")
     aircraft_type_id: str = Field(..., min_length=1, max_length=64, description="Aircraft type that flies it.")
@@ -49,7 +49,7 @@ class ProductIn(BaseModel):
 class AircraftIn(BaseModel):
     """One airframe of the day."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     id: str = Field(..., min_length=1, max_length=64, description="Tail id.", examples=["evtol_1"])
     type_id: str = Field(..., min_length=1, max_length=64, description="Aircraft type (matches products).")
     vertiport_id: str = Field(..., min_length=1, max_length=64, description="Base vertiport.")
@@ -64,7 +64,7 @@ class AircraftIn(BaseModel):
 class BookingIn(BaseModel):
     """A party that wants to fly one product in a take-off window."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     id: str = Field(..., min_length=1, max_length=64, description="Booking reference.")
     product_id: str = Field(..., min_length=1, max_length=64, description="Product booked.")
     party_size: StrictInt = Field(..., ge=1, le=100, description="Persons flying together (1..100).")
@@ -76,7 +76,7 @@ class BookingIn(BaseModel):
 class VertiportIn(BaseModel):
     """Take-off capacity and hours of one vertiport."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     id: str = Field(..., min_length=1, max_length=64, description="Vertiport id.")
     takeoffs_per_slot: StrictInt = Field(2, ge=1, le=1000, description="Take-offs per slot of slot_min minutes.")
     open: str = Field("00:00", pattern=CLOCK, description="Opening time, HH:MM.")
@@ -86,7 +86,7 @@ class VertiportIn(BaseModel):
 class FlightScheduleRequest(BaseModel):
     """Schedule one day of sightseeing-flight bookings."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"bookings": [EXAMPLE_BOOKING, {"id": "bk002", "product_id": "dagze_ga_evtol_30", "party_size": 2,
                                         "open": "10:30", "close": "11:30", "desired": "11:00"}],
          "products": None, "aircraft": None, "vertiports": None, "time_limit_s": 5}]})

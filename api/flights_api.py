@@ -36,7 +36,7 @@ def lhasa_flight_data() -> Any:
 class FlightProductsRequest(BaseModel):
     """Design the product menu over the embedded Lhasa viewpoints."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"durations_min": [15, 30, 60], "temperature_c": 15.0, "vertiports": ["dagze_ga"], "aircraft_types": None,
          "time_limit_s": 10}]})
 
