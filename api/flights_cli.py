@@ -130,7 +130,7 @@ def design(
     isa: bool = typer.Option(False, help="use ISA temperatures instead of --temperature-c"),
     vertiports: str = typer.Option(None, help="vertiport ids, comma-separated (default: all)"),
     aircraft: str = typer.Option(None, help="aircraft type ids, comma-separated (default: all)"),
-    time_limit_s: float = typer.Option(30.0, help="wall-clock limit of the whole design, s"),
+    time_limit_s: float = typer.Option(30.0, "--time-limit", help="wall-clock limit of the whole design, s"),
     data_dir: Path = typer.Option(LHASA_DIR, "--data", help="directory with viewpoints.csv, vertiports.csv, "  # noqa: B008
                                   "aircraft_types.csv, airspace.geojson"),
     out: Path = typer.Option(Path("out/flights"), "--out", help="output directory"),  # noqa: B008
