@@ -18,12 +18,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from api.limits import MAX_TIME_LIMIT_S, Budget, check_time_limit, default_time_limit
 from api.security import require_api_key
 
 router = APIRouter(tags=["flights"])
 
-MAX_TIME_LIMIT_S = 60.0
-"""Largest ``time_limit_s`` accepted (server maximum)."""
 
 
 @lru_cache(maxsize=1)
@@ -58,9 +57,10 @@ class FlightProductsRequest(BaseModel):
         description="Aircraft type ids (null: all of instances/lhasa/aircraft_types.csv, e.g. evtol, h125).",
         examples=[["evtol"]])
     time_limit_s: float = Field(
-        default=20.0, gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False,
-        description=f"Wall-clock limit of the whole design, seconds (0 < x <= {MAX_TIME_LIMIT_S:g}); routes "
-                    "found after it are marked optimal=false.", examples=[10])
+        default=default_time_limit(20.0), gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False,
+        description=f"Wall-clock limit of the whole design, seconds (0 < x <= {MAX_TIME_LIMIT_S:g}, the server "
+                    "maximum LHASA_OPS_MAX_TIME_LIMIT_S); routes found after it are marked optimal=false.",
+        examples=[10])
 
 
 @router.post("/v1/flights/products", dependencies=[Depends(require_api_key)])
@@ -69,7 +69,8 @@ def flight_products(req: FlightProductsRequest) -> dict[str, Any]:
     from api.flights_cli import menu_dict, verify_menu
     from optimizer.flight_routes import design_menu
 
+    budget = Budget(check_time_limit(req.time_limit_s))
     data = lhasa_flight_data()
     menu = design_menu(data, req.durations_min, req.temperature_c, req.vertiports, req.aircraft_types,
-                       req.time_limit_s)
+                       budget.slice())
     return menu_dict(menu, data, verify_menu(menu, data))

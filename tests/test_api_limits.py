@@ -37,6 +37,15 @@ def deliveries() -> list[dict]:
     return out
 
 
+def flight_bookings() -> list[dict]:
+    """The 100 example bookings (a 5-min take-off grid keeps HiGHS and CP-SAT busy for ~20 s)."""
+    from optimizer.domain import fmt_clock
+    from optimizer.flight_demand import read_bookings_csv
+    return [{"id": b.id, "product_id": b.product_id, "party_size": b.party_size, "open": fmt_clock(b.window[0]),
+             "close": fmt_clock(b.window[1]), "desired": fmt_clock(b.desired_min)}
+            for b in read_bookings_csv(LHASA_DIR / "flight_bookings_example.csv")]
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     mp = pytest.MonkeyPatch()
@@ -58,6 +67,8 @@ HEAVY = {
     "/v1/stations/charging-schedule": lambda: {"iterations": HEAVY_ITERATIONS, "max_vehicles": 500},
     "/v1/stations/oxygen-plan": lambda: {"iterations": HEAVY_ITERATIONS, "method": "exact"},
     "/v1/drones/delivery-plan": lambda: {"deliveries": deliveries(), "iterations": 20_000},
+    "/v1/flights/products": lambda: {"durations_min": [15, 30, 45, 60, 90, 120, 180, 240]},
+    "/v1/flights/schedule": lambda: {"bookings": flight_bookings(), "start_step_min": 5},
 }
 
 
@@ -73,8 +84,10 @@ def test_a_small_time_limit_is_honoured(client, path):
     doc = r.json()
     if path == "/v1/tours/plan":
         assert doc["stopped_by"] == "time" and doc["violations"] == []
-    elif path == "/v1/drones/delivery-plan":
+    elif path == "/v1/drones/delivery-plan" or path == "/v1/flights/schedule":
         assert doc["violations"] == []
+    elif path == "/v1/flights/products":  # violations per product
+        assert doc["products"] and all(v == [] for v in doc["violations"].values())
     elif path != "/v1/stations/siting":
         assert doc["verifier"] == [] or doc["status"] in ("time_limit_no_incumbent", "infeasible")
 
