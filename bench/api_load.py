@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     body, candidates = daily_plan_body()
+    load_before = os.getloadavg()[0]  # other work on the machine inflates the percentiles
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("LHASA_OPS_API_KEYS", "LHASA_OPS_API_KEYS_FILE")}
     env["LHASA_OPS_DB"] = str(Path(tempfile.mkdtemp(prefix="lhasa-load-")) / "jobs.sqlite")
@@ -132,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
             f"default stopping rule; {args.clients} clients posting back to back. Target: p95 <= 1000 ms, zero "
             "errors.\n\n"
             + table(["clients", "run s", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows)
-            + (f"\n\nErrors: {dict(errors)}" if errors else ""))
+            + (f"\n\nErrors: {dict(errors)}" if errors else "")
+            + f"\n\nMachine load average (1 min) before the run: {load_before:.2f} on {os.cpu_count()} cores "
+            "(anything well above 0 means other processes shared the cores).")
     if not args.no_write:
         write_section("api_load", "API load (daily plan)", f"python -m bench.api_load --duration {args.duration:g} "
                       f"--clients {args.clients}", text)
