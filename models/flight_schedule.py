@@ -34,6 +34,32 @@ take-off, so checking the grid times is exact. Flights need to land by ``c_a``; 
 after the last landing may run past it. Departures the solver opens without passengers are dropped
 from the result (dropping one never breaks a constraint).
 
+Packing rows (valid inequalities, cut off fractional seat fillings only): for a departure with
+``S`` seats, ``sum_b g(n_b) x_bd <= 2 y_d`` with ``g(n) = 2`` for a party of more than half the
+seats, ``1`` for more than a third (or exactly half where the third rule is not valid for ``S``),
+``0`` else; validity is checked by a knapsack DP over all multisets of party sizes (at most 2 in
+total). For 4 seats: a party of 3 or 4 leaves no room for a party of 2, which the seat row alone
+allows fractionally. On the benchmark day they lower HiGHS's root bound of the hardest block by
+about 0.8 % of its J. Vertiport slot rows that cannot bind are left out: an aircraft takes off at
+most ``floor((t_max - t_min) / L_min) + 1`` times among a slot's take-offs (``L_min`` its shortest
+busy interval there), and when the fleet's total is <= the capacity the row is implied.
+
+Identical aircraft (``pool_identical=True``; off by default, see below). Aircraft equal in type,
+base, seats, availability, turnaround and recharge rate form a pool of ``k_G`` tails. Departures
+become (pool, product, take-off, copy c) for ``c = 1..min(k_G, K_v)`` with ``y_c <= y_{c-1}``;
+seats stay per copy (exact) and the aircraft rows become pool capacities
+``sum_{d of G covering k} y_d <= k_G``. Exact: the busy intervals form an interval graph, whose
+chromatic number equals its largest clique (the most intervals covering one point, reached at a
+take-off on the grid), so the pool rows hold iff the flights can be split over ``k_G`` tails. The
+result assigns tails by greedy interval colouring (by take-off: the first tail of the pool, in
+fleet order, free at the take-off), so departures still name an aircraft and the verifier checks
+every tail. Measured on the 500-booking Lhasa days (3 identical eVTOLs) the pooled model is not
+faster for HiGHS: its LP bound is no better (the interval rows have the integer decomposition
+property, so splitting a pooled LP point as ``y/k_G`` per tail is LP-feasible), its capacity rows give HiGHS's clique table and
+cuts less than the per-tail at-most-one rows, and HiGHS detects the tail symmetry itself; with the
+blocks and packing rows below the per-tail model reached a proven 1 % in 8-10 s on seeds 0-2 and
+0.64 % on the 10-min grid, the pooled one in 9-17 s and 0.94 %. The per-tail model is the default.
+
 Lexicographic objective and scale
 ---------------------------------
 ``W = 1 + sum_b max(r_b - e_b, l_b - r_b)`` (minutes) exceeds any total deviation, so one more
@@ -45,9 +71,18 @@ Back ends
 ---------
 The same 0-1 model goes to CP-SAT (OR-Tools; greedy schedule as a hint: earliest desired take-off
 first, closest take-off, open departures first) and/or to HiGHS branch and cut
-(``scipy.optimize.milp``, one thread). ``backend='auto'`` (default) runs both at once with the whole
+(``scipy.optimize.milp``, one thread). HiGHS gets the model split into independent blocks (connected
+components of the constraint matrix: e.g. one per vertiport and aircraft type when no slot row
+binds), smallest first, each with a share of the time proportional to its size (the last gets all
+that is left); the day's J and bound are the sums over the blocks (exact: no row links two blocks).
+With ``rel_gap > 0`` each block stops at that gap, and the last one at the day's gap: a column fixed
+at 1 costing minus the J of the blocks already solved makes HiGHS's relative gap (which includes the
+objective constant) ``(bound - J) / J`` of the whole day, less the others' proven gap. ``backend='auto'`` (default) runs both at once with the whole
 time limit and keeps the better schedule and the smaller proven bound (both bound the same J*); CP-SAT
-is stopped as soon as HiGHS proves optimality, and gets at most ``cpu_count - 1`` workers. Why both:
+is stopped as soon as HiGHS proves optimality or, with ``rel_gap > 0``, the asked gap on the day (it
+used to run to the limit then, so a 1 % stop never ended early), and gets at most ``cpu_count - 1``
+workers. HiGHS cannot be stopped from outside through scipy, so a CP-SAT run that stops first waits
+for HiGHS; CP-SAT's own ``relative_gap_limit`` uses its own (far weaker) bound. Why both:
 on the benchmark days the LP relaxation of this model is far tighter than the bound CP-SAT proves
 within seconds (Lhasa 100-booking example day, 5-min grid: CP-SAT's bound 209 passengers after 20 s,
 the LP's 181, HiGHS 174 found and <= 177 proven in 20 s), and HiGHS's LP-based search closes the gap where CP-SAT's portfolio on 1-2 threads does not;
@@ -75,8 +110,10 @@ to other bookings), ``'no_solution'`` (time limit before any schedule was found)
 Determinism: CP-SAT's ``random_seed`` is fixed (``seed``); HiGHS is deterministic for a given
 model. A solve that proves optimality returns the same J every time (``backend='cpsat'`` with
 ``workers == 1``, or HiGHS, return the same schedule too; with ``'auto'`` a tie in J is broken in
-favour of HiGHS). A solve stopped by the wall-clock limit depends on how far each engine got, so it
-may return a different - equally verified - schedule on a busier machine.
+favour of HiGHS; the HiGHS blocks come in a fixed order and the tails of a pool are assigned by a
+fixed rule). A solve stopped by the wall-clock limit or by ``rel_gap`` depends on how far each engine
+got (HiGHS's block time shares are wall-clock too), so it may return a different - equally verified -
+schedule and bound on a busier machine.
 :func:`optimizer.flight_schedule_verify.verify_flight_schedule` re-checks any result from the data.
 """
 
@@ -312,11 +349,30 @@ def _reasons(problem: FlightScheduleProblem) -> dict[str, str]:
     return out
 
 
-def _greedy(problem, deps, elig, party, desired, ground) -> tuple[dict[int, int], set[int]]:
-    """Greedy schedule used as a CP-SAT hint: booking index -> departure index, and open departures."""
+def _pool_fits(busy: list[tuple[int, int]], t: int, end: int, cap: int) -> bool:
+    """Whether the busy interval ``[t, end)`` can join ``busy`` with at most ``cap`` covering any time.
+
+    The most intervals overlap at some interval's start, so checking the starts inside ``[t, end)``
+    and ``t`` itself is enough."""
+    for q in [t] + [s for s, _e in busy if t < s < end]:
+        if 1 + sum(s <= q < e for s, e in busy) > cap:
+            return False
+    return True
+
+
+def _greedy(problem, deps, elig, party, desired, ground, pool_of=None, pool_size=None
+            ) -> tuple[dict[int, int], set[int]]:
+    """Greedy schedule used as a CP-SAT hint: booking index -> departure index, and open departures.
+
+    ``pool_of[d]`` / ``pool_size[g]``: the aircraft pool of a departure and the pool's size (default:
+    ``deps[d][0]``, one aircraft per pool). Copies of one (pool, product, take-off) come in index
+    order, so the first closed copy is the one opened (the copy order rule of the model holds)."""
     P = problem
+    if pool_of is None:
+        pool_of = [a for a, _p, _t in deps]
+        pool_size = defaultdict(lambda: 1)
     load: dict[int, int] = {}
-    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)  # aircraft -> intervals
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)  # pool -> intervals
     slot_use: dict[tuple[str, int], int] = defaultdict(int)
     assign: dict[int, int] = {}
     order = sorted(range(len(P.bookings)), key=lambda i: (desired[i], -party[i], P.bookings[i].id))
@@ -329,14 +385,17 @@ def _greedy(problem, deps, elig, party, desired, ground) -> tuple[dict[int, int]
                 break
         if best is None:
             for d in cands:
-                a, p, t = deps[d]
+                if d in load:
+                    continue
+                _a, p, t = deps[d]
                 end = t + P.products[p].block_min + ground[d]
                 v = P.products[p].vertiport_id
                 if slot_use[(v, t // P.slot_min)] >= P.vertiport(v).takeoffs_per_slot:
                     continue
-                if any(s < end and t < e for s, e in busy[a]):
+                g = pool_of[d]
+                if not _pool_fits(busy[g], t, end, pool_size[g]):
                     continue
-                busy[a].append((t, end))
+                busy[g].append((t, end))
                 slot_use[(v, t // P.slot_min)] += 1
                 load[d] = 0
                 best = d
@@ -354,46 +413,75 @@ BACKENDS = ("auto", "cpsat", "highs")
 class _Model:
     """Index sets of the time-indexed model shared by the back ends (internal)."""
 
-    deps: list[tuple[int, int, int]]  # departure -> (aircraft index, product index, take-off minute)
+    deps: list[tuple[int, int, int]]  # departure -> (first aircraft of its pool, product index, take-off minute)
     ground: list[int]  # departure -> ground minutes after it
     elig: list[list[int]]  # booking -> departures it may fly on
     xs: list[tuple[int, int]]  # assignment variables (booking, departure)
     coef: list[int]  # objective coefficient of each assignment variable: W n_b - |t - r_b|
     seat_rows: list[tuple[int, list[int]]]  # (departure, its assignment vars) where the parties could overflow
-    cliques: list[list[int]]  # departures of one aircraft covering one grid time (>= 2)
+    cliques: list[tuple[int, list[int]]]  # (pool size, departures of the pool covering one grid time) if it can bind
     slots: list[tuple[int, list[int]]]  # (capacity, departures) per vertiport slot where it can bind
+    pools: list[list[int]] = field(default_factory=list)  # pool -> its aircraft indices (identical tails)
+    pool_of: list[int] = field(default_factory=list)  # departure -> pool
+    order: list[tuple[int, int]] = field(default_factory=list)  # (copy c, copy c-1): y_c <= y_{c-1}
+    pack_rows: list[tuple[int, list[int], list[int]]] = field(default_factory=list)  # (d, vars, g): sum g x <= 2 y_d
 
 
-def _build(P: FlightScheduleProblem, reasons: dict[str, str]) -> _Model:
+def _pool_key(a: Aircraft) -> tuple:
+    """Aircraft with equal keys are interchangeable in every rule of the model."""
+    return (a.type_id, a.vertiport_id, a.seats, tuple(a.available), a.turnaround_min, float(a.recharge_per_block_min))
+
+
+def _build(P: FlightScheduleProblem, reasons: dict[str, str], pool_identical: bool = True) -> _Model:
     pidx = {p.id: k for k, p in enumerate(P.products)}
     W = P.weight_per_passenger
+    pools: list[list[int]] = []
+    if pool_identical:
+        by_key: dict[tuple, int] = {}
+        for ai, a in enumerate(P.aircraft):
+            g = by_key.setdefault(_pool_key(a), len(pools))
+            if g == len(pools):
+                pools.append([])
+            pools[g].append(ai)
+    else:
+        pools = [[ai] for ai in range(len(P.aircraft))]
     starts: dict[tuple[int, int], list[int]] = {}
-    for ai, a in enumerate(P.aircraft):
+    for g, members in enumerate(pools):
+        a = P.aircraft[members[0]]
         for pi, p in enumerate(P.products):
             s = P.candidate_starts(a, p)
             if s:
-                starts[(ai, pi)] = s
+                starts[(g, pi)] = s
     by_product: dict[int, list[int]] = defaultdict(list)
-    for ai, pi in starts:
-        by_product[pi].append(ai)
+    for g, pi in starts:
+        by_product[pi].append(g)
     dep_of: dict[tuple[int, int, int], int] = {}
     deps: list[tuple[int, int, int]] = []
+    pool_of: list[int] = []
+    order: list[tuple[int, int]] = []
     elig: list[list[int]] = []
     for b in P.bookings:
         row = []
         if b.id not in reasons:
             pi = pidx[b.product_id]
-            for ai in by_product[pi]:
-                if P.aircraft[ai].seats < b.party_size:
+            p = P.products[pi]
+            for g in by_product[pi]:
+                a0 = pools[g][0]
+                if P.aircraft[a0].seats < b.party_size:
                     continue
-                s = starts[(ai, pi)]
+                copies = min(len(pools[g]), P.vertiport(p.vertiport_id).takeoffs_per_slot)
+                s = starts[(g, pi)]
                 for t in s[bisect.bisect_left(s, b.window[0]):bisect.bisect_right(s, b.window[1])]:
-                    key = (ai, pi, t)
+                    key = (g, pi, t)
                     d = dep_of.get(key)
                     if d is None:
                         d = dep_of[key] = len(deps)
-                        deps.append(key)
-                    row.append(d)
+                        for c in range(copies):  # copies c = 0..copies-1 get consecutive indices
+                            deps.append((a0, pi, t))
+                            pool_of.append(g)
+                            if c:
+                                order.append((d + c, d + c - 1))
+                    row.extend(range(d, d + copies))
         elig.append(row)
     ground = [P.aircraft[a].ground_min(P.products[p].block_min) for a, p, _ in deps]
     xs, coef = [], []
@@ -406,20 +494,75 @@ def _build(P: FlightScheduleProblem, reasons: dict[str, str]) -> _Model:
             coef.append(W * b.party_size - abs(deps[d][2] - b.desired_min))
     seat_rows = [(d, ks) for d, ks in sorted(on_dep.items())
                  if sum(P.bookings[xs[k][0]].party_size for k in ks) > P.aircraft[deps[d][0]].seats]
-    per_aircraft: dict[int, list[int]] = defaultdict(list)
+    pack_rows = []
+    weights: dict[int, list[int] | None] = {}
+    for d, ks in seat_rows:
+        cap = P.aircraft[deps[d][0]].seats
+        if cap not in weights:
+            weights[cap] = _half_third_weights(cap)
+        g = weights[cap]
+        if g is None:
+            continue
+        ks2 = [k for k in ks if g[P.bookings[xs[k][0]].party_size]]
+        gs = [g[P.bookings[xs[k][0]].party_size] for k in ks2]
+        if sum(gs) > 2 and any(v == 1 for v in gs):  # only 2-weights: the at-most-one is in the clique table
+            pack_rows.append((d, ks2, gs))
+    per_pool: dict[int, list[int]] = defaultdict(list)
     per_slot: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for d, (a, p, t) in enumerate(deps):
-        per_aircraft[a].append(d)
+    for d, (_a, p, t) in enumerate(deps):
+        per_pool[pool_of[d]].append(d)
         per_slot[(P.products[p].vertiport_id, t // P.slot_min)].append(d)
     cliques = []
-    for _a, ds in sorted(per_aircraft.items()):
+    for g, ds in sorted(per_pool.items()):
+        cap = len(pools[g])
         for k in sorted({deps[d][2] for d in ds}):  # departures whose busy interval covers grid time k
             cover = [d for d in ds if deps[d][2] <= k < deps[d][2] + P.products[deps[d][1]].block_min + ground[d]]
-            if len(cover) > 1:
-                cliques.append(cover)
+            if len(cover) > cap:
+                cliques.append((cap, cover))
     slots = [(P.vertiport(v).takeoffs_per_slot, ds) for (v, _s), ds in sorted(per_slot.items())
-             if len(ds) > P.vertiport(v).takeoffs_per_slot]
-    return _Model(deps, ground, elig, xs, coef, seat_rows, cliques, slots)
+             if _slot_can_bind(P, ds, deps, ground, pool_of, pools, P.vertiport(v).takeoffs_per_slot)]
+    return _Model(deps, ground, elig, xs, coef, seat_rows, cliques, slots, pools, pool_of, order, pack_rows)
+
+
+def _slot_can_bind(P, ds, deps, ground, pool_of, pools, cap: int) -> bool:
+    """Whether a vertiport slot row can bind given the aircraft rows (else it is left out).
+
+    One aircraft takes off at most ``floor((t_max - t_min) / L_min) + 1`` times among the slot's
+    take-offs (L_min: its shortest busy interval there), and at most once per take-off minute, so a
+    pool of k tails at most k times that; when the pools' sum is <= the capacity the row is implied."""
+    if len(ds) <= cap:
+        return False
+    by_pool: dict[int, list[int]] = defaultdict(list)
+    for d in ds:
+        by_pool[pool_of[d]].append(d)
+    most = 0
+    for g, gd in by_pool.items():
+        ts = [deps[d][2] for d in gd]
+        span = min(P.products[deps[d][1]].block_min + ground[d] for d in gd)
+        per_tail = min(len(set(ts)), (max(ts) - min(ts)) // max(span, 1) + 1)
+        most += min(len(gd), len(pools[g]) * per_tail)
+    return most > cap
+
+
+def _assign_tails(P: FlightScheduleProblem, M: _Model, used: Iterable[int]) -> dict[int, int]:
+    """Opened departures -> aircraft index: greedy interval colouring per pool (by take-off, then index).
+
+    Each departure goes to the first tail of its pool (in fleet order) free at its take-off; this never
+    fails when at most pool-size busy intervals cover every time (interval graphs are perfect)."""
+    tail: dict[int, int] = {}
+    by_pool: dict[int, list[int]] = defaultdict(list)
+    for d in used:
+        by_pool[M.pool_of[d]].append(d)
+    for g, ds in by_pool.items():
+        free = {a: -1 for a in M.pools[g]}
+        for d in sorted(ds, key=lambda d: (M.deps[d][2], d)):
+            _a, p, t = M.deps[d]
+            a = next((a for a in M.pools[g] if free[a] <= t), None)
+            if a is None:  # cannot happen after _feasible
+                raise RuntimeError("pool capacity exceeded while assigning tails")
+            free[a] = t + P.products[p].block_min + M.ground[d]
+            tail[d] = a
+    return tail
 
 
 @dataclass
@@ -435,7 +578,7 @@ class _Run:
 
 
 def _solve_cpsat(P, M: _Model, limit_s: float, workers: int, seed: int, rel_gap: float, hint: bool, log: bool,
-                 solver_box: list | None = None) -> _Run:
+                 solver_box: list | None = None, stop=None) -> _Run:
     from ortools.sat.python import cp_model
 
     t0 = time.perf_counter()
@@ -451,14 +594,21 @@ def _solve_cpsat(P, M: _Model, limit_s: float, workers: int, seed: int, rel_gap:
             m.add_at_most_one([x[k] for k in ks])
     for d, ks in M.seat_rows:
         m.add(sum(P.bookings[M.xs[k][0]].party_size * x[k] for k in ks) <= P.aircraft[M.deps[d][0]].seats * y[d])
-    for cover in M.cliques:
-        m.add_at_most_one([y[d] for d in cover])
+    for cap, cover in M.cliques:
+        if cap == 1:
+            m.add_at_most_one([y[d] for d in cover])
+        else:
+            m.add(sum(y[d] for d in cover) <= cap)
     for cap, ds in M.slots:
         m.add(sum(y[d] for d in ds) <= cap)
+    for d, prev in M.order:
+        m.add_implication(y[d], y[prev])
+    for d, ks, g in M.pack_rows:
+        m.add(cp_model.LinearExpr.weighted_sum([x[k] for k in ks], g) <= 2 * y[d])
     m.maximize(cp_model.LinearExpr.weighted_sum(x, M.coef))
     if hint:
         assign, opened = _greedy(P, M.deps, M.elig, [b.party_size for b in P.bookings],
-                                 [b.desired_min for b in P.bookings], M.ground)
+                                 [b.desired_min for b in P.bookings], M.ground, M.pool_of, [len(g) for g in M.pools])
         for d in range(len(M.deps)):
             m.add_hint(y[d], d in opened)
         for k, (bi, d) in enumerate(M.xs):
@@ -472,6 +622,8 @@ def _solve_cpsat(P, M: _Model, limit_s: float, workers: int, seed: int, rel_gap:
         solver.parameters.relative_gap_limit = float(rel_gap)
     if solver_box is not None:
         solver_box.append(solver)
+    if stop is not None and stop.is_set():  # the other engine finished while this model was built
+        solver.parameters.max_time_in_seconds = 0.01
     st = solver.solve(m)
     run = _Run("cpsat", wall_s=time.perf_counter() - t0)
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -485,7 +637,7 @@ def _solve_cpsat(P, M: _Model, limit_s: float, workers: int, seed: int, rel_gap:
 def _solve_highs(P, M: _Model, limit_s: float, rel_gap: float) -> _Run:
     """The same model as a 0-1 MILP for HiGHS (``scipy.optimize.milp``: branch and cut, LP bounds)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import coo_matrix
+    from scipy.sparse import coo_matrix, hstack
 
     t0 = time.perf_counter()
     nd, nx = len(M.deps), len(M.xs)
@@ -509,25 +661,89 @@ def _solve_highs(P, M: _Model, limit_s: float, rel_gap: float) -> _Run:
     for d, ks in M.seat_rows:
         row([(nd + k, float(P.bookings[M.xs[k][0]].party_size)) for k in ks]
             + [(d, -float(P.aircraft[M.deps[d][0]].seats))], 0.0)
-    for cover in M.cliques:
-        row([(d, 1.0) for d in cover], 1.0)
+    for d, ks, g in M.pack_rows:
+        row([(nd + k, float(gk)) for k, gk in zip(ks, g, strict=True)] + [(d, -2.0)], 0.0)
+    for cap, cover in M.cliques:
+        row([(d, 1.0) for d in cover], float(cap))
     for cap, ds in M.slots:
         row([(d, 1.0) for d in ds], float(cap))
+    for d, prev in M.order:
+        row([(d, 1.0), (prev, -1.0)], 0.0)
     c = np.concatenate([np.zeros(nd), -np.asarray(M.coef, dtype=float)])
     A = coo_matrix((vals, (rows, cols)), shape=(len(ub), nd + nx)).tocsr()
-    left = max(0.05, limit_s - (time.perf_counter() - t0))
-    res = milp(c, constraints=LinearConstraint(A, -np.inf, np.asarray(ub)), bounds=Bounds(0, 1),
-               integrality=np.ones(nd + nx), options={"time_limit": left, "mip_rel_gap": max(0.0, rel_gap),
-                                                      "disp": False})
-    run = _Run("highs", wall_s=time.perf_counter() - t0)
-    if res.x is not None:
-        run.chosen = [k for k in range(nx) if res.x[nd + k] > 0.5]
+    ub = np.asarray(ub)
+    comps = _components(A, nd + nx)
+    run = _Run("highs", chosen=[], bound=0)
+    done_j = done_gap = 0  # J and proven absolute gap of the components solved so far
+    left_cols = nd + nx
+    for i, cs in enumerate(comps):
+        left = max(0.05, limit_s - (time.perf_counter() - t0))
+        last = i == len(comps) - 1
+        budget = left if last else max(0.05, left * len(cs) / left_cols)
+        left_cols -= len(cs)
+        rs = np.unique(A[:, cs].nonzero()[0])
+        sub = A[rs][:, cs]
+        cc, lo, hi, off = c[cs], 0.0, 1.0, 0
+        gap = max(0.0, rel_gap)
+        if rel_gap > 0 and last and done_j > 0:
+            # the day's gap is sum(bound - J) / sum(J): a column fixed at 1 costing -(J of the blocks
+            # solved) makes HiGHS's relative gap that of the day (its gap includes the objective
+            # constant); the others' proven gap is taken off the tolerance
+            off = done_j
+            gap = max(0.0, rel_gap - done_gap / done_j)
+            sub = hstack([sub, np.zeros((sub.shape[0], 1))]).tocsr()
+            cc, lo, hi = np.append(cc, -float(off)), np.append(np.zeros(len(cs)), 1.0), 1.0
+        res = milp(cc, constraints=LinearConstraint(sub, -np.inf, ub[rs]), bounds=Bounds(lo, hi),
+                   integrality=np.ones(len(cc)), options={"time_limit": budget, "mip_rel_gap": gap, "disp": False})
+        j = 0
+        if res.x is not None:
+            picked = [int(col) - nd for col, v in zip(cs, res.x[:len(cs)], strict=True) if col >= nd and v > 0.5]
+            run.chosen += picked
+            j = sum(M.coef[k] for k in picked)
         dual = getattr(res, "mip_dual_bound", None)
-        if dual is not None and np.isfinite(dual):
-            b = -float(dual)
-            run.bound = math.floor(b + 1e-9 * abs(b) + 1e-6)  # J is an integer; float tolerance as in siting
-    run.infeasible = res.status == 2
+        if res.x is not None and dual is not None and np.isfinite(dual):
+            b = -float(dual) - off
+            b = max(j, math.floor(b + 1e-9 * abs(b) + 1e-6))  # J is an integer; float tolerance as in siting
+        else:  # no bound from HiGHS: every assignment variable at 1 bounds this component
+            b = int(-c[cs][c[cs] < 0].sum())
+        run.bound += b
+        done_j += j
+        done_gap += b - j
+        run.infeasible = run.infeasible or res.status == 2
+    run.wall_s = time.perf_counter() - t0
     return run
+
+
+def _components(A, n: int) -> list[np.ndarray]:
+    """Columns of A split into independent blocks (no row links two blocks), smallest block first.
+
+    The blocks share no constraint, so the MILP separates: its optimum (and any bound) is the sum over
+    the blocks, each solved alone. Ties in size keep the order of the first column (deterministic)."""
+    from scipy.sparse.csgraph import connected_components
+    G = (A.T @ A).tocsr() if A.shape[0] else A.T @ A
+    _k, label = connected_components(G, directed=False)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for col in range(n):
+        groups[int(label[col])].append(col)
+    return [np.asarray(g) for g in sorted(groups.values(), key=lambda g: (len(g), g[0]))]
+
+
+def _half_third_weights(cap: int) -> list[int] | None:
+    """Weights g(n) of the packing row ``sum_b g(n_b) x_bd <= 2 y_d`` for ``cap`` seats (index n = party).
+
+    g(n) = 2 for a party of more than half the seats, 1 for more than a third (or exactly half when a
+    third-rule would be invalid), 0 else; checked by a knapsack DP over every multiset of party sizes
+    (largest sum of g with seats <= cap must be <= 2). None when the row adds nothing (cap < 2)."""
+    for third in (True, False):
+        g = [0] * (cap + 1)
+        for n in range(1, cap + 1):
+            g[n] = 2 if 2 * n > cap else (1 if (3 * n > cap if third else 2 * n == cap) else 0)
+        best = [0] * (cap + 1)
+        for c in range(1, cap + 1):
+            best[c] = max([best[c - 1]] + [best[c - n] + g[n] for n in range(1, c + 1)])
+        if best[cap] <= 2:
+            return g if any(g[1:cap]) else None
+    return None  # unreachable: the half rule is always valid
 
 
 def _feasible(P, M: _Model, chosen: list[int]) -> bool:
@@ -542,14 +758,14 @@ def _feasible(P, M: _Model, chosen: list[int]) -> bool:
         used.add(d)
     if any(n > P.aircraft[M.deps[d][0]].seats for d, n in load.items()):
         return False
-    if any(sum(d in used for d in cover) > 1 for cover in M.cliques):
+    if any(sum(d in used for d in cover) > cap for cap, cover in M.cliques):
         return False
     return all(sum(d in used for d in ds) <= cap for cap, ds in M.slots)
 
 
 def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 30.0, workers: int = 8,
                           seed: int = 0, rel_gap: float = 0.0, hint: bool = True, log: bool = False,
-                          backend: str = "auto") -> FlightSchedule:
+                          backend: str = "auto", pool_identical: bool = False) -> FlightSchedule:
     """Schedule the day's bookings on departures (formulation: module docstring).
 
     Parameters: ``time_limit_s`` wall-clock limit, seconds (> 0), model building and reading back included
@@ -559,7 +775,8 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
     schedule; ``log`` print CP-SAT's search log; ``backend``: ``'cpsat'`` (CP-SAT alone), ``'highs'``
     (the same 0-1 model by HiGHS branch and cut, ``scipy.optimize.milp``, one thread) or ``'auto'``
     (both at once, each with the whole limit: the better schedule and the smaller of the two proven
-    bounds; CP-SAT is stopped when HiGHS proves optimality). Returns a :class:`FlightSchedule`
+    bounds; CP-SAT is stopped when HiGHS proves optimality or ``rel_gap``); ``pool_identical`` pool
+    identical aircraft (module docstring; the same optimum, off by default as it is not faster). Returns a :class:`FlightSchedule`
     (``stats['source']`` names the back end whose schedule it is); raises ``InvalidInput`` for bad
     parameters.
     """
@@ -572,10 +789,10 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
     P = problem
     W = P.weight_per_passenger
     reasons = _reasons(P)
-    M = _build(P, reasons)
+    M = _build(P, reasons, bool(pool_identical))
     stats = {"bookings": len(P.bookings), "aircraft": len(P.aircraft), "products": len(P.products),
              "departures": len(M.deps), "assignment_vars": len(M.xs), "aircraft_rows": len(M.cliques),
-             "backend": backend}
+             "pools": [len(g) for g in M.pools], "backend": backend}
     requested = sum(b.party_size for b in P.bookings)
     if not M.xs:  # nothing can fly: the empty schedule is optimal
         un = tuple(Unassigned(b.id, reasons[b.id], _REASON_TEXT[reasons[b.id]]) for b in P.bookings)
@@ -596,14 +813,18 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
         def highs_thread() -> None:
             r = _solve_highs(P, M, left, rel_gap)
             out.append(r)
-            if r.chosen is not None and r.bound is not None and r.bound <= sum(M.coef[k] for k in r.chosen):
-                for s in box:
-                    s.stop_search()  # HiGHS proved optimality: CP-SAT need not go on
+            if r.chosen is not None and r.bound is not None:
+                j = sum(M.coef[k] for k in r.chosen)
+                if r.bound <= j or (rel_gap > 0 and (r.bound - j) <= rel_gap * max(abs(j), 1)):
+                    stop.set()  # HiGHS proved optimality or the asked gap: CP-SAT need not go on
+                    for s in box:
+                        s.stop_search()
 
+        stop = threading.Event()
         th = threading.Thread(target=highs_thread, daemon=True)
         th.start()
         cores = os.cpu_count() or 2
-        runs.append(_solve_cpsat(P, M, left, min(workers, max(1, cores - 1)), seed, rel_gap, hint, log, box))
+        runs.append(_solve_cpsat(P, M, left, min(workers, max(1, cores - 1)), seed, rel_gap, hint, log, box, stop))
         th.join(timeout=max(1.0, left + 10.0))
         runs += out
     for r in runs:
@@ -626,7 +847,7 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
             on[d].append(bi)
     elif hint:  # no back end answered in time: the greedy schedule is still a valid one
         assign, _ = _greedy(P, M.deps, M.elig, [b.party_size for b in P.bookings],
-                            [b.desired_min for b in P.bookings], M.ground)
+                            [b.desired_min for b in P.bookings], M.ground, M.pool_of, [len(g) for g in M.pools])
         for bi, d in assign.items():
             on[d].append(bi)
         source = "greedy" if assign else None
@@ -639,9 +860,10 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
     stats["source"] = source
     departures = []
     order = {a.id: k for k, a in enumerate(P.aircraft)}
+    tails = _assign_tails(P, M, on)
     for d, bis in on.items():
-        a, p, t = M.deps[d]
-        ac, pr = P.aircraft[a], P.products[p]
+        _a, p, t = M.deps[d]
+        ac, pr = P.aircraft[tails[d]], P.products[p]
         bis.sort(key=lambda i: P.bookings[i].id)
         departures.append(Departure(ac.id, pr.id, pr.vertiport_id, t, t + pr.block_min,
                                     t + pr.block_min + M.ground[d], ac.seats,
