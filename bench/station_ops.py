@@ -22,11 +22,13 @@ from optimizer.station_ops import synthetic_charging, synthetic_oxygen
 from optimizer.station_ops_verify import verify_charging, verify_oxygen
 
 REL_GAP = 1e-3  # CP-SAT stops at a proven 0.1 % gap (as the CLI) or at the 30 s limit
+TARGET_GAP = 1e-2  # the issue's target: extra rows stop at a proven 1 % (wall = time to the target)
 
 
-def _charging_row(name: str, size: str, max_delay: float, r, wall: float, verdict: list[str]) -> list[object]:
+def _charging_row(name: str, size: str, max_delay: float, r, wall: float, verdict: list[str],
+                  rel_gap: float = REL_GAP) -> list[object]:
     late = f"{r.lateness_min:g} ({len(r.delays)})" if r.has_solution else "n/a"
-    return [name, size, f"{max_delay:g}", r.status, f"{wall:.2f}",
+    return [name, size, f"{max_delay:g}", f"{100 * rel_gap:g}%", r.status, f"{wall:.2f}",
             f"{100 * r.gap:.3f}%" if r.gap is not None else "n/a",
             f"{r.energy_cost_cny:,.2f}" if r.energy_cost_cny is not None else "n/a", late,
             f"{r.objective_cny:,.2f}" if r.objective_cny is not None else "n/a",
@@ -37,13 +39,13 @@ def charging_rows(seeds: list[int]) -> list[list[object]]:
     """Each seed on plan (max delay 0) and with departure delays up to 60 min (5 CNY/min)."""
     rows = []
     for seed in seeds:
-        for max_delay in (0.0, 60.0):
+        for max_delay, rel_gap in ((0.0, REL_GAP), (60.0, REL_GAP), (60.0, TARGET_GAP)):
             p = dataclasses.replace(synthetic_charging(50, 10, 15.0, seed=seed), max_delay_min=max_delay)
             t0 = time.perf_counter()
-            r = solve_charging(p, time_limit_s=30.0, rel_gap=REL_GAP)
+            r = solve_charging(p, time_limit_s=30.0, rel_gap=rel_gap)
             wall = time.perf_counter() - t0
             rows.append(_charging_row(f"synthetic seed {seed}", "50 x 10 x 96", max_delay, r, wall,
-                                      verify_charging(p, r)))
+                                      verify_charging(p, r), rel_gap))
     return rows
 
 
@@ -100,19 +102,20 @@ def main(argv: list[str] | None = None) -> None:
     lc, lo = lhasa_rows()
     body = (
         "### EV charging schedule (CP-SAT, 15-min slots over 24 h; target <= 30 s, proven gap <= 1 %)\n\n"
-        + table(["instance", "vehicles x stations x slots", "max delay min", "status", "wall s", "proven gap",
+        + table(["instance", "vehicles x stations x slots", "max delay min", "stop at gap", "status", "wall s",
+                 "proven gap",
                  "energy cost CNY", "lateness min (delayed vehicles)", "objective CNY", "unserved vehicles",
                  "verifier"], crows + lc)
         + "\n\nObjective = energy cost + 5 CNY/min x lateness (a policy weight) + 10 000 CNY/kWh x shortfall; "
           "gap = (objective - CP-SAT bound) / objective. Max delay 0: the tour plan's times are fixed (the "
           "model before departure delays). Max delay 60: each vehicle may extend one charging stop by 1-4 "
           "slots (timeline variants at every stop followed by driving, `models.charging`); wall time includes "
-          "the on-plan warm start and the greedy per-vehicle repair. CP-SAT stops at a proven 0.1 % gap or "
-          "30 s. Lhasa: unserved coaches are routes (e.g. Reting, Namtso round trips) whose energy exceeds the "
+          "the on-plan warm start and the greedy per-vehicle repair. CP-SAT stops at the proven gap in "
+          "'stop at gap' (0.1 % as the CLI, or the 1 % target: that row's wall time is the time to the target) "
+          "or at 30 s. Lhasa: unserved coaches are routes (e.g. Reting, Namtso round trips) whose energy exceeds the "
           "usable battery with no charger stop on the way (a delay cannot help); each is named with its reason. "
           "Candidate stops: all (K = 3, about 22 % fewer variants, gave the same delays and unserved counts on seeds 0-2, objectives within 0.2 %); "
-          "delays in whole 15-min slots up to 4. Timed on 2 cores shared with other jobs (load about 8): "
-          "pessimistic.\n\n"
+          "delays in whole 15-min slots up to 4. Timed on the 2-core machine while another job ran part of the time (load average up to 5): times may be pessimistic.\n\n"
         "### Oxygen replenishment (20 stations x 7 days target <= 60 s)\n\n"
         + table(["instance", "stations x days", "method", "status", "wall s", "cost CNY", "vs exact optimum",
                  "min stock margin", "stock-outs (cyl)", "verifier"], orows + lo)
