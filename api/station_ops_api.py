@@ -33,17 +33,35 @@ router = APIRouter(tags=["stations"])
 
 
 class ChargingRequest(BaseModel):
-    temperature_c: float = Field(-5.0, description="ambient temperature, degC")
-    tariff: str | None = Field(None, description="TOU bands 'START-END:CNY/kWh,...' (default placeholder)")
-    chargers: int = Field(4, description="connectors per station (>= 1)")
-    charger_kw: float = Field(120.0, description="power per connector, kW")
-    grid_kw: float = Field(300.0, description="grid cap per station, kW")
-    max_vehicles: int = Field(50, ge=1, le=500)
-    coach_min_size: int = Field(20, ge=1)
-    existing_only: bool = False
-    time_limit_s: float = Field(30.0, gt=0, le=300)
-    iterations: int = Field(2000, ge=0, le=100_000)
-    include_sessions: bool = Field(True, description="list every (vehicle, slot) charging decision")
+    """Schedule the demo day's electric coaches at the charging stations (CP-SAT)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
+        {"temperature_c": -5.0, "tariff": "0-8:0.35,8-17:0.7,17-22:1.05,22-24:0.35", "chargers": 4,
+         "charger_kw": 120.0, "grid_kw": 300.0, "max_vehicles": 50, "coach_min_size": 20, "existing_only": False,
+         "time_limit_s": 30, "iterations": 2000, "include_sessions": True}]})
+
+    temperature_c: float = Field(-5.0, ge=-60, le=60, allow_inf_nan=False,
+                                 description="Ambient temperature, degC (-60..60): battery derating and heating.")
+    tariff: str | None = Field(None, max_length=500,
+                               description="Time-of-use tariff 'START-END:PRICE,...': hours 0-24 and CNY/kWh, e.g. "
+                                           "'0-8:0.35,8-17:0.7,17-22:1.05,22-24:0.35' (null: the placeholder tariff).")
+    chargers: StrictInt = Field(4, ge=1, le=100, description="Connectors per station (1..100).")
+    charger_kw: float = Field(120.0, gt=0, le=1000, allow_inf_nan=False,
+                              description="Power per connector, kW (0 < x <= 1000).")
+    grid_kw: float = Field(300.0, gt=0, le=100_000, allow_inf_nan=False,
+                           description="Grid connection cap per station, kW (0 < x <= 100000).")
+    max_vehicles: StrictInt = Field(50, ge=1, le=500, description="Electric coaches scheduled at most, vehicles "
+                                                                   "(1..500).")
+    coach_min_size: StrictInt = Field(20, ge=1, le=10_000, description="Smallest group that travels by electric "
+                                                                       "coach, persons (1..10000).")
+    existing_only: bool = Field(False, description="Charge only at stations that exist today (no planned ones).")
+    time_limit_s: float = Field(default_time_limit(30.0), gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False,
+                                description=time_limit_field_doc(default_time_limit(30.0)))
+    iterations: StrictInt = Field(2000, ge=0, le=100_000,
+                                  description="ILS iterations of the demo-day tour plan the coaches come from "
+                                              "(0..100000); the time limit still applies.")
+    include_sessions: bool = Field(True, description="List every (vehicle, slot) charging decision in "
+                                                     "'sessions' (false: leave the list out).")
     max_delay_min: int = Field(60, ge=0, le=240, description="longest departure delay per coach at one charging "
                                                              "stop, minutes (0: the tour plan's times are fixed)")
     lateness_cny_per_min: float = Field(5.0, ge=0, le=1000, allow_inf_nan=False,
