@@ -130,7 +130,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.domain import InvalidInput
-from optimizer.flights_domain import Aircraft, Booking, FlightProduct, check_minute
+from optimizer.flights_domain import Aircraft, Booking, FlightProduct, check_count, check_minute
 
 __all__ = ["BACKENDS", "REASONS", "Departure", "FlightSchedule", "FlightScheduleProblem", "Unassigned", "Vertiport",
            "schedule_to_dict", "solve_flight_schedule"]
@@ -143,14 +143,6 @@ _REASON_TEXT = {
     "capacity": "feasible alone, but seats, aircraft time or take-off slots went to other bookings",
     "no_solution": "the time limit ran out before any schedule was found",
 }
-
-
-def _int_in(field_name: str, value: object, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidInput(field_name, value, "must be an integer")
-    if not lo <= int(value) <= hi:
-        raise InvalidInput(field_name, value, f"must be within {lo}..{hi}")
-    return int(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +164,7 @@ class Vertiport:
     hours: tuple[int, int] = (0, 24 * 60)
 
     def __post_init__(self) -> None:
-        _int_in(f"vertiports[{self.id}].takeoffs_per_slot", self.takeoffs_per_slot, 1, 1000)
+        check_count(f"vertiports[{self.id}].takeoffs_per_slot", self.takeoffs_per_slot, 1, 1000)
         lo = check_minute(f"vertiports[{self.id}].hours.open", self.hours[0])
         hi = check_minute(f"vertiports[{self.id}].hours.close", self.hours[1])
         if hi <= lo:
@@ -220,9 +212,9 @@ class FlightScheduleProblem:
                 if it.id in seen:
                     raise InvalidInput(f"{name}[{i}].id", it.id, f"duplicate {name[:-1] if name != 'aircraft' else name} id")
                 seen.add(it.id)
-        _int_in("slot_min", self.slot_min, 1, 24 * 60)
-        _int_in("start_step_min", self.start_step_min, 1, 24 * 60)
-        _int_in("default_takeoffs_per_slot", self.default_takeoffs_per_slot, 1, 1000)
+        check_count("slot_min", self.slot_min, 1, 24 * 60)
+        check_count("start_step_min", self.start_step_min, 1, 24 * 60)
+        check_count("default_takeoffs_per_slot", self.default_takeoffs_per_slot, 1, 1000)
         pids = {p.id for p in self.products}
         for b in self.bookings:
             if b.product_id not in pids:
@@ -783,7 +775,7 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
     t0 = time.perf_counter()
     if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not (0 < time_limit_s < 1e6):
         raise InvalidInput("time_limit_s", time_limit_s, "must be a positive number of seconds")
-    _int_in("workers", workers, 1, 256)
+    check_count("workers", workers, 1, 256)
     if backend not in BACKENDS:
         raise InvalidInput("backend", backend, f"must be one of {', '.join(BACKENDS)}")
     P = problem

@@ -18,7 +18,7 @@ import numpy as np
 
 from optimizer.domain import InvalidInput, check_finite
 
-__all__ = ["Aircraft", "Booking", "FlightProduct", "check_minute"]
+__all__ = ["Aircraft", "Booking", "FlightProduct", "check_count", "check_minute"]
 
 
 def check_minute(field_name: str, value: object, lo: int = 0, hi: int = 24 * 60) -> int:
@@ -37,7 +37,8 @@ def check_minute(field_name: str, value: object, lo: int = 0, hi: int = 24 * 60)
     return v
 
 
-def _check_count(field_name: str, value: object, lo: int = 1, hi: int = 10_000) -> int:
+def check_count(field_name: str, value: object, lo: int = 1, hi: int = 10_000) -> int:
+    """Return ``value`` as an ``int`` in ``[lo, hi]``; reject bools, floats and out-of-range values."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise InvalidInput(field_name, value, "must be an integer")
     if not lo <= int(value) <= hi:
@@ -115,7 +116,7 @@ class Aircraft:
     recharge_per_block_min: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_count(f"aircraft[{self.id}].seats", self.seats, 1, 500)
+        check_count(f"aircraft[{self.id}].seats", self.seats, 1, 500)
         lo = check_minute(f"aircraft[{self.id}].available.open", self.available[0])
         hi = check_minute(f"aircraft[{self.id}].available.close", self.available[1])
         if hi <= lo:
@@ -155,7 +156,7 @@ class Booking:
     desired_min: int
 
     def __post_init__(self) -> None:
-        _check_count(f"bookings[{self.id}].party_size", self.party_size, 1, 500)
+        check_count(f"bookings[{self.id}].party_size", self.party_size, 1, 500)
         lo = check_minute(f"bookings[{self.id}].window.open", self.window[0])
         hi = check_minute(f"bookings[{self.id}].window.close", self.window[1])
         if hi < lo:
