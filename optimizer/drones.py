@@ -550,7 +550,9 @@ def solve(problem: DroneProblem | Instance, stop: StoppingCriterion, seed: int =
         pass
     it = 0
     max_it = stop.max_iterations if stop.max_iterations is not None else 10**9
-    batch = 25
+    # iterations between clock checks: fixed by the instance size only (same seed -> same answer), ~25 on
+    # small days, fewer on large ones so that a time limit is overshot by at most a few iterations
+    batch = max(1, min(25, 2500 // max(N, 1)))
     while it < max_it and len(active):
         if stop.max_runtime_s is not None and time.perf_counter() - t0 >= stop.max_runtime_s:
             break
