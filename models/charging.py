@@ -94,6 +94,8 @@ __all__ = ["G_UNIT_WH", "ChargingProblem", "ChargingResult", "EVStation", "EVVeh
 G_UNIT_WH = 100
 COST_UNIT = 1e-4  # CNY per cost unit
 DEFAULT_PENALTY = 10_000.0
+MAX_CHARGER_KW = 10_000.0  # far above any connector (megawatt chargers are ~1 MW); keeps the Wh scale in int64
+MAX_GRID_KW = 1_000_000.0  # 1 GW per station: a sanity bound, not a physical claim
 DEFAULT_MAX_DELAY_MIN = 60.0
 DEFAULT_LATENESS_CNY_PER_MIN = 5.0
 
@@ -108,10 +110,10 @@ class EVStation:
     def __post_init__(self) -> None:
         if isinstance(self.chargers, bool) or not isinstance(self.chargers, (int, np.integer)) or self.chargers < 1:
             raise InvalidInput(f"stations[{self.id}].chargers", self.chargers, "must be an integer >= 1")
-        for f in ("charger_kw", "grid_kw"):
+        for f, hi in (("charger_kw", MAX_CHARGER_KW), ("grid_kw", MAX_GRID_KW)):
             v = check_finite(f"stations[{self.id}].{f}", getattr(self, f))
-            if v <= 0:
-                raise InvalidInput(f"stations[{self.id}].{f}", v, "must be > 0")
+            if not 0 < v <= hi:
+                raise InvalidInput(f"stations[{self.id}].{f}", v, f"must be > 0 and <= {hi:g} kW")
 
 
 @dataclass(frozen=True)

@@ -435,3 +435,22 @@ def test_cli_charge_delay_options(tmp_path):
     bad = CliRunner().invoke(app, ["stations", "charge", "--iterations", "10", "--max-delay-min", "-15",
                                    "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "max_delay_min" in bad.output
+
+
+@pytest.mark.parametrize("args, field", [
+    (["stations", "charge", "--grid-kw", "1e20"], "grid_kw"),
+    (["stations", "charge", "--time-limit", "nan"], "time_limit"),
+    (["stations", "charge", "--max-vehicles", "0"], "max_vehicles"),
+    (["stations", "oxygen", "--time-limit", "nan"], "time_limit"),
+    (["stations", "oxygen", "--time-limit", "-1"], "time_limit"),
+])
+def test_cli_station_ops_bad_numbers_exit_2_naming_the_field(tmp_path, args, field):
+    """Found by a fresh-user trial: a huge grid cap crashed (int overflow), NaN time limits ran, and a
+    zero fleet size was blamed on another option. Each now stops with exit 2 naming its field."""
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    res = CliRunner().invoke(app, [*args, "--iterations", "10", "--out", str(tmp_path)])
+    assert res.exit_code == 2, res.output
+    assert field in res.output and "Traceback" not in res.output
