@@ -40,7 +40,7 @@ def read_drone_demand(path: Path | str) -> list:
     """Deliveries from CSV (``#`` lines are comments). Raises ``InvalidInput`` naming the row and field."""
     from optimizer.drones import Delivery
     out = []
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         for i, r in enumerate(csv.DictReader(line for line in fh if not line.startswith("#"))):
             try:
                 out.append(Delivery(r["id"], float(r["lon"]), float(r["lat"]), float(r["weight_kg"]),

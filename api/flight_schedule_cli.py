@@ -50,7 +50,7 @@ def _fail(message: str) -> None:
 
 
 def _csv_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         reader = csv.DictReader(line for line in fh if not line.lstrip().startswith("#"))
         missing = [c for c in columns if c not in (reader.fieldnames or [])]
         if missing:
@@ -255,6 +255,7 @@ def schedule(
     console.print("Unassigned       " + (", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none"),
                   markup=False)
     console.print(f"Solved by        {result.stats.get('source')} (backend {backend})", markup=False)
+    console.print("Verifier         " + ("OK" if not violations else f"{len(violations)} violation(s)"), markup=False)
     console.print(f"Outputs          {out}/ (schedule.json, departures.csv, unassigned.csv, gantt.png)", markup=False)
     if violations:
         for v in violations:

@@ -837,12 +837,17 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
         for k in best.chosen:
             bi, d = M.xs[k]
             on[d].append(bi)
-    elif hint:  # no back end answered in time: the greedy schedule is still a valid one
+    if hint:  # the greedy schedule is valid too: keep it when no back end found a better one in time
         assign, _ = _greedy(P, M.deps, M.elig, [b.party_size for b in P.bookings],
                             [b.desired_min for b in P.bookings], M.ground, M.pool_of, [len(g) for g in M.pools])
-        for bi, d in assign.items():
-            on[d].append(bi)
-        source = "greedy" if assign else None
+        j_greedy = sum(W * P.bookings[bi].party_size - abs(M.deps[d][2] - P.bookings[bi].desired_min)
+                       for bi, d in assign.items())
+        j_best = None if best is None else sum(M.coef[k] for k in best.chosen)
+        if assign and (j_best is None or j_greedy > j_best):
+            on = defaultdict(list)
+            for bi, d in assign.items():
+                on[d].append(bi)
+            source = "greedy"
     if source is None:
         label = "infeasible" if runs and all(r.infeasible for r in runs) else "time_limit_no_incumbent"
         un = tuple(Unassigned(b.id, reasons.get(b.id, "no_solution"), _REASON_TEXT[reasons.get(b.id, "no_solution")])
@@ -871,6 +876,7 @@ def solve_flight_schedule(problem: FlightScheduleProblem, time_limit_s: float = 
     if bound is None:
         return FlightSchedule("feasible", tuple(departures), unassigned, pax, requested, dev, W, obj, None, None,
                               None, None, time.perf_counter() - t0, stats)
+    bound = min(bound, W * requested)  # J <= W x all passengers requested, whatever a back end reported
     optimal = bound <= obj  # proven: no schedule has a larger J
     bound = max(bound, obj) if optimal else bound
     gap = 0.0 if optimal else max(0.0, (bound - obj) / max(abs(obj), 1))

@@ -84,7 +84,7 @@ def read_bookings_csv(path: Path | str) -> tuple[Booking, ...]:
     """Bookings from CSV; ``InvalidInput`` names ``<file> row <k>.<field>`` and the value (rows from 1)."""
     name = Path(path).name
     out = []
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         reader = csv.DictReader(line for line in fh if not line.lstrip().startswith("#"))
         missing = [c for c in BOOKING_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

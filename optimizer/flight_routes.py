@@ -146,7 +146,7 @@ def flight_density(vertiport: Vertiport, max_alt_m: float, temperature_c: float 
 # ----------------------------------------------------------------------------------------------- loaders
 def _rows(path: Path | str, table: str) -> list[dict[str, str]]:
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:
             rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
     except OSError as e:
         raise InvalidInput(table, str(path), f"cannot read: {e.strerror}") from None

@@ -18,7 +18,7 @@ import numpy as np
 
 from optimizer.domain import InvalidInput, check_finite
 
-__all__ = ["Aircraft", "Booking", "FlightProduct", "check_count", "check_minute"]
+__all__ = ["Aircraft", "Booking", "FlightProduct", "check_count", "check_id", "check_minute"]
 
 
 def check_minute(field_name: str, value: object, lo: int = 0, hi: int = 24 * 60) -> int:
@@ -35,6 +35,13 @@ def check_minute(field_name: str, value: object, lo: int = 0, hi: int = 24 * 60)
     if not lo <= v <= hi:
         raise InvalidInput(field_name, value, f"must be within {lo}..{hi} minutes")
     return v
+
+
+def check_id(field_name: str, value: object) -> str:
+    """Return ``value`` if it is a non-blank string (an id), else ``InvalidInput``."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(field_name, value, "must be a non-empty id")
+    return value
 
 
 def check_count(field_name: str, value: object, lo: int = 1, hi: int = 10_000) -> int:
@@ -77,6 +84,7 @@ class FlightProduct:
     distance_km: float = 0.0
 
     def __post_init__(self) -> None:
+        check_id("products.id", self.id)
         check_minute(f"products[{self.id}].block_min", self.block_min, 1, 24 * 60)
         if check_finite(f"products[{self.id}].score", self.score) < 0:
             raise InvalidInput(f"products[{self.id}].score", self.score, "must be >= 0")
@@ -116,6 +124,7 @@ class Aircraft:
     recharge_per_block_min: float = 0.0
 
     def __post_init__(self) -> None:
+        check_id("aircraft.id", self.id)
         check_count(f"aircraft[{self.id}].seats", self.seats, 1, 500)
         lo = check_minute(f"aircraft[{self.id}].available.open", self.available[0])
         hi = check_minute(f"aircraft[{self.id}].available.close", self.available[1])
@@ -156,6 +165,7 @@ class Booking:
     desired_min: int
 
     def __post_init__(self) -> None:
+        check_id("bookings.id", self.id)
         check_count(f"bookings[{self.id}].party_size", self.party_size, 1, 500)
         lo = check_minute(f"bookings[{self.id}].window.open", self.window[0])
         hi = check_minute(f"bookings[{self.id}].window.close", self.window[1])

@@ -353,3 +353,33 @@ def test_independent_blocks_and_gap_stop():
     assert h.status == c.status == "optimal" and h.objective == c.objective
     g = solve_flight_schedule(p, time_limit_s=20, workers=1, rel_gap=0.05)
     assert g.gap is not None and g.gap <= 0.05 and verify_flight_schedule(p, g) == []
+
+
+def test_bookings_csv_with_a_bom_is_read_and_blank_ids_are_rejected(tmp_path):
+    """Found by a fresh-user trial: Excel's UTF-8 BOM made the 'id' column 'missing', and a blank booking id
+    was accepted and scheduled."""
+    from optimizer.domain import InvalidInput
+    from optimizer.flight_demand import read_bookings_csv
+    from optimizer.flights_domain import Booking
+
+    f = tmp_path / "bom.csv"
+    f.write_text("id,product_id,party_size,open,close,desired\nb1,dagze_ga_evtol_30,2,10:00,12:00,11:00\n",
+                 encoding="utf-8-sig")
+    (b,) = read_bookings_csv(f)
+    assert (b.id, b.party_size, b.window, b.desired_min) == ("b1", 2, (600, 720), 660)
+    with pytest.raises(InvalidInput) as e:
+        Booking(" ", "dagze_ga_evtol_30", 2, (600, 720), 660)
+    assert e.value.field == "bookings.id"
+
+
+def test_auto_backend_never_returns_less_than_the_greedy_schedule():
+    """Found by a fresh-user trial: with a tiny time limit 'auto' returned an empty schedule although the
+    greedy schedule served bookings; and a reported bound exceeded all passengers requested."""
+    from api.flight_schedule_cli import build_problem
+    from instances.loader import LHASA_DIR
+
+    p = build_problem(LHASA_DIR / "flight_bookings_example.csv", None, None, 5)
+    s = solve_flight_schedule(p, time_limit_s=0.01, workers=1)
+    assert s.passengers > 0 and verify_flight_schedule(p, s) == []
+    if s.passengers_bound is not None:
+        assert s.passengers_bound <= s.passengers_requested
