@@ -309,10 +309,14 @@ def oxygen(
                   f"{irp.trucks} trucks x {irp.truck_capacity} cylinders, {irp.shift_min:g}-min shift")
     bound = f", bound {res.bound_cny:,.2f} CNY" if res.bound_cny is not None else ""
     console.print(f"Status           {res.status} ({res.method}{bound}, {res.wall_s:.2f} s)")
-    console.print(f"Cost             {res.total_cost_cny:,.2f} CNY (routing {res.routing_cost_cny:,.2f} + "
-                  f"holding {res.holding_cost_cny:,.2f}); {len(res.routes)} truck routes")
-    console.print(f"Min stock margin {res.min_margin} cylinders; stock-outs {res.stockout_cylinders} cylinders; "
-                  f"safety-stock breaches {len(doc['safety_breaches'])} station-days")
+    if not res.has_solution:  # no plan: no cost, margin or stock-out figures to report
+        console.print("Cost             n/a (no plan within the time limit; try --method policy or a longer "
+                      "--time-limit)")
+    else:
+        console.print(f"Cost             {res.total_cost_cny:,.2f} CNY (routing {res.routing_cost_cny:,.2f} + "
+                      f"holding {res.holding_cost_cny:,.2f}); {len(res.routes)} truck routes")
+        console.print(f"Min stock margin {res.min_margin} cylinders; stock-outs {res.stockout_cylinders} cylinders; "
+                      f"safety-stock breaches {len(doc['safety_breaches'])} station-days")
     for u in res.unserved:
         console.print(f"  {u['station']} day {u['day']}: {u['reason']}")
     console.print(f"Verifier         {'ok' if not doc['verifier'] else '; '.join(doc['verifier'][:5])}")
