@@ -385,7 +385,7 @@ def _copy_into(routes, lens, costs, where, r2, l2, c2, w2):
 
 
 @njit(cache=True, nogil=True)
-def _ils(routes, lens, costs, where, active, prio, n_iter, seed, D, DR, DL, day0, day1, use_time):
+def _ils(routes, lens, costs, where, active, prio, n_iter, seed, it0, D, DR, DL, day0, day1, use_time):
     """Ruin-and-recreate iterations from the given solution; returns the best (in place) and its score."""
     np.random.seed(seed)
     buf = np.empty(routes.shape[1] + 4, dtype=np.int64)
@@ -414,7 +414,7 @@ def _ils(routes, lens, costs, where, active, prio, n_iter, seed, D, DR, DL, day0
         cands = active[w2[active] < 0]
         order = _priority_order(cands, prio, 5.0)
         _insert_all(order, r2, l2, c2, w2, buf, D, DR, DL, day0, day1, use_time)
-        if it % 10 == 0:
+        if (it0 + it) % 10 == 0:  # every 10th iteration of the whole run, however it is batched
             _relocate_pass(active, r2, l2, c2, w2, buf, D, DR, DL, day0, day1, use_time)
         s2 = _score(w2, active, prio)
         cost2 = c2.sum()
@@ -557,7 +557,7 @@ def solve(problem: DroneProblem | Instance, stop: StoppingCriterion, seed: int =
         if stop.max_runtime_s is not None and time.perf_counter() - t0 >= stop.max_runtime_s:
             break
         n = min(batch, max_it - it)
-        _ils(routes, lens, costs, where, active, inst.prio, n, seed * 7919 + it, *args)
+        _ils(routes, lens, costs, where, active, inst.prio, n, seed * 7919 + it, it, *args)
         it += n
     _recompute(routes, lens, costs, *args)
     dec = _decode(routes, lens)
