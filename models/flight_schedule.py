@@ -218,7 +218,10 @@ class FlightScheduleProblem:
         pids = {p.id for p in self.products}
         for b in self.bookings:
             if b.product_id not in pids:
-                raise InvalidInput(f"bookings[{b.id}].product_id", b.product_id, "unknown product")
+                known = sorted(pids)
+                shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+                raise InvalidInput(f"bookings[{b.id}].product_id", b.product_id,
+                                   f"not a product of this schedule's menu ({shown})")
         flown = {(p.vertiport_id, p.aircraft_type_id) for p in self.products}
         types = {p.aircraft_type_id for p in self.products}
         for a in self.aircraft:
