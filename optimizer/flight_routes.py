@@ -475,9 +475,14 @@ def design_menu(data: FlightData, durations_min: tuple[int, ...] | list[int] = D
     same as a shorter one's points to that product); cells without a route are offers with
     ``product_id=None`` and the reason. ``time_limit_s`` bounds the whole design (routes found after the
     limit are marked ``optimal=False``). Raises ``InvalidInput`` for a bad duration, an unknown
-    vertiport or aircraft id (field ``durations_min[i]``, ``vertiports[i]``, ``aircraft_types[i]``).
+    vertiport or aircraft id (field ``durations_min[i]``, ``vertiports[i]``, ``aircraft_types[i]``), or a
+    ``temperature_c`` outside -60..50 degC at the vertiport.
     """
     t0 = time.monotonic()
+    if temperature_c is not None:
+        tc = check_finite("temperature_c", temperature_c)
+        if not -60.0 <= tc <= 50.0:
+            raise InvalidInput("temperature_c", temperature_c, "must be within -60..50 degC at the vertiport")
     durs = []
     for i, d in enumerate(durations_min):
         if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or not 1 <= int(d) <= 24 * 60:

@@ -324,3 +324,12 @@ def test_api_products_and_422s():
         r = c.post("/v1/flights/products", json=body)
         assert r.status_code == 422 and r.json()["code"] == "invalid_input" and r.json()["field"] == field, r.text
         assert r.json()["message"]
+
+
+@pytest.mark.parametrize("t", [-300.0, 80.0, float("nan")])
+def test_menu_rejects_an_impossible_temperature_naming_the_value_given(t):
+    """Found by a fresh-user trial: -300 degC was reported as -301.95 (the temperature aloft)."""
+    with pytest.raises(InvalidInput) as e:
+        design_menu(LHASA, (15,), t)
+    assert e.value.field == "temperature_c"
+    assert e.value.value is t or (math.isnan(t) and math.isnan(e.value.value))
