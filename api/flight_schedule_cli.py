@@ -208,9 +208,9 @@ def write_outputs(problem: Any, schedule: Any, violations: list[str], out: Path)
 
 def schedule(
     bookings: Path = typer.Option(DEFAULT_BOOKINGS, "--bookings", help="bookings CSV: id,product_id,party_size,open,close,desired"),  # noqa: B008
-    products: Path | None = typer.Option(None, "--products", help="products CSV (default: the Lhasa menu, design_menu)"),  # noqa: B008
-    aircraft: Path | None = typer.Option(None, "--aircraft", help="aircraft CSV (default: 4 eVTOL + 2 H125, lhasa_fleet)"),  # noqa: B008
-    time_limit: float = typer.Option(20.0, "--time-limit", help="CP-SAT time limit, seconds"),
+    products: Path | None = typer.Option(None, "--products", help="products CSV: " + ",".join(PRODUCT_COLUMNS) + " (default: the Lhasa menu, design_menu)"),  # noqa: B008
+    aircraft: Path | None = typer.Option(None, "--aircraft", help="aircraft CSV: " + ",".join(AIRCRAFT_COLUMNS) + " (default: 4 eVTOL + 2 H125, lhasa_fleet)"),  # noqa: B008
+    time_limit: float = typer.Option(20.0, "--time-limit", help="wall-clock limit of the solve (CP-SAT and/or HiGHS), seconds"),
     workers: int = typer.Option(1, "--workers", help="CP-SAT threads (HiGHS runs alongside with backend auto)"),
     backend: str = typer.Option("auto", "--backend", help="auto (CP-SAT and HiGHS at once) | cpsat | highs"),
     step: int = typer.Option(5, "--step", help="grid of candidate take-off times, minutes"),
