@@ -257,14 +257,15 @@ def scenarios_run(
     console.print(f"Outputs          {out}/ (kpis.csv, max_scale_95.csv, unserved_by_site.csv, report.html, PNGs)")
 
 
-import api.station_ops_cli  # noqa: E402,F401
-from api.stations_cli import stations_app  # noqa: E402
+import api.station_ops_cli
+from api.stations_cli import stations_app
 
 app.add_typer(stations_app, name="stations")
-from api.drones_cli import drones_app  # noqa: E402
+from api.drones_cli import drones_app
+
 app.add_typer(drones_app, name="drones")
-from api.flights_cli import flights_app  # noqa: E402
-import api.flight_schedule_cli  # noqa: E402,F401
+import api.flight_schedule_cli  # noqa: F401
+from api.flights_cli import flights_app
 
 app.add_typer(flights_app, name="flights")  # commands from api.flights_cli, api.flight_schedule_cli
 

@@ -221,6 +221,18 @@ def _write(out: Path, name: str, doc: dict) -> None:
     (out / name).write_text(json.dumps(_json_safe(doc), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
+def _run_on_demo_day(out: Path, iterations: int, run: Any) -> dict:
+    """Check ``--out``, plan the demo day and call ``run(problem, plan)``; bad input exits 2 naming the field."""
+    if out.exists() and not out.is_dir():
+        _fail(f"--out {out} exists and is not a directory")
+    try:
+        problem, plan = plan_demo_day(iterations)
+        return run(problem, plan)
+    except InvalidInput as e:
+        _fail(str(e))
+        raise  # unreachable: _fail exits
+
+
 def charge(
     temperature_c: float = typer.Option(-5.0, "--temperature-c", help="ambient temperature, degC (cold derating)"),
     tariff: str | None = typer.Option(None, "--tariff", help="TOU bands START-END:CNY/kWh,... (default placeholder)"),
@@ -239,17 +251,10 @@ def charge(
     out: Path = typer.Option(OUT_CHARGING, "--out", help="output directory"),
 ) -> None:
     """EV charging schedule for the demo day's electric coaches; writes charging.json, soc.png, station_load.png."""
-    if out.exists() and not out.is_dir():
-        _fail(f"--out {out} exists and is not a directory")
+    run = _run_on_demo_day(out, iterations, lambda problem, plan: run_charging(
+        problem, plan, temperature_c, tariff, chargers, charger_kw, grid_kw, max_vehicles, coach_min_size,
+        existing_only, time_limit, max_delay_min=max_delay_min, lateness_cny_per_min=lateness_cny_per_min))
     console = Console(highlight=False, soft_wrap=True)
-    try:
-        problem, plan = plan_demo_day(iterations)
-        run = run_charging(problem, plan, temperature_c, tariff, chargers, charger_kw, grid_kw, max_vehicles,
-                           coach_min_size, existing_only, time_limit, max_delay_min=max_delay_min,
-                           lateness_cny_per_min=lateness_cny_per_min)
-    except InvalidInput as e:
-        _fail(str(e))
-        return
     doc, cp, res = run["doc"], run["problem"], run["result"]
     _write(out, "charging.json", doc)
     if res.has_solution:
@@ -291,16 +296,9 @@ def oxygen(
     out: Path = typer.Option(OUT_OXYGEN, "--out", help="output directory"),
 ) -> None:
     """7-day oxygen-cylinder replenishment plan; writes oxygen.json and stock.png."""
-    if out.exists() and not out.is_dir():
-        _fail(f"--out {out} exists and is not a directory")
+    run = _run_on_demo_day(out, iterations, lambda problem, plan: run_oxygen(
+        problem, plan, method, trucks, truck_capacity, shift_min, depot, lookahead, time_limit, safety_days))
     console = Console(highlight=False, soft_wrap=True)
-    try:
-        problem, plan = plan_demo_day(iterations)
-        run = run_oxygen(problem, plan, method, trucks, truck_capacity, shift_min, depot, lookahead, time_limit,
-                         safety_days)
-    except InvalidInput as e:
-        _fail(str(e))
-        return
     doc, irp, res = run["doc"], run["problem"], run["result"]
     _write(out, "oxygen.json", doc)
     if res.has_solution:
