@@ -13,6 +13,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from api_helpers import poll_job
+
 from api.app import create_app
 from api.jobs import JobStore, register_kind
 from api.jobs_api import KIND_OXYGEN
@@ -31,16 +33,7 @@ def db(tmp_path, monkeypatch):
 
 
 def poll(c: TestClient, job_id: str, pred, timeout: float = 60.0) -> dict:
-    t0 = time.monotonic()
-    while True:
-        r = c.get(f"/v1/jobs/{job_id}")
-        assert r.status_code == 200, r.text
-        job = r.json()
-        if pred(job):
-            return job
-        assert job["status"] != "failed", job["error"]
-        assert time.monotonic() - t0 < timeout, job
-        time.sleep(0.05)
+    return poll_job(c, f"/v1/jobs/{job_id}", pred, timeout)
 
 
 def without_wall(doc: dict) -> dict:

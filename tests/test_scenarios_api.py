@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from api_helpers import poll_job
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -27,16 +26,7 @@ def db(tmp_path, monkeypatch):
 
 
 def poll(c: TestClient, job_id: str, pred, timeout: float = 60.0) -> dict:
-    t0 = time.monotonic()
-    while True:
-        r = c.get(f"/v1/scenarios/{job_id}")
-        assert r.status_code == 200, r.text
-        job = r.json()
-        if pred(job):
-            return job
-        assert job["status"] != "failed", job["error"]
-        assert time.monotonic() - t0 < timeout, job
-        time.sleep(0.05)
+    return poll_job(c, f"/v1/scenarios/{job_id}", pred, timeout)
 
 
 def strip(results: list[dict]) -> list[dict]:
