@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from pathlib import Path
-from typing import NoReturn
 
 import typer
 from rich import box
@@ -25,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from api.cli_errors import fail
 from instances.loader import LHASA_DIR, load_lhasa
 from optimizer.domain import InvalidInput, TourPlan, TourProblem, fmt_clock
 
@@ -42,12 +42,6 @@ app = typer.Typer(
 
 def _out() -> Console:
     return Console(highlight=False, soft_wrap=False)
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print ``error: <message>`` on stderr and exit with ``code`` (2: bad input)."""
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {message}", markup=False)
-    raise typer.Exit(code)
 
 
 def _check_options(time_limit: float, iterations: int | None, seed: int) -> None:

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli_errors import fail as _fail
 from optimizer.airspace import AIRSPACE_GEOJSON, airspace_from_geojson
 from optimizer.domain import InvalidInput, fmt_clock, parse_clock
 from optimizer.drone_energy import DRONE_TYPES_CSV, load_drone_types
@@ -29,11 +30,6 @@ DEFAULT_DEMAND = AIRSPACE_GEOJSON.parent / "drone_demand_example.csv"
 
 drones_app = typer.Typer(help="Drone deliveries at altitude (multi-trip, energy reserve, no-fly zones).",
                          no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {message}", markup=False)
-    raise typer.Exit(2)
 
 
 def read_drone_demand(path: Path | str) -> list:

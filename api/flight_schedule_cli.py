@@ -34,6 +34,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli_errors import fail as _fail
 from optimizer.domain import InvalidInput, fmt_clock, parse_clock
 
 LHASA = Path(__file__).resolve().parent.parent / "instances" / "lhasa"
@@ -42,11 +43,6 @@ LHASA_PORTS = ("dagze_ga", "damxung")
 PRODUCT_COLUMNS = ("id", "vertiport_id", "aircraft_type_id", "block_min", "score", "viewpoints", "distance_km")
 AIRCRAFT_COLUMNS = ("id", "type_id", "vertiport_id", "seats", "open", "close", "turnaround_min",
                     "recharge_per_block_min")
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {message}", markup=False)
-    raise typer.Exit(2)
 
 
 def _csv_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:

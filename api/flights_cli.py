@@ -22,17 +22,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from api.cli_errors import fail as _fail
 from optimizer.domain import InvalidInput
 from optimizer.flight_routes import LHASA_DIR, FlightData, Menu
 
 CSV_COLUMNS = ("id", "vertiport_id", "aircraft_type_id", "class_min", "block_min", "score", "distance_km", "viewpoints",
                "seats", "flying_min", "viewing_min", "takeoff_landing_min", "max_alt_m", "rho_kg_m3", "usable_min",
                "optimal")
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {message}", markup=False)
-    raise typer.Exit(2)
 
 
 def parse_durations(text: str) -> list[int]:

@@ -24,7 +24,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from api.stations_cli import DEFAULT_DEMAND, _fail, _json_safe, stations_app
+from api.cli_errors import fail as _fail
+from api.stations_cli import DEFAULT_DEMAND, _json_safe, stations_app
 from optimizer.domain import InvalidInput, TourProblem
 
 OUT_CHARGING = Path("out/charging")

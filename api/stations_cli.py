@@ -21,6 +21,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from api.cli_errors import fail as _fail
 from instances.loader import LHASA_DIR, load_lhasa
 from optimizer.domain import InvalidInput, Network, TourProblem
 
@@ -28,11 +29,6 @@ DEFAULT_DEMAND = LHASA_DIR / "demand_peak_day.csv"
 
 stations_app = typer.Typer(help="Site oxygen-supply stations (MCLP) and EV chargers (FRLM).",
                            no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {message}", markup=False)
-    raise typer.Exit(2)
 
 
 def run_siting(kind: str, p: int, threshold_min: float = 30.0, range_km: float = 300.0,
