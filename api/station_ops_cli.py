@@ -17,7 +17,6 @@ solve, re-check with ``optimizer.station_ops_verify`` and write a JSON plan and 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from rich.console import Console
 
 from api.cli_errors import fail as _fail
 from api.stations_cli import DEFAULT_DEMAND, _json_safe, stations_app
-from optimizer.domain import InvalidInput, TourProblem
+from optimizer.domain import InvalidInput, TourProblem, check_time_limit_s
 
 OUT_CHARGING = Path("out/charging")
 OUT_OXYGEN = Path("out/oxygen")
@@ -45,13 +44,6 @@ def plan_demo_day(iterations: int, demand: Path | None = None) -> tuple[TourProb
     return problem, solve(problem, StoppingCriterion(max_iterations=iterations), seed=0)
 
 
-def _check_time_limit(time_limit_s: float) -> None:
-    """``InvalidInput('time_limit', ...)`` unless ``time_limit_s`` is a finite number > 0 (NaN included)."""
-    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) \
-            or not (math.isfinite(time_limit_s) and time_limit_s > 0):
-        raise InvalidInput("time_limit", time_limit_s, "must be a finite number of seconds > 0")
-
-
 def run_charging(problem: TourProblem, plan: Any, temperature_c: float = -5.0, tariff: str | None = None,
                  chargers: int = 4, charger_kw: float = 120.0, grid_kw: float = 300.0, max_vehicles: int = 50,
                  coach_min_size: int = 20, existing_only: bool = False, time_limit_s: float = 30.0, *,
@@ -68,7 +60,7 @@ def run_charging(problem: TourProblem, plan: Any, temperature_c: float = -5.0, t
     from optimizer.station_ops_verify import verify_charging
 
     bands = parse_tariff(tariff) if tariff else DEFAULT_TARIFF
-    _check_time_limit(time_limit_s)
+    check_time_limit_s(time_limit_s)
     for name, v, lo, hi in (("max_vehicles", max_vehicles, 1, 10_000), ("coach_min_size", coach_min_size, 1, 100_000),
                             ("max_delay_min", max_delay_min, 0, 24 * 60)):
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
@@ -109,7 +101,7 @@ def run_oxygen(problem: TourProblem, plan: Any, method: str = "auto", trucks: in
 
     if method not in ("auto", "exact", "policy"):
         raise InvalidInput("method", method, "must be 'auto', 'exact' or 'policy'")
-    _check_time_limit(time_limit_s)
+    check_time_limit_s(time_limit_s)
     if lookahead is not None and lookahead < 0:
         lookahead = None  # -1 from the CLI: automatic
     if lookahead is not None and (isinstance(lookahead, bool) or not isinstance(lookahead, int)):

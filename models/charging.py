@@ -86,7 +86,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.domain import InvalidInput, check_finite
+from optimizer.domain import InvalidInput, check_finite, check_time_limit_s
 
 __all__ = ["G_UNIT_WH", "ChargingProblem", "ChargingResult", "EVStation", "EVVehicle", "Variant", "charging_stops",
            "precheck", "shift_timeline", "solve_charging", "tariff_from_bands", "timeline_variants"]
@@ -575,6 +575,7 @@ def solve_charging(problem: ChargingProblem, time_limit_s: float = 30.0, workers
     (``stats``: ``on_plan_objective_cny``, ``warm_start_objective_cny``). The total wall time stays
     within ``time_limit_s`` (plus model building).
     Returns a :class:`ChargingResult`; never raises for an unservable fleet (shortfall instead)."""
+    check_time_limit_s(time_limit_s)
     from ortools.sat.python import cp_model
 
     t0 = time.perf_counter()

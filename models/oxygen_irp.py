@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.domain import InvalidInput, check_finite
+from optimizer.domain import InvalidInput, check_finite, check_time_limit_s
 
 __all__ = ["OxygenIRP", "OxygenPlan", "TruckRoute", "improve_plan", "route_length", "solve_exact", "solve_policy"]
 
@@ -269,6 +269,7 @@ def solve_exact(p: OxygenIRP, time_limit_s: float = 30.0, max_route_stops: int |
     above that the default enumerates routes of at most 3 stops, so 'optimal' then means optimal
     over that route set (``stats['route_set']`` says which). ``hint``: a plan (e.g. the policy's)
     whose routes that are in the enumerated set are given to CP-SAT as a solution hint."""
+    check_time_limit_s(time_limit_s)
     from ortools.sat.python import cp_model
 
     t0 = time.perf_counter()

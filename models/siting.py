@@ -38,7 +38,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from optimizer.domain import InvalidInput, check_finite
+from optimizer.domain import InvalidInput, check_finite, check_time_limit_s
 
 __all__ = [
     "BACKENDS",
@@ -596,9 +596,7 @@ def _solve_pulp(model: _Model, time_limit_s: float, workers: int) -> _Raw:
 def _dispatch(model: _Model, backend: str, time_limit_s: float, workers: int) -> _Raw:
     if backend not in BACKENDS:
         raise InvalidInput("backend", backend, f"must be one of {BACKENDS}")
-    t = check_finite("time_limit_s", time_limit_s)
-    if t <= 0:
-        raise InvalidInput("time_limit_s", t, "must be > 0")
+    t = check_time_limit_s(time_limit_s)
     if not model.lb:
         return _Raw("optimal", [], 0.0)
     return {"cpsat": _solve_cpsat, "mathopt": _solve_mathopt, "pulp": _solve_pulp}[backend](model, t, workers)

@@ -38,6 +38,17 @@ def check_finite(field_name: str, value: float) -> float:
     return x
 
 
+def check_time_limit_s(value: float, field_name: str = "time_limit_s") -> float:
+    """Return a solver time limit in seconds as float; ``InvalidInput`` unless finite and > 0 (NaN, inf,
+    bools and non-numbers included)."""
+    if isinstance(value, bool):
+        raise InvalidInput(field_name, value, "must be a finite number of seconds > 0")
+    t = check_finite(field_name, value)
+    if t <= 0:
+        raise InvalidInput(field_name, value, "must be a finite number of seconds > 0")
+    return t
+
+
 def check_window(field_name: str, window: tuple[float, float]) -> tuple[float, float]:
     """Validate a ``(open, close)`` window in minutes from midnight, returning it as floats."""
     if len(window) != 2:

@@ -49,7 +49,7 @@ import numpy as np
 from numba import njit
 
 from optimizer.airspace import AIRSPACE_GEOJSON, AirDistances, Airspace, airspace_from_geojson
-from optimizer.domain import InvalidInput, check_finite, parse_clock
+from optimizer.domain import InvalidInput, check_finite, check_time_limit_s, parse_clock
 from optimizer.drone_energy import LAPSE, RHO_SEA, air_density
 from optimizer.flights_domain import FlightProduct
 
@@ -497,8 +497,7 @@ def design_menu(data: FlightData, durations_min: tuple[int, ...] | list[int] = D
         for i, k in enumerate(ids):
             if k not in known:
                 raise InvalidInput(f"{name}[{i}]", k, f"unknown id (known: {sorted(known)})")
-    if not check_finite("time_limit_s", time_limit_s) > 0:
-        raise InvalidInput("time_limit_s", time_limit_s, "must be > 0 seconds")
+    check_time_limit_s(time_limit_s)
     deadline = t0 + float(time_limit_s)
     routes: list[DesignedRoute] = []
     offers: list[MenuOffer] = []
