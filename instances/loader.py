@@ -10,26 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import polars as pl
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
+from optimizer.core.network import ACCESS_DETOUR, ACCESS_SPEED_KMH, shortest_path_matrices  # noqa: F401
+from optimizer.core.physics import EARTH_RADIUS_KM, haversine_km  # noqa: F401
 from optimizer.domain import InvalidInput, Network, Road, Site, parse_clock
 
 LHASA_DIR = Path(__file__).resolve().parent / "lhasa"
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
-ACCESS_SPEED_KMH = 30.0
-ACCESS_DETOUR = 1.3
-
-
-def haversine_km(lat1: np.ndarray | float, lon1: np.ndarray | float,
-                 lat2: np.ndarray | float, lon2: np.ndarray | float) -> np.ndarray:
-    """Great-circle distance, km (haversine on a sphere of radius ``EARTH_RADIUS_KM``)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def _read(path: Path) -> pl.DataFrame:
@@ -104,48 +91,6 @@ def read_zones(rings: Path, circles: Path, site_ids: set[str]) -> tuple[dict[str
         if r["site_id"] in site_ids and r["site_id"] not in zones.setdefault(r["circle_id"], []):
             zones[r["circle_id"]].append(r["site_id"])
     return {k: tuple(v) for k, v in zones.items()}, names
-
-
-def shortest_path_matrices(sites: tuple[Site, ...], roads: tuple[Road, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """All-pairs fastest road paths: (travel_min float64[n, n], distance_km float64[n, n]).
-
-    ``distance_km`` is the length of the fastest path (not the shortest length). Sites that no
-    road touches get an access leg to the nearest road node (haversine x ``ACCESS_DETOUR`` at
-    ``ACCESS_SPEED_KMH``). Unreachable pairs are ``inf``.
-    """
-    n = len(sites)
-    idx = {s.id: i for i, s in enumerate(sites)}
-    best: dict[tuple[int, int], tuple[float, float]] = {}
-    for r in roads:
-        i, j = sorted((idx[r.a], idx[r.b]))
-        if (i, j) not in best or r.travel_min < best[(i, j)][0]:
-            best[(i, j)] = (r.travel_min, r.length_km)
-    on_road = {i for pair in best for i in pair}
-    lat = np.array([s.lat for s in sites])
-    lon = np.array([s.lon for s in sites])
-    road_nodes = np.array(sorted(on_road), dtype=np.int64)
-    for i in range(n):
-        if i in on_road or len(road_nodes) == 0:
-            continue
-        d = haversine_km(lat[i], lon[i], lat[road_nodes], lon[road_nodes])
-        j = int(road_nodes[np.argmin(d)])
-        km = float(d.min()) * ACCESS_DETOUR
-        best[tuple(sorted((i, j)))] = (km / ACCESS_SPEED_KMH * 60.0, km)
-    rows = np.array([p[0] for p in best] + [p[1] for p in best], dtype=np.int64)
-    cols = np.array([p[1] for p in best] + [p[0] for p in best], dtype=np.int64)
-    tmin = np.array([v[0] for v in best.values()] * 2)
-    km = np.array([v[1] for v in best.values()] * 2)
-    graph = csr_matrix((tmin, (rows, cols)), shape=(n, n))
-    length = {(int(a), int(b)): float(k) for a, b, k in zip(rows, cols, km)}
-    travel, pred = dijkstra(graph, directed=True, return_predecessors=True)
-    dist = np.full((n, n), np.inf)
-    for s in range(n):
-        dist[s, s] = 0.0
-        for t in np.argsort(travel[s], kind="stable"):
-            p = pred[s, t]
-            if t != s and p >= 0:
-                dist[s, t] = dist[s, p] + length[(int(p), int(t))]
-    return travel, dist
 
 
 def load_lhasa(data_dir: Path | str | None = None) -> Network:

@@ -38,6 +38,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from optimizer.core.physics import derated_range_km  # noqa: F401
 from optimizer.domain import InvalidInput, check_finite, check_time_limit_s
 
 __all__ = [
@@ -337,53 +338,6 @@ class SitingResult:
 
 # --------------------------------------------------------------------------------------------------
 # range derating (MODELS.md section 3.2)
-
-_RHO0 = 1.225  # kg/m^3, ISA sea level
-
-
-def derated_range_km(nominal_km: float, elevation_m: float, temperature_c: float,
-                     cabin_heating: bool = True, aero_share: float = 0.0) -> float:
-    """Usable range after cold and altitude derating: ``nominal * f_temp * f_alt``.
-
-    ``f_temp`` (MODELS.md section 3.2, AAA 2019 [S27]) is piecewise linear in the ambient
-    temperature through the sourced points
-
-    * 24 degC (75 degF, AAA test baseline): 1.00;
-    * -6.7 degC (20 degF): 0.59 with cabin heating (range -41 %), 0.88 without (-12 %);
-    * 35 degC with A/C: 0.83 (-17 %);
-
-    held constant outside [-6.7, 35] degC. Below -6.7 degC no sourced figure exists (the Recurrent
-    fleet average of ~-20 % at <= 0 degC [S28] is milder than AAA's heater case), so the -6.7 degC
-    value is held -- optimistic for colder days; pass a measured factor instead where one exists.
-
-    ``f_alt``: thinner air only scales the aerodynamic term of consumption by rho/rho0 (MODELS.md
-    section 0/3.2; 0.69 at Lhasa, (C)); battery capacity does not depend on pressure (K). With
-    ``aero_share`` s = share of consumption that is aerodynamic drag at sea level,
-    ``f_alt = 1 / (1 - s (1 - rho/rho0))`` with rho from the ISA pressure at ``elevation_m`` and the
-    *actual* temperature. MODELS.md gives no sourced value for s, so the default s = 0 takes no
-    altitude credit (conservative). Climbs are path-specific energy and belong in the arc energy
-    (MODELS.md section 2.7), not in this factor.
-    """
-    nominal = check_finite("nominal_km", nominal_km)
-    if nominal <= 0:
-        raise InvalidInput("nominal_km", nominal, "must be > 0")
-    h = check_finite("elevation_m", elevation_m)
-    if not -500.0 <= h <= 9000.0:
-        raise InvalidInput("elevation_m", h, "must be in [-500, 9000] m")
-    t = check_finite("temperature_c", temperature_c)
-    if not -60.0 <= t <= 60.0:
-        raise InvalidInput("temperature_c", t, "must be in [-60, 60] degC")
-    s = check_finite("aero_share", aero_share)
-    if not 0.0 <= s < 1.0:
-        raise InvalidInput("aero_share", s, "must be in [0, 1)")
-    cold = 0.59 if cabin_heating else 0.88
-    f_temp = float(np.interp(t, [-6.7, 24.0, 35.0], [cold, 1.0, 0.83]))
-    t_isa = 288.15 - 0.0065 * h
-    pressure = 101325.0 * (t_isa / 288.15) ** 5.2559
-    rho = pressure / (287.05 * (t + 273.15))
-    f_alt = 1.0 / (1.0 - s * (1.0 - min(rho / _RHO0, 1.0))) if s > 0 else 1.0
-    return nominal * f_temp * f_alt
-
 
 # --------------------------------------------------------------------------------------------------
 # FRLM geometry

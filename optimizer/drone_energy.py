@@ -35,33 +35,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from optimizer.core.physics import G, ISA_EXP, LAPSE, P0, R_DRY, RHO_SEA, T0, air_density  # noqa: F401
 from optimizer.domain import InvalidInput, check_finite
 
-G = 9.81
-RHO_SEA = 1.225
-R_DRY = 287.05
-LAPSE = 0.0065
-T0 = 288.15
-P0 = 101325.0
-ISA_EXP = 5.2559
 DRONE_TYPES_CSV = Path(__file__).resolve().parent.parent / "instances" / "lhasa" / "drone_types.csv"
-
-
-def air_density(elevation_m: float, temperature_c: float | None = None) -> float:
-    """Air density in kg/m^3 at ``elevation_m`` (ISA pressure) and ``temperature_c`` (ISA if None).
-
-    ISA troposphere, MODELS.md section 0: p = 101325 (T_isa/288.15)^5.2559, rho = p / (287.05 T).
-    Valid for 0..11 000 m.
-    """
-    h = check_finite("elevation_m", elevation_m)
-    if not -500.0 <= h <= 11000.0:
-        raise InvalidInput("elevation_m", h, "must be within the troposphere, -500..11000 m")
-    t_isa = T0 - LAPSE * h
-    p = P0 * (t_isa / T0) ** ISA_EXP
-    t = t_isa if temperature_c is None else check_finite("temperature_c", temperature_c) + 273.15
-    if not 180.0 <= t <= 340.0:
-        raise InvalidInput("temperature_c", temperature_c, "must be within -93..67 C")
-    return p / (R_DRY * t)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from optimizer.core.stop import MaxIterations, MaxRuntime, StoppingCriterion  # noqa: F401
 from optimizer.kernels import (
     KernelProblem,
     RouteState,
@@ -38,44 +39,6 @@ C_S, C_R, C_NOIMP, C_ITERS, C_RNG = 0, 1, 2, 3, 4
 F_BEST, F_BEST_TIME, F_CUR, F_TEMP = 0, 1, 2, 3
 # prm float64 slots
 P_SHAKE_ROUTES, P_RESTORE, P_MAX_SHAKE, P_NOISE, P_T0, P_ALPHA, P_OR_OPT, P_TWO_OPT = 0, 1, 2, 3, 4, 5, 6, 7
-
-
-@dataclass(frozen=True, slots=True)
-class StoppingCriterion:
-    """When a search stops: whichever of the limits comes first.
-
-    Attributes
-    ----------
-    max_runtime_s : float | None
-        Wall-clock limit in seconds, construction included (None: no limit).
-    max_iterations : int | None
-        ILS iterations (None: no limit). With only this limit a seed gives the same answer.
-    max_no_improvement : int | None
-        Stop after this many iterations without a new best (None: no limit).
-    """
-
-    max_runtime_s: float | None = None
-    max_iterations: int | None = None
-    max_no_improvement: int | None = None
-
-    def __post_init__(self) -> None:
-        from optimizer.domain import InvalidInput, check_finite
-        if self.max_runtime_s is not None and check_finite("max_runtime_s", self.max_runtime_s) <= 0:
-            raise InvalidInput("max_runtime_s", self.max_runtime_s, "must be > 0 seconds")
-        for name in ("max_iterations", "max_no_improvement"):
-            v = getattr(self, name)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0):
-                raise InvalidInput(name, v, "must be an integer >= 0")
-        if self.max_runtime_s is None and self.max_iterations is None and self.max_no_improvement is None:
-            raise InvalidInput("stop", None, "give at least one of max_runtime_s, max_iterations, max_no_improvement")
-
-
-def MaxIterations(n: int) -> StoppingCriterion:
-    return StoppingCriterion(max_iterations=n)
-
-
-def MaxRuntime(seconds: float) -> StoppingCriterion:
-    return StoppingCriterion(max_runtime_s=seconds)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,13 +53,13 @@ import numpy as np
 from models.charging import ChargingProblem, EVStation, EVVehicle, charging_stops, tariff_from_bands
 from models.oxygen_irp import OxygenIRP
 from models.siting import derated_range_km
+from optimizer.core.physics import G
 from optimizer.domain import InvalidInput, Network, TourPlan, TourProblem, check_finite
 from optimizer.stations import _node_of, candidate_sites, oxygen_demand, road_path
 
 __all__ = ["DEFAULT_TARIFF", "CoachParams", "charging_from_plan", "leg_energy_kwh", "oxygen_from_plan",
            "parse_tariff", "synthetic_charging", "synthetic_oxygen"]
 
-G = 9.80665
 DEFAULT_TARIFF = ((0.0, 8.0, 0.35), (8.0, 17.0, 0.70), (17.0, 22.0, 1.05), (22.0, 24.0, 0.35))
 CYLINDER_L = 5600.0
 

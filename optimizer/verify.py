@@ -82,9 +82,10 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from optimizer.core.network import road_graph
+from optimizer.core.physics import EARTH_RADIUS_KM, haversine_km  # noqa: F401
 from optimizer.domain import Location, Network, Route, Site, TourGroup, TourPlan, TourProblem
 
-EARTH_RADIUS_KM = 6371.0088
 SCORE_REL_TOL = 1e-6
 TRAVEL_REL_TOL = 1e-4
 KPI_COUNT_TOL = 1e-9
@@ -132,14 +133,6 @@ def close(a: float, b: float, abs_tol: float, rel_tol: float = 0.0) -> bool:
     return abs(a - b) <= max(abs_tol, rel_tol * abs(b))
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km between two WGS84 points (degrees), earth radius 6371.0088 km."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2.0 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
 def slot_of(start_min: float, slot_min: float) -> int:
     """Entry slot index of a visit starting at ``start_min`` on a grid of ``slot_min`` minutes."""
     return int(math.floor(start_min / slot_min + SLOT_EPS))
@@ -147,23 +140,6 @@ def slot_of(start_min: float, slot_min: float) -> int:
 
 # --------------------------------------------------------------------------------------------
 # travel times, recomputed from the roads
-
-
-def road_graph(network: Network) -> nx.Graph:
-    """Undirected graph of ``network.roads`` weighted by ``travel_min`` (min over parallel roads).
-
-    Every site is a node, even one without roads, so lookups never fail.
-    """
-    g = nx.Graph()
-    g.add_nodes_from(s.id for s in network.sites)
-    for r in network.roads:
-        if r.a == r.b:
-            continue
-        w = float(r.travel_min)
-        if g.has_edge(r.a, r.b) and g[r.a][r.b]["travel_min"] <= w:
-            continue
-        g.add_edge(r.a, r.b, travel_min=w)
-    return g
 
 
 class TravelOracle:
