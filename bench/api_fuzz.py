@@ -72,7 +72,7 @@ def _number(v: Any) -> bool:
 
 def _valid_effort(k: str, v: Any) -> bool:
     """A value the schemas accept for effort field ``k`` (so capping it cannot repair a negative case)."""
-    from api.limits import MAX_TIME_LIMIT_S
+    from api.http.limits import MAX_TIME_LIMIT_S
 
     if k == "time_limit_s":
         return _number(v) and 0 < v <= MAX_TIME_LIMIT_S
@@ -124,8 +124,8 @@ def run_fuzz(examples: int = DEFAULT_EXAMPLES, db_dir: str | None = None,
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
-    from api.app import create_app
-    from api.jobs import JobStore
+    from api.http.app import create_app
+    from api.http.jobs import JobStore
 
     tmp = db_dir or tempfile.mkdtemp(prefix="lhasa-fuzz-")
     os.environ["LHASA_OPS_DB"] = os.path.join(tmp, "fuzz.sqlite")

@@ -1,6 +1,6 @@
 """Load test of the daily-plan endpoint over loopback (bounded; no locust).
 
-``python -m bench.api_load --duration 60 --clients 4`` starts ``uvicorn api.app:app`` on
+``python -m bench.api_load --duration 60 --clients 4`` starts ``uvicorn api.http.app:app`` on
 127.0.0.1 (a free port, auth off, a throwaway ``$LHASA_OPS_DB``), waits for ``/healthz``, then
 runs ``--clients`` concurrent asyncio/httpx clients that each post daily-plan requests back to
 back for ``--duration`` seconds, and reports requests, throughput, p50/p95/p99 latency and errors;
@@ -9,7 +9,7 @@ it stops the server and writes the ``api_load`` section of ``bench/RESULTS.md``.
 The request: 5 groups ("vehicles", 25 persons each, from different hubs, 08:00-19:00) on the
 embedded network, exactly 30 candidate stops (``candidate_sites``: the 30 highest-scoring scenic
 sites of the 36, ties by id), and the default stopping rule (``time_limit_s`` 5 s, no iteration
-budget, stop after ``api.app.DEFAULT_NO_IMPROVEMENT`` iterations without improvement). Each
+budget, stop after ``api.http.app.DEFAULT_NO_IMPROVEMENT`` iterations without improvement). Each
 client uses its own seed sequence, so requests differ.
 """
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("LHASA_OPS_API_KEYS", "LHASA_OPS_API_KEYS_FILE")}
     env["LHASA_OPS_DB"] = str(Path(tempfile.mkdtemp(prefix="lhasa-load-")) / "jobs.sqlite")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.http.app:app", "--host", "127.0.0.1",
                              "--port", str(port), "--log-level", "warning"], cwd=REPO, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -2,7 +2,7 @@
 
 Run ``python -m bench.flights`` (``--quick``: seed 0 only, no RESULTS.md). Fixed instances: the Lhasa product
 menu (``optimizer.flight_routes.design_menu`` at ``dagze_ga`` and ``damxung``, 15/30/60 min classes, 15 degC:
-12 products), the assumed fleet ``api.flight_schedule_cli.lhasa_fleet`` (4 eVTOL with 4 seats, 2 H125 with 6
+12 products), the assumed fleet ``api.cli.flight_schedule.lhasa_fleet`` (4 eVTOL with 4 seats, 2 H125 with 6
 seats), vertiport capacities and hours from ``instances/lhasa/vertiports.csv`` (15 min slots) and bookings from
 ``optimizer.flight_demand.random_bookings(menu, n, seed, day=(09:00, 19:00))``. Target: 500 bookings scheduled
 in <= 30 s with a proven gap <= 1 %. Each row: time limit 30 s, CP-SAT with 1 worker (+ HiGHS alongside for
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from api.flight_schedule_cli import lhasa_fleet, lhasa_menu, lhasa_vertiports
+from api.cli.flight_schedule import lhasa_fleet, lhasa_menu, lhasa_vertiports
 from bench.results_md import table, write_section
 from models.flight_schedule import FlightScheduleProblem, schedule_to_dict, solve_flight_schedule
 from optimizer.flight_demand import random_bookings

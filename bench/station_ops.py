@@ -50,7 +50,7 @@ def charging_rows(seeds: list[int]) -> list[list[object]]:
 
 
 def lhasa_rows() -> tuple[list[list[object]], list[list[object]]]:
-    from api.station_ops_cli import plan_demo_day, run_charging, run_oxygen
+    from api.cli.station_ops import plan_demo_day, run_charging, run_oxygen
 
     problem, plan = plan_demo_day(2000)
     crow = []

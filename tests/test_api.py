@@ -1,4 +1,4 @@
-"""Tests of the HTTP API (``api.app``): in-process with TestClient, and once through a real
+"""Tests of the HTTP API (``api.http.app``): in-process with TestClient, and once through a real
 uvicorn server in a subprocess. Every returned plan is re-checked independently: the problem is
 rebuilt from the request's records and ``verify`` runs on a ``TourPlan`` rebuilt from the JSON."""
 
@@ -20,7 +20,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette: "use httpx2" deprecation notice
     from fastapi.testclient import TestClient
 
-from api.app import app
+from api.http.app import app
 from instances.demand import groups_from_records
 from instances.loader import load_lhasa
 from optimizer.domain import TourProblem
@@ -191,7 +191,7 @@ def test_real_server(network):
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "uvicorn", "api.http.app:app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

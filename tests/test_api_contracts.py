@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from api.drones_api import DeliveryIn, DronePlanRequest
-from api.jobs_api import OxygenJobRequest
-from api.openapi import document
-from api.schemas import GroupIn, LatLon, PlanRequest
-from api.station_ops_api import ChargingRequest, OxygenRequest
-from api.stations_api import SitingRequest
+from api.http.routes.drones import DeliveryIn, DronePlanRequest
+from api.http.routes.jobs import OxygenJobRequest
+from api.http.openapi import document
+from api.http.schemas import GroupIn, LatLon, PlanRequest
+from api.http.routes.station_ops import ChargingRequest, OxygenRequest
+from api.http.routes.stations import SitingRequest
 
 MODELS = [PlanRequest, GroupIn, LatLon, DronePlanRequest, DeliveryIn, SitingRequest, ChargingRequest, OxygenRequest,
           OxygenJobRequest]

@@ -1,4 +1,4 @@
-"""Oxygen plans as persisted jobs (``api.jobs_api`` on the SQLite store of ``api.jobs``): poll,
+"""Oxygen plans as persisted jobs (``api.http.routes.jobs`` on the SQLite store of ``api.http.jobs``): poll,
 result, errors, and restarts (a finished result survives; an unfinished job is run again)."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ with warnings.catch_warnings():
 
 from api_helpers import poll_job
 
-from api.app import create_app
-from api.jobs import JobStore, register_kind
-from api.jobs_api import KIND_OXYGEN
+from api.http.app import create_app
+from api.http.jobs import JobStore, register_kind
+from api.http.routes.jobs import KIND_OXYGEN
 
 POLICY = {"iterations": 50, "method": "policy", "time_limit_s": 10}
 SHAPE = {"code", "message", "field"}

@@ -1,5 +1,5 @@
 """Every solve endpoint takes ``time_limit_s`` (bounded by ``LHASA_OPS_MAX_TIME_LIMIT_S``) and honours
-it, construction included (``api.limits``): with a 1 s limit and an effort that would take far longer
+it, construction included (``api.http.limits``): with a 1 s limit and an effort that would take far longer
 (iteration budgets of 100 000 for the demo-day plan, 20 000 drone iterations, 1 000 tour groups), the
 answer comes within the limit plus a fixed overhead. Also the optional ``candidate_sites`` of a plan."""
 
@@ -14,8 +14,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.drones_cli import read_drone_demand
+from api.http.app import create_app
+from api.cli.drones import read_drone_demand
 from instances.loader import LHASA_DIR
 
 LIMIT_S = 1.0

@@ -12,8 +12,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.openapi import OPENAPI_JSON, render
+from api.http.app import create_app
+from api.http.openapi import OPENAPI_JSON, render
 
 SMALL_PLAN = {"groups": [{"group_id": "G1", "size": 10, "start": "potala", "end": "potala",
                           "day_window": ["09:00", "17:00"]}], "time_limit_s": 1, "iterations": 5}
@@ -130,7 +130,7 @@ def test_a_keyed_job_can_be_polled_without_a_key(keyed):
 
 def test_served_openapi_equals_the_checked_in_file(open_client):
     served = open_client.get("/openapi.json").json()
-    assert render(served) == OPENAPI_JSON.read_text(encoding="utf-8"), "run: python -m api.openapi"
+    assert render(served) == OPENAPI_JSON.read_text(encoding="utf-8"), "run: python -m api.http.openapi"
     paths = json.loads(OPENAPI_JSON.read_text(encoding="utf-8"))["paths"]
     assert all(p.startswith("/v1/") or p == "/healthz" for p in paths)
     assert "APIKeyHeader" in json.dumps(served["components"]["securitySchemes"])

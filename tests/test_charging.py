@@ -138,7 +138,7 @@ def test_api_charging_schedule_and_bad_input():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
-    from api.app import app
+    from api.http.app import app
 
     with TestClient(app) as c:
         r = c.post("/v1/stations/charging-schedule",
@@ -165,7 +165,7 @@ def test_api_charging_schedule_and_bad_input():
 def test_cli_charge_writes_outputs(tmp_path):
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from api.cli.main import app
 
     res = CliRunner().invoke(app, ["stations", "charge", "--iterations", "50", "--max-vehicles", "8",
                                    "--time-limit", "10", "--out", str(tmp_path)])
@@ -395,7 +395,7 @@ def test_bad_delay_input_names_field(kw, field):
 
 
 def test_lhasa_run_charging_with_delays_is_verified():
-    from api.station_ops_cli import plan_demo_day, run_charging
+    from api.cli.station_ops import plan_demo_day, run_charging
 
     problem, plan = plan_demo_day(100)
     with pytest.raises(InvalidInput) as e:
@@ -422,7 +422,7 @@ def test_cli_charge_delay_options(tmp_path):
 
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from api.cli.main import app
 
     res = CliRunner().invoke(app, ["stations", "charge", "--iterations", "50", "--max-vehicles", "8",
                                    "--time-limit", "10", "--max-delay-min", "30", "--lateness-cny-per-min", "2",
@@ -449,7 +449,7 @@ def test_cli_station_ops_bad_numbers_exit_2_naming_the_field(tmp_path, args, fie
     zero fleet size was blamed on another option. Each now stops with exit 2 naming its field."""
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from api.cli.main import app
 
     res = CliRunner().invoke(app, [*args, "--iterations", "10", "--out", str(tmp_path)])
     assert res.exit_code == 2, res.output

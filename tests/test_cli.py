@@ -1,4 +1,4 @@
-"""Tests of the ``lhasa-ops`` command line (``api.cli``) with typer's CliRunner."""
+"""Tests of the ``lhasa-ops`` command line (``api.cli.main``) with typer's CliRunner."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.main import app
 from optimizer.report import OUTPUT_FILES
 
 HEADER = "group_id,size,start,end,day_start,day_end,must_visit,interests,zone\n"

@@ -100,7 +100,7 @@ def test_cli_deliver_writes_map_and_plan(tmp_path):
 
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from api.cli.main import app
     res = CliRunner().invoke(app, ["drones", "deliver", "--iterations", "30", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "Verifier         OK" in res.output
@@ -118,7 +118,7 @@ def test_api_delivery_plan_and_unclosed_polygon():
     """POST /v1/drones/delivery-plan answers a plan with a GeoJSON map; an unclosed polygon is a 422 naming it."""
     from fastapi.testclient import TestClient
 
-    from api.app import app
+    from api.http.app import app
     from optimizer.airspace import AIRSPACE_GEOJSON
     client = TestClient(app)
     body = {"deliveries": [{"id": "a", "lon": 91.09, "lat": 29.70, "weight_kg": 1.2, "open": "10:00", "close": "12:00"},

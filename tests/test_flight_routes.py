@@ -289,7 +289,7 @@ def test_cli_design_prints_the_menu_and_writes_files(tmp_path):
     duration or a bad data row exits 2 naming the field."""
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from api.cli.main import app
     res = CliRunner().invoke(app, ["flights", "design", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "Verifier         OK" in res.output and "city_pad_evtol_15" in res.output
@@ -312,7 +312,7 @@ def test_api_products_and_422s():
     time limit above the server maximum are 422 {code, message, field}."""
     from fastapi.testclient import TestClient
 
-    from api.app import app
+    from api.http.app import app
     c = TestClient(app)
     r = c.post("/v1/flights/products", json={"durations_min": [15, 30], "vertiports": ["city_pad"]})
     assert r.status_code == 200, r.text

@@ -218,7 +218,7 @@ def test_bad_booking_and_time_limit_values():
 
 def test_tiny_time_limit_returns_a_status():
     """A 10 ms limit on a 100-booking day answers with a status (greedy fallback or CP-SAT) and never crashes."""
-    from api.flight_schedule_cli import DEFAULT_BOOKINGS, build_problem
+    from api.cli.flight_schedule import DEFAULT_BOOKINGS, build_problem
     p = build_problem(DEFAULT_BOOKINGS, None, None, 5)
     s = solve_flight_schedule(p, time_limit_s=0.01, workers=1)
     assert s.status in ("optimal", "feasible", "time_limit_no_incumbent")
@@ -242,7 +242,7 @@ def test_cli_schedule_writes_outputs(tmp_path):
     """``lhasa-ops flights schedule`` on the Lhasa example exits 0 and writes gantt.png and a verified schedule.json."""
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from api.cli.main import app
     res = CliRunner().invoke(app, ["flights", "schedule", "--out", str(tmp_path), "--time-limit", "3",
                                    "--workers", "2"])
     assert res.exit_code == 0, res.output
@@ -257,7 +257,7 @@ def test_cli_bad_bookings_exit_2(tmp_path):
     """A bookings CSV with a window closing before it opens exits 2 naming the file, row and field."""
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from api.cli.main import app
     bad = tmp_path / "bad.csv"
     bad.write_text("id,product_id,party_size,open,close,desired\nx,dagze_ga_evtol_30,2,14:00,10:00,12:00\n",
                    encoding="utf-8")
@@ -269,7 +269,7 @@ def test_api_schedule_and_422():
     """POST /v1/flights/schedule answers a verifier-clean schedule; an unknown product is a 422 naming the field."""
     from fastapi.testclient import TestClient
 
-    from api.app import app
+    from api.http.app import app
     client = TestClient(app)
     body = {"products": [{"id": "p30", "vertiport_id": "vp", "aircraft_type_id": "ev", "block_min": 30}],
             "aircraft": [{"id": "a1", "type_id": "ev", "vertiport_id": "vp", "seats": 4, "open": "10:00",
@@ -375,7 +375,7 @@ def test_bookings_csv_with_a_bom_is_read_and_blank_ids_are_rejected(tmp_path):
 def test_auto_backend_never_returns_less_than_the_greedy_schedule():
     """Found by a fresh-user trial: with a tiny time limit 'auto' returned an empty schedule although the
     greedy schedule served bookings; and a reported bound exceeded all passengers requested."""
-    from api.flight_schedule_cli import build_problem
+    from api.cli.flight_schedule import build_problem
     from instances.loader import LHASA_DIR
 
     p = build_problem(LHASA_DIR / "flight_bookings_example.csv", None, None, 5)

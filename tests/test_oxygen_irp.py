@@ -117,7 +117,7 @@ def test_api_oxygen_plan_and_bad_depot():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
-    from api.app import app
+    from api.http.app import app
 
     with TestClient(app) as c:
         r = c.post("/v1/stations/oxygen-plan", json={"iterations": 50, "method": "policy"})
@@ -131,7 +131,7 @@ def test_api_oxygen_plan_and_bad_depot():
 def test_cli_oxygen_writes_outputs(tmp_path):
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from api.cli.main import app
 
     res = CliRunner().invoke(app, ["stations", "oxygen", "--iterations", "50", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output

@@ -65,7 +65,7 @@ def test_dask_runner_accepts_a_client_and_names_a_bad_address(tmp_path, cluster)
 def test_cli_cluster_option(tmp_path, cluster):
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from api.cli.main import app
 
     f = tmp_path / "one.toml"
     f.write_text('[base]\niterations = 30\n[base.demand]\ngroups = 8\n', encoding="utf-8")

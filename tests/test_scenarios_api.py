@@ -1,4 +1,4 @@
-"""Scenario runs over HTTP (``api.scenarios_api``) persisted in SQLite (``api.jobs``), restarts included."""
+"""Scenario runs over HTTP (``api.http.routes.scenarios``) persisted in SQLite (``api.http.jobs``), restarts included."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from api_helpers import poll_job
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.jobs import JobStore
+from api.http.app import create_app
+from api.http.jobs import JobStore
 
 TINY = {"base": {"seed": 2, "iterations": 150, "demand": {"profile": "peak", "groups": 30, "seed": 11}},
         "scenario": [{"name": "tiny", "demand_scale": [1, 2]},

@@ -16,8 +16,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from api.app import app
-from api.cli import app as cli_app
+from api.http.app import app
+from api.cli.main import app as cli_app
 from models.siting import OPT_TOL, FlowPath, check_siting
 from optimizer.domain import InvalidInput, Location, TourGroup, TourPlan, TourProblem
 from optimizer.ils import StoppingCriterion

@@ -7,24 +7,24 @@ Endpoints
 ``GET /v1/instances/lhasa/sites``
     The embedded network's sites.
 ``POST /v1/tours/plan``
-    Body ``api.schemas.PlanRequest``; answers ``optimizer.report.plan_to_dict`` plus the
+    Body ``api.http.schemas.PlanRequest``; answers ``optimizer.report.plan_to_dict`` plus the
     ``violations`` of ``optimizer.verify.verify``. A domain validation error (unknown site,
     window closing before it opens, ...) is HTTP 422 ``{"code": "invalid_input", "message",
     "field"}``; a shape error caught by pydantic is HTTP 422 in FastAPI's default shape.
 ``POST /v1/scenarios``, ``GET /v1/scenarios/{id}``, ``POST /v1/stations/...``, ``POST /v1/drones/...``
     Scenario runs in the background, persisted in SQLite (``$LHASA_OPS_DB``); see
-    ``api.scenarios_api`` and ``api.jobs``.
+    ``api.http.routes.scenarios`` and ``api.http.jobs``.
 ``POST /v1/jobs/oxygen-plan``, ``GET /v1/jobs/{id}``, ``GET /v1/jobs/{id}/result``
-    Multi-day oxygen plans as persisted jobs (``api.jobs_api``).
+    Multi-day oxygen plans as persisted jobs (``api.http.routes.jobs``).
 
 Every solve takes ``time_limit_s`` (at most ``$LHASA_OPS_MAX_TIME_LIMIT_S``, default 60 s) and
-honours it for the whole request, construction included (``api.limits``).
+honours it for the whole request, construction included (``api.http.limits``).
 
 Every error answer has the shape ``{"code", "message", "field"}`` (``invalid_input``,
 ``invalid_json``, ``unauthorized``, ``forbidden``, ``payload_too_large``, ``not_found``, ...).
-Access control (API keys on every POST) and the body-size limit: ``api.security``; operations
+Access control (API keys on every POST) and the body-size limit: ``api.http.security``; operations
 guide: ``docs/OPERATIONS.md``. The OpenAPI document is served at ``/openapi.json`` and checked in
-as ``api/openapi.json`` (``python -m api.openapi`` regenerates it).
+as ``api/openapi.json`` (``python -m api.http.openapi`` regenerates it).
 
 The network is loaded once (cached) at startup. The plan endpoint is a plain ``def``, so FastAPI
 runs the solve in its threadpool and the event loop keeps answering other requests.
@@ -47,18 +47,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.drones_api import router as drones_router
-from api.drones_api import warm_up as drones_warm_up
-from api.flight_schedule_api import router as flight_schedule_router
-from api.flights_api import router as flights_router
-from api.jobs_api import router as jobs_router
-from api.limits import check_time_limit
-from api.scenarios_api import router as scenarios_router
-from api.scenarios_api import start_jobs, stop_jobs
-from api.schemas import PlanRequest, PlanResponse, SiteOut
-from api.security import ApiError, BodyLimitMiddleware, require_api_key
-from api.station_ops_api import router as station_ops_router
-from api.stations_api import router as stations_router
+from api.http.routes.drones import router as drones_router
+from api.http.routes.drones import warm_up as drones_warm_up
+from api.http.routes.flight_schedule import router as flight_schedule_router
+from api.http.routes.flights import router as flights_router
+from api.http.routes.jobs import router as jobs_router
+from api.http.limits import check_time_limit
+from api.http.routes.scenarios import router as scenarios_router
+from api.http.routes.scenarios import start_jobs, stop_jobs
+from api.http.schemas import PlanRequest, PlanResponse, SiteOut
+from api.http.security import ApiError, BodyLimitMiddleware, require_api_key
+from api.http.routes.station_ops import router as station_ops_router
+from api.http.routes.stations import router as stations_router
 from instances.demand import DemandError, groups_from_records
 from instances.loader import load_lhasa
 from optimizer.domain import InvalidInput, Network, TourProblem, fmt_clock
@@ -246,15 +246,15 @@ def create_app() -> FastAPI:
                 "field": None}
         return JSONResponse(status_code=exc.status_code, content=body, headers=getattr(exc, "headers", None))
 
-    app.add_middleware(BodyLimitMiddleware)  # 413 over $LHASA_OPS_MAX_BODY_BYTES (api.security)
+    app.add_middleware(BodyLimitMiddleware)  # 413 over $LHASA_OPS_MAX_BODY_BYTES (api.http.security)
 
-    app.include_router(scenarios_router)  # POST /v1/scenarios, GET /v1/scenarios/{id} (api.scenarios_api)
-    app.include_router(jobs_router)  # POST /v1/jobs/oxygen-plan, GET /v1/jobs/{id}[/result] (api.jobs_api)
-    app.include_router(stations_router)  # POST /v1/stations/siting (api.stations_api)
+    app.include_router(scenarios_router)  # POST /v1/scenarios, GET /v1/scenarios/{id} (api.http.routes.scenarios)
+    app.include_router(jobs_router)  # POST /v1/jobs/oxygen-plan, GET /v1/jobs/{id}[/result] (api.http.routes.jobs)
+    app.include_router(stations_router)  # POST /v1/stations/siting (api.http.routes.stations)
     app.include_router(station_ops_router)  # POST /v1/stations/charging-schedule, oxygen-plan
-    app.include_router(drones_router)  # POST /v1/drones/delivery-plan (api.drones_api)
-    app.include_router(flight_schedule_router)  # POST /v1/flights/schedule (api.flight_schedule_api)
-    app.include_router(flights_router)  # POST /v1/flights/products (api.flights_api)
+    app.include_router(drones_router)  # POST /v1/drones/delivery-plan (api.http.routes.drones)
+    app.include_router(flight_schedule_router)  # POST /v1/flights/schedule (api.http.routes.flight_schedule)
+    app.include_router(flights_router)  # POST /v1/flights/products (api.http.routes.flights)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -9,7 +9,7 @@
                                                        (job_id, scenario); kpis: the KPI dict (JSON)
 
 Job kinds: ``scenarios`` (built in) and any kind registered with ``register_kind(kind, handler)``
-(``api.jobs_api`` registers ``oxygen-plan``). A handler ``handler(job, progress)`` gets the job dict
+(``api.http.routes.jobs`` registers ``oxygen-plan``). A handler ``handler(job, progress)`` gets the job dict
 (``request`` is the posted JSON) and a ``progress(done)`` callback and returns the result dict,
 stored as the job's single result row (``scenario`` = ``"result"``); a job of such a kind is one
 unit of work: resumed after a restart, it runs again from the start.
@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from api.limits import max_job_time_limit_s
+from api.http.limits import max_job_time_limit_s
 from optimizer.domain import Network
 
 DB_ENV = "LHASA_OPS_DB"

@@ -34,10 +34,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli_errors import fail as _fail
+from api.cli.common import fail as _fail
 from optimizer.domain import InvalidInput, fmt_clock, parse_clock
 
-LHASA = Path(__file__).resolve().parent.parent / "instances" / "lhasa"
+from instances.paths import LHASA_DIR as LHASA  # noqa: E402
 DEFAULT_BOOKINGS = LHASA / "flight_bookings_example.csv"
 LHASA_PORTS = ("dagze_ga", "damxung")
 PRODUCT_COLUMNS = ("id", "vertiport_id", "aircraft_type_id", "block_min", "score", "viewpoints", "distance_km")
@@ -259,6 +259,6 @@ def schedule(
         raise typer.Exit(1)
 
 
-from api.flights_cli import flights_app
+from api.cli.flights import flights_app
 
 flights_app.command("schedule")(schedule)

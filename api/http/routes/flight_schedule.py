@@ -3,7 +3,7 @@
 The request lists the bookings (party size, product, take-off window and desired time, HH:MM) and,
 optionally, the products, the aircraft and the vertiport capacities; left out (null), they are the
 Lhasa defaults of ``lhasa-ops flights schedule`` (the menu of :func:`optimizer.flight_routes.design_menu`
-at ``dagze_ga`` and ``damxung``, the assumed fleet :func:`api.flight_schedule_cli.lhasa_fleet` and
+at ``dagze_ga`` and ``damxung``, the assumed fleet :func:`api.cli.flight_schedule.lhasa_fleet` and
 ``instances/lhasa/vertiports.csv``). The answer is :func:`models.flight_schedule.schedule_to_dict`
 (``status``, ``kpis``, ``departures``, ``unassigned`` with reasons, ``stats``) plus the verifier's
 ``violations`` (empty for a valid schedule). Bad data (unknown product, duplicate id, window closing
@@ -17,8 +17,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.limits import MAX_TIME_LIMIT_S, Budget, check_time_limit, default_time_limit
-from api.security import require_api_key
+from api.http.limits import MAX_TIME_LIMIT_S, Budget, check_time_limit, default_time_limit
+from api.http.security import require_api_key
 from optimizer.domain import InvalidInput, parse_clock
 
 router = APIRouter(tags=["flights"])
@@ -124,7 +124,7 @@ def _minute(text: str, field: str) -> int:
 
 def build_request_problem(req: FlightScheduleRequest) -> Any:
     """The :class:`FlightScheduleProblem` of a request (raises ``InvalidInput`` naming the field)."""
-    from api.flight_schedule_cli import lhasa_fleet, lhasa_menu, lhasa_vertiports
+    from api.cli.flight_schedule import lhasa_fleet, lhasa_menu, lhasa_vertiports
     from models.flight_schedule import FlightScheduleProblem, Vertiport
     from optimizer.flights_domain import Aircraft, Booking, FlightProduct
 

@@ -3,7 +3,7 @@
 The request names the kind, p and the model parameters; the service plans the embedded demo day
 (``instances/lhasa/demand_peak_day.csv``, ``iterations`` ILS iterations, seed 0), derives the
 demand (``optimizer.stations``) and solves p = 1..p_max to optimality, all within
-``time_limit_s`` (``api.limits``: the demo-day plan takes at most half of it, the p_max solves
+``time_limit_s`` (``api.http.limits``: the demo-day plan takes at most half of it, the p_max solves
 share the rest). Bad values (p = 0, p larger than the candidates, range <= 0, ...) raise
 ``InvalidInput``, which the app answers with HTTP 422 ``{"code": "invalid_input", "message", "field"}``.
 """
@@ -17,7 +17,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.limits import (
+from api.http.limits import (
     MAX_TIME_LIMIT_S,
     Budget,
     check_time_limit,
@@ -26,7 +26,7 @@ from api.limits import (
     network,
     time_limit_field_doc,
 )
-from api.security import require_api_key
+from api.http.security import require_api_key
 
 router = APIRouter(tags=["stations"])
 

@@ -16,7 +16,7 @@ polls any job, ``GET /v1/jobs/{id}/result`` fetches its result.
     The result document (HTTP 200) once done; HTTP 409 ``{"code": "not_ready"}`` while queued or
     running, HTTP 409 ``{"code": "job_failed"}`` for a failed job; 404 for an unknown id.
 
-Jobs live in the SQLite job store of ``api.jobs`` (``$LHASA_OPS_DB``) and run one at a time on its
+Jobs live in the SQLite job store of ``api.http.jobs`` (``$LHASA_OPS_DB``) and run one at a time on its
 runner thread, after the jobs queued before them (scenario runs included). A restarted server keeps
 finished results and runs unfinished jobs again (an oxygen plan is one unit of work: it restarts
 from the beginning, with the same seed, so it gives the same plan when its iteration budget, not
@@ -31,11 +31,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.jobs import KIND_SCENARIOS, db_path, register_kind
-from api.limits import MAX_JOB_TIME_LIMIT_ENV, MAX_JOB_TIME_LIMIT_S, Budget, max_job_time_limit_s, network
-from api.scenarios_api import ensure_jobs
-from api.security import require_api_key
-from api.station_ops_api import OxygenRequest, oxygen_doc
+from api.http.jobs import KIND_SCENARIOS, db_path, register_kind
+from api.http.limits import MAX_JOB_TIME_LIMIT_ENV, MAX_JOB_TIME_LIMIT_S, Budget, max_job_time_limit_s, network
+from api.http.routes.scenarios import ensure_jobs
+from api.http.security import require_api_key
+from api.http.routes.station_ops import OxygenRequest, oxygen_doc
 from optimizer.domain import InvalidInput
 
 KIND_OXYGEN = "oxygen-plan"

@@ -1,7 +1,7 @@
 """``lhasa-ops flights ...``: low-altitude sightseeing flights (issue 8).
 
 ``flights design`` builds the product menu (routes over viewpoints, :mod:`optimizer.flight_routes`);
-``flights schedule`` (registered from :mod:`api.flight_schedule_cli`) assigns bookings to departures.
+``flights schedule`` (registered from :mod:`api.cli.flight_schedule`) assigns bookings to departures.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from api.cli_errors import fail as _fail
+from api.cli.common import fail as _fail
 from optimizer.domain import InvalidInput
 from optimizer.flight_routes import LHASA_DIR, FlightData, Menu
 

@@ -4,7 +4,7 @@ The request lists the deliveries (lon, lat in WGS84 degrees, weight in kg, windo
 the day's temperature (degC) and the search effort; ``airspace`` (optional) is a GeoJSON
 FeatureCollection of no-fly polygons and hubs with fleets, replacing
 ``instances/lhasa/airspace.geojson``. ``time_limit_s`` bounds the whole request (instance
-construction included; ``api.limits``). The response has the trips, the unserved deliveries with
+construction included; ``api.http.limits``). The response has the trips, the unserved deliveries with
 reasons, the verifier's violations (empty) and ``map``: a GeoJSON FeatureCollection of the trips
 (LineStrings around no-fly zones), hubs, zones and deliveries. Bad input (an unclosed polygon, a
 bad window, an unknown drone type) raises ``InvalidInput`` -> HTTP 422.
@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.drones_cli import plan_dict, plan_geojson
-from api.limits import MAX_TIME_LIMIT_S, Budget, check_time_limit, default_time_limit, time_limit_field_doc
-from api.security import require_api_key
+from api.cli.drones import plan_dict, plan_geojson
+from api.http.limits import MAX_TIME_LIMIT_S, Budget, check_time_limit, default_time_limit, time_limit_field_doc
+from api.http.security import require_api_key
 from optimizer.domain import InvalidInput, parse_clock
 
 router = APIRouter(tags=["drones"])

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.limits import MAX_TIME_LIMIT_S, default_time_limit, time_limit_field_doc
+from api.http.limits import MAX_TIME_LIMIT_S, default_time_limit, time_limit_field_doc
 
 MAX_GROUPS = 5000
 """Largest number of groups accepted by one ``POST /v1/tours/plan``."""

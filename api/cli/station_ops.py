@@ -1,5 +1,5 @@
 """``lhasa-ops stations charge`` and ``lhasa-ops stations oxygen`` (issue 6), registered on import
-onto ``api.stations_cli.stations_app``.
+onto ``api.cli.stations.stations_app``.
 
     lhasa-ops stations charge [--temperature-c -5] [--tariff 0-8:0.35,8-17:0.7,17-22:1.05,22-24:0.35]
         [--chargers 4] [--charger-kw 120] [--grid-kw 300] [--max-vehicles 50] [--coach-min-size 20]
@@ -23,8 +23,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from api.cli_errors import fail as _fail
-from api.stations_cli import DEFAULT_DEMAND, _json_safe, stations_app
+from api.cli.common import fail as _fail
+from api.cli.stations import DEFAULT_DEMAND, _json_safe, stations_app
 from optimizer.domain import InvalidInput, TourProblem, check_time_limit_s
 
 OUT_CHARGING = Path("out/charging")

@@ -122,7 +122,7 @@ _DEMO_LOCK = threading.Lock()
 def demo_day(iterations: int, budget: Budget | None = None) -> tuple[Any, Any]:
     """(TourProblem, TourPlan) of the embedded demo day: ``iterations`` ILS iterations, seed 0,
     stopped early at ``DEMO_DAY_SHARE`` of the budget's time left."""
-    from api.stations_cli import DEFAULT_DEMAND
+    from api.cli.stations import DEFAULT_DEMAND
     from instances.demand import read_demand
     from optimizer.domain import TourProblem
     from optimizer.ils import StoppingCriterion

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.limits import (
+from api.http.limits import (
     MAX_TIME_LIMIT_S,
     Budget,
     check_time_limit,
@@ -25,9 +25,9 @@ from api.limits import (
     demo_day,
     time_limit_field_doc,
 )
-from api.security import require_api_key
-from api.station_ops_cli import run_charging, run_oxygen
-from api.stations_cli import _json_safe
+from api.http.security import require_api_key
+from api.cli.station_ops import run_charging, run_oxygen
+from api.cli.stations import _json_safe
 
 router = APIRouter(tags=["stations"])
 

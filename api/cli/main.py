@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from api.cli_errors import fail
+from api.cli.common import fail
 from instances.loader import LHASA_DIR, load_lhasa
 from optimizer.domain import InvalidInput, TourPlan, TourProblem, fmt_clock
 
@@ -208,7 +208,7 @@ def serve(
         fail(f"--port must be in 1..65535, got {port}")
     import uvicorn
 
-    uvicorn.run("api.app:app", host=host, port=port)
+    uvicorn.run("api.http.app:app", host=host, port=port)
 
 
 scenarios_app = typer.Typer(help="Capacity scenarios: what-if runs of the tour planner.", no_args_is_help=True)
@@ -251,17 +251,17 @@ def scenarios_run(
     console.print(f"Outputs          {out}/ (kpis.csv, max_scale_95.csv, unserved_by_site.csv, report.html, PNGs)")
 
 
-import api.station_ops_cli
-from api.stations_cli import stations_app
+import api.cli.station_ops
+from api.cli.stations import stations_app
 
 app.add_typer(stations_app, name="stations")
-from api.drones_cli import drones_app
+from api.cli.drones import drones_app
 
 app.add_typer(drones_app, name="drones")
-import api.flight_schedule_cli  # noqa: F401
-from api.flights_cli import flights_app
+import api.cli.flight_schedule  # noqa: F401
+from api.cli.flights import flights_app
 
-app.add_typer(flights_app, name="flights")  # commands from api.flights_cli, api.flight_schedule_cli
+app.add_typer(flights_app, name="flights")  # commands from api.cli.flights, api.cli.flight_schedule
 
 
 if __name__ == "__main__":

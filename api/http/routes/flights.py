@@ -2,7 +2,7 @@
 
 The request gives the duration classes (whole minutes), the day's temperature at the vertiports, optional
 vertiport and aircraft-type filters and a time limit (at most ``MAX_TIME_LIMIT_S``). The response is
-``api.flights_cli.menu_dict``: ``products`` (each a ``FlightProduct`` with class, minutes flying/viewing,
+``api.cli.flights.menu_dict``: ``products`` (each a ``FlightProduct`` with class, minutes flying/viewing,
 highest altitude, air density, usable endurance and the flown ``path`` as [[lon, lat], ...]), ``offers``
 (every vertiport x aircraft x class cell, with a note), ``unavailable`` (cells without a route, with the
 reason) and ``violations`` (the independent verifier's, per product; empty lists = OK). Data: the embedded
@@ -18,8 +18,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.limits import MAX_TIME_LIMIT_S, Budget, check_time_limit, default_time_limit
-from api.security import require_api_key
+from api.http.limits import MAX_TIME_LIMIT_S, Budget, check_time_limit, default_time_limit
+from api.http.security import require_api_key
 
 router = APIRouter(tags=["flights"])
 
@@ -66,7 +66,7 @@ class FlightProductsRequest(BaseModel):
 @router.post("/v1/flights/products", dependencies=[Depends(require_api_key)])
 def flight_products(req: FlightProductsRequest) -> dict[str, Any]:
     """Design, verify and return the sightseeing-flight menu (HTTP 422 ``invalid_input`` on bad data)."""
-    from api.flights_cli import menu_dict, verify_menu
+    from api.cli.flights import menu_dict, verify_menu
     from optimizer.flight_routes import design_menu
 
     budget = Budget(check_time_limit(req.time_limit_s))

@@ -21,7 +21,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from api.cli_errors import fail as _fail
+from api.cli.common import fail as _fail
 from instances.loader import LHASA_DIR, load_lhasa
 from optimizer.domain import InvalidInput, Network, TourProblem
 

@@ -19,7 +19,7 @@
     scenario, in scenario order, as soon as it finishes; ``error`` the reason of a failed run.
     HTTP 404 ``{"code": "not_found", ...}`` for an unknown id.
 
-Jobs and results live in SQLite (``api.jobs``), so a restarted server keeps finished results
+Jobs and results live in SQLite (``api.http.jobs``), so a restarted server keeps finished results
 and resumes unfinished runs.
 """
 
@@ -33,9 +33,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 
-from api.jobs import KIND_SCENARIOS, JobRunner, JobStore, db_path
-from api.limits import max_job_time_limit_s
-from api.security import require_api_key
+from api.http.jobs import KIND_SCENARIOS, JobRunner, JobStore, db_path
+from api.http.limits import max_job_time_limit_s
+from api.http.security import require_api_key
 from optimizer.domain import InvalidInput
 
 MAX_SCENARIOS = 64

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli_errors import fail as _fail
+from api.cli.common import fail as _fail
 from optimizer.airspace import AIRSPACE_GEOJSON, airspace_from_geojson
 from optimizer.domain import InvalidInput, fmt_clock, parse_clock
 from optimizer.drone_energy import DRONE_TYPES_CSV, load_drone_types
