@@ -25,10 +25,11 @@ from rich.table import Table
 from rich.text import Text
 
 from api.cli.common import fail
-from instances.loader import LHASA_DIR, load_lhasa
-from optimizer.domain import InvalidInput, TourPlan, TourProblem, fmt_clock
-
-DEFAULT_DEMAND = LHASA_DIR / "demand_peak_day.csv"
+from api.services.tours import DEFAULT_DEMAND, lhasa_network, plan_groups, read_groups, write_outputs
+from optimizer.core.clock import fmt_clock
+from optimizer.core.errors import InvalidInput
+from optimizer.core.stop import StoppingCriterion
+from optimizer.domain import TourPlan, TourProblem
 BUSIEST_K = 5
 
 app = typer.Typer(
@@ -115,9 +116,7 @@ def plan(
     out: Path = typer.Option(Path("out"), "--out", help="Directory for the output files."),
 ) -> None:
     """Plan one day of tour-group routes; write plan.json, visits.csv, site_slot_usage.csv, routes.geojson."""
-    from instances.demand import read_demand
-    from optimizer.ils import StoppingCriterion
-    from optimizer.report import busiest_slots, write_outputs
+    from optimizer.report import busiest_slots
     from optimizer.tours import solve, warm_up
     from optimizer.verify import verify
 
@@ -127,8 +126,8 @@ def plan(
         fail(f"--out {out} exists and is not a directory")
     console = _out()
     try:
-        network = load_lhasa()
-        groups = read_demand(path, network)
+        network = lhasa_network()
+        groups = read_groups(path, network)
         problem = TourProblem(network=network, groups=groups)
         stop = StoppingCriterion(max_runtime_s=time_limit, max_iterations=iterations)
     except InvalidInput as e:  # DemandError included; its message names file, row, field, value
@@ -180,7 +179,7 @@ def plan(
 def sites() -> None:
     """Print the sites of the embedded Lhasa network."""
     try:
-        network = load_lhasa()
+        network = lhasa_network()
     except InvalidInput as e:
         fail(str(e))
     table = Table(title=f"Lhasa network: {network.n} sites", title_justify="left", box=box.SIMPLE_HEAD)

@@ -14,20 +14,20 @@ Work that cannot be interrupted (building a drone instance, one batch of 25 ruin
 iterations) can overrun the limit by its own duration; the request-size bounds keep that to a
 few seconds.
 
-``demo_day(iterations, budget)`` is the embedded demo day (``instances/lhasa/demand_peak_day.csv``,
-ILS seed 0) planned within a share of the budget; plans that ran their whole iteration budget
-(not cut by the time limit) are cached per ``iterations``, so repeated requests skip the work.
+``demo_day(iterations, budget)`` is the embedded demo day (``api.services.tours.demo_day``: ILS
+seed 0) planned within a share of the budget; plans that ran their whole iteration budget (not cut
+by the time limit) are cached by the service, so repeated requests skip the work.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
-from functools import lru_cache
-from typing import Any
 
-from optimizer.domain import InvalidInput
+from api.services import tours
+from optimizer.core.errors import InvalidInput
+from optimizer.core.stop import StoppingCriterion
+from optimizer.tours import TourPlan, TourProblem
 
 MAX_TIME_LIMIT_ENV = "LHASA_OPS_MAX_TIME_LIMIT_S"
 DEFAULT_MAX_TIME_LIMIT_S = 60.0
@@ -107,42 +107,17 @@ class Budget:
         return max(floor, share * self.left())
 
 
-@lru_cache(maxsize=1)
-def network() -> Any:
-    """The embedded Lhasa network, loaded once per process."""
-    from instances.loader import load_lhasa
-
-    return load_lhasa()
+network = tours.lhasa_network
+"""The embedded Lhasa network, loaded once per process (``api.services.tours.lhasa_network``)."""
 
 
-_DEMO_CACHE: dict[int, tuple[Any, Any]] = {}
-_DEMO_LOCK = threading.Lock()
-
-
-def demo_day(iterations: int, budget: Budget | None = None) -> tuple[Any, Any]:
+def demo_day(iterations: int, budget: Budget | None = None) -> tuple[TourProblem, TourPlan]:
     """(TourProblem, TourPlan) of the embedded demo day: ``iterations`` ILS iterations, seed 0,
     stopped early at ``DEMO_DAY_SHARE`` of the budget's time left."""
-    from api.cli.stations import DEFAULT_DEMAND
-    from instances.demand import read_demand
-    from optimizer.domain import TourProblem
-    from optimizer.ils import StoppingCriterion
-    from optimizer.tours import solve
-
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
         raise InvalidInput("iterations", iterations, "must be an integer >= 0")
-    hit = _DEMO_CACHE.get(iterations)
-    if hit is not None:
-        return hit
-    net = network()
-    problem = TourProblem(network=net, groups=read_demand(DEFAULT_DEMAND, net))
     runtime = budget.slice(DEMO_DAY_SHARE) if budget is not None else None
-    plan = solve(problem, StoppingCriterion(max_iterations=iterations, max_runtime_s=runtime), seed=0)
-    if plan.stopped_by != "time":
-        with _DEMO_LOCK:
-            if len(_DEMO_CACHE) >= 16:
-                _DEMO_CACHE.pop(next(iter(_DEMO_CACHE)))
-            _DEMO_CACHE[iterations] = (problem, plan)
-    return problem, plan
+    return tours.demo_day(StoppingCriterion(max_iterations=iterations, max_runtime_s=runtime), seed=0)
 
 
 __all__ = [

@@ -1,0 +1,177 @@
+"""Tour-plan use cases shared by the HTTP API, the CLI and the benches.
+
+One place for: the embedded Lhasa network (loaded once per process), the demand reader, planning
+a set of groups (problem -> solve -> verify), THE demo-day plan (the embedded peak day,
+``instances/lhasa/demand_peak_day.csv``, ILS seed 0), and the ``plan.json`` document with the
+groups it was planned for, so that a written plan can be read back and checked on its own
+(``load_plan``).
+
+Errors: bad input raises ``InvalidInput`` (``DemandError`` for a demand file) naming the field and
+the value; a plan that the independent verifier rejects right after solving is a solver bug and
+raises ``RuntimeError``, never a result.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from instances.demand import groups_from_records, groups_to_records, read_demand
+from instances.loader import load_lhasa
+from instances.paths import DEMAND_PEAK_DAY_CSV
+from optimizer.core.errors import InvalidInput
+from optimizer.core.network import Network
+from optimizer.core.stop import StoppingCriterion
+from optimizer.domain import TourGroup, TourPlan, TourProblem
+from optimizer.report import OUTPUT_FILES, plan_from_dict, plan_to_dict, routes_geojson, site_slot_usage, visits_table
+from optimizer.tours import solve
+from optimizer.verify import verify
+
+DEFAULT_DEMAND = DEMAND_PEAK_DAY_CSV
+"""The embedded peak-day demand (320 groups)."""
+
+DEMO_DAY_SEED = 0
+
+
+@lru_cache(maxsize=1)
+def lhasa_network() -> Network:
+    """The embedded Lhasa network, loaded once per process (``InvalidInput`` for a broken data file)."""
+    return load_lhasa()
+
+
+def read_groups(path: Path | str, network: Network) -> tuple[TourGroup, ...]:
+    """Read and validate a demand file (``.csv``, ``.parquet`` or ``.json``) against ``network``.
+
+    Raises ``DemandError`` (an ``InvalidInput``) naming the file, row, field and value.
+    """
+    return read_demand(path, network)
+
+
+def _first_violations(violations: list, n: int = 1) -> str:
+    return "; ".join(str(v) for v in violations[:n])
+
+
+def plan_groups(network: Network, groups: tuple[TourGroup, ...] | list[TourGroup], stop: StoppingCriterion,
+                seed: int = 0) -> tuple[TourProblem, TourPlan]:
+    """Plan a day of routes for ``groups`` on ``network``; the plan is checked by the verifier.
+
+    Raises ``InvalidInput`` for bad groups or seed; ``RuntimeError`` if the verifier rejects the
+    solver's plan (a solver bug, never returned as a result).
+    """
+    problem = TourProblem(network=network, groups=tuple(groups))
+    plan = solve(problem, stop, seed=seed)
+    violations = verify(problem, plan)
+    if violations:
+        raise RuntimeError(f"the tour planner returned a plan with {len(violations)} violations, "
+                           f"first: {_first_violations(violations)}")
+    return problem, plan
+
+
+def _stopped_by(plan: TourPlan) -> str:
+    stats = getattr(plan, "stats", None)
+    return stats.stopped_by if stats is not None else plan.stopped_by
+
+
+_DEMO_CACHE: dict[tuple[Any, ...], tuple[TourProblem, TourPlan]] = {}
+_DEMO_LOCK = threading.Lock()
+_DEMO_CACHE_SIZE = 16
+
+
+def demo_day(stop: StoppingCriterion, seed: int = DEMO_DAY_SEED,
+             network: Network | None = None) -> tuple[TourProblem, TourPlan]:
+    """(TourProblem, TourPlan) of the embedded demo day (peak-day demand) under ``stop``.
+
+    A plan of the embedded network that ran to its iteration or no-improvement limit (not cut by
+    the time limit) is cached per (limits, seed), so repeated requests skip the work; with only an
+    iteration limit the same seed gives the same plan.
+    """
+    net = network if network is not None else lhasa_network()
+    key = (stop.max_iterations, stop.max_no_improvement, int(seed))
+    if network is None:
+        hit = _DEMO_CACHE.get(key)
+        if hit is not None:
+            return hit
+    problem, plan = plan_groups(net, read_groups(DEFAULT_DEMAND, net), stop, seed=seed)
+    if network is None and _stopped_by(plan) not in ("time", "max_runtime_s"):
+        with _DEMO_LOCK:
+            if len(_DEMO_CACHE) >= _DEMO_CACHE_SIZE:
+                _DEMO_CACHE.pop(next(iter(_DEMO_CACHE)))
+            _DEMO_CACHE[key] = (problem, plan)
+    return problem, plan
+
+
+def plan_document(problem: TourProblem, plan: TourPlan) -> dict[str, Any]:
+    """The content of ``plan.json``: ``plan_to_dict`` plus ``groups`` (the demand records the plan
+    was made for, ``instances.demand.groups_to_records``), so the file is self-contained."""
+    doc = plan_to_dict(problem, plan)
+    doc["groups"] = groups_to_records(problem.groups)
+    return doc
+
+
+def load_plan(source: Path | str | Mapping[str, Any], network: Network) -> tuple[TourProblem, TourPlan]:
+    """Read a ``plan.json`` (a path, or the parsed document) back into (problem, plan) on ``network``.
+
+    The problem is rebuilt from the document's ``groups``, the plan from its routes
+    (``plan_from_dict``), and the plan is verified on ``network``.
+
+    Raises ``InvalidInput`` naming ``plan`` (unreadable file or not a JSON object), ``groups`` (the
+    key is missing: a plan written before plans carried their groups; or a bad group), a missing or
+    non-numeric plan field, or ``plan`` with ``"<n> violations, first: ..."`` if the plan does not
+    hold on this network.
+    """
+    if isinstance(source, Mapping):
+        doc: Any = source
+        label = "plan"
+    else:
+        label = str(source)
+        try:
+            doc = json.loads(Path(source).read_text(encoding="utf-8"))
+        except OSError as e:
+            raise InvalidInput("plan", label, f"cannot read the plan file: {e.strerror or e}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise InvalidInput("plan", label, f"not a JSON plan file: {e}") from None
+    if not isinstance(doc, Mapping):
+        raise InvalidInput("plan", type(doc).__name__, "expected a JSON object (the plan.json of lhasa-ops plan)")
+    if "groups" not in doc:
+        raise InvalidInput("groups", None, f"{label}: missing key; a plan.json written by lhasa-ops plan carries "
+                                           "the groups it was planned for (re-plan with this version)")
+    groups = groups_from_records(doc["groups"], network, source=f"{label}: groups")
+    problem = TourProblem(network=network, groups=groups)
+    plan = plan_from_dict(doc)
+    violations = verify(problem, plan)
+    if violations:
+        raise InvalidInput("plan", label, f"{len(violations)} violations, first: {_first_violations(violations)}")
+    return problem, plan
+
+
+def write_outputs(problem: TourProblem, plan: TourPlan, out_dir: Path | str) -> dict[str, Path]:
+    """Write ``plan.json`` (``plan_document``), ``visits.csv``, ``site_slot_usage.csv`` and
+    ``routes.geojson`` into ``out_dir`` (created if needed; existing files are replaced).
+    Returns file name -> path; ``OSError`` if the folder cannot be written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {name: out / name for name in OUTPUT_FILES}
+    paths["plan.json"].write_text(
+        json.dumps(plan_document(problem, plan), ensure_ascii=False, indent=2, allow_nan=False) + "\n",
+        encoding="utf-8")
+    visits_table(problem, plan).write_csv(paths["visits.csv"])
+    site_slot_usage(problem, plan).write_csv(paths["site_slot_usage.csv"])
+    geojson = json.dumps(routes_geojson(problem, plan), ensure_ascii=False, allow_nan=False)
+    paths["routes.geojson"].write_text(geojson + "\n", encoding="utf-8")
+    return paths
+
+
+__all__ = [
+    "DEFAULT_DEMAND",
+    "demo_day",
+    "lhasa_network",
+    "load_plan",
+    "plan_document",
+    "plan_groups",
+    "read_groups",
+    "write_outputs",
+]
