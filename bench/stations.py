@@ -19,7 +19,7 @@ from instances.loader import LHASA_DIR, load_lhasa
 from models.siting import OPT_TOL
 from optimizer.domain import TourProblem
 from optimizer.ils import StoppingCriterion
-from optimizer.stations import ev_flows, oxygen_demand, site_chargers, site_oxygen
+from optimizer.stations.demand import ev_flows, oxygen_demand, site_chargers, site_oxygen
 from optimizer.tours import solve
 
 PS = (1, 2, 3, 5, 8, 10)

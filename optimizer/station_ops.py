@@ -55,7 +55,7 @@ from models.oxygen_irp import OxygenIRP
 from models.siting import derated_range_km
 from optimizer.core.physics import G
 from optimizer.domain import InvalidInput, Network, TourPlan, TourProblem, check_finite
-from optimizer.stations import _node_of, candidate_sites, oxygen_demand, road_path
+from optimizer.stations.demand import _node_of, candidate_sites, oxygen_demand, road_path
 
 __all__ = ["DEFAULT_TARIFF", "CoachParams", "charging_from_plan", "leg_energy_kwh", "oxygen_from_plan",
            "parse_tariff", "synthetic_charging", "synthetic_oxygen"]

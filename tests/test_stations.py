@@ -21,7 +21,7 @@ from api.cli.main import app as cli_app
 from models.siting import OPT_TOL, FlowPath, check_siting
 from optimizer.domain import InvalidInput, Location, TourGroup, TourPlan, TourProblem
 from optimizer.ils import StoppingCriterion
-from optimizer.stations import (
+from optimizer.stations.demand import (
     ams_share,
     candidate_sites,
     ev_flows,

@@ -41,7 +41,7 @@ def run_siting(kind: str, p: int, threshold_min: float = 30.0, range_km: float =
     """
     from instances.demand import read_demand
     from optimizer.ils import StoppingCriterion
-    from optimizer.stations import ev_flows, oxygen_demand, site_chargers, site_oxygen
+    from optimizer.stations.demand import ev_flows, oxygen_demand, site_chargers, site_oxygen
     from optimizer.tours import solve
 
     if kind not in ("oxygen", "charger"):

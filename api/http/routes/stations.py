@@ -94,7 +94,7 @@ class SitingResponse(BaseModel):
 
 def run_siting_within(req: SitingRequest, budget: Budget) -> Any:
     """Plan the demo day and site ``req.kind`` within ``budget``; a ``StationSiting``."""
-    from optimizer.stations import candidate_sites, ev_flows, oxygen_demand, site_chargers, site_oxygen
+    from optimizer.stations.demand import candidate_sites, ev_flows, oxygen_demand, site_chargers, site_oxygen
 
     net = network()
     problem, plan = demo_day(req.iterations, budget)
