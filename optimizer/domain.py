@@ -1,16 +1,11 @@
-"""Domain nouns of the tour planner: sites, the road network, tour groups, problems and plans.
+"""Transitional re-export (deleted at integration): import from ``optimizer.core`` (errors, clock,
+network) and ``optimizer.tours`` (the tour nouns) instead.
 
-Units everywhere in the core: time in minutes from midnight of the planning day (float),
-distance in km, elevation in m, group size in persons. All classes are frozen and validated on
-construction; a bad value raises ``InvalidInput`` naming the field and the value.
+``Unserved`` here keeps the old call shape ``Unserved(group_id, site_id, reason, detail="")`` and
+returns the tours' ``TourUnserved`` (the core ``Unserved`` with ``item_id`` = group or group/site).
 """
 
 from __future__ import annotations
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
-import numpy as np
 
 from optimizer.core.clock import MINUTES_PER_DAY, fmt_clock, parse_clock  # noqa: F401
 from optimizer.core.errors import (  # noqa: F401
@@ -20,203 +15,10 @@ from optimizer.core.errors import (  # noqa: F401
     check_window,
 )
 from optimizer.core.network import Network, Road, Site  # noqa: F401
-
-MAX_GROUP_SIZE = 100_000  # persons; far above any tour group, keeps quota arithmetic in int64
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where a group starts or ends: a site id or a WGS84 point (attached to the nearest node)."""
-
-    site_id: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.site_id is None and (self.lat is None or self.lon is None):
-            raise InvalidInput("location", self, "give a site id or both lat and lon")
-        if self.site_id is None:
-            lat = check_finite("location.lat", self.lat)
-            lon = check_finite("location.lon", self.lon)
-            if not -90 <= lat <= 90:
-                raise InvalidInput("location.lat", lat, "must be in [-90, 90]")
-            if not -180 <= lon <= 180:
-                raise InvalidInput("location.lon", lon, "must be in [-180, 180]")
-
-    def label(self) -> str:
-        return self.site_id if self.site_id is not None else f"{self.lat:.5f},{self.lon:.5f}"
+from optimizer.tours.problem import MAX_GROUP_SIZE, Location, TourGroup, TourProblem  # noqa: F401
+from optimizer.tours.solution import Route, TourPlan, TourUnserved, Visit  # noqa: F401
 
 
-@dataclass(frozen=True, slots=True)
-class TourGroup:
-    """One tour group's day: who, from where to where, when, and what they want to see.
-
-    Attributes
-    ----------
-    id : str
-    size : int
-        Persons, >= 1. Each visit consumes ``size`` of the site's entry quota.
-    start, end : Location
-    day_window : tuple[float, float]
-        Earliest departure from ``start`` and latest arrival at ``end``, minutes from midnight.
-    must_visit : tuple[str, ...]
-        Site ids the group must see (reported as unserved, with a reason, if impossible).
-    interests : Mapping[str, float]
-        Site kind -> weight >= 0 multiplying the site score (missing kinds weigh 1.0; 0 excludes).
-    zone : str | None
-        Ring/circle id the group must stay within (start and end excepted).
-    """
-
-    id: str
-    size: int
-    start: Location
-    end: Location
-    day_window: tuple[float, float]
-    must_visit: tuple[str, ...] = ()
-    interests: Mapping[str, float] = field(default_factory=dict)
-    zone: str | None = None
-
-    def __post_init__(self) -> None:
-        where = f"group[{self.id}]"
-        if not self.id:
-            raise InvalidInput(f"{where}.id", self.id, "must be a non-empty string")
-        if isinstance(self.size, bool) or not isinstance(self.size, (int, np.integer)) or self.size < 1:
-            raise InvalidInput(f"{where}.size", self.size, "must be an integer >= 1 persons")
-        if self.size > MAX_GROUP_SIZE:
-            raise InvalidInput(f"{where}.size", self.size, f"must be at most {MAX_GROUP_SIZE:,} persons")
-        check_window(f"{where}.day_window", self.day_window)
-        if len(set(self.must_visit)) != len(self.must_visit):
-            raise InvalidInput(f"{where}.must_visit", self.must_visit, "lists a site twice")
-        for kind, w in self.interests.items():
-            if check_finite(f"{where}.interests.{kind}", w) < 0:
-                raise InvalidInput(f"{where}.interests.{kind}", w, "must be >= 0")
-
-
-@dataclass(frozen=True)
-class TourProblem:
-    """A day of tour groups on a network, with shared per-slot entry quotas.
-
-    Attributes
-    ----------
-    network : Network
-    groups : tuple[TourGroup, ...]
-    slot_min : float
-        Length of an entry slot, minutes (60: hourly timed entry as at the Potala).
-    must_visit_bonus : float
-        Internal objective bonus per visitor for a must-visit (makes them dominate any score).
-    access_speed_kmh, access_detour : float
-        For a lat/lon start or end: speed and detour ratio of the leg to the nearest road node.
-
-    Validation on construction checks ids (unknown sites, duplicate groups), zones and quotas.
-    """
-
-    network: Network
-    groups: tuple[TourGroup, ...]
-    slot_min: float = 60.0
-    must_visit_bonus: float = 1000.0
-    access_speed_kmh: float = 30.0
-    access_detour: float = 1.3
-
-    def __post_init__(self) -> None:
-        if check_finite("slot_min", self.slot_min) <= 0:
-            raise InvalidInput("slot_min", self.slot_min, "must be > 0 minutes")
-        if check_finite("access_speed_kmh", self.access_speed_kmh) <= 0:
-            raise InvalidInput("access_speed_kmh", self.access_speed_kmh, "must be > 0")
-        if check_finite("access_detour", self.access_detour) < 1:
-            raise InvalidInput("access_detour", self.access_detour, "must be >= 1")
-        check_finite("must_visit_bonus", self.must_visit_bonus)
-        net = self.network
-        seen: set[str] = set()
-        for g in self.groups:
-            where = f"group[{g.id}]"
-            if g.id in seen:
-                raise InvalidInput(f"{where}.id", g.id, "duplicate group id")
-            seen.add(g.id)
-            for name, loc in (("start", g.start), ("end", g.end)):
-                if loc.site_id is not None and not net.has_site(loc.site_id):
-                    raise InvalidInput(f"{where}.{name}", loc.site_id, "unknown site id")
-            if g.zone is not None and g.zone not in net.zones:
-                raise InvalidInput(f"{where}.zone", g.zone, f"unknown ring/circle; known: {sorted(net.zones)}")
-            for sid in g.must_visit:
-                if not net.has_site(sid):
-                    raise InvalidInput(f"{where}.must_visit", sid, "unknown site id")
-                if not net.site(sid).is_poi:
-                    raise InvalidInput(f"{where}.must_visit", sid, "is a hub, not a visitable site")
-                if g.zone is not None and sid not in net.zones[g.zone]:
-                    raise InvalidInput(f"{where}.must_visit", sid, f"is outside the group's zone {g.zone}")
-
-    def group_index(self, group_id: str) -> int:
-        for k, g in enumerate(self.groups):
-            if g.id == group_id:
-                return k
-        raise InvalidInput("group_id", group_id, "unknown group id")
-
-
-@dataclass(frozen=True, slots=True)
-class Visit:
-    """One stop of a route: times in minutes from midnight (arrival + wait = start; start + visit = departure)."""
-
-    site_id: str
-    arrival: float
-    wait: float
-    start: float
-    departure: float
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """A group's day: departure from its start, the visits in order, arrival at its end."""
-
-    group_id: str
-    depart: float
-    visits: tuple[Visit, ...]
-    arrive_end: float
-    score: float
-    travel_min: float
-    distance_km: float
-
-
-@dataclass(frozen=True, slots=True)
-class Unserved:
-    """A group or a must-visit that the plan leaves out, with the reason.
-
-    ``site_id`` is None when the whole group is unserved.
-    Reasons: ``window`` (cannot be reached inside the site's and the group's windows),
-    ``quota`` (reachable but every feasible slot is full), ``time`` (does not fit beside the
-    group's other must-visits), ``zone`` (outside the group's zone), ``nothing_fits``.
-    """
-
-    group_id: str
-    site_id: str | None
-    reason: str
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class TourPlan:
-    """The planner's answer: one route per served group, what is left out and why, and KPIs."""
-
-    routes: tuple[Route, ...]
-    unserved: tuple[Unserved, ...]
-    kpis: Mapping[str, float]
-    slot_min: float
-    iterations: int = 0
-    runtime_s: float = 0.0
-    seed: int = 0
-    stopped_by: str = ""
-
-    def route(self, group_id: str) -> Route | None:
-        for r in self.routes:
-            if r.group_id == group_id:
-                return r
-        return None
-
-    def slot_usage(self, problem: TourProblem) -> dict[tuple[str, int], int]:
-        """Persons entering each (site id, slot index) according to this plan."""
-        size = {g.id: g.size for g in problem.groups}
-        usage: dict[tuple[str, int], int] = {}
-        for r in self.routes:
-            for v in r.visits:
-                key = (v.site_id, int(math.floor(v.start / self.slot_min + 1e-9)))
-                usage[key] = usage.get(key, 0) + size[r.group_id]
-        return usage
+def Unserved(group_id: str, site_id: str | None, reason: str, detail: str = "") -> TourUnserved:  # noqa: N802
+    """Transitional: ``TourUnserved.of(group_id, site_id, reason, detail)``."""
+    return TourUnserved.of(group_id, site_id, reason, detail)

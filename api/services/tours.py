@@ -26,15 +26,16 @@ from instances.paths import DEMAND_PEAK_DAY_CSV
 from optimizer.core.errors import InvalidInput
 from optimizer.core.network import Network
 from optimizer.core.stop import StoppingCriterion
-from optimizer.domain import TourGroup, TourPlan, TourProblem
-from optimizer.report import OUTPUT_FILES, plan_from_dict, plan_to_dict, routes_geojson, site_slot_usage, visits_table
-from optimizer.tours import solve
-from optimizer.verify import verify
+from optimizer.tours import TourGroup, TourPlan, TourProblem, solve, verify
+from optimizer.tours.report import plan_from_dict, plan_to_dict, routes_geojson, site_slot_usage, visits_table
 
 DEFAULT_DEMAND = DEMAND_PEAK_DAY_CSV
 """The embedded peak-day demand (320 groups)."""
 
 DEMO_DAY_SEED = 0
+
+OUTPUT_FILES: tuple[str, ...] = ("plan.json", "visits.csv", "site_slot_usage.csv", "routes.geojson")
+"""The files ``write_outputs`` writes (``lhasa-ops plan --out DIR``)."""
 
 
 @lru_cache(maxsize=1)
@@ -71,11 +72,6 @@ def plan_groups(network: Network, groups: tuple[TourGroup, ...] | list[TourGroup
     return problem, plan
 
 
-def _stopped_by(plan: TourPlan) -> str:
-    stats = getattr(plan, "stats", None)
-    return stats.stopped_by if stats is not None else plan.stopped_by
-
-
 _DEMO_CACHE: dict[tuple[Any, ...], tuple[TourProblem, TourPlan]] = {}
 _DEMO_LOCK = threading.Lock()
 _DEMO_CACHE_SIZE = 16
@@ -96,7 +92,7 @@ def demo_day(stop: StoppingCriterion, seed: int = DEMO_DAY_SEED,
         if hit is not None:
             return hit
     problem, plan = plan_groups(net, read_groups(DEFAULT_DEMAND, net), stop, seed=seed)
-    if network is None and _stopped_by(plan) not in ("time", "max_runtime_s"):
+    if network is None and plan.stats.stopped_by != "max_runtime_s":
         with _DEMO_LOCK:
             if len(_DEMO_CACHE) >= _DEMO_CACHE_SIZE:
                 _DEMO_CACHE.pop(next(iter(_DEMO_CACHE)))
@@ -167,6 +163,7 @@ def write_outputs(problem: TourProblem, plan: TourPlan, out_dir: Path | str) -> 
 
 __all__ = [
     "DEFAULT_DEMAND",
+    "OUTPUT_FILES",
     "demo_day",
     "lhasa_network",
     "load_plan",

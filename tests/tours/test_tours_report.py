@@ -16,11 +16,11 @@ from dataclasses import replace
 import polars as pl
 import pytest
 
+from api.services.tours import OUTPUT_FILES, write_outputs
 from instances.loader import load_lhasa
-from optimizer.domain import Location, TourGroup, TourProblem
-from optimizer.ils import StoppingCriterion
-from optimizer.report import (
-    OUTPUT_FILES,
+from optimizer.core.stop import StoppingCriterion
+from optimizer.tours import Location, TourGroup, TourProblem, solve, verify
+from optimizer.tours.report import (
     busiest_slots,
     plan_from_dict,
     plan_to_dict,
@@ -29,10 +29,7 @@ from optimizer.report import (
     slot_index,
     unserved_table,
     visits_table,
-    write_outputs,
 )
-from optimizer.tours import solve
-from optimizer.verify import verify
 
 DAY = (480.0, 1140.0)
 

@@ -7,11 +7,10 @@ import math
 
 import pytest
 
-from instances.loader import shortest_path_matrices
-from optimizer.domain import InvalidInput, Location, Network, Road, Site, TourGroup, TourProblem
-from optimizer.ils import MaxIterations, StoppingCriterion
-from optimizer.tours import solve
-from optimizer.verify import verify
+from optimizer.core.errors import InvalidInput
+from optimizer.core.network import Network, Road, Site, shortest_path_matrices
+from optimizer.core.stop import MaxIterations, StoppingCriterion
+from optimizer.tours import Location, TourGroup, TourProblem, solve, verify
 
 
 def tiny_network() -> Network:

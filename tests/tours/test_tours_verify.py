@@ -17,19 +17,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from optimizer.domain import (
-    Location,
-    Network,
-    Road,
-    Route,
-    Site,
-    TourGroup,
-    TourPlan,
-    TourProblem,
-    Unserved,
-    Visit,
-)
-from optimizer.verify import Violation, haversine_km, verify
+from optimizer.core.network import Network, Road, Site
+from optimizer.core.physics import haversine_km
+from optimizer.core.results import Violation
+from optimizer.tours import Location, Route, TourGroup, TourPlan, TourProblem, TourUnserved, Visit, verify
 
 DAY = (0.0, 1440.0)
 
@@ -132,7 +123,7 @@ R4 = Route("G4", 520.0, (v("norbu", 520 + ACCESS + 12, 540, 60),), 600 + 12 + AC
 KPIS = {"groups_served": 3, "visitors_served": 40, "total_score": 820.0}
 
 
-def make_plan(routes=(R1, R2, R4), unserved=(Unserved("G3", None, "quota"),), kpis=None, **kw) -> TourPlan:
+def make_plan(routes=(R1, R2, R4), unserved=(TourUnserved.of("G3", None, "quota"),), kpis=None, **kw) -> TourPlan:
     return TourPlan(routes=tuple(routes), unserved=tuple(unserved), kpis=dict(KPIS if kpis is None else kpis),
                     slot_min=kw.pop("slot_min", 60.0), **kw)
 
@@ -192,7 +183,7 @@ def test_visit_ending_after_closing_is_window():
 def test_slot_quota_exceeded_by_two_groups():
     """G1 (20) and G2 (15) both enter the Potala in slot 9 (09:00-10:00): 35 > 30 per slot."""
     g2 = Route("G2", 480.0, (v("potala", 490, 540, 120), v("jokhang", 668, 668, 60)), 746.0, 270.0, 36.0, 7.0)
-    unserved = (Unserved("G3", None, "quota"),)
+    unserved = (TourUnserved.of("G3", None, "quota"),)
     kpis = {"groups_served": 3, "visitors_served": 40, "total_score": 440 + 270 + 20}
     out = verify(make_problem(), make_plan(routes=(R1, g2, R4), unserved=unserved, kpis=kpis))
     assert kinds(out) == {"slot_quota"}
@@ -224,14 +215,14 @@ def test_missing_must_visit_not_reported():
 def test_missing_must_visit_reported_is_fine():
     """The same plan is correct once the skipped must-visit is reported (and G2 is not served)."""
     kpis = {"groups_served": 2, "visitors_served": 25, "total_score": 700.0}
-    unserved = (Unserved("G3", None, "quota"), Unserved("G2", "jokhang", "time"))
+    unserved = (TourUnserved.of("G3", None, "quota"), TourUnserved.of("G2", "jokhang", "time"))
     plan = make_plan(routes=(R1, _g2_without_jokhang(), R4), unserved=unserved, kpis=kpis)
     assert verify(make_problem(), plan) == []
 
 
 def test_unserved_must_visit_that_is_visited():
     """Reporting a must-visit as unserved while the route visits it is contradictory -> must_visit."""
-    unserved = (Unserved("G3", None, "quota"), Unserved("G1", "potala", "quota"))
+    unserved = (TourUnserved.of("G3", None, "quota"), TourUnserved.of("G1", "potala", "quota"))
     assert kinds(verify(make_problem(), make_plan(unserved=unserved))) == {"must_visit"}
 
 
@@ -322,7 +313,7 @@ def test_unknown_group_and_site():
     ghost = replace(R1, group_id="G9")
     out = verify(make_problem(), make_plan(routes=(R1, R2, R4, ghost)))
     assert "unknown" in kinds(out)
-    unserved = (Unserved("G3", None, "quota"), Unserved("G1", "nowhere", "x"))
+    unserved = (TourUnserved.of("G3", None, "quota"), TourUnserved.of("G1", "nowhere", "x"))
     out = verify(make_problem(), make_plan(unserved=unserved))
     assert kinds(out) == {"unknown"}
 
@@ -366,6 +357,6 @@ def test_slot_min_mismatch():
 
 def test_violation_is_frozen():
     """Violation is an immutable value object."""
-    x = Violation("G1", None, "kpi", "m")
+    x = Violation("G1", "kpi", "m")
     with pytest.raises(AttributeError):
         x.kind = "other"  # type: ignore[misc]

@@ -18,19 +18,15 @@ import time
 
 import numpy as np
 
-from instances.loader import haversine_km
-from optimizer.domain import (
-    InvalidInput,
-    Location,
-    Network,
-    Route,
-    TourPlan,
-    TourProblem,
-    Unserved,
-    Visit,
-)
-from optimizer.ils import ILSParams, StoppingCriterion, run_ils
-from optimizer.kernels import NODE, START, KernelProblem, RouteState, new_state, seed_protected
+from optimizer.core.engine.ils import ILSParams, run_ils
+from optimizer.core.engine.kernels import NODE, START, KernelProblem, RouteState, new_state, seed_protected
+from optimizer.core.errors import InvalidInput
+from optimizer.core.network import Network, Road, Site, shortest_path_matrices
+from optimizer.core.physics import haversine_km
+from optimizer.core.results import FEASIBLE, SolveStats
+from optimizer.core.stop import StoppingCriterion
+from optimizer.tours.problem import Location, TourGroup, TourProblem
+from optimizer.tours.solution import Route, TourPlan, TourUnserved, Visit, tour_kpis
 
 UNLIMITED = np.iinfo(np.int64).max // 4
 # Many routes that rarely interact: shake more of them per iteration than for the classic TOPTW.
@@ -199,11 +195,11 @@ def _fits_without_quotas(P: KernelProblem, r: int, nodes: list[int]) -> bool:
     return False
 
 
-def decode(problem: TourProblem, P: KernelProblem, S: RouteState) -> tuple[list[Route], list[Unserved]]:
+def decode(problem: TourProblem, P: KernelProblem, S: RouteState) -> tuple[list[Route], list[TourUnserved]]:
     """Routes of the groups with visits, and every unserved group or must-visit with its reason."""
     net = problem.network
     routes: list[Route] = []
-    unserved: list[Unserved] = []
+    unserved: list[TourUnserved] = []
     for r, g in enumerate(problem.groups):
         visited = {int(S.ri[NODE, r, p]) for p in range(int(S.length[r]))}
         if visited:
@@ -224,7 +220,7 @@ def decode(problem: TourProblem, P: KernelProblem, S: RouteState) -> tuple[list[
                 "quota": "the entry slots that would fit the group's day are full",
                 "time": "does not fit in the day beside the group's other visits",
             }[reason]
-            unserved.append(Unserved(group_id=g.id, site_id=sid, reason=reason, detail=detail))
+            unserved.append(TourUnserved.of(g.id, sid, reason, detail))
         if not visited:
             whys = [_alone_status(P, S, S.day_left, r, int(P.cand[r, c])) for c in range(int(P.n_cand[r]))]
             if not whys or all(w == "window" for w in whys):
@@ -233,49 +229,16 @@ def decode(problem: TourProblem, P: KernelProblem, S: RouteState) -> tuple[list[
                 reason, detail = "quota", "every site the group could reach is full"
             else:
                 reason, detail = "time", "no visit fits the group's day"
-            unserved.append(Unserved(group_id=g.id, site_id=None, reason=reason, detail=detail))
+            unserved.append(TourUnserved.of(g.id, None, reason, detail))
     return routes, unserved
-
-
-def plan_kpis(problem: TourProblem, routes: list[Route], unserved: list[Unserved]) -> dict[str, float]:
-    """Headline figures of a plan (counts, persons, scores, minutes)."""
-    size = {g.id: g.size for g in problem.groups}
-    missing = {u.group_id for u in unserved if u.site_id is not None}
-    served = [r for r in routes if r.visits and r.group_id not in missing]
-    n_visits = sum(len(r.visits) for r in routes)
-    waits = [v.wait for r in routes for v in r.visits]
-    visitors = sum(size.values())
-    visitors_served = sum(size[r.group_id] for r in served)
-    total_score = sum(r.score for r in routes)
-    persons_routed = sum(size[r.group_id] for r in routes)
-    return {
-        "groups": float(len(problem.groups)),
-        "groups_served": float(len(served)),
-        "groups_partial": float(len(routes) - len(served)),
-        "groups_unserved": float(len(problem.groups) - len(routes)),
-        "visitors": float(visitors),
-        "visitors_served": float(visitors_served),
-        "served_pct": 100.0 * len(served) / len(problem.groups) if problem.groups else 100.0,
-        "total_score": total_score,
-        "mean_score_per_visitor": total_score / persons_routed if persons_routed else 0.0,
-        "visits": float(n_visits),
-        "must_visits": float(sum(len(g.must_visit) for g in problem.groups)),
-        "must_visits_unserved": float(sum(1 for u in unserved if u.site_id is not None)),
-        "mean_wait_min": float(np.mean(waits)) if waits else 0.0,
-        "total_travel_min": sum(r.travel_min for r in routes),
-        "total_distance_km": sum(r.distance_km for r in routes),
-    }
 
 
 def warm_up() -> float:
     """Compile (or load from Numba's cache) every kernel the planner uses; returns seconds taken.
 
-    The first solve after an install pays ~20 s of JIT compilation; callers that promise a time
+    The first solve after an install pays the kernels' JIT compilation; callers that promise a time
     limit (the CLI, the API at startup) call this first so the limit applies to the search.
     """
-    from instances.loader import shortest_path_matrices
-    from optimizer.domain import Road, Site, TourGroup  # local: keeps the module's surface small
-
     t0 = time.perf_counter()
     sites = (
         Site(id="h", name_en="h", name_zh="h", lat=29.6, lon=91.1, elevation_m=3650, kind="town",
@@ -302,7 +265,7 @@ def seeding_order(problem: TourProblem) -> np.ndarray:
 
 
 def solve(problem: TourProblem, stop: StoppingCriterion, seed: int = 0,
-          params: ILSParams = TOUR_PARAMS) -> TourPlan:
+          params: ILSParams | None = None) -> TourPlan:
     """Plan one day of routes for every group (TOPTW with shared slot capacity).
 
     Iterated local search after Vansteenwegen et al. (2009), Computers & OR 36(12), with
@@ -315,22 +278,33 @@ def solve(problem: TourProblem, stop: StoppingCriterion, seed: int = 0,
         Time limit (construction included), iteration budget and/or no-improvement limit.
     seed : int
         Same seed and iteration budget give the same plan.
+    params : ILSParams | None
+        Tuning of the search (None: ``TOUR_PARAMS``).
 
-    Returns a plan whose routes are feasible; groups or must-visits that cannot be served are in
-    ``plan.unserved`` with a reason. Raises ``InvalidInput`` for a bad seed.
+    Returns a plan whose routes are feasible, with ``plan.stats`` (status ``feasible``, objective
+    = total visitor-weighted score, runtime, iterations, ``stopped_by``, seed); groups or
+    must-visits that cannot be served are in ``plan.unserved`` with a reason. Raises
+    ``InvalidInput`` for a bad seed or params.
     """
     t0 = time.perf_counter()
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InvalidInput("seed", seed, "must be an integer >= 0")
+    if params is None:
+        params = TOUR_PARAMS
+    elif not isinstance(params, ILSParams):
+        raise InvalidInput("params", type(params).__name__, "expected ILSParams or None")
     if not problem.groups:
-        return TourPlan(routes=(), unserved=(), kpis=plan_kpis(problem, [], []), slot_min=problem.slot_min,
-                        seed=int(seed), runtime_s=time.perf_counter() - t0, stopped_by="empty")
+        kpis = tour_kpis(problem, [], [])
+        stats = SolveStats(status=FEASIBLE, objective=0.0, runtime_s=time.perf_counter() - t0, seed=int(seed))
+        return TourPlan(routes=(), unserved=(), kpis=kpis, slot_min=problem.slot_min, stats=stats)
     P, daily, n_slots = compile_problem(problem)
     max_len = int(P.n_cand.max()) + 1
     S = new_state(P, daily, n_slots, max_len)
     seed_protected(P, S, seeding_order(problem))
     res = run_ils(P, S, stop, seed=int(seed), params=params, t0=t0)
     routes, unserved = decode(problem, P, res.state)
-    return TourPlan(routes=tuple(routes), unserved=tuple(unserved), kpis=plan_kpis(problem, routes, unserved),
-                    slot_min=problem.slot_min, iterations=res.iterations, runtime_s=time.perf_counter() - t0,
-                    seed=int(seed), stopped_by=res.stopped_by)
+    kpis = tour_kpis(problem, routes, unserved)
+    stats = SolveStats(status=FEASIBLE, objective=float(kpis["total_score"]), runtime_s=time.perf_counter() - t0,
+                       iterations=res.iterations, stopped_by=res.stopped_by, seed=int(seed))
+    return TourPlan(routes=tuple(routes), unserved=tuple(unserved), kpis=kpis, slot_min=problem.slot_min,
+                    stats=stats)

@@ -1,0 +1,301 @@
+"""Iterated local search (ILS) over the orienteering kernels, with stopping criteria.
+
+The algorithm is the ILS of Vansteenwegen, Souffriau, Vanden Berghe & Van Oudheusden (2009),
+Computers & OR 36(12):3281-3290: a greedy *insertion* step (best ratio value^2 / shift, O(1)
+feasibility by Wait/MaxShift) alternates with a *shake* that removes ``S`` consecutive visits
+from position ``R`` of each route; ``S`` and ``R`` grow each iteration and ``S`` resets to 1 on a
+new best. Extensions here: on large instances (many routes) a shake touches a seeded random
+subset of routes; the search restarts from the best solution after ``restore_every``
+non-improving iterations; must-visits are protected from the shake.
+
+The kernel runs in chunks of iterations so the Python driver can honour a wall-clock limit;
+A stop with only ``max_iterations`` gives a deterministic answer for a seed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from optimizer.core.stop import StoppingCriterion
+from optimizer.core.engine.kernels import (
+    KernelProblem,
+    RouteState,
+    assign_state,
+    copy_state,
+    greedy_fill,
+    or_opt_route,
+    remove_positions,
+    total_time,
+    two_opt_route,
+)
+
+# ctrl int64 slots
+C_S, C_R, C_NOIMP, C_ITERS, C_RNG = 0, 1, 2, 3, 4
+# fctrl float64 slots
+F_BEST, F_BEST_TIME, F_CUR, F_TEMP = 0, 1, 2, 3
+# prm float64 slots
+P_SHAKE_ROUTES, P_RESTORE, P_MAX_SHAKE, P_NOISE, P_T0, P_ALPHA, P_OR_OPT, P_TWO_OPT = 0, 1, 2, 3, 4, 5, 6, 7
+
+
+@dataclass(frozen=True, slots=True)
+class ILSParams:
+    """Tuning of the search (defaults tuned on the Cordeau pr01-pr10 and Solomon TOPTW sets).
+
+    Attributes
+    ----------
+    shake_routes : int
+        Routes shaken per iteration, drawn at random (all of them if there are fewer routes).
+    restore_every : int
+        Go back to the best solution after this many iterations without a new best.
+    max_shake_size : int
+        Largest string removed per route by a shake; 0 means n / (3 m) as in Vansteenwegen et
+        al. (2009), at least 2.
+    noise : float
+        Each repair multiplies every node's insertion ratio by a weight drawn uniformly from
+        [1 - noise/2, 1 + noise/2]; diversifies the greedy repair.
+    sa_t0 : float
+        Start temperature of the simulated-annealing acceptance as a fraction of the mean visit
+        value; 0 accepts every repaired solution (the original ILS).
+    sa_alpha : float
+        Cooling factor per iteration; the temperature reheats to the start below 1/1000 of it.
+    or_opt : int
+        Longest string the or-opt route search moves (0: off).
+    two_opt : bool
+        2-opt (string reversal) route search after each repair.
+    """
+
+    shake_routes: int = 2
+    restore_every: int = 500
+    max_shake_size: int = 0
+    noise: float = 1.0
+    sa_t0: float = 1.5
+    sa_alpha: float = 0.998
+    or_opt: int = 0
+    two_opt: bool = True
+
+
+@njit(cache=True, nogil=True)
+def _rand(ctrl):
+    """xorshift64 step on ctrl[C_RNG]; returns a non-negative int64."""
+    x = np.uint64(ctrl[C_RNG])
+    x ^= x << np.uint64(13)
+    x ^= x >> np.uint64(7)
+    x ^= x << np.uint64(17)
+    ctrl[C_RNG] = np.int64(x & np.uint64(0x7FFFFFFFFFFFFFFF))
+    return ctrl[C_RNG]
+
+
+@njit(cache=True, nogil=True)
+def _better(v, t, best_v, best_t):
+    if v > best_v + 1e-9:
+        return True
+    return v > best_v - 1e-9 and t < best_t - 1e-9
+
+
+@njit(cache=True, nogil=True)
+def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
+    """Run up to ``n_iter`` iterations on the working state ``S``.
+
+    ``C`` is the current (accepted) solution and ``B`` the best. Each iteration shakes ``S``,
+    repairs it with the greedy fill, then accepts it as current by the simulated-annealing rule
+    (always if not worse, else with probability exp(delta / T), as in SAILS, Gunawan, Lau,
+    Vansteenwegen & Lu 2017, JORS 68(8)) or reverts it to ``C``.
+    ``ctrl`` int64[8] and ``fctrl`` float64[8] carry the search's position between calls;
+    ``prm`` float64[8] holds the parameters (see ``ILSParams``). Returns iterations run.
+    """
+    R = S.length.shape[0]
+    Lmax = S.rt.shape[2]
+    n = S.in_route.shape[1]
+    shake_routes = int(prm[P_SHAKE_ROUTES])
+    restore_every = int(prm[P_RESTORE])
+    max_shake = int(prm[P_MAX_SHAKE])
+    noise = prm[P_NOISE]
+    t0 = prm[P_T0]
+    alpha = prm[P_ALPHA]
+    or_opt = int(prm[P_OR_OPT])
+    two_opt = prm[P_TWO_OPT] > 0
+    rm = np.zeros(Lmax, dtype=np.bool_)
+    chosen = np.zeros(R, dtype=np.bool_)
+    freed = np.empty(n, dtype=np.int32)
+    is_freed = np.zeros(n, dtype=np.bool_)
+    w = np.ones(n)
+    done = 0
+    for _ in range(n_iter):
+        if max_noimp >= 0 and ctrl[C_NOIMP] >= max_noimp:
+            break
+        s_size = ctrl[C_S]
+        r_pos = ctrl[C_R]
+        chosen[:] = False
+        n_freed = 0
+        if R <= shake_routes:
+            chosen[:] = True
+        else:
+            for _k in range(shake_routes):
+                chosen[_rand(ctrl) % R] = True
+        for r in range(R):
+            if not chosen[r]:
+                continue
+            L = S.length[r]
+            if L == 0:
+                continue
+            rm[:L] = False
+            st = (r_pos + _rand(ctrl)) % L if noise > 0 else r_pos % L
+            cnt = 0
+            for q in range(s_size):
+                if q >= L:
+                    break
+                p = (st + q) % L
+                j = S.ri[0, r, p]
+                if not P.protect[r, j]:
+                    rm[p] = True
+                    cnt += 1
+                    if not is_freed[j]:
+                        is_freed[j] = True
+                        freed[n_freed] = j
+                        n_freed += 1
+            if cnt > 0:
+                remove_positions(P, S, r, rm)
+        if noise > 0:
+            for j in range(n):
+                w[j] = 1.0 + noise * ((_rand(ctrl) % 1000001) / 1000000.0 - 0.5)
+        greedy_fill(P, S, chosen, freed, n_freed, w)
+        for c in range(n_freed):
+            is_freed[freed[c]] = False
+        if or_opt > 0 or two_opt:
+            any_moved = False
+            for r in range(R):
+                moved = 0
+                if chosen[r]:
+                    if two_opt:
+                        moved += two_opt_route(P, S, r)
+                    if or_opt > 0:
+                        moved += or_opt_route(P, S, r, or_opt)
+                if moved > 0:
+                    any_moved = True
+                else:
+                    chosen[r] = False
+            if any_moved:
+                greedy_fill(P, S, chosen, freed, 0, w)
+        v = S.rvalue.sum()
+        t = total_time(P, S)
+        if _better(v, t, fctrl[F_BEST], fctrl[F_BEST_TIME]):
+            assign_state(B, S)
+            fctrl[F_BEST] = v
+            fctrl[F_BEST_TIME] = t
+            ctrl[C_S] = 1
+            ctrl[C_NOIMP] = 0
+        else:
+            ctrl[C_NOIMP] += 1
+            ctrl[C_S] += 1
+        # acceptance
+        temp = fctrl[F_TEMP]
+        delta = v - fctrl[F_CUR]
+        if t0 <= 0.0 or delta >= 0.0:
+            accept = True
+        else:
+            u = (_rand(ctrl) % 1000003) / 1000003.0
+            accept = temp > 0.0 and u < np.exp(delta / temp)
+        if accept:
+            if t0 > 0.0:
+                assign_state(C, S)
+            fctrl[F_CUR] = v
+        else:
+            assign_state(S, C)
+        if t0 > 0.0:
+            fctrl[F_TEMP] = temp * alpha
+            if fctrl[F_TEMP] < t0 * 1e-3:
+                fctrl[F_TEMP] = t0
+        ctrl[C_R] += s_size
+        min_len = Lmax
+        for r in range(R):
+            if S.length[r] > 0 and S.length[r] < min_len:
+                min_len = S.length[r]
+        if min_len > 0:
+            ctrl[C_R] = ctrl[C_R] % min_len
+        if ctrl[C_S] > max_shake:
+            ctrl[C_S] = 1
+        if restore_every > 0 and ctrl[C_NOIMP] > 0 and ctrl[C_NOIMP] % restore_every == 0:
+            assign_state(S, B)
+            if t0 > 0.0:
+                assign_state(C, B)
+            fctrl[F_CUR] = fctrl[F_BEST]
+        ctrl[C_ITERS] += 1
+        done += 1
+    return done
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Best state found, with the iterations run, the runtime (s), and why the search stopped
+    (``max_iterations``, ``max_runtime_s`` or ``max_no_improvement``: the ``SolveStats`` words)."""
+
+    state: RouteState
+    iterations: int
+    runtime_s: float
+    stopped_by: str
+
+
+def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int = 0,
+            params: ILSParams = ILSParams(), t0: float | None = None) -> SearchResult:
+    """Greedy construction on ``S`` (modified in place) followed by ILS until ``stop``.
+
+    ``t0`` is the wall-clock start (``time.perf_counter()``) the runtime limit counts from;
+    construction is counted. Same seed + iteration budget => same result.
+    """
+    t0 = time.perf_counter() if t0 is None else t0
+    R = S.length.shape[0]
+    greedy_fill(P, S, np.ones(R, dtype=np.bool_), np.empty(0, dtype=np.int32), 0, np.ones(P.value.shape[1]))
+    B = copy_state(S)
+    C = copy_state(S)
+    n = P.value.shape[1]
+    max_shake = params.max_shake_size or max(2, n // (3 * max(R, 1)))
+    ctrl = np.zeros(8, dtype=np.int64)
+    ctrl[C_S] = 1
+    ctrl[C_RNG] = (int(seed) * 0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D) & 0x7FFFFFFFFFFFFFFF or 1
+    fctrl = np.zeros(8, dtype=np.float64)
+    fctrl[F_BEST] = float(S.rvalue.sum())
+    fctrl[F_CUR] = fctrl[F_BEST]
+    positive = P.value[P.value > 0]
+    t_start = params.sa_t0 * (float(positive.mean()) if positive.size else 0.0)
+    fctrl[F_TEMP] = t_start
+    prm = np.zeros(8, dtype=np.float64)
+    prm[P_SHAKE_ROUTES] = params.shake_routes
+    prm[P_RESTORE] = params.restore_every
+    prm[P_MAX_SHAKE] = max_shake
+    prm[P_NOISE] = params.noise
+    prm[P_T0] = t_start
+    prm[P_ALPHA] = params.sa_alpha
+    prm[P_OR_OPT] = params.or_opt
+    prm[P_TWO_OPT] = 1.0 if params.two_opt else 0.0
+    fctrl[F_BEST_TIME] = float(total_time(P, S))
+    max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
+    max_noimp = stop.max_no_improvement if stop.max_no_improvement is not None else -1
+    chunk = 1
+    stopped_by = "max_iterations"
+    while True:
+        if stop.max_runtime_s is not None and time.perf_counter() - t0 >= stop.max_runtime_s:
+            stopped_by = "max_runtime_s"
+            break
+        left = max_iter - int(ctrl[C_ITERS])
+        if left <= 0:
+            stopped_by = "max_iterations"
+            break
+        if max_noimp >= 0 and ctrl[C_NOIMP] >= max_noimp:
+            stopped_by = "max_no_improvement"
+            break
+        tc = time.perf_counter()
+        ran = ils_iterations(P, S, C, B, ctrl, fctrl, prm, min(chunk, left), max_noimp)
+        dt = time.perf_counter() - tc
+        if ran == 0:
+            stopped_by = "max_no_improvement"
+            break
+        # aim for chunks of ~20 ms (or 1/20 of the time limit) so the limit is honoured closely
+        target = 0.02 if stop.max_runtime_s is None else min(0.02, stop.max_runtime_s / 20)
+        per_iter = max(dt / ran, 1e-7)
+        chunk = int(max(1, min(chunk * 4, target / per_iter)))
+    return SearchResult(state=B, iterations=int(ctrl[C_ITERS]), runtime_s=time.perf_counter() - t0,
+                        stopped_by=stopped_by)

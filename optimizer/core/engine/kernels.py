@@ -1,0 +1,637 @@
+"""Numba kernels of the orienteering engine: schedules, insertion with slack, removal, greedy fill.
+
+One engine serves the classic Team Orienteering Problem with Time Windows (TOPTW) and the Lhasa
+tour-group problem. Both are seen as ``R`` routes (tour groups, or team members), ``n`` nodes
+(sites, or customers), a route-specific value of visiting a node, and node capacities shared by
+all routes: a daily capacity and, optionally, a capacity per entry slot. A route of size ``q``
+uses ``q`` units per visit. The classic TOPTW is the case ``q = 1`` with daily capacity 1 (each
+node is visited at most once overall).
+
+Feasibility of an insertion is checked in O(1) with the Wait/MaxShift bookkeeping of
+Vansteenwegen, Souffriau, Vanden Berghe & Van Oudheusden (2009), "Iterated local search for the
+team orienteering problem with time windows", Computers & OR 36(12):3281-3290:
+
+    Shift_j    = c_ij + Wait_j + T_j + c_jk - c_ik
+    feasible  iff  Start_j <= C_j  and  Shift_j <= Wait_k + MaxShift_k
+    MaxShift_i = min(C_i - Start_i, Wait_{i+1} + MaxShift_{i+1})
+
+Slot capacity stays O(1) too: a visit to a slotted node *reserves* the entry slot its start falls
+in, and its effective time window becomes the node's window intersected with that slot. Shifts,
+bounded by MaxShift, then never move a visit out of its reserved slot, so slot usage stays exact
+without re-checking other routes.
+
+Data travel in two named tuples of C-contiguous arrays (see ``KernelProblem`` and
+``RouteState``); times are minutes, capacities integer units.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+KernelProblem = namedtuple("KernelProblem", [
+    "travel",      # float64[n, n] minutes between nodes
+    "travel_t",    # float64[n, n] its transpose (contiguous reads of arcs into a node)
+    "t_from",      # float64[R, n] minutes from route r's start to node j
+    "t_to",        # float64[R, n] minutes from node j to route r's end
+    "t_direct",    # float64[R] minutes from route r's start straight to its end
+    "service",     # float64[n] service duration, minutes
+    "open_",       # float64[n] earliest start of service, minutes
+    "close",       # float64[n] latest start of service, minutes
+    "day_start",   # float64[R] departure from the start, minutes
+    "day_end",     # float64[R] latest arrival at the end, minutes
+    "value",       # float64[R, n] objective gained when route r visits j
+    "protect",     # bool[R, n] visits a shake must not remove (must-visits)
+    "size",        # int64[R] capacity units one visit of route r uses
+    "cand",        # int32[R, n] candidate nodes of route r (first n_cand[r] entries)
+    "n_cand",      # int32[R]
+    "slot_quota",  # int64[n] units per entry slot, -1 for no slot limit
+    "slot_len",    # float64[1] slot length, minutes
+])
+
+RouteState = namedtuple("RouteState", [
+    "rt",          # float64[6, R, L]: arrival, wait, start, max_shift, eff_open, eff_close
+    "ri",          # int32[2, R, L]: node, reserved slot (-1: none)
+    "length",      # int32[R] visits per route
+    "end_arr",     # float64[R] arrival at the route's end
+    "in_route",    # bool[R, n]
+    "slot_left",   # int64[n, K] units left per node and slot
+    "day_left",    # int64[n] units left per node for the day
+    "rvalue",      # float64[R] objective of each route
+])
+
+ARR, WAIT, START, MAXSHIFT, EOPEN, ECLOSE = 0, 1, 2, 3, 4, 5
+NODE, SLOT = 0, 1
+EPS = 1e-9          # feasibility tolerance, minutes
+SLOT_EPS = 1e-6     # a visit reserved in slot k starts at least this long before the slot ends
+INF = np.inf
+
+
+def new_state(P: KernelProblem, daily_cap: np.ndarray, n_slots: int, max_len: int) -> RouteState:
+    """Empty routes for problem ``P``; ``daily_cap`` int64[n] units per node per day.
+
+    Slot capacity starts at ``slot_quota`` (a very large number where there is no slot limit).
+    """
+    R, n = P.value.shape
+    big = np.iinfo(np.int64).max // 4
+    slot_left = np.empty((n, max(n_slots, 1)), dtype=np.int64)
+    for j in range(n):
+        slot_left[j, :] = P.slot_quota[j] if P.slot_quota[j] >= 0 else big
+    st = RouteState(
+        rt=np.zeros((6, R, max_len), dtype=np.float64),
+        ri=np.full((2, R, max_len), -1, dtype=np.int32),
+        length=np.zeros(R, dtype=np.int32),
+        end_arr=(P.day_start + P.t_direct).astype(np.float64),
+        in_route=np.zeros((R, n), dtype=np.bool_),
+        slot_left=slot_left,
+        day_left=np.ascontiguousarray(daily_cap, dtype=np.int64).copy(),
+        rvalue=np.zeros(R, dtype=np.float64),
+    )
+    return st
+
+
+def copy_state(st: RouteState) -> RouteState:
+    return RouteState(*(a.copy() for a in st))
+
+
+@njit(cache=True, nogil=True)
+def assign_state(dst, src):
+    """Copy every array of ``src`` into ``dst`` in place."""
+    dst.rt[:] = src.rt
+    dst.ri[:] = src.ri
+    dst.length[:] = src.length
+    dst.end_arr[:] = src.end_arr
+    dst.in_route[:] = src.in_route
+    dst.slot_left[:] = src.slot_left
+    dst.day_left[:] = src.day_left
+    dst.rvalue[:] = src.rvalue
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _t_in(P, r, prev, j):
+    """Travel minutes from ``prev`` (-1: the route's start) to node ``j``."""
+    if prev < 0:
+        return P.t_from[r, j]
+    return P.travel[prev, j]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _t_out(P, r, j, nxt):
+    """Travel minutes from node ``j`` to ``nxt`` (-1: the route's end)."""
+    if nxt < 0:
+        return P.t_to[r, j]
+    return P.travel[j, nxt]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _t_between(P, r, prev, nxt):
+    if prev < 0 and nxt < 0:
+        return P.t_direct[r]
+    if prev < 0:
+        return P.t_from[r, nxt]
+    if nxt < 0:
+        return P.t_to[r, prev]
+    return P.travel[prev, nxt]
+
+
+@njit(cache=True, nogil=True)
+def insertion_cost(P, S, r, j, p):
+    """Evaluate inserting node ``j`` at position ``p`` of route ``r`` in O(1) (+ slots scanned).
+
+    Returns ``(shift, slot)``: the extra minutes the insertion adds to the route and the entry
+    slot it reserves (-1 if the node has no slot limit); ``shift = inf`` if infeasible.
+    """
+    if S.day_left[j] < P.size[r]:
+        return INF, -1
+    rt = S.rt
+    L = S.length[r]
+    if p > 0:
+        prev = S.ri[NODE, r, p - 1]
+        dep = rt[START, r, p - 1] + P.service[prev]
+    else:
+        prev = -1
+        dep = P.day_start[r]
+    if p < L:
+        nxt = S.ri[NODE, r, p]
+        limit = rt[WAIT, r, p] + rt[MAXSHIFT, r, p]
+    else:
+        nxt = -1
+        limit = P.day_end[r] - S.end_arr[r]
+    t_in = _t_in(P, r, prev, j)
+    a = dep + t_in
+    t_out = _t_out(P, r, j, nxt)
+    old = _t_between(P, r, prev, nxt)
+    s = max(P.open_[j], a)
+    if s > P.close[j] + EPS:
+        return INF, -1
+    if P.slot_quota[j] < 0:
+        shift = t_in + (s - a) + P.service[j] + t_out - old
+        if shift > limit + EPS:
+            return INF, -1
+        return shift, -1
+    slot_len = P.slot_len[0]
+    k = int(np.floor(s / slot_len))
+    n_slots = S.slot_left.shape[1]
+    while k < n_slots:
+        ks = k * slot_len
+        sk = max(ks, s)
+        if sk > P.close[j] + EPS:
+            break
+        shift = t_in + (sk - a) + P.service[j] + t_out - old
+        if shift > limit + EPS:
+            break
+        if S.slot_left[j, k] >= P.size[r]:
+            return shift, k
+        k += 1
+    return INF, -1
+
+
+@njit(cache=True, nogil=True)
+def recompute_route(P, S, r, p0):
+    """Recompute arrival/wait/start from position ``p0`` on, then MaxShift over the whole route."""
+    rt = S.rt
+    L = S.length[r]
+    for p in range(p0, L):
+        j = S.ri[NODE, r, p]
+        if p > 0:
+            prev = S.ri[NODE, r, p - 1]
+            a = rt[START, r, p - 1] + P.service[prev] + P.travel[prev, j]
+        else:
+            a = P.day_start[r] + P.t_from[r, j]
+        s = max(rt[EOPEN, r, p], a)
+        rt[ARR, r, p] = a
+        rt[WAIT, r, p] = s - a
+        rt[START, r, p] = s
+    if L > 0:
+        last = S.ri[NODE, r, L - 1]
+        S.end_arr[r] = rt[START, r, L - 1] + P.service[last] + P.t_to[r, last]
+    else:
+        S.end_arr[r] = P.day_start[r] + P.t_direct[r]
+    ms_next = P.day_end[r] - S.end_arr[r]
+    for p in range(L - 1, -1, -1):
+        ms = rt[ECLOSE, r, p] - rt[START, r, p]
+        ms = min(ms, ms_next)
+        rt[MAXSHIFT, r, p] = ms
+        ms_next = rt[WAIT, r, p] + ms
+
+
+@njit(cache=True, nogil=True)
+def insert_visit(P, S, r, j, p, k):
+    """Insert node ``j`` at position ``p`` of route ``r`` reserving slot ``k`` (-1: none)."""
+    rt, ri = S.rt, S.ri
+    L = S.length[r]
+    for q in range(L, p, -1):
+        for f in range(6):
+            rt[f, r, q] = rt[f, r, q - 1]
+        ri[NODE, r, q] = ri[NODE, r, q - 1]
+        ri[SLOT, r, q] = ri[SLOT, r, q - 1]
+    ri[NODE, r, p] = j
+    ri[SLOT, r, p] = k
+    if k >= 0:
+        slot_len = P.slot_len[0]
+        ks = k * slot_len
+        rt[EOPEN, r, p] = max(ks, P.open_[j])
+        ke = (k + 1) * slot_len - SLOT_EPS
+        rt[ECLOSE, r, p] = min(ke, P.close[j])
+        S.slot_left[j, k] -= P.size[r]
+    else:
+        rt[EOPEN, r, p] = P.open_[j]
+        rt[ECLOSE, r, p] = P.close[j]
+    S.length[r] = L + 1
+    S.day_left[j] -= P.size[r]
+    S.in_route[r, j] = True
+    S.rvalue[r] += P.value[r, j]
+    recompute_route(P, S, r, p)
+
+
+@njit(cache=True, nogil=True)
+def remove_positions(P, S, r, mask):
+    """Remove the visits of route ``r`` at positions where ``mask`` is True; release capacity."""
+    rt, ri = S.rt, S.ri
+    L = S.length[r]
+    w = 0
+    first = L
+    for p in range(L):
+        j = ri[NODE, r, p]
+        if mask[p]:
+            first = min(first, p)
+            k = ri[SLOT, r, p]
+            if k >= 0:
+                S.slot_left[j, k] += P.size[r]
+            S.day_left[j] += P.size[r]
+            S.in_route[r, j] = False
+            S.rvalue[r] -= P.value[r, j]
+            continue
+        if w != p:
+            for f in range(6):
+                rt[f, r, w] = rt[f, r, p]
+            ri[NODE, r, w] = ri[NODE, r, p]
+            ri[SLOT, r, w] = ri[SLOT, r, p]
+        w += 1
+    S.length[r] = w
+    first = min(first, w)
+    if w == 0:
+        S.rvalue[r] = 0.0
+    recompute_route(P, S, r, first)
+
+
+@njit(cache=True, nogil=True)
+def best_insertion_among(P, S, r, nodes, n_nodes, w):
+    """Best insertion into route ``r`` of one of ``nodes[:n_nodes]``, by value^2 / shift.
+
+    The ratio is the insertion criterion of Vansteenwegen et al. (2009). Route data per
+    position are hoisted once, then every (position, node) pair costs a few flops: travel rows
+    are read contiguously (``travel`` for arcs into the node, ``travel_t`` = transpose for arcs
+    out of it). Slotted nodes go through ``insertion_cost``.
+
+    ``w`` float64[n] multiplies each node's ratio (all ones: the plain criterion; the ILS draws
+    noise there to diversify repairs).
+
+    Returns ``(ratio, node, pos, slot, shift)``; ``ratio = -1`` when nothing fits.
+    """
+    best_ratio = -1.0
+    best_j = -1
+    best_p = -1
+    best_k = -1
+    best_shift = INF
+    L = S.length[r]
+    q = P.size[r]
+    travel, travel_t = P.travel, P.travel_t
+    service, open_, close, value = P.service, P.open_, P.close, P.value
+    t_from, t_to = P.t_from, P.t_to
+    # eligible nodes
+    elig = np.empty(n_nodes, dtype=np.int64)
+    n_e = 0
+    for c in range(n_nodes):
+        j = nodes[c]
+        if S.in_route[r, j] or S.day_left[j] < q:
+            continue
+        if P.slot_quota[j] >= 0:
+            v = value[r, j]
+            for p in range(L + 1):
+                shift, k = insertion_cost(P, S, r, j, p)
+                if shift == INF:
+                    continue
+                ratio = w[j] * v * v / (max(0.001, shift))
+                if ratio > best_ratio:
+                    best_ratio, best_j, best_p, best_k, best_shift = ratio, j, p, k, shift
+            continue
+        elig[n_e] = j
+        n_e += 1
+    if n_e == 0:
+        return best_ratio, best_j, best_p, best_k, best_shift
+    rt = S.rt
+    for p in range(L + 1):
+        if p > 0:
+            prev = S.ri[NODE, r, p - 1]
+            dep = rt[START, r, p - 1] + service[prev]
+        else:
+            prev = -1
+            dep = P.day_start[r]
+        if p < L:
+            nxt = S.ri[NODE, r, p]
+            limit = rt[WAIT, r, p] + rt[MAXSHIFT, r, p] + EPS
+        else:
+            nxt = -1
+            limit = P.day_end[r] - S.end_arr[r] + EPS
+        old = _t_between(P, r, prev, nxt)
+        for c in range(n_e):
+            j = elig[c]
+            t_in = t_from[r, j] if prev < 0 else travel[prev, j]
+            a = dep + t_in
+            if a > close[j] + EPS:
+                continue
+            s = max(open_[j], a)
+            t_out = t_to[r, j] if nxt < 0 else travel_t[nxt, j]
+            shift = t_in + (s - a) + service[j] + t_out - old
+            if shift > limit:
+                continue
+            v = value[r, j]
+            ratio = w[j] * v * v / (max(0.001, shift))
+            if ratio > best_ratio:
+                best_ratio, best_j, best_p, best_k, best_shift = ratio, j, p, -1, shift
+    return best_ratio, best_j, best_p, best_k, best_shift
+
+
+@njit(cache=True, nogil=True)
+def best_insertion(P, S, r, w):
+    """Best insertion into route ``r`` over all its candidates (see ``best_insertion_among``)."""
+    return best_insertion_among(P, S, r, P.cand[r], P.n_cand[r], w)
+
+
+@njit(cache=True, nogil=True)
+def greedy_fill(P, S, routes_mask, freed, n_freed, w):
+    """Insert visits until nothing fits, best ratio first over all routes.
+
+    Routes in ``routes_mask`` are evaluated over all their candidates; the others only over the
+    nodes ``freed[:n_freed]`` (after a fill ends nothing fits anywhere, so a route that did not
+    change can only gain from capacity released since). Lazy evaluation: each route caches its
+    best insertion; during the fill capacity only decreases and other routes do not change, so
+    a cached ratio is an upper bound, and the chosen insertion is re-evaluated before it is
+    applied. Returns the number of insertions.
+    """
+    R = S.length.shape[0]
+    c_ratio = np.full(R, -1.0)
+    c_j = np.full(R, -1, dtype=np.int64)
+    c_p = np.full(R, -1, dtype=np.int64)
+    c_k = np.full(R, -1, dtype=np.int64)
+    c_shift = np.full(R, INF)
+    for r in range(R):
+        if routes_mask[r]:
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r, w)
+        elif n_freed > 0:
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion_among(P, S, r, freed, n_freed, w)
+    count = 0
+    while True:
+        r = np.argmax(c_ratio)
+        if c_ratio[r] < 0.0:
+            break
+        j, p = c_j[r], c_p[r]
+        shift, k = insertion_cost(P, S, r, j, p)
+        if abs(shift - c_shift[r]) > 1e-9 or k != c_k[r] or S.in_route[r, j]:
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r, w)
+            continue
+        insert_visit(P, S, r, j, p, k)
+        count += 1
+        c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r, w)
+    return count
+
+
+@njit(cache=True, nogil=True)
+def total_value(S):
+    return S.rvalue.sum()
+
+
+@njit(cache=True, nogil=True)
+def total_time(P, S):
+    """Sum over routes of (arrival at end - departure), minutes: the secondary objective."""
+    t = 0.0
+    for r in range(S.length.shape[0]):
+        if S.length[r] > 0:
+            t += S.end_arr[r] - P.day_start[r]
+    return t
+
+
+@njit(cache=True, nogil=True)
+def _try_sequence(P, S, r, seq, k):
+    """Append ``seq[:k]`` to the (empty) route ``r`` in order, each at its earliest slot.
+
+    Returns the arrival at the route's end, or inf (and the route emptied again) if one fails.
+    """
+    for c in range(k):
+        j = seq[c]
+        shift, slot = insertion_cost(P, S, r, j, S.length[r])
+        if shift == INF:
+            mask = np.ones(S.length[r], dtype=np.bool_)
+            remove_positions(P, S, r, mask)
+            return INF
+        insert_visit(P, S, r, j, S.length[r], slot)
+    return S.end_arr[r]
+
+
+@njit(cache=True, nogil=True)
+def seed_protected(P, S, order):
+    """Feasibility-first construction: put each route's protected visits (must-visits) in first.
+
+    Routes are taken in ``order``; for each, every order of its protected nodes (Heap's
+    permutations, up to 5 nodes; more are left to the greedy fill) is tried on the empty route,
+    each visit at its earliest feasible entry slot, and the order that returns earliest is kept.
+    This avoids the trap where a greedy insertion pins one must-visit to an early slot that
+    leaves no room for another (MODELS.md 1.4c: with mandatory visits even feasibility is hard).
+    Returns the number of routes whose protected visits all fit.
+    """
+    n = P.value.shape[1]
+    seq = np.empty(n, dtype=np.int64)
+    best = np.empty(n, dtype=np.int64)
+    cnt = np.zeros(8, dtype=np.int64)
+    ok = 0
+    for idx in range(order.shape[0]):
+        r = order[idx]
+        if S.length[r] != 0:
+            continue
+        k = 0
+        for c in range(P.n_cand[r]):
+            j = P.cand[r, c]
+            if P.protect[r, j]:
+                seq[k] = j
+                k += 1
+        if k == 0 or k > 5:
+            continue
+        best_end = INF
+        cnt[:] = 0
+        end = _try_sequence(P, S, r, seq, k)
+        if end < best_end:
+            best_end = end
+            best[:k] = seq[:k]
+        if end < INF:
+            remove_positions(P, S, r, np.ones(S.length[r], dtype=np.bool_))
+        i = 1
+        while i < k:  # Heap's algorithm, iterative
+            if cnt[i] < i:
+                if i % 2 == 0:
+                    seq[0], seq[i] = seq[i], seq[0]
+                else:
+                    seq[cnt[i]], seq[i] = seq[i], seq[cnt[i]]
+                end = _try_sequence(P, S, r, seq, k)
+                if end < best_end:
+                    best_end = end
+                    best[:k] = seq[:k]
+                if end < INF:
+                    remove_positions(P, S, r, np.ones(S.length[r], dtype=np.bool_))
+                cnt[i] += 1
+                i = 1
+            else:
+                cnt[i] = 0
+                i += 1
+        if best_end < INF:
+            _try_sequence(P, S, r, best, k)
+            ok += 1
+    return ok
+
+
+@njit(cache=True, nogil=True)
+def _simulate(P, r, nodes, eo, ec, L):
+    """Earliest-start schedule of a visit sequence of route ``r``; its end arrival or inf."""
+    t = P.day_start[r]
+    prev = -1
+    for p in range(L):
+        j = nodes[p]
+        a = t + (P.t_from[r, j] if prev < 0 else P.travel[prev, j])
+        s = max(eo[p], a)
+        if s > ec[p] + EPS:
+            return INF
+        t = s + P.service[j]
+        prev = j
+    end = t + (P.t_to[r, prev] if prev >= 0 else P.t_direct[r])
+    if end > P.day_end[r] + EPS:
+        return INF
+    return end
+
+
+@njit(cache=True, nogil=True)
+def _apply_order(P, S, r, nodes, slots, eo, ec, L):
+    """Write a new visit order (nodes, reserved slots, effective windows) into route ``r``."""
+    for p in range(L):
+        S.ri[NODE, r, p] = nodes[p]
+        S.ri[SLOT, r, p] = slots[p]
+        S.rt[EOPEN, r, p] = eo[p]
+        S.rt[ECLOSE, r, p] = ec[p]
+    recompute_route(P, S, r, 0)
+
+
+@njit(cache=True, nogil=True)
+def or_opt_route(P, S, r, max_seg):
+    """Or-opt local search on route ``r``: move a string of 1..``max_seg`` consecutive visits to
+    another place in the same route when that shortens the route (earlier end arrival), keeping
+    every visit inside its (slot-reserved) time window. First improvement, repeated until no
+    move improves. A move is simulated in O(L) only if it lowers travel time (an O(1) filter).
+    Returns the number of moves applied.
+    """
+    L = S.length[r]
+    if L < 2:
+        return 0
+    rt, ri = S.rt, S.ri
+    nodes = np.empty(L, dtype=np.int64)
+    eo = np.empty(L)
+    ec = np.empty(L)
+    sl = np.empty(L, dtype=np.int64)
+    n2 = np.empty(L, dtype=np.int64)
+    eo2 = np.empty(L)
+    ec2 = np.empty(L)
+    sl2 = np.empty(L, dtype=np.int64)
+    moves = 0
+    improved = True
+    while improved:
+        improved = False
+        for p in range(L):
+            nodes[p] = ri[NODE, r, p]
+            sl[p] = ri[SLOT, r, p]
+            eo[p] = rt[EOPEN, r, p]
+            ec[p] = rt[ECLOSE, r, p]
+        cur_end = S.end_arr[r]
+        for k in range(1, max_seg + 1):
+            if improved:
+                break
+            for i in range(L - k + 1):
+                if improved:
+                    break
+                first, last = nodes[i], nodes[i + k - 1]
+                prev = nodes[i - 1] if i > 0 else -1
+                nxt = nodes[i + k] if i + k < L else -1
+                gain = (_t_between(P, r, prev, first) + _t_between(P, r, last, nxt)
+                        - _t_between(P, r, prev, nxt))
+                # insert between positions q-1 and q of the route without the string
+                for q in range(L + 1):
+                    if i <= q <= i + k:
+                        continue
+                    a = nodes[q - 1] if q > 0 else -1
+                    b = nodes[q] if q < L else -1
+                    cost = _t_between(P, r, a, first) + _t_between(P, r, last, b) - _t_between(P, r, a, b)
+                    if cost - gain >= -1e-9:
+                        continue
+                    w = 0
+                    for p in range(L + 1):
+                        if p == q:
+                            for z in range(i, i + k):
+                                n2[w], eo2[w], ec2[w], sl2[w] = nodes[z], eo[z], ec[z], sl[z]
+                                w += 1
+                        if p < L and (p < i or p >= i + k):
+                            n2[w], eo2[w], ec2[w], sl2[w] = nodes[p], eo[p], ec[p], sl[p]
+                            w += 1
+                    end = _simulate(P, r, n2, eo2, ec2, L)
+                    if end < cur_end - 1e-9:
+                        _apply_order(P, S, r, n2, sl2, eo2, ec2, L)
+                        moves += 1
+                        improved = True
+                        break
+    return moves
+
+
+@njit(cache=True, nogil=True)
+def two_opt_route(P, S, r):
+    """2-opt on route ``r``: reverse a string of visits when that makes the route end earlier,
+    keeping every visit inside its (slot-reserved) time window. First improvement, repeated.
+    The O(1) filter assumes symmetric travel; acceptance re-simulates the exact schedule.
+    Returns the number of moves applied.
+    """
+    L = S.length[r]
+    if L < 3:
+        return 0
+    rt, ri = S.rt, S.ri
+    nodes = np.empty(L, dtype=np.int64)
+    n2 = np.empty(L, dtype=np.int64)
+    sl2 = np.empty(L, dtype=np.int64)
+    eo2 = np.empty(L)
+    ec2 = np.empty(L)
+    moves = 0
+    improved = True
+    while improved:
+        improved = False
+        for p in range(L):
+            nodes[p] = ri[NODE, r, p]
+        cur_end = S.end_arr[r]
+        for i in range(L - 1):
+            if improved:
+                break
+            a = nodes[i - 1] if i > 0 else -1
+            for k in range(i + 1, L):
+                b = nodes[k + 1] if k + 1 < L else -1
+                delta = (_t_between(P, r, a, nodes[k]) + _t_between(P, r, nodes[i], b)
+                         - _t_between(P, r, a, nodes[i]) - _t_between(P, r, nodes[k], b))
+                if delta >= -1e-9:
+                    continue
+                for p in range(L):
+                    q = p if (p < i or p > k) else i + k - p
+                    n2[p] = nodes[q]
+                    sl2[p] = ri[SLOT, r, q]
+                    eo2[p] = rt[EOPEN, r, q]
+                    ec2[p] = rt[ECLOSE, r, q]
+                end = _simulate(P, r, n2, eo2, ec2, L)
+                if end < cur_end - 1e-9:
+                    _apply_order(P, S, r, n2, sl2, eo2, ec2, L)
+                    moves += 1
+                    improved = True
+                    break
+    return moves
