@@ -11,7 +11,7 @@
   ``--runs`` runs. Target (issue): >= 10 million/s.
 * **ILS iterations per second** (``ils_iterations``, default ``ILSParams``) on pr10 m=4 and on the
   embedded Lhasa peak day, each from its construction state (copied per run). Median of runs.
-* **Numba vs pure Python.** ``solve_toptw`` on one instance with ``MaxIterations(K)`` and seed 0,
+* **Numba vs pure Python.** ``optimizer.toptw.solve`` on one instance with ``MaxIterations(K)`` and seed 0,
   once with Numba (warm: after a warm-up call; median of 3 timed calls) and once in a subprocess
   with ``NUMBA_DISABLE_JIT=1`` (numba then runs the very same functions as plain Python). Both
   must return the same routes and score. Target: >= 50x.
@@ -35,8 +35,8 @@ import numpy as np
 from numba import njit
 
 from bench.results_md import table, write_section
-from optimizer.ils import ILSParams, MaxIterations, ils_iterations
-from optimizer.kernels import (
+from optimizer.core.engine.ils import ILSParams, ils_iterations
+from optimizer.core.engine.kernels import (
     KernelProblem,
     RouteState,
     best_insertion,
@@ -46,6 +46,7 @@ from optimizer.kernels import (
     remove_positions,
     seed_protected,
 )
+from optimizer.core.stop import MaxIterations
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,17 +79,15 @@ def toptw_construction(inst) -> tuple[KernelProblem, RouteState]:
 
 def demo_day_problem():
     """The embedded Lhasa peak day as a ``TourProblem``."""
-    from instances.demand import read_demand
-    from instances.loader import LHASA_DIR, load_lhasa
-    from optimizer.domain import TourProblem
-    net = load_lhasa()
-    groups = read_demand(Path(LHASA_DIR) / "demand_peak_day.csv", net)
-    return TourProblem(network=net, groups=groups)
+    from api.services.tours import DEFAULT_DEMAND, lhasa_network, read_groups
+    from optimizer.tours import TourProblem
+    net = lhasa_network()
+    return TourProblem(network=net, groups=read_groups(DEFAULT_DEMAND, net))
 
 
 def demo_day_start(problem) -> tuple[KernelProblem, RouteState]:
     """Kernel problem of the demo day and its state after must-visit seeding (as ``solve`` does)."""
-    from optimizer.tours import compile_problem, seeding_order
+    from optimizer.tours.solve import compile_problem, seeding_order
     P, daily, n_slots = compile_problem(problem)
     S = new_state(P, daily, n_slots, int(P.n_cand.max()) + 1)
     seed_protected(P, S, seeding_order(problem))
@@ -125,7 +124,7 @@ def count_evaluations(P: KernelProblem, S: RouteState) -> int:
 
 def count_feasible(P: KernelProblem, S: RouteState) -> int:
     """Of the pairs ``count_evaluations`` counts, those ``insertion_cost`` finds feasible."""
-    from optimizer.kernels import INF, insertion_cost
+    from optimizer.core.engine.kernels import INF, insertion_cost
     total = 0
     for r in range(S.length.shape[0]):
         for j in P.cand[r, :P.n_cand[r]]:
@@ -244,26 +243,26 @@ def measure_ils(P: KernelProblem, S0: RouteState, runs: int, n_iter: int) -> dic
 _CHILD = """
 import json, sys, time
 from bench.kernels import load_toptw
-from optimizer.ils import MaxIterations
-from optimizer.toptw import solve_toptw
+from optimizer.core.stop import MaxIterations
+from optimizer.toptw import solve
 import numba
 inst = load_toptw(sys.argv[1], int(sys.argv[2]))
 t = time.perf_counter()
-sol = solve_toptw(inst, MaxIterations(int(sys.argv[3])), seed=0)
+sol = solve(inst, MaxIterations(int(sys.argv[3])), seed=0)
 dt = time.perf_counter() - t
-print(json.dumps({"time_s": dt, "score": sol.score, "routes": sol.routes, "iterations": sol.iterations,
+print(json.dumps({"time_s": dt, "score": sol.score, "routes": sol.routes, "iterations": sol.stats.iterations,
                   "jit_disabled": bool(numba.config.DISABLE_JIT)}))
 """
 
 
 def measure_speedup(name: str, n_routes: int, k: int, timeout_s: float = 900.0) -> dict:
-    from optimizer.toptw import solve_toptw
+    from optimizer.toptw import solve
     inst = load_toptw(name, n_routes)
-    solve_toptw(inst, MaxIterations(min(k, 50)), seed=0)  # warm-up (compile / cache load)
+    solve(inst, MaxIterations(min(k, 50)), seed=0)  # warm-up (compile / cache load)
     times, sol = [], None
     for _ in range(3):
         t = time.perf_counter()
-        sol = solve_toptw(inst, MaxIterations(k), seed=0)
+        sol = solve(inst, MaxIterations(k), seed=0)
         times.append(time.perf_counter() - t)
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
     t = time.perf_counter()
@@ -271,7 +270,7 @@ def measure_speedup(name: str, n_routes: int, k: int, timeout_s: float = 900.0) 
                           capture_output=True, text=True, timeout=timeout_s)
     wall = time.perf_counter() - t
     out = {"instance": name, "m": n_routes, "k": k, "numba_times": times, "numba_s": statistics.median(times),
-           "numba_score": sol.score, "numba_iterations": sol.iterations, "returncode": proc.returncode,
+           "numba_score": sol.score, "numba_iterations": sol.stats.iterations, "returncode": proc.returncode,
            "child_wall_s": wall}
     if proc.returncode != 0:
         out["error"] = proc.stderr.strip()[-4000:]
@@ -334,7 +333,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_speedup:
         sp = measure_speedup(args.speedup_instance, args.speedup_routes, args.speedup_iterations)
         print(json.dumps({k: v for k, v in sp.items() if k != "error"}, indent=1))
-        label = f"`solve_toptw` {sp['instance']} m={sp['m']}, `MaxIterations({sp['k']:,})`, seed 0"
+        label = f"`optimizer.toptw.solve` {sp['instance']} m={sp['m']}, `MaxIterations({sp['k']:,})`, seed 0"
         if "error" in sp:
             body = (f"{label}: the pure-Python run (`NUMBA_DISABLE_JIT=1`) FAILED "
                     f"(exit {sp['returncode']}):\n\n```\n{sp['error']}\n```\n")
@@ -348,7 +347,7 @@ def main(argv: list[str] | None = None) -> None:
                  f"{sp['python_score']:g}", sp["python_iterations"]],
             ]
             body = (f"{label}; the same functions, compiled by Numba or run by the Python interpreter. "
-                    "Times are the whole `solve_toptw` call (compile arrays, construction, ILS, decode).\n\n"
+                    "Times are the whole `optimizer.toptw.solve` call (compile arrays, construction, ILS, decode).\n\n"
                     + table(["run", "time", "score", "iterations"], rows)
                     + f"\n\nSpeedup: **{sp['ratio']:,.0f}x** (target >= 50x, "
                     f"{'met' if sp['ratio'] >= 50 else 'NOT met'}). Same routes and score in both modes: "

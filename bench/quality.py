@@ -20,8 +20,8 @@ What is run
 Solvers (each single-threaded, run one after the other on a case; ``--jobs 2`` runs two cases in
 parallel processes, the default 1 keeps the timing honest):
 
-* ``ours``: :func:`optimizer.toptw.solve_toptw` with ``StoppingCriterion(max_runtime_s=S)``, seed
-  ``--seed``. Its routes are checked with :func:`optimizer.toptw_check.check_toptw_routes`; a
+* ``ours``: `optimizer.toptw.solve` (the ILS) with ``StoppingCriterion(max_runtime_s=S)``, seed
+  ``--seed``. Its routes are checked with :func:`optimizer.toptw.check_toptw_routes`; a
   violation is a hard error (``RuntimeError``). The numba kernels are warmed up (compile or cache
   load) on a 10-customer instance before the first timed run.
 * ``ortools``: :func:`models.toptw_routing.solve_routing` (prize-collecting routing model, GLS),
@@ -68,8 +68,7 @@ from instances.benchmarks import (
     read_chao_top,
     read_toptw,
 )
-from optimizer.toptw_check import check_toptw_routes, toptw_score
-from optimizer.toptw_instance import TOPTWInstance
+from optimizer.toptw import TOPTWInstance, check_toptw_routes, toptw_score
 
 __all__ = [
     "SOLVERS",
@@ -308,10 +307,11 @@ def solve_ortools(inst: TOPTWInstance, time_limit_s: float, seed: int = 0) -> Pe
     """OR-Tools routing baseline (:func:`models.toptw_routing.solve_routing`)."""
     from models.toptw_routing import solve_routing
 
+    from optimizer.core.stop import StoppingCriterion
+
     t0 = time.perf_counter()
-    res = solve_routing(inst, time_limit_s, seed=seed)
-    return PeerResult([list(r) for r in res.routes], f"{res.status} ({res.solver_status})",
-                      time.perf_counter() - t0)
+    res = solve_routing(inst, StoppingCriterion(max_runtime_s=time_limit_s), seed=seed)
+    return PeerResult([list(r) for r in res.routes], res.stats.status, time.perf_counter() - t0)
 
 
 PYVRP_TIME_SCALE = {"toptw": 100, "chao": 1000}
@@ -448,8 +448,8 @@ def warm_up() -> None:
         import pyvrp  # noqa: F401
     except ImportError:
         pass
-    from optimizer.ils import StoppingCriterion
-    from optimizer.toptw import solve_toptw
+    from optimizer.core.stop import StoppingCriterion
+    from optimizer.toptw import solve
 
     n = 11
     rng = np.random.default_rng(0)
@@ -457,19 +457,19 @@ def warm_up() -> None:
     d = np.sqrt((x[:, None] - x[None, :]) ** 2 + (y[:, None] - y[None, :]) ** 2)
     inst = TOPTWInstance("warmup", x, y, np.ones(n), np.r_[0.0, np.ones(n - 1)], np.zeros(n),
                          np.full(n, 100.0), d, 2, 100.0)
-    solve_toptw(inst, StoppingCriterion(max_iterations=3), seed=0)
+    solve(inst, StoppingCriterion(max_iterations=3), seed=0)
     _WARM = True
 
 
 def _run_solver(solver: str, inst: TOPTWInstance, limit: float, seed: int) -> tuple[list[list[int]], str, float]:
     if solver == "ours":
-        from optimizer.ils import StoppingCriterion
-        from optimizer.toptw import solve_toptw
+        from optimizer.core.stop import StoppingCriterion
+        from optimizer.toptw import solve
 
         t0 = time.perf_counter()
-        sol = solve_toptw(inst, StoppingCriterion(max_runtime_s=limit), seed=seed)
+        sol = solve(inst, StoppingCriterion(max_runtime_s=limit), seed=seed)
         wall = time.perf_counter() - t0
-        return [list(r) for r in sol.routes], f"{sol.stopped_by}; {sol.iterations} it", wall
+        return [list(r) for r in sol.routes], f"{sol.stats.stopped_by}; {sol.stats.iterations} it", wall
     fn = {"ortools": solve_ortools, "pyvrp": solve_pyvrp}[solver]
     t0 = time.perf_counter()
     res = fn(inst, limit, seed)
@@ -673,7 +673,7 @@ def render_markdown(rows: Sequence[RunRow], solvers: Sequence[str], limit: float
         "gap vs the scores reported by Chao et al. (1996) ('ref': a 1996 heuristic, not best-known; "
         "negative = better than that). Gap % = 100 (ref - score) / ref; means over the cases with a "
         "reference on which every solver ran. Every peer plan is re-checked by "
-        "`optimizer.toptw_check`; an infeasible plan or a crash counts as score 0 and is flagged. "
+        "`optimizer.toptw.verify`; an infeasible plan or a crash counts as score 0 and is flagged. "
         "PyVRP 0.14: optional clients, prize = score x (m Tmax + 1), distance = duration = travel "
         "(x100, exact, for TOPTW; x1000 rounded up for Chao), penalty cap 2 x max prize + 1. "
         "Time = wall clock of the whole call.",

@@ -11,7 +11,7 @@ fails here rather than timing nothing. Setup helpers live in ``bench/kernels.py`
   = candidates not in the route with capacity left, times ``length + 1`` positions, per route).
 * ``test_ils_iterations``: ``ils_iterations`` with ``n_iter=100`` on pr10 m=4 from the position
   ``run_ils`` reaches after construction (state copied before each round).
-* ``test_solve_toptw_pr10``: ``solve_toptw(pr10 m=4, MaxIterations(500), seed=0)``.
+* ``test_solve_toptw_pr10``: ``optimizer.toptw.solve(pr10 m=4, MaxIterations(500), seed=0)``.
 * ``test_solve_demo_day``: ``solve(peak day, MaxIterations(1000), seed=0)``; the plan must pass
   ``optimizer.verify.verify``.
 """
@@ -30,7 +30,7 @@ from bench.kernels import (
     load_toptw,
     toptw_start,
 )
-from optimizer.ils import MaxIterations
+from optimizer.core.stop import MaxIterations
 
 N_SWEEPS = 200
 ILS_ITERS = 100
@@ -96,12 +96,12 @@ def test_ils_iterations(benchmark, pr10):
 
 @needs_pr10
 def test_solve_toptw_pr10(benchmark, pr10):
-    from optimizer.toptw import solve_toptw
-    from optimizer.toptw_check import check_toptw_routes, toptw_score
+    from optimizer.toptw import check_toptw_routes, solve, toptw_score, verify
 
-    sol = benchmark.pedantic(solve_toptw, args=(pr10, MaxIterations(500)), kwargs={"seed": 0},
+    sol = benchmark.pedantic(solve, args=(pr10, MaxIterations(500)), kwargs={"seed": 0},
                              rounds=5, iterations=1, warmup_rounds=1)
-    assert sol.iterations == 500
+    assert sol.stats.iterations == 500
+    assert verify(pr10, sol) == []
     assert sol.score > 0
     assert check_toptw_routes(pr10, sol.routes) == []
     assert toptw_score(pr10, sol.routes) == pytest.approx(sol.score)
@@ -109,12 +109,11 @@ def test_solve_toptw_pr10(benchmark, pr10):
 
 
 def test_solve_demo_day(benchmark, demo_problem):
-    from optimizer.tours import solve
-    from optimizer.verify import verify
+    from optimizer.tours import solve, verify
 
     plan = benchmark.pedantic(solve, args=(demo_problem, MaxIterations(1000)), kwargs={"seed": 0},
                               rounds=3, iterations=1, warmup_rounds=1)
-    assert plan.iterations == 1000
+    assert plan.stats.iterations == 1000
     assert plan.kpis["total_score"] > 0
     assert verify(demo_problem, plan) == []
     benchmark.extra_info["total_score"] = plan.kpis["total_score"]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from optimizer.toptw_instance import TOPTWInstance
+from optimizer.toptw.problem import TOPTWInstance
 
 __all__ = [
     "CHAO_SETS",

@@ -22,24 +22,26 @@ benchmark travel times are truncated to 1 (Solomon) or 2 (Cordeau) decimals and 
 windows have at most 2 decimals, so this scaling is **exact** there. For other data (e.g. Chao TOP,
 real Euclidean travel) every duration is rounded *up* and every deadline *down*, which keeps each
 solution feasible in floats but may cut off the float optimum; such a run never reports
-``'optimal'`` (``ExactResult.exact_scaling`` is False). Scores are used as integers when they all
+``'optimal'`` and gives no bound. Scores are used as integers when they all
 are (true for every benchmark); otherwise they are multiplied by ``SCORE_SCALE`` and rounded, with
 the same consequence.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from optimizer.toptw_check import check_toptw_routes, earliest_schedule, toptw_score
-from optimizer.toptw_instance import TOPTWInstance
+from models._backend import cpsat_outcome, cpsat_solver, time_left_s
+from optimizer.core.results import FEASIBLE, INFEASIBLE, NO_SOLUTION_IN_TIME, OPTIMAL, SolveStats
+from optimizer.core.stop import StoppingCriterion
+from optimizer.toptw.problem import TOPTWInstance
+from optimizer.toptw.solution import ToptwSolution, make_solution
+from optimizer.toptw.verify import check_toptw_routes, toptw_score
 
-__all__ = ["SCORE_SCALE", "TIME_SCALE", "ExactResult", "scale_scores", "scale_times", "solve_exact"]
+__all__ = ["SCORE_SCALE", "TIME_SCALE", "scale_scores", "scale_times", "solve_cpsat"]
 
 TIME_SCALE = 100
 """Integer time units per minute used by the CP-SAT and routing models (exact for 2-decimal data)."""
@@ -48,41 +50,6 @@ SCORE_SCALE = 100
 """Multiplier applied to scores before rounding when they are not all integers."""
 
 _TOL = 1e-6
-
-
-@dataclass(frozen=True)
-class ExactResult:
-    """Result of :func:`solve_exact`.
-
-    Attributes
-    ----------
-    status : str
-        ``'optimal'`` (CP-SAT proved optimality *and* the integer scaling was exact), ``'feasible'``
-        (a solution, optimality not proven) or ``'unknown'`` (no solution found in time; the routes
-        are then empty, which is trivially feasible).
-    objective : float
-        Sum of the scores of the visited customers (recomputed from ``routes`` in floats).
-    routes : list[list[int]]
-        ``n_routes`` routes of customer node indices in visit order (depots excluded; unused routes
-        are empty lists, listed last).
-    start_min : list[list[float]]
-        Earliest service start time (minutes) of each visit, aligned with ``routes``.
-    bound : float
-        CP-SAT's upper bound on the objective, in score units (``inf`` when there is none or the
-        scaling was not exact, since the bound of the rounded model does not bound the float one).
-    exact_scaling : bool
-        Whether times and scores were integral after scaling (see module docstring).
-    wall_s : float
-        Wall-clock seconds spent in the solver.
-    """
-
-    status: str
-    objective: float
-    routes: list[list[int]]
-    start_min: list[list[float]]
-    bound: float
-    exact_scaling: bool
-    wall_s: float
 
 
 def _is_multiple(values: np.ndarray, scale: float) -> bool:
@@ -140,30 +107,30 @@ def _reachable(inst: TOPTWInstance, t: dict) -> tuple[list[int], dict[int, int]]
     return keep, est
 
 
-def solve_exact(
-    inst: TOPTWInstance,
-    time_limit_s: float = 30.0,
-    num_workers: int = 0,
-    seed: int = 0,
-) -> ExactResult:
+def solve_cpsat(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0, workers: int = 0) -> ToptwSolution:
     """Solve ``inst`` with the CP-SAT circuit model described in the module docstring.
 
     Parameters
     ----------
-    inst : the instance (intended for <= ~20 customers; larger ones may end 'feasible'/'unknown').
-    time_limit_s : CP-SAT wall-clock limit in seconds (> 0).
-    num_workers : CP-SAT search workers (0 = CP-SAT default: one per available core).
+    inst : the instance (intended for <= ~20 customers; larger ones may end 'feasible' or with no
+        solution in time).
+    stop : its ``max_runtime_s`` is the wall-clock limit, model building included
+        (``models._backend.time_left_s``); iteration limits do not apply.
     seed : CP-SAT random seed.
+    workers : CP-SAT search workers (0 = one per available core).
+
+    Returns a ``ToptwSolution`` whose ``stats.status`` is ``optimal`` only when CP-SAT proved it
+    *and* the integer scaling was exact; ``stats.bound`` is the proven bound (None when the scaling
+    was not exact: the bound of the rounded model does not bound the float one). No solution in time:
+    ``no_solution_in_time`` with empty routes.
 
     Raises
     ------
-    ValueError for a non-positive time limit. RuntimeError if CP-SAT reports the model invalid or
-    infeasible (the all-empty solution is always feasible, so either is a bug), or if the returned
-    routes fail the float re-check of :func:`optimizer.toptw_check.check_toptw_routes` or their
-    score disagrees with the solver objective.
+    RuntimeError if CP-SAT reports the model invalid or infeasible (the all-empty solution is always
+    feasible, so either is a bug), or if the returned routes fail the float re-check of
+    :func:`optimizer.toptw.verify.check_toptw_routes` or their score disagrees with the objective.
     """
-    if not (time_limit_s > 0 and math.isfinite(time_limit_s)):
-        raise ValueError(f"time_limit_s={time_limit_s!r}: must be a positive finite number of seconds")
+    deadline = stop.deadline()
     t, exact_t = scale_times(inst)
     scores, score_factor, exact_s = scale_scores(inst)
     tr, sv, op, cl, tmax = t["travel"], t["service"], t["open"], t["close"], t["t_max"]
@@ -223,19 +190,18 @@ def solve_exact(
         model.add_implication(used[k + 1], used[k])
     model.maximize(sum(int(scores[i]) * visit[k, i] for k in range(m) for i in cust))
 
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.num_workers = int(num_workers)
-    solver.parameters.random_seed = int(seed)
+    solver = cpsat_solver(time_left_s(stop, deadline), workers=workers, seed=seed)
     t0 = time.perf_counter()
     code = solver.solve(model)
-    wall = time.perf_counter() - t0
+    outcome = cpsat_outcome(solver, code, time.perf_counter() - t0, scale=score_factor)
+    exact = exact_t and exact_s
 
-    if code in (cp_model.MODEL_INVALID, cp_model.INFEASIBLE):
+    if outcome.status == INFEASIBLE:
         raise RuntimeError(f"CP-SAT returned {solver.status_name(code)} on {inst.name}: model bug")
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        empty: list[list[int]] = [[] for _ in range(m)]
-        return ExactResult("unknown", 0.0, empty, [[] for _ in range(m)], math.inf, exact_t and exact_s, wall)
+    if outcome.status == NO_SOLUTION_IN_TIME:
+        stats = SolveStats(status=NO_SOLUTION_IN_TIME, runtime_s=deadline.elapsed_s(), stopped_by="max_runtime_s",
+                           seed=int(seed))
+        return make_solution(inst, [], stats)
 
     routes: list[list[int]] = []
     for k in range(m):
@@ -263,18 +229,12 @@ def solve_exact(
     if violations:
         raise RuntimeError(f"{inst.name}: CP-SAT routes fail the float re-check: {violations}")
     objective = toptw_score(inst, routes)
-    solver_obj = solver.objective_value / score_factor
-    if exact_s and abs(objective - solver_obj) > 1e-6:
-        raise RuntimeError(f"{inst.name}: routes score {objective} != CP-SAT objective {solver_obj}")
-    exact = exact_t and exact_s
-    status = "optimal" if code == cp_model.OPTIMAL and exact else "feasible"
-    starts = [[float(v) for v in earliest_schedule(inst, r)[0]] for r in routes]
-    return ExactResult(
-        status=status,
-        objective=objective,
-        routes=routes,
-        start_min=starts,
-        bound=float(solver.best_objective_bound) / score_factor if exact else math.inf,
-        exact_scaling=exact,
-        wall_s=wall,
-    )
+    if exact_s and abs(objective - outcome.objective) > 1e-6:
+        raise RuntimeError(f"{inst.name}: routes score {objective} != CP-SAT objective {outcome.objective}")
+    status = OPTIMAL if outcome.status == OPTIMAL and exact else FEASIBLE
+    bound = outcome.bound if exact else None
+    gap = (0.0 if status == OPTIMAL else outcome.gap) if exact else None
+    stopped = "solved" if outcome.status == OPTIMAL else "max_runtime_s"
+    stats = SolveStats(status=status, objective=objective, bound=bound, gap=gap, runtime_s=deadline.elapsed_s(),
+                       stopped_by=stopped, seed=int(seed))
+    return make_solution(inst, routes, stats)

@@ -10,8 +10,9 @@ waiting before a window opens is allowed; each customer is scored at most once o
 
 Units: minutes for every time (the benchmark files use abstract time units; we read them as
 minutes), the same unit for travel times, score unitless. This is the plain benchmark model used by
-the readers in :mod:`instances.benchmarks`, the exact model :mod:`models.toptw_cpsat`, the routing
-baseline :mod:`models.toptw_routing` and the checker :mod:`optimizer.toptw_check`.
+the readers in :mod:`instances.benchmarks`, the ILS (:mod:`optimizer.toptw.solve`), the exact model
+:mod:`models.toptw_cpsat`, the routing baseline :mod:`models.toptw_routing` and the verifier
+:mod:`optimizer.toptw.verify`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from optimizer.domain import InvalidInput
+from optimizer.core.errors import InvalidInput
 
 __all__ = ["TOPTWInstance"]
 
@@ -72,7 +73,7 @@ class TOPTWInstance:
 
     Raises
     ------
-    optimizer.domain.InvalidInput (a ``ValueError``)
+    optimizer.core.errors.InvalidInput (a ``ValueError``)
         On a wrong shape, a non-finite value, a negative service/score/travel time, a window that
         closes before it opens, ``n_routes < 1``, or depot indices out of range.
     """

@@ -17,8 +17,8 @@ from instances.benchmarks import (
     read_chao_top,
     read_toptw,
 )
-from optimizer.toptw_check import check_toptw_routes, toptw_score
-from optimizer.toptw_instance import TOPTWInstance
+from optimizer.toptw import check_toptw_routes, toptw_score
+from optimizer.toptw import TOPTWInstance
 
 ROOT = bm.benchmarks_root()
 pytestmark = pytest.mark.skipif(not (ROOT / "toptw").is_dir(), reason=f"benchmarks not found at {ROOT}")

@@ -1,4 +1,4 @@
-"""Independent feasibility checker and scorer for (T)OPTW routes.
+"""Independent verifier and scorer for (T)OPTW routes.
 
 Kept deliberately simple and separate from every solver so that it can judge them: the schedule is
 recomputed from scratch in floats. Semantics (Vansteenwegen et al. 2009, C&OR 36(12):3281-3290):
@@ -6,17 +6,26 @@ each route leaves ``inst.start`` at time 0, goes through its customers in order,
 customer ``j`` at ``max(arrival_j, open_j)`` (waiting allowed), which must be ``<= close_j``, leaves
 after ``service_min[j]``, and must reach ``inst.end`` by ``inst.t_max``. Each customer is visited at
 most once over all routes and at most ``inst.n_routes`` routes are used.
+
+``verify(problem, solution)`` returns core ``Violation``s: the route rules above (kinds
+``route_count``, ``index``, ``depot``, ``duplicate``, ``window``, ``t_max``), ``score`` when
+``solution.score`` differs from the recomputed score by more than 1e-6, and ``unserved`` when a
+customer is neither visited nor listed in ``solution.unserved`` (or listed and visited).
+``check_toptw_routes(inst, routes)`` gives the route rules' messages as plain strings.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from optimizer.toptw_instance import TOPTWInstance
+from optimizer.core.results import Violation
+from optimizer.toptw.problem import TOPTWInstance
+from optimizer.toptw.solution import ToptwSolution
 
-__all__ = ["TOL", "check_toptw_routes", "earliest_schedule", "toptw_score"]
+__all__ = ["TOL", "check_toptw_routes", "earliest_schedule", "route_violations", "toptw_score", "verify"]
 
 TOL = 1e-6
 """Absolute tolerance in minutes for window and ``t_max`` checks."""
@@ -42,7 +51,12 @@ def earliest_schedule(inst: TOPTWInstance, route: Sequence[int]) -> tuple[np.nda
 
 
 def check_toptw_routes(inst: TOPTWInstance, routes: Sequence[Sequence[int]]) -> list[str]:
-    """Return the list of violations of ``routes`` (empty when feasible).
+    """The messages of ``route_violations`` (empty when feasible)."""
+    return [v.message for v in route_violations(inst, routes)]
+
+
+def route_violations(inst: TOPTWInstance, routes: Sequence[Sequence[int]]) -> list[Violation]:
+    """Return the violations of ``routes`` (empty when feasible); ``item_id`` is ``route <r>``.
 
     ``routes`` is a sequence of routes, each a sequence of customer node indices in visit order
     (depots excluded). An empty route means an unused vehicle and is not scheduled (so it is fine
@@ -52,25 +66,28 @@ def check_toptw_routes(inst: TOPTWInstance, routes: Sequence[Sequence[int]]) -> 
     the start depot meets every window (``start <= close + TOL``) and reaches the end depot by
     ``t_max + TOL``.
     """
-    violations: list[str] = []
+    violations: list[Violation] = []
     if len(routes) > inst.n_routes:
-        violations.append(f"{len(routes)} routes used, at most n_routes={inst.n_routes} allowed")
+        violations.append(Violation("plan", "route_count",
+                                    f"{len(routes)} routes used, at most n_routes={inst.n_routes} allowed"))
     seen: dict[int, int] = {}
     for r, route in enumerate(routes):
         valid: list[int] = []
         for pos, node in enumerate(route):
             if isinstance(node, (bool, np.bool_)) or int(node) != node:
-                violations.append(f"route {r} pos {pos}: node {node!r} is not an integer index")
+                violations.append(Violation(f"route {r}", "index", f"route {r} pos {pos}: node {node!r} is not an integer index"))
                 continue
             j = int(node)
             if not 0 <= j < inst.n:
-                violations.append(f"route {r} pos {pos}: node {j} out of range 0..{inst.n - 1}")
+                violations.append(Violation(f"route {r}", "index", f"route {r} pos {pos}: node {j} out of range 0..{inst.n - 1}"))
                 continue
             if j in (inst.start, inst.end):
-                violations.append(f"route {r} pos {pos}: node {j} is a depot (routes list customers only)")
+                violations.append(Violation(f"route {r}", "depot",
+                                            f"route {r} pos {pos}: node {j} is a depot (routes list customers only)"))
                 continue
             if j in seen:
-                violations.append(f"route {r} pos {pos}: customer {j} already visited in route {seen[j]}")
+                violations.append(Violation(f"route {r}", "duplicate",
+                                            f"route {r} pos {pos}: customer {j} already visited in route {seen[j]}"))
             else:
                 seen[j] = r
             valid.append(j)
@@ -79,12 +96,12 @@ def check_toptw_routes(inst: TOPTWInstance, routes: Sequence[Sequence[int]]) -> 
         starts, end_arrival = earliest_schedule(inst, valid)
         for pos, (j, s) in enumerate(zip(valid, starts)):
             if s > inst.close_min[j] + TOL:
-                violations.append(
-                    f"route {r} pos {pos}: customer {j} service starts at {s:.6f} "
-                    f"after its window closes at {inst.close_min[j]:.6f}"
-                )
+                violations.append(Violation(
+                    f"route {r}", "window", f"route {r} pos {pos}: customer {j} service starts at {s:.6f} "
+                    f"after its window closes at {inst.close_min[j]:.6f}"))
         if end_arrival > inst.t_max + TOL:
-            violations.append(f"route {r}: reaches end depot at {end_arrival:.6f} > t_max={inst.t_max:.6f}")
+            violations.append(Violation(f"route {r}", "t_max",
+                                        f"route {r}: reaches end depot at {end_arrival:.6f} > t_max={inst.t_max:.6f}"))
     return violations
 
 
@@ -95,3 +112,20 @@ def toptw_score(inst: TOPTWInstance, routes: Sequence[Sequence[int]]) -> float:
     """
     visited = {int(j) for route in routes for j in route}
     return float(sum(float(inst.score[j]) for j in visited))
+
+
+def verify(problem: TOPTWInstance, solution: ToptwSolution) -> list[Violation]:
+    """Check ``solution`` against ``problem`` from scratch (see the module docstring); ``[]`` if it holds."""
+    out = route_violations(problem, solution.routes)
+    visited = {int(j) for r in solution.routes for j in r
+               if isinstance(j, (int, np.integer)) and not isinstance(j, bool) and 0 <= int(j) < problem.n}
+    want = toptw_score(problem, [sorted(visited)])
+    if not (math.isfinite(solution.score) and abs(solution.score - want) <= 1e-6):
+        out.append(Violation("plan", "score", f"solution.score={solution.score} but the routes score {want}"))
+    listed = {u.item_id for u in solution.unserved}
+    for j in problem.customers:
+        if j in visited and str(j) in listed:
+            out.append(Violation(str(j), "unserved", f"customer {j} is listed as unserved but visited"))
+        elif j not in visited and str(j) not in listed:
+            out.append(Violation(str(j), "unserved", f"customer {j} is neither visited nor listed as unserved"))
+    return out

@@ -18,7 +18,7 @@ from bench.quality import (
     write_csv,
 )
 from instances.benchmarks import instance_path, read_toptw
-from optimizer.toptw_check import check_toptw_routes, toptw_score
+from optimizer.toptw import check_toptw_routes, toptw_score
 
 C101 = instance_path("solomon_100", "c101")
 needs_c101 = pytest.mark.skipif(not C101.is_file(), reason="benchmark file c101 not present")
@@ -51,7 +51,7 @@ def test_pyvrp_adapter_distinct_end_depot(c101_10):
     import numpy as np
 
     from bench.quality import pyvrp_data, solve_pyvrp
-    from optimizer.toptw_instance import TOPTWInstance
+    from optimizer.toptw import TOPTWInstance
 
     rng = np.random.default_rng(1)
     n = 12

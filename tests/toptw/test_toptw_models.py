@@ -11,10 +11,10 @@ import pytest
 
 from instances import benchmarks as bm
 from instances.benchmarks import instance_path, load_bks_toptw, read_chao_top, read_toptw
-from models.toptw_cpsat import TIME_SCALE, solve_exact
-from models.toptw_routing import solve_routing
-from optimizer.toptw_check import check_toptw_routes, toptw_score
-from optimizer.toptw_instance import TOPTWInstance
+from models.toptw_cpsat import TIME_SCALE
+from optimizer.core.errors import InvalidInput
+from optimizer.core.stop import StoppingCriterion
+from optimizer.toptw import TOPTWInstance, ToptwParams, check_toptw_routes, earliest_schedule, solve, toptw_score, verify
 
 HAVE_BENCH = (bm.benchmarks_root() / "toptw").is_dir()
 needs_bench = pytest.mark.skipif(not HAVE_BENCH, reason="benchmark files not found")
@@ -22,7 +22,7 @@ needs_bench = pytest.mark.skipif(not HAVE_BENCH, reason="benchmark files not fou
 
 # ----------------------------------------------------------------------------- brute force
 def _route_ok(inst: TOPTWInstance, route: tuple[int, ...]) -> bool:
-    """Earliest-start feasibility, written independently of optimizer.toptw_check."""
+    """Earliest-start feasibility, written independently of optimizer.toptw.verify."""
     t, prev = 0.0, inst.start
     for j in route:
         t = max(t + inst.travel_min[prev, j], inst.open_min[j])
@@ -92,17 +92,31 @@ def random_instance(seed: int, m: int, n_cust: int = 7, distinct_end: bool = Fal
 
 
 # ----------------------------------------------------------------------------- exact model
+def solve_exact(inst: TOPTWInstance, time_limit_s: float):
+    """The CP-SAT model through the family's solve; every answer is checked by the verifier."""
+    res = solve(inst, StoppingCriterion(max_runtime_s=time_limit_s), seed=0, params=ToptwParams(method="cpsat"))
+    assert verify(inst, res) == []
+    return res
+
+
+def solve_routing(inst: TOPTWInstance, time_limit_s: float):
+    """The routing baseline through the family's solve; every answer is checked by the verifier."""
+    res = solve(inst, StoppingCriterion(max_runtime_s=time_limit_s), seed=0, params=ToptwParams(method="routing"))
+    assert verify(inst, res) == []
+    return res
+
+
 @pytest.mark.parametrize("m", [1, 2, 3])
 def test_exact_equals_brute_force_hand_made(m):
     inst = hand_made(m)
     bf = brute_force(inst)
     res = solve_exact(inst, time_limit_s=20)
-    assert res.status == "optimal" and res.exact_scaling
-    assert res.objective == pytest.approx(bf)
-    assert res.bound == pytest.approx(bf)
+    assert res.stats.status == "optimal"
+    assert res.score == pytest.approx(bf) == res.stats.objective
+    assert res.stats.bound == pytest.approx(bf) and res.stats.gap == 0.0
     assert check_toptw_routes(inst, res.routes) == []
-    assert toptw_score(inst, res.routes) == pytest.approx(res.objective)
-    assert len(res.routes) == m and [len(s) for s in res.start_min] == [len(r) for r in res.routes]
+    assert toptw_score(inst, res.routes) == pytest.approx(res.score)
+    assert len(res.routes) == m
 
 
 def test_hand_made_is_not_trivial():
@@ -115,8 +129,8 @@ def test_exact_equals_brute_force_random(seed):
     m = 1 + seed % 2
     inst = random_instance(seed, m, distinct_end=seed >= 3)
     res = solve_exact(inst, time_limit_s=20)
-    assert res.status == "optimal"
-    assert res.objective == pytest.approx(brute_force(inst))
+    assert res.stats.status == "optimal"
+    assert res.score == pytest.approx(brute_force(inst))
     assert check_toptw_routes(inst, res.routes) == []
 
 
@@ -125,11 +139,12 @@ def test_exact_equals_brute_force_random(seed):
 def test_exact_c101_first_10_customers(m):
     inst = read_toptw(instance_path("solomon_100", "c101"), n_routes=m).subset(10)
     res = solve_exact(inst, time_limit_s=30)
-    assert res.status == "optimal"
+    assert res.stats.status == "optimal"
     assert check_toptw_routes(inst, res.routes) == []
-    assert res.objective == toptw_score(inst, res.routes) > 0
-    # start times are the earliest schedule and lie in the windows
-    for route, starts in zip(res.routes, res.start_min):
+    assert res.score == toptw_score(inst, res.routes) > 0
+    # the earliest schedule of every route lies in the windows
+    for route in res.routes:
+        starts = earliest_schedule(inst, route)[0]
         for j, s in zip(route, starts):
             assert inst.open_min[j] <= s <= inst.close_min[j] + 1e-6
 
@@ -139,9 +154,9 @@ def test_exact_r101_first_12_customers_tight():
     # r101 has tight windows and t_max = 230: not every customer fits, so the optimum is informative
     inst = read_toptw(instance_path("solomon_100", "r101"), n_routes=1).subset(12)
     res = solve_exact(inst, time_limit_s=30)
-    assert res.status == "optimal"
-    assert res.objective == pytest.approx(brute_force_small_dp(inst))
-    assert res.objective < inst.score.sum()
+    assert res.stats.status == "optimal"
+    assert res.score == pytest.approx(brute_force_small_dp(inst))
+    assert res.score < inst.score.sum()
 
 
 def brute_force_small_dp(inst: TOPTWInstance) -> float:
@@ -185,8 +200,8 @@ def test_exact_full_solomon_m1_matches_righini_salani_optimum(name):
     # optimum must equal the Righini & Salani DSSR optimum in bks.csv (c101 = 320, r101 = 198).
     inst = read_toptw(instance_path("solomon_100", name), n_routes=1)
     res = solve_exact(inst, time_limit_s=40)
-    assert res.status == "optimal"
-    assert res.objective == load_bks_toptw()[("solomon_100", name, 1)]
+    assert res.stats.status == "optimal"
+    assert res.score == load_bks_toptw()[("solomon_100", name, 1)]
 
 
 @needs_bench
@@ -194,15 +209,30 @@ def test_exact_chao_subset_never_claims_optimal_with_inexact_times():
     # Chao travel is real Euclidean: times are rounded conservatively, so 'optimal' is never claimed.
     inst = read_chao_top(instance_path("Set_21_234", "p2.2.e")).subset(8)
     res = solve_exact(inst, time_limit_s=20)
-    assert not res.exact_scaling and res.status == "feasible" and math.isinf(res.bound)
+    assert res.stats.status == "feasible" and res.stats.bound is None  # rounded data: no optimum claimed, no bound
     assert check_toptw_routes(inst, res.routes) == []
     # the rounding could in principle cut off the float optimum; on this instance it does not
-    assert res.objective == pytest.approx(brute_force(inst)) and res.objective < inst.score.sum()
+    assert res.score == pytest.approx(brute_force(inst)) and res.score < inst.score.sum()
 
 
 def test_exact_rejects_bad_time_limit():
-    with pytest.raises(ValueError, match="time_limit_s"):
+    with pytest.raises(InvalidInput, match="max_runtime_s"):
         solve_exact(hand_made(1), time_limit_s=0)
+
+
+def test_unknown_method_is_rejected():
+    with pytest.raises(InvalidInput, match="params.method"):
+        ToptwParams(method="magic")
+
+
+def test_exact_unserved_names_every_customer_left_out():
+    """Customers not visited by the optimum are listed, each with a reason word."""
+    inst = hand_made(1)
+    res = solve_exact(inst, time_limit_s=20)
+    visited = {j for r in res.routes for j in r}
+    left = {int(u.item_id) for u in res.unserved}
+    assert left == set(inst.customers) - visited and left
+    assert {u.reason for u in res.unserved} <= {"unreachable", "not_selected"}
 
 
 def test_time_scale_is_exact_for_two_decimals():
@@ -214,11 +244,11 @@ def test_time_scale_is_exact_for_two_decimals():
 def test_routing_c101_m2():
     inst = read_toptw(instance_path("solomon_100", "c101"), n_routes=2)
     res = solve_routing(inst, time_limit_s=2.0)
-    assert res.status == "feasible"
+    assert res.stats.status == "feasible"
     assert check_toptw_routes(inst, res.routes) == []
-    assert res.objective == toptw_score(inst, res.routes) > 0
+    assert res.score == toptw_score(inst, res.routes) > 0
     assert len(res.routes) == 2
-    assert res.objective <= inst.score.sum()
+    assert res.score <= inst.score.sum()
 
 
 @pytest.mark.parametrize("m", [1, 2])
@@ -226,12 +256,12 @@ def test_routing_hand_made_feasible_and_bounded(m):
     inst = hand_made(m)
     res = solve_routing(inst, time_limit_s=0.5)
     assert check_toptw_routes(inst, res.routes) == []
-    assert 0 < res.objective <= brute_force(inst) + 1e-9
+    assert 0 < res.score <= brute_force(inst) + 1e-9
 
 
 @needs_bench
 def test_routing_chao_distinct_end():
     inst = read_chao_top(instance_path("Set_21_234", "p2.3.g"))
     res = solve_routing(inst, time_limit_s=0.5)
-    assert res.status == "feasible" and check_toptw_routes(inst, res.routes) == []
-    assert res.objective > 0
+    assert res.stats.status == "feasible" and check_toptw_routes(inst, res.routes) == []
+    assert res.score > 0

@@ -1,0 +1,118 @@
+"""The classic TOPTW (benchmark form): one ``solve`` for the ILS engine, the exact CP-SAT model and the
+OR-Tools routing baseline.
+
+A ``TOPTWInstance`` maps onto the routing kernels as: nodes = customers, ``m`` routes of size 1 from
+the start depot to the end depot inside ``[open(start), t_max]``, value = score, daily capacity 1
+(each customer served at most once overall), no entry slots. ``method="cpsat"`` is the circuit model
+of ``models.toptw_cpsat`` (small instances, up to ~20 customers); ``method="routing"`` the
+prize-collecting routing model of ``models.toptw_routing``. Both read their time limit from ``stop``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from optimizer.core.engine.ils import ILSParams, run_ils
+from optimizer.core.engine.kernels import NODE, KernelProblem, new_state
+from optimizer.core.errors import InvalidInput
+from optimizer.core.results import FEASIBLE, SolveStats
+from optimizer.core.stop import StoppingCriterion
+from optimizer.toptw.problem import TOPTWInstance
+from optimizer.toptw.solution import ToptwSolution, make_solution
+
+METHODS = ("ils", "cpsat", "routing")
+
+
+@dataclass(frozen=True, slots=True)
+class ToptwParams:
+    """Back end and tuning of ``solve``.
+
+    Attributes
+    ----------
+    method : str
+        ``ils`` (the iterated local search), ``cpsat`` (exact, small instances) or ``routing``
+        (OR-Tools routing library baseline).
+    ils : ILSParams
+        Tuning of the ILS.
+    workers : int
+        CP-SAT search workers (0: one per core).
+    """
+
+    method: str = "ils"
+    ils: ILSParams = field(default_factory=ILSParams)
+    workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise InvalidInput("params.method", self.method, f"must be one of {list(METHODS)}")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
+            raise InvalidInput("params.workers", self.workers, "must be an integer >= 0")
+
+
+def compile_toptw(inst: TOPTWInstance) -> tuple[KernelProblem, np.ndarray, np.ndarray]:
+    """Kernel arrays for ``inst``: (KernelProblem, daily capacity int64[c], customer ids int64[c])."""
+    cust = np.array(inst.customers, dtype=np.int64)
+    c, m = len(cust), inst.n_routes
+    t = np.ascontiguousarray(inst.travel_min[np.ix_(cust, cust)], dtype=np.float64)
+    start_t = inst.travel_min[inst.start, cust]
+    end_t = inst.travel_min[cust, inst.end]
+    P = KernelProblem(
+        travel=t,
+        travel_t=np.ascontiguousarray(t.T),
+        t_from=np.ascontiguousarray(np.tile(start_t, (m, 1))),
+        t_to=np.ascontiguousarray(np.tile(end_t, (m, 1))),
+        t_direct=np.full(m, float(inst.travel_min[inst.start, inst.end])),
+        service=np.ascontiguousarray(inst.service_min[cust], dtype=np.float64),
+        open_=np.ascontiguousarray(inst.open_min[cust], dtype=np.float64),
+        close=np.ascontiguousarray(inst.close_min[cust], dtype=np.float64),
+        day_start=np.full(m, float(inst.open_min[inst.start])),
+        day_end=np.full(m, float(inst.t_max)),
+        value=np.ascontiguousarray(np.tile(inst.score[cust].astype(np.float64), (m, 1))),
+        protect=np.zeros((m, c), dtype=np.bool_),
+        size=np.ones(m, dtype=np.int64),
+        cand=np.ascontiguousarray(np.tile(np.arange(c, dtype=np.int32), (m, 1))),
+        n_cand=np.full(m, c, dtype=np.int32),
+        slot_quota=np.full(c, -1, dtype=np.int64),
+        slot_len=np.array([1440.0]),
+    )
+    return P, np.ones(c, dtype=np.int64), cust
+
+
+def solve_ils(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0,
+              params: ILSParams | None = None) -> ToptwSolution:
+    """The ILS engine (``optimizer.core.engine``) on ``inst``; status ``feasible``."""
+    t0 = time.perf_counter()
+    P, daily, cust = compile_toptw(inst)
+    S = new_state(P, daily, 1, len(cust) + 1)
+    res = run_ils(P, S, stop, seed=seed, params=params or ILSParams(), t0=t0)
+    B = res.state
+    routes = [[int(cust[B.ri[NODE, r, p]]) for p in range(int(B.length[r]))] for r in range(inst.n_routes)]
+    stats = SolveStats(status=FEASIBLE, runtime_s=time.perf_counter() - t0, iterations=res.iterations,
+                       stopped_by=res.stopped_by, seed=int(seed))
+    return make_solution(inst, routes, stats)
+
+
+def solve(problem: TOPTWInstance, stop: StoppingCriterion, seed: int = 0,
+          params: ToptwParams | None = None) -> ToptwSolution:
+    """Solve a benchmark TOPTW/TOP instance with the method of ``params`` (default: the ILS).
+
+    The exact and routing models take their time limit from ``stop.max_runtime_s`` (model building
+    included). Raises ``InvalidInput`` for a bad seed or params.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidInput("seed", seed, "must be an integer >= 0")
+    params = params if params is not None else ToptwParams()
+    if not isinstance(params, ToptwParams):
+        raise InvalidInput("params", type(params).__name__, "expected ToptwParams or None")
+    if params.method == "cpsat":
+        from models.toptw_cpsat import solve_cpsat
+
+        return solve_cpsat(problem, stop, seed=int(seed), workers=params.workers)
+    if params.method == "routing":
+        from models.toptw_routing import solve_routing
+
+        return solve_routing(problem, stop, seed=int(seed))
+    return solve_ils(problem, stop, seed=int(seed), params=params.ils)
