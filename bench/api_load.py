@@ -9,7 +9,7 @@ it stops the server and writes the ``api_load`` section of ``bench/RESULTS.md``.
 The request: 5 groups ("vehicles", 25 persons each, from different hubs, 08:00-19:00) on the
 embedded network, exactly 30 candidate stops (``candidate_sites``: the 30 highest-scoring scenic
 sites of the 36, ties by id), and the default stopping rule (``time_limit_s`` 5 s, no iteration
-budget, stop after ``api.http.app.DEFAULT_NO_IMPROVEMENT`` iterations without improvement). Each
+budget, stop after ``api.http.routes.tours.DEFAULT_NO_IMPROVEMENT`` iterations without improvement). Each
 client uses its own seed sequence, so requests differ.
 """
 

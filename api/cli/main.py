@@ -6,8 +6,9 @@
 
 ``plan`` loads the embedded Lhasa network, reads a demand file (default: the embedded
 ``instances/lhasa/demand_peak_day.csv``), solves, checks the plan with the independent verifier,
-prints a short summary and writes ``plan.json``, ``visits.csv``, ``site_slot_usage.csv`` and
-``routes.geojson``. Exit codes: 0 success; 1 the verifier found violations (printed; the outputs
+prints a short summary and writes ``plan.json`` (the plan and the groups it was made for:
+``api.services.tours.plan_document``, readable by ``load_plan`` and ``stations ... --plan``),
+``visits.csv``, ``site_slot_usage.csv`` and ``routes.geojson``. Exit codes: 0 success; 1 the verifier found violations (printed; the outputs
 are still written, for inspection); 2 bad input (demand file, option values), reported on stderr
 as ``error: <message>``.
 """
@@ -25,11 +26,12 @@ from rich.table import Table
 from rich.text import Text
 
 from api.cli.common import fail
-from api.services.tours import DEFAULT_DEMAND, lhasa_network, plan_groups, read_groups, write_outputs
+from api.services.tours import DEFAULT_DEMAND, lhasa_network, read_groups, solve_and_verify, write_outputs
 from optimizer.core.clock import fmt_clock
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import StoppingCriterion
-from optimizer.domain import TourPlan, TourProblem
+from optimizer.tours import TourPlan, TourProblem, warm_up
+from optimizer.tours.report import busiest_slots
 BUSIEST_K = 5
 
 app = typer.Typer(
@@ -116,10 +118,6 @@ def plan(
     out: Path = typer.Option(Path("out"), "--out", help="Directory for the output files."),
 ) -> None:
     """Plan one day of tour-group routes; write plan.json, visits.csv, site_slot_usage.csv, routes.geojson."""
-    from optimizer.report import busiest_slots
-    from optimizer.tours import solve, warm_up
-    from optimizer.verify import verify
-
     _check_options(time_limit, iterations, seed)
     path = demand if demand is not None else DEFAULT_DEMAND
     if out.exists() and not out.is_dir():
@@ -138,8 +136,7 @@ def plan(
     with console.status("Compiling the solver kernels (first run after an install only)...", spinner="dots"):
         compile_s = warm_up()
     with console.status(f"Solving {len(groups)} groups (limit {time_limit:g} s)...", spinner="dots"):
-        result = solve(problem, stop, seed=seed)
-        violations = verify(problem, result)
+        result, violations = solve_and_verify(problem, stop, seed=seed)
     try:
         paths = write_outputs(problem, result, out)
     except OSError as e:
@@ -156,7 +153,8 @@ def plan(
         rows.append(("Busiest slots" if i == 0 else "", f"{row['site_id']:<{pad}}  {row['slot_start']}  {load}"))
     rows += unserved_lines(result)
     rows.append(("Verifier", f"{len(violations)} violations" if violations else "0 violations (feasible)"))
-    rows.append(("Solve", f"{result.runtime_s:.1f} s, {result.iterations:,} iterations, seed {result.seed}"))
+    st = result.stats
+    rows.append(("Solve", f"{st.runtime_s:.1f} s, {st.iterations:,} iterations, seed {st.seed}"))
     if compile_s >= 1.0:
         rows.append(("JIT compile", f"{compile_s:.1f} s (first run after an install; cached after)"))
     rows.append(("Outputs", f"{out}/ ({', '.join(p.name for p in paths.values())})"))
@@ -210,44 +208,9 @@ def serve(
     uvicorn.run("api.http.app:app", host=host, port=port)
 
 
-scenarios_app = typer.Typer(help="Capacity scenarios: what-if runs of the tour planner.", no_args_is_help=True)
+from api.cli.scenarios import scenarios_app
+
 app.add_typer(scenarios_app, name="scenarios")
-
-
-@scenarios_app.command("run")
-def scenarios_run(
-    file: Path = typer.Argument(..., help="Scenario file (TOML); see scenarios/peak_season.toml."),
-    out: Path = typer.Option(Path("scenarios_out"), "--out", help="Directory for tables, figures and report.html."),
-    jobs: int | None = typer.Option(None, "--jobs", help="Parallel processes (default: all cores)."),
-    cluster: str | None = typer.Option(None, "--cluster", help="Run on this Dask.distributed scheduler "
-                                       "(e.g. tcp://host:8786) instead of local processes; --jobs is ignored."),
-) -> None:
-    """Run every scenario of FILE (sweeps expanded) and write KPIs, utilisation tables, PNGs and report.html."""
-    from optimizer.scenario_runner import scenarios_cli
-    from optimizer.tours import warm_up
-
-    if jobs is not None and jobs < 1:
-        fail(f"--jobs must be an integer >= 1, got {jobs}")
-    if out.exists() and not out.is_dir():
-        fail(f"--out {out} exists and is not a directory")
-    console = _out()
-    try:
-        with console.status("Compiling the solver kernels (first run after an install only)...", spinner="dots"):
-            warm_up()
-        kpis = scenarios_cli(file, out, jobs=jobs, address=cluster)
-    except InvalidInput as e:
-        fail(str(e))
-    except OSError as e:
-        fail(f"{file}: {e.strerror or e}")
-    cols = [c for c in ("scenario", "groups", "served_pct", "must_visits_unserved", "mean_wait_min", "violations")
-            if c in kpis.columns]
-    table = Table(box=None, pad_edge=False)
-    for c in cols:
-        table.add_column(c)
-    for row in kpis.select(cols).iter_rows():
-        table.add_row(*[f"{v:.1f}" if isinstance(v, float) else str(v) for v in row])
-    console.print(table)
-    console.print(f"Outputs          {out}/ (kpis.csv, max_scale_95.csv, unserved_by_site.csv, report.html, PNGs)")
 
 
 import api.cli.station_ops

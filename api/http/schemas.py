@@ -158,17 +158,18 @@ class ViolationOut(BaseModel):
 
 
 class PlanResponse(BaseModel):
-    """The plan (``optimizer.report.plan_to_dict``) and the independent verifier's findings."""
+    """The plan (``optimizer.tours.report.to_dict``) and the independent verifier's findings."""
 
     seed: int
     iterations: int = Field(description="Search iterations run.")
-    stopped_by: str = Field(default="", description="Why the search stopped: iterations, time, no_improvement or empty.")
+    stopped_by: str = Field(default="", description="Why the search stopped: max_iterations, max_runtime_s, "
+                                                    "max_no_improvement or empty.")
     runtime_s: float | None = Field(description="Solve time, seconds.")
     slot_min: float | None = Field(description="Length of an entry slot, minutes.")
     kpis: dict[str, float | None] = Field(description="Headline figures (counts, persons, scores, minutes).")
     routes: list[RouteOut]
     unserved: list[UnservedOut]
-    violations: list[ViolationOut] = Field(description="Broken rules found by optimizer.verify (empty: "
+    violations: list[ViolationOut] = Field(description="Broken rules found by optimizer.tours.verify (empty: "
                                                        "the plan is feasible).")
 
 

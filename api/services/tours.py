@@ -13,9 +13,10 @@ raises ``RuntimeError``, never a result.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,11 @@ from typing import Any
 from instances.demand import groups_from_records, groups_to_records, read_demand
 from instances.loader import load_lhasa
 from instances.paths import DEMAND_PEAK_DAY_CSV
+from optimizer.core.clock import fmt_clock
 from optimizer.core.errors import InvalidInput
 from optimizer.core.network import Network
 from optimizer.core.stop import StoppingCriterion
-from optimizer.tours import TourGroup, TourPlan, TourProblem, solve, verify
+from optimizer.tours import TourGroup, TourPlan, TourProblem, TourViolation, solve, verify
 from optimizer.tours.report import plan_from_dict, plan_to_dict, routes_geojson, site_slot_usage, visits_table
 
 DEFAULT_DEMAND = DEMAND_PEAK_DAY_CSV
@@ -56,6 +58,13 @@ def _first_violations(violations: list, n: int = 1) -> str:
     return "; ".join(str(v) for v in violations[:n])
 
 
+def solve_and_verify(problem: TourProblem, stop: StoppingCriterion,
+                     seed: int = 0) -> tuple[TourPlan, list[TourViolation]]:
+    """Solve ``problem`` and check the plan with the independent verifier: (plan, violations)."""
+    plan = solve(problem, stop, seed=seed)
+    return plan, verify(problem, plan)
+
+
 def plan_groups(network: Network, groups: tuple[TourGroup, ...] | list[TourGroup], stop: StoppingCriterion,
                 seed: int = 0) -> tuple[TourProblem, TourPlan]:
     """Plan a day of routes for ``groups`` on ``network``; the plan is checked by the verifier.
@@ -64,8 +73,7 @@ def plan_groups(network: Network, groups: tuple[TourGroup, ...] | list[TourGroup
     solver's plan (a solver bug, never returned as a result).
     """
     problem = TourProblem(network=network, groups=tuple(groups))
-    plan = solve(problem, stop, seed=seed)
-    violations = verify(problem, plan)
+    plan, violations = solve_and_verify(problem, stop, seed=seed)
     if violations:
         raise RuntimeError(f"the tour planner returned a plan with {len(violations)} violations, "
                            f"first: {_first_violations(violations)}")
@@ -161,9 +169,75 @@ def write_outputs(problem: TourProblem, plan: TourPlan, out_dir: Path | str) -> 
     return paths
 
 
+def site_rows(network: Network) -> list[dict[str, Any]]:
+    """The sites as plain dicts (opening hours as HH:MM, quotas in persons): the sites listing."""
+    return [
+        {"id": s.id, "name_en": s.name_en, "name_zh": s.name_zh, "lat": s.lat, "lon": s.lon,
+         "elevation_m": s.elevation_m, "kind": s.kind, "rating": s.rating, "score": s.score,
+         "visit_min": s.visit_min, "open": fmt_clock(s.window[0]), "close": fmt_clock(s.window[1]),
+         "daily_quota": s.daily_quota, "slot_quota": s.slot_quota, "coord_conf": s.coord_conf}
+        for s in network.sites
+    ]
+
+
+_RESTRICTED: dict[tuple[int, frozenset[str]], tuple[Network, Network]] = {}
+
+
+def _restricted(network: Network, candidates: frozenset[str]) -> Network:
+    key = (id(network), candidates)
+    hit = _RESTRICTED.get(key)
+    if hit is not None and hit[0] is network:
+        return hit[1]
+    sites = tuple(s if s.score == 0 or s.id in candidates else dataclasses.replace(s, score=0.0)
+                  for s in network.sites)
+    out = dataclasses.replace(network, sites=sites)
+    if len(_RESTRICTED) >= 32:
+        _RESTRICTED.pop(next(iter(_RESTRICTED)))
+    _RESTRICTED[key] = (network, out)
+    return out
+
+
+def candidate_network(network: Network, candidates: Sequence[str] | None,
+                      records: Sequence[Mapping[str, Any]]) -> Network:
+    """``network`` with every scenic site not in ``candidates`` turned into a hub (score 0: never
+    visited); ``InvalidInput`` for an unknown or non-scenic candidate, a duplicate, or a must-visit
+    that is not a candidate. ``candidates`` None: the network unchanged."""
+    if candidates is None:
+        return network
+    seen: set[str] = set()
+    for k, c in enumerate(candidates):
+        if not network.has_site(c):
+            raise InvalidInput(f"candidate_sites[{k}]", c, "is not a site of the network")
+        if network.site(c).score <= 0:
+            raise InvalidInput(f"candidate_sites[{k}]", c, "is a hub (score 0), not a scenic site")
+        if c in seen:
+            raise InvalidInput(f"candidate_sites[{k}]", c, "is listed twice")
+        seen.add(c)
+    for i, r in enumerate(records):
+        for m in r.get("must_visit") or ():
+            if m not in seen and network.has_site(m):
+                raise InvalidInput(f"groups[{i}].must_visit", m, "is not in candidate_sites")
+    return _restricted(network, frozenset(seen))
+
+
+def plan_records(records: Sequence[Mapping[str, Any]], network: Network, stop: StoppingCriterion, seed: int = 0,
+                 candidate_sites: Sequence[str] | None = None,
+                 source: str = "request") -> tuple[TourProblem, TourPlan]:
+    """Plan group records in the JSON layout of ``instances.demand`` (the HTTP body's ``groups``),
+    optionally on the ``candidate_sites`` only. Errors name ``source`` and ``index k``
+    (``DemandError``) or the candidate field (``InvalidInput``)."""
+    network = candidate_network(network, candidate_sites, records)
+    groups = groups_from_records(list(records), network, source=source)
+    return plan_groups(network, groups, stop, seed=seed)
+
+
 __all__ = [
     "DEFAULT_DEMAND",
     "OUTPUT_FILES",
+    "candidate_network",
+    "plan_records",
+    "site_rows",
+    "solve_and_verify",
     "demo_day",
     "lhasa_network",
     "load_plan",

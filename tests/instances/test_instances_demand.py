@@ -21,7 +21,8 @@ from instances.demand import (
 )
 from instances.demand_generator import generate_demand, must_visits_feasible, summary
 from instances.loader import LHASA_DIR, load_lhasa
-from optimizer.domain import InvalidInput, Location, TourGroup, TourProblem
+from optimizer.core.errors import InvalidInput
+from optimizer.tours import Location, TourGroup, TourProblem
 
 FORMATS = (".csv", ".parquet", ".json")
 

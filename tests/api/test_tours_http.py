@@ -23,9 +23,8 @@ with warnings.catch_warnings():
 from api.http.app import app
 from instances.demand import groups_from_records
 from instances.loader import load_lhasa
-from optimizer.domain import TourProblem
-from optimizer.report import plan_from_dict
-from optimizer.verify import verify
+from optimizer.tours import TourProblem, verify
+from optimizer.tours.report import plan_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
 

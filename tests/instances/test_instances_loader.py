@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from instances.loader import LHASA_DIR, load_lhasa
-from optimizer.domain import InvalidInput
+from optimizer.core.errors import InvalidInput
 
 
 def test_instance_has_the_promised_contents(lhasa_network):

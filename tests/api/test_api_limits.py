@@ -39,7 +39,7 @@ def deliveries() -> list[dict]:
 
 def flight_bookings() -> list[dict]:
     """The 100 example bookings (a 5-min take-off grid keeps HiGHS and CP-SAT busy for ~20 s)."""
-    from optimizer.domain import fmt_clock
+    from optimizer.core.clock import fmt_clock
     from optimizer.flight_demand import read_bookings_csv
     return [{"id": b.id, "product_id": b.product_id, "party_size": b.party_size, "open": fmt_clock(b.window[0]),
              "close": fmt_clock(b.window[1]), "desired": fmt_clock(b.desired_min)}
@@ -83,7 +83,7 @@ def test_a_small_time_limit_is_honoured(client, path):
     assert wall < LIMIT_S + OVERHEAD_S
     doc = r.json()
     if path == "/v1/tours/plan":
-        assert doc["stopped_by"] == "time" and doc["violations"] == []
+        assert doc["stopped_by"] == "max_runtime_s" and doc["violations"] == []
     elif path == "/v1/drones/delivery-plan" or path == "/v1/flights/schedule":
         assert doc["violations"] == []
     elif path == "/v1/flights/products":  # violations per product
