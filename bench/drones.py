@@ -1,29 +1,32 @@
 """Drone deliveries: scale (200 deliveries x 3 hubs x 20 drones), heuristic vs exact, altitude effect.
 
 Run ``python -m bench.drones`` (``--quick``: one seed each, no RESULTS.md). Fixed instances:
-``optimizer.drones.random_deliveries`` (seeds listed) on the Lhasa airspace (instances/lhasa/airspace.geojson);
+``instances.drones.random_deliveries`` (seeds listed) on the Lhasa airspace (instances/lhasa/airspace.geojson);
 scale: hubs niangre (3 FlyCart + 4 parcel), dagze_park (3 + 4), quxu_hub (2 + 4) = 20 drones, 200
 deliveries (150 around the city within 12 km, 25 near Dagze, 25 near Quxu), 15 degC, limit 25 s
 (2000 iterations max), seed 0. Small: 10-12 deliveries, one hub (2 parcel + 1 FlyCart), CP-SAT exact
-vs the heuristic at 300 iterations. Altitude: the same hub and demand at 0 m, 3650 m and 4718 m (ISA).
-Every plan is checked by ``optimizer.drone_verify``.
+vs the heuristic at 300 iterations (both through ``optimizer.drones.solve``; the exact one with
+``DroneParams(method="exact")``, 60 s). Altitude: the same hub and demand at 0 m, 3650 m and 4718 m (ISA).
+Every plan is checked by ``optimizer.drones.verify``. "air matrix s" times ``build_instance`` on its own;
+"total s" is the solve's own runtime, which builds the instance again.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
 from bench.results_md import table, write_section
-from models.drone_exact import solve_exact
-from optimizer.airspace import Airspace, Hub, airspace_from_geojson
-from optimizer.drone_energy import load_drone_types
-from optimizer.drone_verify import verify_drone_plan
-from optimizer.drones import Delivery, DroneProblem, build_instance, random_deliveries, solve
-from optimizer.ils import StoppingCriterion
+from instances.drones import lhasa_airspace, load_drone_types, random_deliveries
+from optimizer.core.airspace import Airspace, Hub
+from optimizer.core.results import OPTIMAL
+from optimizer.core.stop import StoppingCriterion
+from optimizer.drones import Delivery, DroneParams, DroneProblem, solve, verify
+from optimizer.drones.instance import build_instance
 
 TYPES = load_drone_types()
-LHASA = airspace_from_geojson()
+LHASA = lhasa_airspace()
 
 
 def scale_problem(seed: int) -> DroneProblem:
@@ -51,7 +54,9 @@ def altitude_problem(elev: float) -> DroneProblem:
 
 
 def main(argv: list[str]) -> None:
-    quick = "--quick" in argv
+    ap = argparse.ArgumentParser(prog="python -m bench.drones", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="one seed of the scale case, two small cases; no RESULTS.md")
+    quick = ap.parse_args(argv).quick
     seeds = (0,) if quick else (0, 1, 2)
     rows = []
     for s in seeds:
@@ -59,11 +64,11 @@ def main(argv: list[str]) -> None:
         t0 = time.perf_counter()
         inst = build_instance(p)
         t_build = time.perf_counter() - t0
-        plan = solve(inst, StoppingCriterion(max_iterations=2000, max_runtime_s=25), seed=0)
-        wall = time.perf_counter() - t0
-        v = verify_drone_plan(p, plan, inst.dist)
-        rows.append([s, len(p.deliveries), len(p.airspace.hubs), len(p.drones()), f"{t_build:.2f}", plan.iterations,
-                     f"{wall:.1f}", f"{sum(len(t.stops) for t in plan.trips)}", len(inst.excluded),
+        plan = solve(p, StoppingCriterion(max_iterations=2000, max_runtime_s=25), seed=0)
+        wall = plan.stats.runtime_s
+        v = verify(p, plan)
+        rows.append([s, len(p.deliveries), len(p.airspace.hubs), len(p.drones()), f"{t_build:.2f}", plan.stats.iterations,
+                     f"{wall:.1f}", f"{plan.served}", len(inst.excluded),
                      f"{plan.served_priority}/{sum(d.priority for d in p.deliveries)}", len(plan.trips),
                      f"{plan.total_energy_wh / 1000:.2f}", "OK" if not v else len(v)])
         print(rows[-1], flush=True)
@@ -74,13 +79,13 @@ def main(argv: list[str]) -> None:
     for s in ((0, 1) if quick else range(10)):
         n = 12 if s % 2 == 0 else 10
         p = small_problem(s, n)
-        inst = build_instance(p)
-        ex, opt = solve_exact(inst, time_limit_s=60)
-        h = solve(inst, StoppingCriterion(max_iterations=300), seed=0)
-        ok = not verify_drone_plan(p, ex, inst.dist) and not verify_drone_plan(p, h, inst.dist)
+        ex = solve(p, StoppingCriterion(max_runtime_s=60), seed=0, params=DroneParams(method="exact"))
+        h = solve(p, StoppingCriterion(max_iterations=300), seed=0)
+        ok = not verify(p, ex) and not verify(p, h)
         gap = 100 * (h.total_energy_wh - ex.total_energy_wh) / ex.total_energy_wh if ex.total_energy_wh else 0.0
-        rows.append([s, n, f"{ex.served_priority}", f"{ex.total_energy_wh:.1f}", "yes" if opt else "no", f"{ex.runtime_s:.2f}",
-                     f"{h.served_priority}", f"{h.total_energy_wh:.1f}", f"{gap:.2f}", f"{h.runtime_s:.3f}", "OK" if ok else "FAIL"])
+        rows.append([s, n, f"{ex.served_priority}", f"{ex.total_energy_wh:.1f}", "yes" if ex.stats.status == OPTIMAL else "no",
+                     f"{ex.stats.runtime_s:.2f}", f"{h.served_priority}", f"{h.total_energy_wh:.1f}", f"{gap:.2f}",
+                     f"{h.stats.runtime_s:.3f}", "OK" if ok else "FAIL"])
         print(rows[-1], flush=True)
     body += "\n\n### Small cases: heuristic vs exact CP-SAT (target gap <= 1 %)\n\n" + table(
         ["seed", "deliveries", "exact priority", "exact Wh", "proved optimal", "exact s", "heur. priority", "heur. Wh",
@@ -89,10 +94,10 @@ def main(argv: list[str]) -> None:
     for elev, name in ((0.0, "sea level"), (3650.0, "Lhasa"), (4718.0, "Namtso")):
         p = altitude_problem(elev)
         plan = solve(p, StoppingCriterion(max_iterations=500), seed=0)
-        served = sum(len(t.stops) for t in plan.trips)
+        served = plan.served
         rows.append([name, int(elev), f"{p.rho(0):.3f}", f"{served}/{len(p.deliveries)}", len(plan.trips),
                      f"{plan.total_energy_wh / 1000:.2f}", f"{plan.total_energy_wh / max(served, 1):.0f}",
-                     "OK" if not verify_drone_plan(p, plan) else "FAIL"])
+                     "OK" if not verify(p, plan) else "FAIL"])
         print(rows[-1], flush=True)
     body += ("\n\n### Altitude: the same 3 drones (2 parcel + 1 FlyCart) and 40 deliveries, ISA density\n\n"
              + table(["site", "elevation m", "rho kg/m3", "served", "trips", "energy kWh", "Wh per delivery", "verifier"], rows))

@@ -5,8 +5,9 @@ Run ``python -m bench.drones_public [--time-limit S] [--iterations N] [--vehicle
 ``shared/benchmarks/drones/mfstsp_murray_raj_2019`` (100 problems: 8, 10, 25, 50, 100 customers, Seattle
 and Buffalo) is read by ``instances.drone_benchmarks.read_mfstsp`` with one UAV file and each fleet size:
 one hub at the depot, ``num_uavs`` UAVs, whole-day windows, priority 1, no no-fly zones. Each is solved by
-``optimizer.drones.solve`` (seed 0, stop at the time limit or the iteration cap, whichever first) and
-every plan is checked by ``optimizer.drone_verify`` (any violation raises).
+``optimizer.drones.solve`` (seed 0, stop at the time limit or the iteration cap, whichever first; the
+limit covers the air-distance matrix too) and every plan is checked by ``optimizer.drones.verify``
+(any violation raises).
 
 The mFSTSP objective (truck + UAV makespan, ``bks.csv``) is a different problem and is not compared.
 """
@@ -20,22 +21,16 @@ from collections import defaultdict
 
 from bench.results_md import table, write_section
 from instances.drone_benchmarks import list_mfstsp_problems, mfstsp_root, read_mfstsp, vehicles_csv
-from optimizer.drone_verify import verify_drone_plan
-from optimizer.drones import build_instance, solve
-from optimizer.ils import StoppingCriterion
+from optimizer.core.stop import StoppingCriterion
+from optimizer.drones import CAPACITY, PAYLOAD, RANGE, solve, verify
 
 REASONS = ("overweight", "out of range", "no fleet capacity", "other")
+_CLASS = {PAYLOAD: "overweight", RANGE: "out of range", CAPACITY: "no fleet capacity"}
 
 
-def reason_class(text: str) -> str:
-    """Group the model's unserved reasons: payload, battery range, fleet capacity, other."""
-    if "exceeds" in text and "payload" in text:
-        return "overweight"
-    if "battery reserve" in text:
-        return "out of range"
-    if "no spare drone capacity" in text:
-        return "no fleet capacity"
-    return "other"
+def reason_class(reason: str) -> str:
+    """Group the model's unserved reason words: payload, battery range, fleet capacity, other."""
+    return _CLASS.get(reason, "other")
 
 
 def _cities() -> dict[str, str]:
@@ -52,20 +47,19 @@ def _cities() -> dict[str, str]:
 def run_one(problem_dir, veh, uavs: int, stop: StoppingCriterion) -> dict:
     t0 = time.perf_counter()
     p = read_mfstsp(problem_dir, veh, uavs)
-    inst = build_instance(p)
-    plan = solve(inst, stop, seed=0)
+    plan = solve(p, stop, seed=0)
     wall = time.perf_counter() - t0
-    v = verify_drone_plan(p, plan, inst.dist)
+    v = verify(p, plan)
     if v:
-        raise RuntimeError(f"{problem_dir.name} uavs={uavs}: verifier found {len(v)} violations: {v[:5]}")
+        raise RuntimeError(f"{problem_dir.name} uavs={uavs}: verifier found {len(v)} violations: {[str(x) for x in v[:5]]}")
     un = defaultdict(int)
-    for r in plan.unserved.values():
-        un[reason_class(r)] += 1
+    for u in plan.unserved:
+        un[reason_class(u.reason)] += 1
     return {"problem": problem_dir.name, "n": len(p.deliveries), "uavs": uavs,
-            "served": sum(len(t.stops) for t in plan.trips), "unserved": dict(un), "trips": len(plan.trips),
+            "served": plan.served, "unserved": dict(un), "trips": len(plan.trips),
             "wh": plan.total_energy_wh, "flight_min": plan.total_flight_min,
             "last_return": max((t.return_min for t in plan.trips), default=0.0),
-            "iterations": plan.iterations, "s": wall}
+            "iterations": plan.stats.iterations, "s": wall}
 
 
 def main(argv: list[str]) -> None:
@@ -124,7 +118,7 @@ def main(argv: list[str]) -> None:
         "customer a delivery of its parcel weight (lbs x 0.45359237), no time windows (day 0-1440 min), priority 1, "
         "no no-fly zones. Solved by `optimizer.drones.solve` (seed 0, "
         f"{a.time_limit:g} s or {a.iterations} iterations, whichever first); every plan passed "
-        "`optimizer.drone_verify` (the run raises on any violation).\n\n"
+        "`optimizer.drones.verify` (the run raises on any violation).\n\n"
         f"UAV mapping (`mfstsp_drone_type`): battery {ty.battery_wh:.1f} Wh (J / 3600), reserve 0 (mFSTSP sorties may "
         f"use the whole battery), payload {ty.payload_kg:.3f} kg (capacity lbs), cruise {ty.speed_mps:.2f} m/s at "
         f"{ty.cruise_agl_m:g} m, climb {ty.climb_mps:.2f} m/s (harmonic mean of take-off and landing speeds, so "

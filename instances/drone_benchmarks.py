@@ -29,18 +29,24 @@ UAV spec -> ``DroneType`` mapping (``mfstsp_drone_type``):
   ``parcel`` type for the 5 lb UAVs of all four files). The energy use therefore follows our Dorling et
   al. power model with those masses, not mFSTSP's endurance model (Etype=1).
 
-Malformed files raise ``ValueError("<path>: line <k>: ...")`` (k counts from 1).
+The files have no header row (the column names sit in a ``%`` comment); each data line becomes an
+``instances._csv.CsvRecord`` with the columns above, so a malformed file raises ``RecordError`` (an
+``InvalidInput``, hence a ``ValueError``) reading ``<path>: row k (line n): <field>=<value>: <message>``.
 """
 
 from __future__ import annotations
 
+import csv
+import math
 from dataclasses import replace
 from pathlib import Path
 
-from instances.benchmarks import benchmarks_root, line_int, line_number
-from optimizer.airspace import Airspace, Hub
-from optimizer.drone_energy import DroneType, load_drone_types
-from optimizer.drones import Delivery, DroneProblem
+from instances._csv import CsvRecord, RecordError, float_field, int_field, record_context, text_field
+from instances.benchmarks import benchmarks_root
+from instances.drones import load_drone_types
+from optimizer.core.airspace import Airspace, Hub
+from optimizer.core.errors import InvalidInput
+from optimizer.drones import Delivery, DroneProblem, DroneType
 
 __all__ = [
     "LBS_TO_KG",
@@ -77,19 +83,37 @@ def vehicles_csv(vehicle_file_id: int = 101, root: Path | None = None) -> Path:
     return mfstsp_root(root) / "Problems" / f"tbl_vehicles_{int(vehicle_file_id)}.csv"
 
 
-def _lines(path: Path) -> list[tuple[int, list[str]]]:
-    """(line number, stripped fields) of the data lines: blank and ``%`` comment lines skipped."""
+_LOC_COLS = ("nodeID", "nodeType", "latDeg", "lonDeg", "altMeters", "parcelWtLbs")
+_INFO_COLS = ("ProblemName", "numCust")
+
+
+def _records(path: Path, columns: tuple[str, ...], at_least: bool = False) -> list[CsvRecord]:
+    """Data lines of a headerless, ``%``-commented CSV as records with ``columns`` (blank lines and
+    lines of empty fields skipped). A line with fewer fields (or, unless ``at_least``, a different
+    number) raises ``RecordError``; extra fields beyond ``columns`` are ignored with ``at_least``."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as e:
-        raise ValueError(f"{path}: cannot read: {e}") from None
-    out = []
+        raise RecordError(str(path), "file", "path", str(path), f"cannot read: {e}") from None
+    out: list[CsvRecord] = []
     for k, line in enumerate(text.splitlines(), start=1):
         s = line.strip()
         if not s or s.startswith("%") or not s.strip(","):
             continue
-        out.append((k, [f.strip() for f in s.split(",")]))
+        fields = [f.strip() for f in next(csv.reader([s]))]
+        where = f"row {len(out) + 1} (line {k})"
+        if len(fields) < len(columns) or (not at_least and len(fields) != len(columns)):
+            raise RecordError(str(path), where, "fields", len(fields),
+                              f"expected {len(columns)} fields ({', '.join(columns)})")
+        out.append(CsvRecord(len(out) + 1, k, dict(zip(columns, fields))))
     return out
+
+
+def _number(rec: CsvRecord, name: str) -> float:
+    v = float_field(rec, name)
+    if not math.isfinite(v):
+        raise InvalidInput(name, rec.values[name], "must be a finite number")
+    return v
 
 
 def mfstsp_num_customers(root: Path | None = None) -> dict[str, int]:
@@ -98,10 +122,9 @@ def mfstsp_num_customers(root: Path | None = None) -> dict[str, int]:
     if not path.is_file():
         return {}
     out = {}
-    for k, f in _lines(path):
-        if len(f) < 2:
-            raise ValueError(f"{path}: line {k}: expected at least 2 fields (ProblemName, numCust), got {len(f)}")
-        out[f[0]] = line_int(path, k, f[1], "numCust", minimum=None)
+    for rec in _records(path, _INFO_COLS, at_least=True):
+        with record_context(str(path), rec.where):
+            out[text_field(rec, "ProblemName")] = int_field(rec, "numCust")
     return out
 
 
@@ -119,7 +142,7 @@ def list_mfstsp_problems(root: Path | None = None) -> list[Path]:
     def size(p: Path) -> int:
         if p.name in ncust:
             return ncust[p.name]
-        return sum(1 for _, f in _lines(p / "tbl_locations.csv") if len(f) > 1 and f[1] == "1")
+        return sum(1 for r in _records(p / "tbl_locations.csv", _LOC_COLS) if r.values["nodeType"] == "1")
 
     return sorted(dirs, key=lambda p: (size(p), p.name))
 
@@ -128,25 +151,24 @@ def read_mfstsp_vehicles(path: str | Path) -> list[UavSpec]:
     """UAV rows (vehicleType 2) of a ``tbl_vehicles_*.csv``, in file order; the truck row is skipped."""
     path = Path(path)
     uavs: list[UavSpec] = []
-    for k, f in _lines(path):
-        if len(f) < len(_VEH_COLS):
-            raise ValueError(f"{path}: line {k}: expected {len(_VEH_COLS)} fields ({', '.join(_VEH_COLS)}), got {len(f)}")
-        vtype = line_int(path, k, f[1], "vehicleType", minimum=None)
-        if vtype == 1:
-            continue
-        if vtype != 2:
-            raise ValueError(f"{path}: line {k}: vehicleType {vtype} is neither 1 (truck) nor 2 (UAV)")
-        spec = UavSpec({c: line_number(path, k, t, c) for c, t in zip(_VEH_COLS, f)})
-        spec["line"] = k
-        for c in ("takeoffSpeed", "cruiseSpeed", "landingSpeed", "cruiseAlt", "capacity", "batteryPower"):
-            if spec[c] <= 0:
-                raise ValueError(f"{path}: line {k}: UAV {c} must be > 0, got {f[_VEH_COLS.index(c)]!r}")
-        for c in ("launchTime", "recoveryTime", "serviceTime"):
-            if spec[c] < 0:
-                raise ValueError(f"{path}: line {k}: UAV {c} must be >= 0, got {f[_VEH_COLS.index(c)]!r}")
+    for rec in _records(path, _VEH_COLS, at_least=True):
+        with record_context(str(path), rec.where):
+            vtype = int_field(rec, "vehicleType")
+            if vtype == 1:
+                continue
+            if vtype != 2:
+                raise InvalidInput("vehicleType", vtype, "neither 1 (truck) nor 2 (UAV)")
+            spec = UavSpec({c: _number(rec, c) for c in _VEH_COLS})
+            spec["line"] = rec.line
+            for c in ("takeoffSpeed", "cruiseSpeed", "landingSpeed", "cruiseAlt", "capacity", "batteryPower"):
+                if spec[c] <= 0:
+                    raise InvalidInput(c, rec.values[c], "UAV value must be > 0")
+            for c in ("launchTime", "recoveryTime", "serviceTime"):
+                if spec[c] < 0:
+                    raise InvalidInput(c, rec.values[c], "UAV value must be >= 0")
         uavs.append(spec)
     if not uavs:
-        raise ValueError(f"{path}: no UAV rows (vehicleType 2)")
+        raise RecordError(str(path), "file", "vehicleType", 2, "no UAV rows")
     return uavs
 
 
@@ -154,7 +176,7 @@ def mfstsp_drone_type(spec: dict, type_id: str, templates: dict[str, DroneType] 
     """Our ``DroneType`` for an mFSTSP UAV spec (mapping in the module docstring).
 
     Masses, rotor data, efficiency, thrust limit and ceiling come from the template type nearest in
-    rated payload (``instances/lhasa/drone_types.csv`` by default).
+    rated payload (``instances/lhasa/drone_types.csv`` by default, ``instances.drones.load_drone_types``).
     """
     templates = templates if templates is not None else load_drone_types()
     payload = spec["capacity"] * LBS_TO_KG
@@ -171,35 +193,33 @@ def _read_locations(path: Path) -> tuple[tuple[float, float, float], list[Delive
     depot = None
     deliveries: list[Delivery] = []
     seen: set[int] = set()
-    for k, f in _lines(path):
-        if len(f) != 6:
-            raise ValueError(f"{path}: line {k}: expected 6 fields (nodeID, nodeType, latDeg, lonDeg, altMeters, "
-                             f"parcelWtLbs), got {len(f)}")
-        nid = line_int(path, k, f[0], "nodeID", minimum=None)
-        ntype = line_int(path, k, f[1], "nodeType", minimum=None)
-        lat, lon = line_number(path, k, f[2], "latDeg"), line_number(path, k, f[3], "lonDeg")
-        alt, wt = line_number(path, k, f[4], "altMeters"), line_number(path, k, f[5], "parcelWtLbs")
-        if nid in seen:
-            raise ValueError(f"{path}: line {k}: nodeID {nid} appears twice")
-        seen.add(nid)
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ValueError(f"{path}: line {k}: lat/lon ({lat}, {lon}) out of range")
-        if ntype == 0:
-            if depot is not None:
-                raise ValueError(f"{path}: line {k}: a second depot (nodeType 0)")
-            if not -500 <= alt <= 11000:
-                raise ValueError(f"{path}: line {k}: depot altMeters {alt} outside -500..11000")
-            depot = (lon, lat, alt)
-        elif ntype == 1:
-            if wt <= 0:
-                raise ValueError(f"{path}: line {k}: customer {nid} parcelWtLbs must be > 0, got {f[5]!r}")
-            deliveries.append(Delivery(f"c{nid}", lon, lat, wt * LBS_TO_KG, WHOLE_DAY, 1))
-        else:
-            raise ValueError(f"{path}: line {k}: nodeType {ntype} is neither 0 (depot) nor 1 (customer)")
+    for rec in _records(path, _LOC_COLS):
+        with record_context(str(path), rec.where):
+            nid = int_field(rec, "nodeID")
+            ntype = int_field(rec, "nodeType")
+            lat, lon = _number(rec, "latDeg"), _number(rec, "lonDeg")
+            alt, wt = _number(rec, "altMeters"), _number(rec, "parcelWtLbs")
+            if nid in seen:
+                raise InvalidInput("nodeID", nid, "appears twice")
+            seen.add(nid)
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise InvalidInput("latDeg/lonDeg", (lat, lon), "out of range")
+            if ntype == 0:
+                if depot is not None:
+                    raise InvalidInput("nodeType", ntype, "a second depot")
+                if not -500 <= alt <= 11000:
+                    raise InvalidInput("altMeters", alt, "depot altitude outside -500..11000 m")
+                depot = (lon, lat, alt)
+            elif ntype == 1:
+                if wt <= 0:
+                    raise InvalidInput("parcelWtLbs", rec.values["parcelWtLbs"], f"customer {nid}: must be > 0")
+                deliveries.append(Delivery(f"c{nid}", lon, lat, wt * LBS_TO_KG, WHOLE_DAY, 1))
+            else:
+                raise InvalidInput("nodeType", ntype, "neither 0 (depot) nor 1 (customer)")
     if depot is None:
-        raise ValueError(f"{path}: no depot (nodeType 0)")
+        raise RecordError(str(path), "file", "nodeType", 0, "no depot")
     if not deliveries:
-        raise ValueError(f"{path}: no customers (nodeType 1)")
+        raise RecordError(str(path), "file", "nodeType", 1, "no customers")
     return depot, deliveries
 
 
@@ -217,7 +237,7 @@ def read_mfstsp(problem_dir: str | Path, vehicles_csv: str | Path, num_uavs: int
     vehicles_csv = Path(vehicles_csv)
     uavs = read_mfstsp_vehicles(vehicles_csv)
     if isinstance(num_uavs, bool) or int(num_uavs) != num_uavs or not 1 <= num_uavs <= len(uavs):
-        raise ValueError(f"{vehicles_csv}: num_uavs must be an integer in 1..{len(uavs)} (UAV rows in the file), got {num_uavs!r}")
+        raise InvalidInput("num_uavs", num_uavs, f"must be an integer in 1..{len(uavs)} (UAV rows in {vehicles_csv})")
     (lon, lat, alt), deliveries = _read_locations(loc)
     stem = vehicles_csv.stem.replace("tbl_vehicles_", "")
     keys = ("takeoffSpeed", "cruiseSpeed", "landingSpeed", "cruiseAlt", "capacity", "launchTime", "recoveryTime",

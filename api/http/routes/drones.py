@@ -17,17 +17,25 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.cli.drones import plan_dict, plan_geojson
-from api.http.limits import MAX_TIME_LIMIT_S, Budget, check_time_limit, default_time_limit, time_limit_field_doc
+from api.http.limits import (
+    MAX_TIME_LIMIT_S,
+    Budget,
+    check_time_limit,
+    default_time_limit,
+    time_limit_field_doc,
+)
 from api.http.security import require_api_key
-from optimizer.domain import InvalidInput, parse_clock
+from api.services.drones import plan_deliveries
+from api.services.drones import warm_up as services_warm_up
+from optimizer.core.clock import parse_clock
+from optimizer.drones import Delivery
 
 router = APIRouter(tags=["drones"])
 
 MAX_DELIVERIES = 500
-"""Largest number of deliveries in one request. One batch of 25 ruin-and-recreate iterations
-(the solver's time-check granularity) takes ~2 s at 500 deliveries but ~7 s at 1000, so larger
-requests could not honour their time limit."""
+"""Largest number of deliveries in one request: the solver reads the clock between batches of
+ruin-and-recreate iterations, and a batch grows with the request, so much larger requests could
+not honour their time limit (batch times in bench/RESULTS.md, drones section)."""
 MAX_SEED = 2**32 - 1
 CLOCK = r"^\d{1,2}:\d{2}$"
 
@@ -86,46 +94,28 @@ class DronePlanRequest(BaseModel):
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's disk cache) the drone kernels with a two-delivery plan, so the
-    first request's time limit applies to its own work. Run on a background thread at startup."""
-    from optimizer.airspace import AIRSPACE_GEOJSON, airspace_from_geojson
-    from optimizer.drone_energy import load_drone_types
-    from optimizer.drones import Delivery, DroneProblem, build_instance, solve
-    from optimizer.ils import StoppingCriterion
-
-    dels = (Delivery("w1", 91.09, 29.70, 1.0), Delivery("w2", 91.1169, 29.6578, 1.0))
-    prob = DroneProblem(airspace_from_geojson(AIRSPACE_GEOJSON), load_drone_types(), dels)
-    solve(build_instance(prob), StoppingCriterion(max_iterations=1), seed=0)
+    """Compile (or load from numba's disk cache) the drone kernels (``api.services.drones.warm_up``),
+    so the first request's time limit applies to its own work. Run on a background thread at startup."""
+    services_warm_up()
 
 
 @router.post("/v1/drones/delivery-plan", dependencies=[Depends(require_api_key)])
 def delivery_plan(req: DronePlanRequest) -> dict[str, Any]:
     """Plan, verify and map one day of drone deliveries (HTTP 422 ``invalid_input`` on bad data).
 
-    Response keys: ``served_priority``/``total_priority`` (sum of priorities), ``served``/``deliveries``
-    (counts), ``trips`` (per trip: drone, type, hub, ``depart``/``return`` HH:MM, ``stops`` with
-    ``arrive`` HH:MM and ``payload_kg`` kg, ``payload_kg`` kg, ``energy_wh`` Wh,
-    ``reserve_margin_wh`` Wh, ``km`` km), ``unserved`` (delivery, reason), ``total_energy_wh`` (Wh),
-    ``total_flight_min`` (minutes), ``runtime_s`` (solver seconds), ``violations`` (verifier
-    findings; empty for a valid plan) and ``map`` (GeoJSON FeatureCollection, lon/lat degrees).
+    Response keys: ``status`` (shared status word), ``served_priority``/``total_priority`` (sum of
+    priorities), ``served``/``deliveries`` (counts), ``trips`` (per trip: drone, type, hub,
+    ``depart``/``return`` HH:MM, ``stops`` with ``arrive`` HH:MM and ``payload_kg`` kg, ``payload_kg`` kg,
+    ``energy_wh`` Wh, ``reserve_margin_wh`` Wh, ``km`` km), ``unserved`` (delivery, ``reason`` sentence,
+    ``code`` reason word), ``total_energy_wh`` (Wh), ``total_flight_min`` (minutes), ``runtime_s``
+    (solver seconds, instance construction included), ``violations`` (verifier findings; empty for a
+    valid plan) and ``map`` (GeoJSON FeatureCollection, lon/lat degrees).
     """
-    from optimizer.airspace import AIRSPACE_GEOJSON, airspace_from_geojson
-    from optimizer.drone_energy import load_drone_types
-    from optimizer.drone_verify import verify_drone_plan
-    from optimizer.drones import Delivery, DroneProblem, build_instance, solve
-    from optimizer.ils import StoppingCriterion
-
     budget = Budget(check_time_limit(req.time_limit_s))
     dels = tuple(Delivery(d.id, d.lon, d.lat, d.weight_kg,
                           (parse_clock(d.open, f"deliveries[{i}].open"), parse_clock(d.close, f"deliveries[{i}].close")),
                           d.priority) for i, d in enumerate(req.deliveries))
-    if not dels:
-        raise InvalidInput("deliveries", [], "give at least one delivery")
-    asp = airspace_from_geojson(req.airspace if req.airspace is not None else AIRSPACE_GEOJSON, buffer_km=req.buffer_km)
-    prob = DroneProblem(asp, load_drone_types(), dels, temperature_c=req.temperature_c, objective=req.objective)
-    inst = build_instance(prob)
-    stop = StoppingCriterion(max_iterations=req.iterations, max_runtime_s=budget.slice())
-    plan = solve(inst, stop, seed=req.seed)
-    out = plan_dict(inst, plan, verify_drone_plan(prob, plan, inst.dist))
-    out["map"] = plan_geojson(inst, plan)
-    return out
+    run = plan_deliveries(dels, airspace=req.airspace, temperature_c=req.temperature_c, objective=req.objective,
+                          iterations=req.iterations, seed=req.seed, buffer_km=req.buffer_km,
+                          max_runtime_s=budget.slice())
+    return run.to_dict(with_map=True)

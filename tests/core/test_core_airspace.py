@@ -7,15 +7,16 @@ import math
 
 import pytest
 
-from optimizer.airspace import AIRSPACE_GEOJSON, AirDistances, Airspace, NoFlyZone, airspace_from_geojson
-from optimizer.domain import InvalidInput
+from instances.paths import AIRSPACE_GEOJSON
+from optimizer.core.airspace import AirDistances, Airspace, Hub, NoFlyZone, airspace_from_geojson
+from optimizer.core.errors import InvalidInput
 
 SQUARE = ((91.10, 29.64), (91.14, 29.64), (91.14, 29.67), (91.10, 29.67), (91.10, 29.64))
 
 
 def test_lhasa_geojson_loads_with_potala_inside_old_city():
     """The shipped airspace has the old-city and Gonggar zones and four hubs; the Potala is no-fly."""
-    a = airspace_from_geojson()
+    a = airspace_from_geojson(AIRSPACE_GEOJSON)
     ids = {z.id for z in a.zones}
     assert {"old_city", "gonggar_ctr"} <= ids
     assert {"dagze_park", "quxu_hub", "damxung"} <= {h.id for h in a.hubs}
@@ -33,7 +34,6 @@ def test_unclosed_polygon_is_rejected():
 
 
 def test_hub_inside_zone_rejected():
-    from optimizer.airspace import Hub
     with pytest.raises(InvalidInput, match="inside no-fly"):
         Airspace((NoFlyZone("z", "z", SQUARE),), (Hub("h", "h", 91.12, 29.65, 3650),))
 

@@ -14,9 +14,9 @@ from instances.drone_benchmarks import (
     read_mfstsp,
     vehicles_csv,
 )
-from optimizer.drone_verify import verify_drone_plan
-from optimizer.drones import build_instance, solve
-from optimizer.ils import StoppingCriterion
+from optimizer.core.errors import InvalidInput
+from optimizer.core.stop import StoppingCriterion
+from optimizer.drones import solve, verify
 
 ROOT = mfstsp_root()
 pytestmark = pytest.mark.skipif(not (ROOT / "Problems").is_dir(), reason=f"mFSTSP benchmarks not found at {ROOT}")
@@ -71,15 +71,16 @@ def _copy(tmp_path: Path, node: int, field: int | None, value: str) -> tuple[Pat
 
 
 @pytest.mark.parametrize(("node", "field", "value", "msg"), [
-    (3, 2, "47.61x", "latDeg '47.61x' is not a number"),
-    (3, None, "", "expected 6 fields"),
-    (5, 5, "0.0", "parcelWtLbs must be > 0"),
-    (5, 1, "7", "nodeType 7"),
-    (6, 0, "4", "nodeID 4 appears twice"),
+    (3, 2, "47.61x", "latDeg='47.61x': expected a number"),
+    (3, None, "", "fields=5: expected 6 fields"),
+    (5, 5, "0.0", "parcelWtLbs='0.0': customer 5: must be > 0"),
+    (5, 1, "7", "nodeType=7: neither 0"),
+    (6, 0, "4", "nodeID=4: appears twice"),
 ])
 def test_malformed_locations_name_the_line(tmp_path, node, field, value, msg):
+    """Errors read ``<file>: row k (line n): field=value: message`` (instances._csv.RecordError, a ValueError)."""
     d, line = _copy(tmp_path, node, field, value)
-    with pytest.raises(ValueError, match=rf"tbl_locations\.csv: line {line}: .*{msg}"):
+    with pytest.raises(ValueError, match=rf"tbl_locations\.csv: row \d+ \(line {line}\): {msg}"):
         read_mfstsp(d, vehicles_csv(101), 1)
 
 
@@ -87,17 +88,17 @@ def test_malformed_vehicles_and_num_uavs(tmp_path):
     text = vehicles_csv(101).read_text(encoding="utf-8")
     bad = tmp_path / "tbl_vehicles_999.csv"
     bad.write_text(text.replace("457503", "lots", 1), encoding="utf-8")
-    with pytest.raises(ValueError, match=r"tbl_vehicles_999\.csv: line 4: batteryPower 'lots'"):
+    with pytest.raises(ValueError, match=r"tbl_vehicles_999\.csv: row 2 \(line 4\): batteryPower='lots'"):
         read_mfstsp(_small(), bad, 1)
-    with pytest.raises(ValueError, match="num_uavs"):
+    with pytest.raises(InvalidInput, match="num_uavs"):
         read_mfstsp(_small(), vehicles_csv(101), 5)
 
 
 def test_solve_small_passes_verifier():
     p = read_mfstsp(_small(), vehicles_csv(101), num_uavs=2)
-    inst = build_instance(p)
-    plan = solve(inst, StoppingCriterion(max_iterations=100), seed=0)
-    assert verify_drone_plan(p, plan, inst.dist) == []
+    plan = solve(p, StoppingCriterion(max_iterations=100), seed=0)
+    assert verify(p, plan) == []
     # the 100 lb parcel is above the 5 lb capacity; the rest are light and within range of the depot
-    assert set(plan.unserved) == {"c2"} and "exceeds" in plan.unserved["c2"]
+    why = plan.unserved_by_id()
+    assert set(why) == {"c2"} and "exceeds" in why["c2"].detail and why["c2"].reason == "payload"
     assert sum(len(t.stops) for t in plan.trips) == 7 and plan.total_energy_wh > 0
