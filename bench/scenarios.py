@@ -1,4 +1,4 @@
-"""Scenario benchmarks (issue 4): one big peak day, and a sweep on local processes vs Dask.
+"""Scenario benchmarks: one big peak day, and a sweep on local processes vs Dask.
 
 ``python -m bench.scenarios [--groups 5000] [--iterations 2000] [--sweep 8] [--sweep-groups 1000]
 [--sweep-iterations 1000] [--workers 2]`` measures, in one fresh process:
@@ -9,9 +9,10 @@
     (``ru_maxrss``, measured before anything else runs), verifier violations, groups served.
     Targets: <= 120 s on 2 cores, <= 4 GiB peak resident memory, 0 violations.
 (b) a sweep of ``--sweep`` scenarios of ``--sweep-groups`` groups each (demand seeds 1..N, solver
-    seeds 1..N, ``--sweep-iterations`` ILS iterations, no time limit) with the local runner
-    (``run_scenarios(jobs=workers)``) and with a Dask ``LocalCluster(workers, 1 thread each)``
-    through ``run_scenarios(address=...)``: wall times and whether the KPI tables are identical
+    seeds 1..N, ``--sweep-iterations`` ILS iterations, no time limit) through
+    ``api.services.scenarios.run_set`` on local processes (``jobs=workers``) and on a Dask
+    ``LocalCluster(workers, 1 thread each)`` (``cluster=address``: the same code path, another
+    executor): wall times (outputs and report included) and whether the KPI tables are identical
     (all columns but ``runtime_s``). Target: <= 5 min on 2 cores; same results on both back ends.
 
 Writes the ``scenarios`` section of ``bench/RESULTS.md``.
@@ -33,10 +34,8 @@ from bench.results_md import table, write_section
 def big_day(n_groups: int, iterations: int, time_limit_s: float) -> dict[str, object]:
     from instances.demand_generator import generate_demand
     from instances.loader import load_lhasa
-    from optimizer.domain import TourProblem
-    from optimizer.ils import StoppingCriterion
-    from optimizer.tours import solve, warm_up
-    from optimizer.verify import verify
+    from optimizer.core.stop import StoppingCriterion
+    from optimizer.tours import TourProblem, solve, verify, warm_up
 
     compile_s = warm_up()
     t0 = time.perf_counter()
@@ -55,7 +54,7 @@ def big_day(n_groups: int, iterations: int, time_limit_s: float) -> dict[str, ob
     k = plan.kpis
     return {"groups": len(groups), "visitors": sum(g.size for g in groups), "sites": net.n,
             "compile_s": compile_s, "gen_s": t_gen, "solve_s": t_solve, "verify_s": t_verify, "wall_s": wall,
-            "iterations": plan.iterations, "violations": len(violations), "rss_mib": rss_mib,
+            "iterations": plan.stats.iterations, "violations": len(violations), "rss_mib": rss_mib,
             "served": int(k.get("groups_served", 0)), "served_pct": float(k.get("served_pct", 0.0)),
             "visitors_served": int(k.get("visitors_served", 0)),
             "must_unserved": int(k.get("must_visits_unserved", 0)), "must": int(k.get("must_visits", 0))}
@@ -68,14 +67,13 @@ def sweep_doc(n: int, groups: int, iterations: int) -> dict[str, object]:
 
 
 def sweep(n: int, groups: int, iterations: int, workers: int, dask: bool) -> dict[str, object]:
-    from optimizer.scenario import parse_scenarios
-    from optimizer.scenario_runner import run_scenarios
+    from api.services.scenarios import parse_document, run_set
 
-    sset = parse_scenarios(sweep_doc(n, groups, iterations))
+    sset = parse_document(sweep_doc(n, groups, iterations))
     out: dict[str, object] = {"n": len(sset.scenarios)}
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        local = run_scenarios(sset, Path(tmp) / "local", jobs=workers, progress=False)
+        local = run_set(sset, Path(tmp) / "local", jobs=workers).kpis
         out["local_s"] = time.perf_counter() - t0
         out["local_violations"] = int(local["violations"].sum())
         out["local_served_pct"] = float(local["served_pct"].mean())
@@ -87,7 +85,7 @@ def sweep(n: int, groups: int, iterations: int, workers: int, dask: bool) -> dic
                               silence_logs=40) as cluster:
                 out["cluster_start_s"] = time.perf_counter() - t1
                 t2 = time.perf_counter()
-                dk = run_scenarios(sset, Path(tmp) / "dask", progress=False, address=cluster.scheduler_address)
+                dk = run_set(sset, Path(tmp) / "dask", cluster=cluster.scheduler_address).kpis
                 out["dask_s"] = time.perf_counter() - t2
             out["dask_violations"] = int(dk["violations"].sum())
             out["identical"] = dk.drop("runtime_s").equals(local.drop("runtime_s"))
@@ -154,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_write:
         given = sys.argv[1:] if argv is None else argv
         cmd = " ".join(["python -m bench.scenarios", *given])
-        path = write_section("scenarios", "Scenarios: big day and sweep, local vs Dask (issue 4)", cmd, body)
+        path = write_section("scenarios", "Scenarios: big day and sweep, local vs Dask", cmd, body)
         print(f"wrote {path}")
 
 

@@ -1,36 +1,37 @@
-"""Persistent scenario jobs of the HTTP API: a SQLite job store and a background runner.
+"""Persistent jobs of the HTTP API: a SQLite job store and one background runner, for any job kind.
 
 ``JobStore(path)`` keeps two tables in one SQLite file (path: ``$LHASA_OPS_DB``, default
 ``./lhasa_ops.sqlite3``)::
 
     jobs(id, kind, status, done, total, request, error, created, updated)
-        status: queued -> running -> done | failed; request: the POSTed scenario document (JSON)
-    results(job_id, idx, scenario, kpis, created)      one row per finished scenario, PRIMARY KEY
-                                                       (job_id, scenario); kpis: the KPI dict (JSON)
+        status: queued -> running -> done | failed; request: the POSTed document (JSON)
+    results(job_id, idx, scenario, kpis, created)      one row per finished step, PRIMARY KEY
+                                                       (job_id, scenario); kpis: its result (JSON)
 
-Job kinds: ``scenarios`` (built in) and any kind registered with ``register_kind(kind, handler)``
-(``api.http.routes.jobs`` registers ``oxygen-plan``). A handler ``handler(job, progress)`` gets the job dict
-(``request`` is the posted JSON) and a ``progress(done)`` callback and returns the result dict,
-stored as the job's single result row (``scenario`` = ``"result"``); a job of such a kind is one
-unit of work: resumed after a restart, it runs again from the start.
+This module knows no job kind: a route module registers the kinds it posts, with the run function
+of its service.
 
-``JobRunner(store, network)`` is one daemon thread that takes queued/running jobs oldest first
-(every kind, one at a time) and runs scenario jobs one scenario at a time with
-``optimizer.scenario_runner.run_one`` (a scenario without ``time_limit_s`` gets
-``$LHASA_OPS_MAX_JOB_TIME_LIMIT_S``, default 600 s, as its limit). Each finished scenario is
-committed (its KPIs and the job's progress) before the next starts, so a crash or a restart loses
-at most the scenario in flight. ``stop()`` (the app's shutdown) lets the running
-scenario finish, commits it and returns; the job stays ``running``. On ``start()`` every job
-left ``queued`` or ``running`` by a previous process is resumed: scenarios that already have a
-result are skipped, the rest run. Runs use the scenario's iteration budget and seed, so a
-resumed job gives the results an uninterrupted one would (``runtime_s`` aside).
+* ``register_kind(kind, handler)``: one unit of work. ``handler(job, progress)`` gets the job
+  dict (``request`` is the posted JSON) and a ``progress(done)`` callback and returns the result
+  dict, stored as the job's single result row (``scenario`` = ``RESULT_ROW``); resumed after a
+  restart, it runs again from the start.
+* ``register_steps_kind(kind, handler)``: a job of named steps (e.g. the scenarios of a run).
+  ``handler(job, steps)`` gets a ``JobSteps``: ``steps.done`` (names of the steps already
+  committed: skip them), ``steps.add(idx, name, result)`` (commit one step's result and the job's
+  progress in one transaction) and ``steps.stopping()`` (the server is shutting down: return
+  after the step in flight). Resumed after a restart, it runs only the steps not yet committed.
+
+A handler that raises fails the job (``error`` = the exception's type and message). ``JobRunner
+(store)`` is one daemon thread that takes queued/running jobs oldest first (every kind, one at a
+time). ``stop()`` (the app's shutdown) lets the step in flight finish, commits it and returns;
+the job stays ``running``. On ``start()`` every job left ``queued`` or ``running`` by a previous
+process is resumed. ``ensure_jobs(app)`` / ``start_jobs(app)`` / ``stop_jobs(app)`` open the
+store and the runner on ``app.state`` (``job_store``, ``job_runner``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import os
 import sqlite3
 import threading
@@ -43,22 +44,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from api.http.limits import max_job_time_limit_s
-from optimizer.domain import Network
+from optimizer.core.serialize import json_safe
 
 DB_ENV = "LHASA_OPS_DB"
 DEFAULT_DB = "lhasa_ops.sqlite3"
 KIND_SCENARIOS = "scenarios"
+"""The kind name of scenario runs (registered by ``api.http.routes.scenarios``; named here so that
+``api.http.routes.jobs`` can point a scenario run's ``result_url`` at ``/v1/scenarios/{id}``)."""
 ACTIVE = ("queued", "running")
 RESULT_ROW = "result"
 
 JobHandler = Callable[[dict[str, Any], Callable[[int], None]], Mapping[str, Any]]
+StepsHandler = Callable[[dict[str, Any], "JobSteps"], None]
 _HANDLERS: dict[str, JobHandler] = {}
+_STEP_HANDLERS: dict[str, StepsHandler] = {}
 
 
 def register_kind(kind: str, handler: JobHandler) -> None:
-    """Make the runner run jobs of ``kind`` with ``handler(job, progress) -> result``."""
+    """Make the runner run jobs of ``kind`` with ``handler(job, progress) -> result`` (one unit)."""
+    _STEP_HANDLERS.pop(kind, None)
     _HANDLERS[kind] = handler
+
+
+def register_steps_kind(kind: str, handler: StepsHandler) -> None:
+    """Make the runner run jobs of ``kind`` with ``handler(job, steps)`` (named, resumable steps)."""
+    _HANDLERS.pop(kind, None)
+    _STEP_HANDLERS[kind] = handler
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -93,19 +105,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _clean(obj: Any) -> Any:
-    """JSON-safe: NaN/inf floats -> None, numpy scalars -> Python numbers."""
-    if isinstance(obj, Mapping):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 class JobStore:
     """Jobs and per-scenario results in SQLite. Thread-safe: one connection per call, writes
     serialised by a lock (and SQLite's own locking across processes)."""
@@ -136,7 +135,7 @@ class JobStore:
         with self._lock, self._conn() as c:
             c.execute("INSERT INTO jobs (id, kind, status, done, total, request, created, updated) "
                       "VALUES (?, ?, 'queued', 0, ?, ?, ?, ?)",
-                      (job_id, kind, total, json.dumps(_clean(request)), now, now))
+                      (job_id, kind, total, json.dumps(json_safe(request, nonfinite="null")), now, now))
         return job_id
 
     def set_status(self, job_id: str, status: str, error: str | None = None) -> None:
@@ -145,23 +144,24 @@ class JobStore:
                       (status, error, _now(), job_id))
 
     def add_result(self, job_id: str, idx: int, scenario: str, kpis: Mapping[str, Any]) -> None:
-        """Commit one scenario's KPIs and the job's progress in one transaction."""
+        """Commit one step's result (named ``scenario``, ordered by ``idx``) and the job's progress
+        in one transaction."""
         now = _now()
         with self._lock, self._conn() as c:
             c.execute("INSERT OR REPLACE INTO results (job_id, idx, scenario, kpis, created) VALUES (?, ?, ?, ?, ?)",
-                      (job_id, idx, scenario, json.dumps(_clean(kpis)), now))
+                      (job_id, idx, scenario, json.dumps(json_safe(kpis, nonfinite="null")), now))
             c.execute("UPDATE jobs SET done = (SELECT COUNT(*) FROM results WHERE job_id = ?), updated = ? "
                       "WHERE id = ?", (job_id, now, job_id))
 
     def set_progress(self, job_id: str, done: int) -> None:
-        """Progress of a job without per-scenario results (``done`` of ``total`` steps)."""
+        """Progress of a job without per-step results (``done`` of ``total`` steps)."""
         with self._lock, self._conn() as c:
             c.execute("UPDATE jobs SET done = ?, updated = ? WHERE id = ?", (int(done), _now(), job_id))
 
     # -- reads --------------------------------------------------------------------------------
 
     def get(self, job_id: str) -> dict[str, Any] | None:
-        """The job as a dict (``results`` in scenario order), or None."""
+        """The job as a dict (``results`` in step order), or None."""
         with self._conn() as c:
             row = c.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:
@@ -184,12 +184,25 @@ class JobStore:
         return None if row is None else row["id"]
 
 
-class JobRunner:
-    """One background thread that runs scenario jobs from the store; see the module docstring."""
+class JobSteps:
+    """What a steps handler gets (see the module docstring)."""
 
-    def __init__(self, store: JobStore, network: Network | None = None, poll_s: float = 0.5) -> None:
+    def __init__(self, store: JobStore, job_id: str, stopping: Callable[[], bool]) -> None:
         self.store = store
-        self.network = network
+        self.job_id = job_id
+        self.done: frozenset[str] = frozenset(store.done_names(job_id))
+        self.stopping = stopping
+
+    def add(self, idx: int, name: str, result: Mapping[str, Any]) -> None:
+        """Commit one step's result and the job's progress."""
+        self.store.add_result(self.job_id, idx, name, result)
+
+
+class JobRunner:
+    """One background thread that runs jobs from the store; see the module docstring."""
+
+    def __init__(self, store: JobStore, poll_s: float = 0.5) -> None:
+        self.store = store
         self.poll_s = poll_s
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -208,7 +221,7 @@ class JobRunner:
         self._wake.set()
 
     def stop(self, timeout: float | None = None) -> None:
-        """Stop after the scenario in flight (it is committed first); waits up to ``timeout`` s."""
+        """Stop after the step in flight (it is committed first); waits up to ``timeout`` s."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -228,47 +241,22 @@ class JobRunner:
             self.run_job(job_id)
 
     def run_job(self, job_id: str) -> None:
-        """Run the job's remaining scenarios, one at a time, unless asked to stop."""
-        from optimizer.scenario import parse_scenarios
-        from optimizer.scenario_runner import run_one
-
+        """Run the job (its remaining steps), unless asked to stop; a raising handler fails it."""
         job = self.store.get(job_id)
         if job is None or job["status"] not in ACTIVE:
             return
-        if job["kind"] != KIND_SCENARIOS:
-            self._run_single(job)
-            return
+        kind = job["kind"]
         try:
-            network = self.network
-            if network is None:
-                from instances.loader import load_lhasa
-                network = self.network = load_lhasa()
-            sset = parse_scenarios(job["request"], network=network)
-            self.store.set_status(job_id, "running")
-            done = self.store.done_names(job_id)
-            for idx, scenario in enumerate(sset.scenarios):
-                if self._stop.is_set():
+            if kind in _STEP_HANDLERS:
+                self.store.set_status(job_id, "running")
+                _STEP_HANDLERS[kind](job, JobSteps(self.store, job_id, lambda: self._stop.is_set()))
+                if self._stop.is_set() and len(self.store.done_names(job_id)) < job["progress"]["total"]:
                     return  # stays 'running'; resumed by the next start()
-                if scenario.name in done:
-                    continue
-                if scenario.time_limit_s is None:  # every solve has a time limit: the job maximum
-                    scenario = dataclasses.replace(scenario, time_limit_s=max_job_time_limit_s())
-                res = run_one(scenario, network, None)
-                self.store.add_result(job_id, idx, scenario.name, res.kpis)
-            self.store.set_status(job_id, "done")
-        except Exception as e:  # noqa: BLE001 - a failed job is reported, the runner goes on
-            msg = f"{type(e).__name__}: {e}"
-            self.store.set_status(job_id, "failed", error=msg)
-            traceback.print_exc()
-
-
-    def _run_single(self, job: dict[str, Any]) -> None:
-        """A job of a registered kind: one unit of work, its result stored as one row."""
-        job_id = job["id"]
-        handler = _HANDLERS.get(job["kind"])
-        try:
+                self.store.set_status(job_id, "done")
+                return
+            handler = _HANDLERS.get(kind)
             if handler is None:
-                raise ValueError(f"no handler for job kind {job['kind']!r}")
+                raise ValueError(f"no handler for job kind {kind!r}")
             self.store.set_status(job_id, "running")
             self.store.set_progress(job_id, 0)
             result = handler(job, lambda done: self.store.set_progress(job_id, done))
@@ -278,6 +266,44 @@ class JobRunner:
         except Exception as e:  # noqa: BLE001 - a failed job is reported, the runner goes on
             self.store.set_status(job_id, "failed", error=f"{type(e).__name__}: {e}")
             traceback.print_exc()
+
+
+_JOBS_LOCK = threading.Lock()
+
+
+def ensure_jobs(app: Any) -> JobStore:
+    """The app's job store and runner (``app.state.job_store``, ``app.state.job_runner``), opened
+    (and the runner started) on first use."""
+    with _JOBS_LOCK:
+        store = getattr(app.state, "job_store", None)
+        if store is None:
+            store = app.state.job_store = JobStore(db_path())
+            runner = app.state.job_runner = JobRunner(store)
+            runner.start()
+        return store
+
+
+def start_jobs(app: Any) -> None:
+    """At startup: when the database exists, open it and resume unfinished jobs. (No file is
+    created until the first job is posted, so an app that runs no job writes none.)"""
+    if db_path().exists():
+        ensure_jobs(app)
+
+
+def stop_jobs(app: Any, timeout: float | None = 600.0) -> None:
+    """At shutdown: let the step in flight finish and commit, then stop the runner."""
+    runner: JobRunner | None = getattr(app.state, "job_runner", None)
+    if runner is not None:
+        runner.stop(timeout)
+    app.state.job_store = None
+    app.state.job_runner = None
+
+
+def find_job(app: Any, job_id: str) -> dict[str, Any] | None:
+    """The job ``job_id`` or None (without creating a database when there is none yet)."""
+    if getattr(app.state, "job_store", None) is None and not db_path().exists():
+        return None
+    return ensure_jobs(app).get(job_id)
 
 
 def wait_for(store: JobStore, job_id: str, pred, timeout: float = 60.0, poll: float = 0.05) -> dict[str, Any]:
@@ -292,4 +318,5 @@ def wait_for(store: JobStore, job_id: str, pred, timeout: float = 60.0, poll: fl
         time.sleep(poll)
 
 
-__all__ = ["DB_ENV", "KIND_SCENARIOS", "RESULT_ROW", "JobRunner", "JobStore", "db_path", "register_kind", "wait_for"]
+__all__ = ["DB_ENV", "KIND_SCENARIOS", "RESULT_ROW", "JobRunner", "JobSteps", "JobStore", "db_path", "ensure_jobs",
+           "find_job", "register_kind", "register_steps_kind", "start_jobs", "stop_jobs", "wait_for"]

@@ -1,4 +1,5 @@
-"""The Dask.distributed back end of the scenario runner, on a local cluster of 2 worker processes."""
+"""The Dask.distributed executor of the scenario runner (``api.services.scenarios.executor_for``), on a local
+cluster of 2 worker processes: the same code path as local processes, the same results."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import json
 import polars as pl
 import pytest
 
-from optimizer.scenario import load_scenarios
-from optimizer.scenario_runner import run_scenarios
+from api.services.scenarios import load_file, run_set
 
 distributed = pytest.importorskip("distributed")
 
@@ -25,9 +25,11 @@ def cluster():
 
 
 def test_dask_back_end_gives_the_local_results(tmp_path, tiny_scenario_file, cluster):
-    sset = load_scenarios(tiny_scenario_file(iterations=150, groups=30))
-    local = run_scenarios(sset, tmp_path / "local", jobs=1, progress=False)
-    dask = run_scenarios(sset, tmp_path / "dask", progress=False, address=cluster.scheduler_address)
+    sset = load_file(tiny_scenario_file(iterations=150, groups=30))
+    local = run_set(sset, tmp_path / "local", jobs=1).kpis
+    ran = run_set(sset, tmp_path / "dask", cluster=cluster.scheduler_address)
+    assert ran.violations == () and ran.run.unserved == ()
+    dask = ran.kpis
     assert dask.drop("runtime_s").equals(local.drop("runtime_s"))
     assert dask["scenario"].to_list() == ["tiny x1", "tiny x2", "potala small"]
     assert dask["violations"].to_list() == [0, 0, 0]
@@ -47,18 +49,19 @@ def test_dask_back_end_gives_the_local_results(tmp_path, tiny_scenario_file, clu
 def test_dask_runner_accepts_a_client_and_names_a_bad_address(tmp_path, cluster):
     from distributed import Client
 
-    from optimizer.domain import InvalidInput
-    from optimizer.scenario_dask import run_scenarios_dask
+    from optimizer.core.errors import InvalidInput
 
     f = tmp_path / "one.toml"
     f.write_text('[base]\niterations = 30\n[base.demand]\ngroups = 8\n', encoding="utf-8")
-    sset = load_scenarios(f)
+    sset = load_file(f)
+    seen = []
     with Client(cluster.scheduler_address) as client:
-        k = run_scenarios_dask(sset, tmp_path / "out", client, progress=False)
+        k = run_set(sset, tmp_path / "out", cluster=client, progress=lambda *a: seen.append(a)).kpis
         assert client.status != "closed"  # a caller's client is left open
     assert k.height == 1 and k["violations"][0] == 0
+    assert seen == [(1, 1, "base")]  # the caller's progress callback, as with local processes
     with pytest.raises(InvalidInput) as e:
-        run_scenarios_dask(sset, tmp_path / "x", "", progress=False)
+        run_set(sset, tmp_path / "x", cluster="")
     assert e.value.field == "cluster"
 
 

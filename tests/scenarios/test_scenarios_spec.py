@@ -1,4 +1,5 @@
-"""Scenario files, their application to the Lhasa network, the parallel runner and the report."""
+"""Scenario files (``optimizer.scenarios.spec``), their application to the Lhasa network (``apply``), and the
+run through the service (``api.services.scenarios``: runner, outputs and report)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from instances.demand_generator import generate_demand
+from api.services.scenarios import run_file, run_set
+from instances.demand_generator import PROFILES, generate_demand
 from instances.loader import load_lhasa
-from optimizer.domain import InvalidInput
-from optimizer.ils import StoppingCriterion
-from optimizer.scenario import apply, load_scenarios, parse_scenarios, scale_groups, slugify
-from optimizer.scenario_runner import run_scenarios, scenarios_cli
-from optimizer.tours import solve
-from optimizer.verify import verify
+from optimizer.core.errors import InvalidInput
+from optimizer.core.stop import StoppingCriterion
+from optimizer.scenarios import apply, load_scenarios, parse_scenarios, scale_groups, slugify
+from optimizer.tours import solve, verify
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "scenarios" / "peak_season.toml"
 
 
@@ -34,7 +34,7 @@ def groups(net):
 
 
 def parse(text: str, net) -> object:
-    return parse_scenarios(tomllib.loads(text), network=net)
+    return parse_scenarios(tomllib.loads(text), net, PROFILES)
 
 
 def one(text: str, net):
@@ -46,7 +46,7 @@ def one(text: str, net):
 
 
 def test_sample_file_parses_and_sweep_expands(net):
-    s = load_scenarios(SAMPLE, network=net)
+    s = load_scenarios(SAMPLE, net, PROFILES)
     names = [x.name for x in s.scenarios]
     assert names[:4] == ["peak x1", "peak x1.5", "peak x2", "peak x3"]
     assert [x.demand_scale for x in s.scenarios[:4]] == [1.0, 1.5, 2.0, 3.0]
@@ -130,11 +130,11 @@ def test_bad_toml_and_missing_file(tmp_path, net):
     p = tmp_path / "bad.toml"
     p.write_text("[base\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="not valid TOML"):
-        load_scenarios(p, network=net)
+        load_scenarios(p, net, PROFILES)
     with pytest.raises(InvalidInput, match="file not found"):
-        load_scenarios(tmp_path / "none.toml", network=net)
+        load_scenarios(tmp_path / "none.toml", net, PROFILES)
     with pytest.raises(InvalidInput) as e:
-        scenarios_cli(p, tmp_path / "out", jobs=1, progress=False)
+        run_file(p, tmp_path / "out", jobs=1)
     assert e.value.field == "file"
 
 
@@ -143,7 +143,7 @@ def test_demand_file_relative_to_the_toml(tmp_path, net):
     write_demand(generate_demand(net, 5, seed=1), tmp_path / "day.csv")
     p = tmp_path / "s.toml"
     p.write_text('[base.demand]\nfile = "day.csv"\n', encoding="utf-8")
-    s = load_scenarios(p, network=net)
+    s = load_scenarios(p, net, PROFILES)
     assert s.base.demand.file == tmp_path / "day.csv"
 
 
@@ -188,7 +188,7 @@ def test_closed_site_gets_no_visits_and_closed_must_visits_are_reported(net, gro
 def test_closed_site_via_runner_reports_reason_closed(tmp_path, net):
     s = parse('[base]\niterations = 100\n[base.demand]\ngroups = 30\nseed = 3\n'
               '[[scenario]]\nname = "closed"\nclosed_sites = ["potala"]\n', net)
-    k = run_scenarios(s, tmp_path, jobs=1, progress=False)
+    k = run_set(s, tmp_path, jobs=1).kpis
     row = k.row(0, named=True)
     assert row["unserved_closed"] > 0 and row["violations"] == 0
     un = pl.read_csv(tmp_path / "closed" / "unserved.csv")
@@ -230,7 +230,7 @@ def test_closed_road_and_speed_factor_change_travel_times(net):
 def test_closed_road_makes_must_visit_unreachable(tmp_path, net):
     s = parse('[base]\niterations = 100\n[base.demand]\ngroups = 40\nseed = 3\n'
               '[[scenario]]\nname = "namtso"\nclosed_roads = [["damxung_town", "nagenla"]]\n', net)
-    row = run_scenarios(s, tmp_path, jobs=1, progress=False).row(0, named=True)
+    row = run_set(s, tmp_path, jobs=1).kpis.row(0, named=True)
     n_namtso = sum("namtso_tashi" in g.must_visit for g in generate_demand(net, 40, seed=3))
     assert n_namtso > 0 and row["unserved_unreachable"] == n_namtso and row["violations"] == 0
 
@@ -269,9 +269,11 @@ def test_zone_edit_drops_must_visits_outside_the_new_zone(net):
 # runner and report
 
 def test_run_scenarios_jobs_1_and_2_agree_and_write_files(tmp_path, tiny_scenario_file):
-    sset = load_scenarios(tiny_scenario_file(iterations=200, groups=40))
-    k1 = run_scenarios(sset, tmp_path / "a", jobs=1, progress=False)
-    k2 = run_scenarios(sset, tmp_path / "b", jobs=2, progress=False)
+    sset = load_scenarios(tiny_scenario_file(iterations=200, groups=40), load_lhasa(), PROFILES)
+    r1 = run_set(sset, tmp_path / "a", jobs=1)
+    r2 = run_set(sset, tmp_path / "b", jobs=2)
+    assert r1.violations == () and r2.violations == ()
+    k1, k2 = r1.kpis, r2.kpis
     drop = ["runtime_s"]
     assert k1.drop(drop).equals(k2.drop(drop))
     assert k1["scenario"].to_list() == ["tiny x1", "tiny x2", "potala small"]
@@ -292,8 +294,7 @@ def test_run_scenarios_jobs_1_and_2_agree_and_write_files(tmp_path, tiny_scenari
     pot = m95.filter((pl.col("family") == "potala small") & (pl.col("site_id") == "potala"))
     assert pot["max_scale_95"].to_list() == [None]  # quota 200/day cannot serve 95 % of the Potala groups
 
-    from optimizer.scenario_report import write_report
-    html = write_report(out)
+    html = out / "report.html"
     text = html.read_text(encoding="utf-8")
     assert html.name == "report.html" and text.count("<svg") == 6
     assert "data:image/png;base64," in text and "<script" not in text and "http" not in text.replace(
@@ -306,7 +307,7 @@ def test_run_scenarios_jobs_1_and_2_agree_and_write_files(tmp_path, tiny_scenari
 def test_scenarios_cli_writes_report(tmp_path):
     f = tmp_path / "one.toml"
     f.write_text('[base]\niterations = 50\n[base.demand]\ngroups = 15\n', encoding="utf-8")
-    k = scenarios_cli(f, tmp_path / "out", jobs=1, progress=False)
+    k = run_file(f, tmp_path / "out", jobs=1).kpis
     assert k.height == 1 and k["violations"][0] == 0
     assert (tmp_path / "out" / "report.html").exists()
     assert (tmp_path / "out" / "heatmap_base.png").exists()
@@ -314,13 +315,13 @@ def test_scenarios_cli_writes_report(tmp_path):
 
 def test_jobs_must_be_positive(tmp_path, net):
     with pytest.raises(InvalidInput) as e:
-        run_scenarios(parse("", net), tmp_path, jobs=0, progress=False)
+        run_set(parse("", net), tmp_path, jobs=0)
     assert e.value.field == "jobs"
 
 
 def test_date_picks_the_season_profile():
     """A demand date in the peak-price season (May-Oct) gives the peak profile, otherwise shoulder."""
-    from optimizer.scenario import season_profile
+    from optimizer.scenarios.spec import season_profile
 
     assert season_profile("2026-08-15", "d") == "peak"
     assert season_profile("2026-01-10", "d") == "shoulder"
@@ -331,8 +332,8 @@ def test_date_picks_the_season_profile():
 def test_demand_date_in_a_file_sets_the_profile(net):
     """`date` in [base.demand] replaces `profile`; giving both is an error naming `date`."""
     doc = {"base": {"demand": {"date": "2026-12-01", "groups": 10}}, "scenario": [{"name": "s"}]}
-    sset = parse_scenarios(doc, network=net)
+    sset = parse_scenarios(doc, net, PROFILES)
     assert sset.scenarios[0].demand.profile == "shoulder"
     doc["base"]["demand"]["profile"] = "peak"
     with pytest.raises(InvalidInput, match="date"):
-        parse_scenarios(doc, network=net)
+        parse_scenarios(doc, net, PROFILES)

@@ -50,13 +50,12 @@ def test_post_a_sweep_and_poll_until_done(db):
 
 
 def test_api_results_equal_the_local_runner(db, tmp_path):
-    from optimizer.scenario import parse_scenarios
-    from optimizer.scenario_runner import run_scenarios
+    from api.services.scenarios import parse_document, run_set
 
     with TestClient(create_app()) as c:
         job_id = c.post("/v1/scenarios", json=TINY).json()["id"]
         job = poll(c, job_id, lambda j: j["status"] == "done")
-    local = run_scenarios(parse_scenarios(TINY), tmp_path / "out", jobs=1, progress=False)
+    local = run_set(parse_document(TINY), tmp_path / "out", jobs=1).kpis
     assert job["results"][0]["served_pct"] == pytest.approx(local["served_pct"][0])
     for row, res in zip(local.drop("runtime_s").iter_rows(named=True), job["results"], strict=True):
         assert {k: res.get(k) for k in row} == row
@@ -131,12 +130,12 @@ def test_unfinished_job_is_resumed_skipping_finished_scenarios(db):
 
 
 def test_a_failing_job_is_reported(db, monkeypatch):
-    import optimizer.scenario_runner as sr
+    import optimizer.scenarios.run as sr
 
     def boom(*a, **k):
         raise RuntimeError("solver exploded")
 
-    monkeypatch.setattr(sr, "run_one", boom)
+    monkeypatch.setattr(sr, "run_scenario", boom)
     with TestClient(create_app()) as c:
         job_id = c.post("/v1/scenarios", json=TINY).json()["id"]
         job = poll(c, job_id, lambda j: j["status"] == "failed")

@@ -1,11 +1,13 @@
-"""What-if scenarios for the tour planner: a TOML file, its schema, and how a scenario changes a day.
+"""Scenario files: the TOML schema and the frozen nouns it parses into.
 
 A scenario file has a ``[base]`` table (solver settings and the base demand on the embedded
 Lhasa network) and any number of ``[[scenario]]`` tables, each a list of changes to the base.
-``load_scenarios(path)`` parses and validates the file into a ``ScenarioSet``; a
-``demand_scale`` given as a list is a *sweep* and expands into one scenario per value, named
-``"<name> x<scale>"`` (``peak x1.5``). ``apply(scenario, network, base_groups)`` builds the
-modified ``TourProblem`` (plus what the change itself leaves unserved, e.g. a closed must-visit).
+``load_scenarios(path, network, profiles)`` parses and validates the file into a ``ScenarioSet``
+(``parse_scenarios(doc, network, profiles)`` does the same for a parsed document, e.g. a JSON
+body); a ``demand_scale`` given as a list is a *sweep* and expands into one scenario per value,
+named ``"<name> x<scale>"`` (``peak x1.5``). The caller hands in the base ``Network`` and the
+known demand profiles (``instances.demand_generator.PROFILES``): this module reads no data.
+How a scenario changes a day: ``optimizer.scenarios.apply``.
 
 Schema (every key is optional unless marked; unknown keys are rejected)::
 
@@ -17,17 +19,22 @@ Schema (every key is optional unless marked; unknown keys are rejected)::
     slot_min = 60.0              # entry-slot length, minutes
 
     [base.demand]                # either a generated day ...
-    profile = "peak"             # "peak" | "shoulder" (instances.demand_generator.PROFILES)
+    profile = "peak"             # one of the known profiles ("peak" | "shoulder")
     # date = "2026-08-15"        # instead of profile: May-Oct -> peak, otherwise shoulder
     groups = 320                 # int >= 0
     seed = 2026                  # generator seed
     # file = "my_day.csv"        # ... or a demand file (CSV/Parquet/JSON), relative to the TOML file
+
+    [base.stations]              # station tools on every scenario's plan (see "Stations" below)
+    siting = { kind = "oxygen", p = 3 }
+    charging = { chargers = 4, time_limit_s = 30 }
 
     [[scenario]]
     name = "peak"                # required, unique after sweep expansion
     demand_scale = [1, 1.5, 2, 3]  # float >= 0, or a list of them (a sweep)
     seed / iterations / time_limit_s   # override the base
     demand = { profile = "shoulder", groups = 200, seed = 7 }   # replaces the base demand
+    stations = { siting = { kind = "charger", p = 4 } }         # replaces the base stations table
     closed_sites = ["ganden"]    # no visits (score 0); still a road node
     closed_roads = [["damxung_town", "nagenla"]]   # every road between the two sites
     [[scenario.road_speed]]      # speed factor: 0.5 = half speed = double travel time
@@ -43,20 +50,18 @@ Schema (every key is optional unless marked; unknown keys are rejected)::
     [scenario.zones]             # zone (ring/circle) id -> its full new member list (new ids add a zone)
     R1 = ["potala", "jokhang", "barkhor", "norbulingka"]
 
+Stations (``stations`` table, optional): after a scenario's plan is made, the station tools run
+on that plan and their KPIs join the scenario's (``stations_*`` keys). ``siting`` takes the
+options of ``lhasa-ops stations site``: ``kind`` (required: ``"oxygen"`` or ``"charger"``), ``p``
+(int >= 1, default 3), ``threshold_min`` (oxygen cover threshold, road minutes > 0),
+``range_km`` (charger range, km > 0), ``temperature_c`` (degC, -60..50), ``ev_share`` (0..1),
+``min_path_km`` (km >= 0), ``backend`` (``"cpsat"`` | ``"mathopt"`` | ``"pulp"``), ``time_limit_s``
+(> 0). ``charging`` takes those of ``lhasa-ops stations charge``: ``chargers`` (int >= 1),
+``charger_kw`` and ``grid_kw`` (kW > 0), ``max_vehicles`` (int >= 1), ``coach_min_size``
+(int >= 1), ``temperature_c``, ``time_limit_s``. Keys left out take the tools' defaults.
+
 Errors are ``InvalidInput("scenario[<name>].<key>", value, message)`` (``base.<key>`` for the
 base, ``scenario[#k]`` before a name is known), so a bad file names the key at fault.
-
-Semantics of ``apply``, in order: closed roads are removed and speed factors applied to the
-remaining roads (``travel_min / factor``, ``speed_kmh * factor``); added sites and their roads
-join the network; closed sites get score 0 (not visitable, still a road node, still a start or
-end); quota changes are applied; zone edits replace member lists; travel matrices are recomputed
-with ``shortest_path_matrices``. Note that, as in the loader, a site left with no road at all is
-attached to its nearest road node by an access leg, so closing *every* road of a site does not
-isolate it - close the site instead. A group's must-visit at a closed site is dropped from its
-must-visits and reported with reason ``closed``; one outside the group's (edited) zone is
-dropped and reported with reason ``zone``. Demand is scaled by replication: scale ``s`` keeps
-``floor(s)`` copies of every group (copy k >= 2 gets id ``<id>#k``) plus a seeded random
-``round(frac(s) * n)`` of the groups once more.
 """
 
 from __future__ import annotations
@@ -64,26 +69,18 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from optimizer.domain import (
-    InvalidInput,
-    Network,
-    Road,
-    Site,
-    TourGroup,
-    TourProblem,
-    Unserved,
-    parse_clock,
-)
+from optimizer.core.clock import parse_clock
+from optimizer.core.errors import InvalidInput
+from optimizer.core.network import Network, Road, Site
 
 DEFAULT_ITERATIONS = 2000
 DEFAULT_SEED = 1
+DEFAULT_SITING_P = 3
 KNOWN_NETWORKS = ("lhasa",)
 
 
@@ -124,6 +121,26 @@ class AddedSite:
 
 
 @dataclass(frozen=True)
+class StationsSpec:
+    """Station tools to run on a scenario's plan (the ``stations`` table; see the module docstring).
+
+    ``siting`` / ``charging``: the validated options of ``stations site`` / ``stations charge``
+    (option name -> value; ``kind`` always present in ``siting``), or None when not asked for.
+    """
+
+    siting: Mapping[str, Any] | None = None
+    charging: Mapping[str, Any] | None = None
+
+    def label(self) -> str:
+        parts = []
+        if self.siting is not None:
+            parts.append(f"siting {self.siting['kind']} p={self.siting.get('p', DEFAULT_SITING_P)}")
+        if self.charging is not None:
+            parts.append("charging")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One what-if: solver settings, demand and the changes to the base network.
 
@@ -144,6 +161,7 @@ class Scenario:
     closed_roads: tuple[tuple[str, str], ...] = ()
     road_speed_factor: Mapping[tuple[str, str], float] = field(default_factory=dict)
     zone_edits: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    stations: StationsSpec | None = None
     family: str = ""
     slug: str = ""
 
@@ -156,19 +174,6 @@ class ScenarioSet:
     scenarios: tuple[Scenario, ...]
     source: Path | None = None
     network: str = "lhasa"
-
-
-@dataclass(frozen=True)
-class AppliedScenario:
-    """What ``apply`` builds: the problem to solve and the must-visits the change itself removed.
-
-    ``dropped`` holds ``Unserved`` entries (reason ``closed`` or ``zone``) for must-visits taken
-    out of groups; ``original_must`` maps group id -> its must-visits before the change.
-    """
-
-    problem: TourProblem
-    dropped: tuple[Unserved, ...]
-    original_must: Mapping[str, tuple[str, ...]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,7 +245,7 @@ def _str_list(where: str, value: Any) -> list[str]:
 # the file
 
 
-BASE_KEYS = ("network", "seed", "iterations", "time_limit_s", "slot_min", "demand")
+BASE_KEYS = ("network", "seed", "iterations", "time_limit_s", "slot_min", "demand", "stations")
 DEMAND_KEYS = ("profile", "date", "groups", "seed", "file")
 PEAK_MONTHS = range(5, 11)  # May 1 - Oct 31: the Potala's peak-price season (FACTS.md sec. 3-4, S)
 
@@ -255,7 +260,7 @@ def season_profile(date_text: str, where: str) -> str:
         raise InvalidInput(where, date_text, "expected a date YYYY-MM-DD") from None
     return "peak" if day.month in PEAK_MONTHS else "shoulder"
 SCENARIO_KEYS = ("name", "seed", "iterations", "time_limit_s", "demand", "demand_scale", "closed_sites",
-                 "closed_roads", "road_speed", "quota", "add_site", "zones")
+                 "closed_roads", "road_speed", "quota", "add_site", "zones", "stations")
 QUOTA_KEYS = ("daily", "slot")
 ROAD_SPEED_KEYS = ("a", "b", "factor")
 ADD_SITE_KEYS = ("id", "name_en", "name_zh", "lat", "lon", "elevation_m", "kind", "rating", "score",
@@ -263,11 +268,67 @@ ADD_SITE_KEYS = ("id", "name_en", "name_zh", "lat", "lon", "elevation_m", "kind"
 ADD_SITE_REQUIRED = ("id", "name_en", "lat", "lon", "kind", "rating", "score", "visit_min", "open", "close")
 ADD_ROAD_KEYS = ("to", "length_km", "speed_kmh", "travel_min", "name")
 TOP_KEYS = ("base", "scenario")
+STATIONS_KEYS = ("siting", "charging")
+SITING_KINDS = ("oxygen", "charger")
+SITING_BACKENDS = ("cpsat", "mathopt", "pulp")
+# option -> (type, low, high, low is strict): the bounds of the station tools' own options
+SITING_OPTIONS: dict[str, tuple[type, float | None, float | None, bool]] = {
+    "p": (int, 1, None, False), "threshold_min": (float, 0.0, None, True), "range_km": (float, 0.0, None, True),
+    "temperature_c": (float, -60.0, 50.0, False), "ev_share": (float, 0.0, 1.0, True),
+    "min_path_km": (float, 0.0, None, False), "time_limit_s": (float, 0.0, None, True),
+}
+CHARGING_OPTIONS: dict[str, tuple[type, float | None, float | None, bool]] = {
+    "chargers": (int, 1, None, False), "charger_kw": (float, 0.0, None, True), "grid_kw": (float, 0.0, None, True),
+    "max_vehicles": (int, 1, None, False), "coach_min_size": (int, 1, None, False),
+    "temperature_c": (float, -60.0, 50.0, False), "time_limit_s": (float, 0.0, None, True),
+}
 
 
-def _parse_demand(where: str, value: Any, root: Path | None, default: DemandSpec) -> DemandSpec:
-    from instances.demand_generator import PROFILES
+def _options(where: str, value: Any, spec: Mapping[str, tuple[type, float | None, float | None, bool]],
+             extra: Sequence[str] = ()) -> dict[str, Any]:
+    t = _table(where, value)
+    _check_keys(where, t, (*extra, *spec))
+    out: dict[str, Any] = {}
+    for key, (kind, lo, hi, strict) in spec.items():
+        if key not in t:
+            continue
+        w = f"{where}.{key}"
+        x: int | float = _int(w, t[key], int(lo or 0)) if kind is int else _float(w, t[key], lo=lo, strict=strict)
+        if hi is not None and x > hi:
+            raise InvalidInput(w, t[key], f"must be <= {hi:g}")
+        out[key] = x
+    return out
 
+
+def _parse_stations(where: str, value: Any) -> StationsSpec | None:
+    """The ``stations`` table: ``siting`` and/or ``charging`` options (see the module docstring)."""
+    t = _table(where, value)
+    _check_keys(where, t, STATIONS_KEYS)
+    siting = charging = None
+    if "siting" in t:
+        sw = f"{where}.siting"
+        siting = _options(sw, t["siting"], SITING_OPTIONS, extra=("kind", "backend"))
+        raw = _table(sw, t["siting"])
+        if "kind" not in raw:
+            raise InvalidInput(f"{sw}.kind", None, f"missing required key; one of {list(SITING_KINDS)}")
+        kind = _str(f"{sw}.kind", raw["kind"])
+        if kind not in SITING_KINDS:
+            raise InvalidInput(f"{sw}.kind", kind, f"unknown siting kind; known: {list(SITING_KINDS)}")
+        siting = {"kind": kind, **siting}
+        if "backend" in raw:
+            backend = _str(f"{sw}.backend", raw["backend"])
+            if backend not in SITING_BACKENDS:
+                raise InvalidInput(f"{sw}.backend", backend, f"unknown back end; known: {list(SITING_BACKENDS)}")
+            siting["backend"] = backend
+    if "charging" in t:
+        charging = _options(f"{where}.charging", t["charging"], CHARGING_OPTIONS)
+    if siting is None and charging is None:
+        return None
+    return StationsSpec(siting=siting, charging=charging)
+
+
+def _parse_demand(where: str, value: Any, root: Path | None, default: DemandSpec,
+                  profiles: Collection[str]) -> DemandSpec:
     d = _table(where, value)
     _check_keys(where, d, DEMAND_KEYS)
     if "file" in d:
@@ -286,8 +347,8 @@ def _parse_demand(where: str, value: Any, root: Path | None, default: DemandSpec
         profile = season_profile(_str(f"{where}.date", d["date"]), f"{where}.date")
     else:
         profile = _str(f"{where}.profile", d["profile"]) if "profile" in d else default.profile
-    if profile not in PROFILES:
-        raise InvalidInput(f"{where}.profile", profile, f"unknown demand profile; known: {sorted(PROFILES)}")
+    if profile not in profiles:
+        raise InvalidInput(f"{where}.profile", profile, f"unknown demand profile; known: {sorted(profiles)}")
     groups = _int(f"{where}.groups", d["groups"]) if "groups" in d else default.groups
     seed = _int(f"{where}.seed", d["seed"]) if "seed" in d else default.seed
     return DemandSpec(profile=profile, groups=groups, seed=seed, file=None)
@@ -355,7 +416,7 @@ def _road_pairs(network: Network) -> set[frozenset[str]]:
 
 
 def _parse_scenario(k: int, raw: Any, base: Scenario, network: Network, root: Path | None,
-                    zones: Mapping[str, tuple[str, ...]]) -> list[Scenario]:
+                    profiles: Collection[str]) -> list[Scenario]:
     where = f"scenario[#{k + 1}]"
     d = _table(where, raw)
     if "name" not in d:
@@ -369,7 +430,9 @@ def _parse_scenario(k: int, raw: Any, base: Scenario, network: Network, root: Pa
     iterations = _int(f"{where}.iterations", d["iterations"]) if "iterations" in d else base.iterations
     tl = (_float(f"{where}.time_limit_s", d["time_limit_s"], lo=0.0, strict=True) if "time_limit_s" in d
           else base.time_limit_s)
-    demand = _parse_demand(f"{where}.demand", d["demand"], root, base.demand) if "demand" in d else base.demand
+    demand = (_parse_demand(f"{where}.demand", d["demand"], root, base.demand, profiles) if "demand" in d
+              else base.demand)
+    stations = _parse_stations(f"{where}.stations", d["stations"]) if "stations" in d else base.stations
 
     added: list[AddedSite] = []
     if "add_site" in d:
@@ -450,7 +513,8 @@ def _parse_scenario(k: int, raw: Any, base: Scenario, network: Network, root: Pa
         raise InvalidInput(f"{where}.demand_scale", scales_raw, "lists a value twice")
     common = {"seed": seed, "iterations": iterations, "time_limit_s": tl, "slot_min": base.slot_min, "demand": demand,
                   "closed_sites": closed_sites, "quota_changes": quotas, "added_sites": tuple(added),
-                  "closed_roads": tuple(closed_roads), "road_speed_factor": speed, "zone_edits": zone_edits, "family": name}
+                  "closed_roads": tuple(closed_roads), "road_speed_factor": speed, "zone_edits": zone_edits,
+              "stations": stations, "family": name}
     if not sweep:
         return [Scenario(name=name, demand_scale=scales[0], **common)]
     return [Scenario(name=f"{name} x{fmt_scale(s)}", demand_scale=s, **common) for s in scales]
@@ -469,19 +533,22 @@ def _site_by_id(network: Network, added: Sequence[AddedSite], sid: str) -> Site:
     return network.site(sid)
 
 
-def parse_scenarios(doc: Mapping[str, Any], network: Network | None = None, root: Path | None = None,
-                    source: Path | None = None) -> ScenarioSet:
-    """Validate a parsed TOML document (a dict) into a ``ScenarioSet``; see the module docstring."""
-    from instances.loader import load_lhasa
+def parse_scenarios(doc: Mapping[str, Any], network: Network, profiles: Collection[str],
+                    root: Path | None = None, source: Path | None = None) -> ScenarioSet:
+    """Validate a parsed TOML document (a dict) into a ``ScenarioSet``; see the module docstring.
 
+    ``network``: the base network the site ids are checked against; ``profiles``: the known demand
+    profile names; ``root``: the folder a relative demand ``file`` is read from. Raises
+    ``InvalidInput`` naming the key at fault.
+    """
+    if not isinstance(doc, Mapping):
+        raise InvalidInput("file", type(doc).__name__, "expected a table (a JSON object) with base and scenario")
     _check_keys("file", doc, TOP_KEYS)
     b = _table("base", doc.get("base", {}))
     _check_keys("base", b, BASE_KEYS)
     net_name = _str("base.network", b.get("network", "lhasa"))
     if net_name not in KNOWN_NETWORKS:
         raise InvalidInput("base.network", net_name, f"unknown network; known: {list(KNOWN_NETWORKS)}")
-    if network is None:
-        network = load_lhasa()
     tl = b.get("time_limit_s")
     base = Scenario(
         name="base",
@@ -489,7 +556,9 @@ def parse_scenarios(doc: Mapping[str, Any], network: Network | None = None, root
         iterations=_int("base.iterations", b["iterations"]) if "iterations" in b else DEFAULT_ITERATIONS,
         time_limit_s=None if tl is None else _float("base.time_limit_s", tl, lo=0.0, strict=True),
         slot_min=_float("base.slot_min", b["slot_min"], lo=0.0, strict=True) if "slot_min" in b else 60.0,
-        demand=_parse_demand("base.demand", b["demand"], root, DemandSpec()) if "demand" in b else DemandSpec(),
+        demand=(_parse_demand("base.demand", b["demand"], root, DemandSpec(), profiles) if "demand" in b
+                else DemandSpec()),
+        stations=_parse_stations("base.stations", b["stations"]) if "stations" in b else None,
         family="base", slug="base",
     )
     raw = doc.get("scenario", [])
@@ -499,7 +568,7 @@ def parse_scenarios(doc: Mapping[str, Any], network: Network | None = None, root
         raise InvalidInput("scenario", raw, "expected an array of tables [[scenario]]")
     out: list[Scenario] = []
     for k, r in enumerate(raw):
-        out.extend(_parse_scenario(k, r, base, network, root, network.zones))
+        out.extend(_parse_scenario(k, r, base, network, root, profiles))
     if not out:
         out = [base]
     names: set[str] = set()
@@ -519,8 +588,9 @@ def parse_scenarios(doc: Mapping[str, Any], network: Network | None = None, root
     return ScenarioSet(base=base, scenarios=tuple(final), source=source, network=net_name)
 
 
-def load_scenarios(path: Path | str, network: Network | None = None) -> ScenarioSet:
-    """Read and validate a scenario TOML file; raises ``InvalidInput`` naming the bad key."""
+def load_scenarios(path: Path | str, network: Network, profiles: Collection[str]) -> ScenarioSet:
+    """Read and validate a scenario TOML file (see ``parse_scenarios``); raises ``InvalidInput``
+    naming the bad key (``path`` for a missing file, ``file`` for a file that is not TOML)."""
     p = Path(path)
     if not p.exists():
         raise InvalidInput("path", str(p), "file not found")
@@ -530,109 +600,11 @@ def load_scenarios(path: Path | str, network: Network | None = None) -> Scenario
         raise InvalidInput("file", str(p), f"not valid TOML: {e}") from None
     except UnicodeDecodeError as e:
         raise InvalidInput("file", str(p), f"not UTF-8 text: {e}") from None
-    return parse_scenarios(doc, network=network, root=p.resolve().parent, source=p)
+    return parse_scenarios(doc, network, profiles, root=p.resolve().parent, source=p)
 
 
 # ---------------------------------------------------------------------------------------------
-# applying a scenario
-
-
-def base_groups(spec: DemandSpec, network: Network) -> tuple[TourGroup, ...]:
-    """The groups of a demand spec on ``network`` (generated, or read from the file)."""
-    if spec.file is not None:
-        from instances.demand import read_demand
-        return tuple(read_demand(spec.file, network))
-    from instances.demand_generator import generate_demand
-    return generate_demand(network, n_groups=spec.groups, seed=spec.seed, profile=spec.profile)
-
-
-def scale_groups(groups: Sequence[TourGroup], scale: float, seed: int) -> tuple[TourGroup, ...]:
-    """``floor(scale)`` copies of every group plus a seeded ``round(frac * n)`` subset once more.
-
-    Copy 1 keeps the group's id; copy k >= 2 is ``<id>#k``. Deterministic in ``seed``.
-    """
-    if scale < 0 or not math.isfinite(scale):
-        raise InvalidInput("demand_scale", scale, "must be a finite number >= 0")
-    n = len(groups)
-    whole = math.floor(scale + 1e-12)
-    extra = round((scale - whole) * n)
-    out: list[TourGroup] = []
-    for k in range(1, whole + 1):
-        out.extend(g if k == 1 else replace(g, id=f"{g.id}#{k}") for g in groups)
-    if extra:
-        rng = np.random.default_rng(seed)
-        pick = sorted(int(i) for i in rng.choice(n, size=min(extra, n), replace=False))
-        k = whole + 1
-        out.extend(groups[i] if k == 1 else replace(groups[i], id=f"{groups[i].id}#{k}") for i in pick)
-    return tuple(out)
-
-
-def _modified_network(s: Scenario, network: Network) -> Network:
-    from instances.loader import shortest_path_matrices
-
-    closed = {frozenset(p) for p in s.closed_roads}
-    factors = {frozenset(p): f for p, f in s.road_speed_factor.items()}
-    roads: list[Road] = []
-    for r in list(network.roads) + [r for a in s.added_sites for r in a.roads]:
-        key = frozenset((r.a, r.b))
-        if key in closed:
-            continue
-        if key in factors:
-            f = factors[key]
-            r = replace(r, speed_kmh=r.speed_kmh * f, travel_min=r.travel_min / f)
-        roads.append(r)
-    sites: list[Site] = list(network.sites) + [a.site for a in s.added_sites]
-    closed_sites = set(s.closed_sites)
-    new_sites = []
-    for site in sites:
-        if site.id in closed_sites:
-            site = replace(site, score=0.0)
-        q = s.quota_changes.get(site.id)
-        if q is not None:
-            if q.daily != UNCHANGED:
-                site = replace(site, daily_quota=q.daily)
-            if q.slot != UNCHANGED:
-                site = replace(site, slot_quota=q.slot)
-        new_sites.append(site)
-    zones = dict(network.zones)
-    names = dict(network.zone_names)
-    for zid, members in s.zone_edits.items():
-        zones[zid] = tuple(members)
-        names.setdefault(zid, zid)
-    travel, dist = shortest_path_matrices(tuple(new_sites), tuple(roads))
-    return Network(sites=tuple(new_sites), roads=tuple(roads), travel_min=travel, distance_km=dist,
-                   zones=zones, zone_names=names)
-
-
-def apply(scenario: Scenario, network: Network, base_groups: Sequence[TourGroup]) -> AppliedScenario:
-    """Build the scenario's ``TourProblem`` from the base network and groups; see the module docstring.
-
-    Returns an ``AppliedScenario``: the problem, plus ``Unserved`` entries (reason ``closed`` or
-    ``zone``) for must-visits the change removed, which the runner adds to the plan's unserved.
-    """
-    net = _modified_network(scenario, network)
-    groups = scale_groups(base_groups, scenario.demand_scale, scenario.seed)
-    closed = set(scenario.closed_sites)
-    dropped: list[Unserved] = []
-    original: dict[str, tuple[str, ...]] = {}
-    out: list[TourGroup] = []
-    for g in groups:
-        original[g.id] = g.must_visit
-        keep = []
-        for sid in g.must_visit:
-            if sid in closed:
-                dropped.append(Unserved(g.id, sid, "closed", "the site is closed in this scenario"))
-            elif g.zone is not None and sid not in net.zones.get(g.zone, ()):
-                dropped.append(Unserved(g.id, sid, "zone", f"outside the group's zone {g.zone} as edited"))
-            else:
-                keep.append(sid)
-        if g.zone is not None and g.zone not in net.zones:
-            g = replace(g, zone=None)
-        if len(keep) != len(g.must_visit):
-            g = replace(g, must_visit=tuple(keep))
-        out.append(g)
-    problem = TourProblem(network=net, groups=tuple(out), slot_min=scenario.slot_min)
-    return AppliedScenario(problem=problem, dropped=tuple(dropped), original_must=original)
+# a scenario in one line
 
 
 def describe(s: Scenario) -> str:
@@ -652,8 +624,10 @@ def describe(s: Scenario) -> str:
         parts.append(f"speed x{f:g} {a}-{b}")
     for z, m in s.zone_edits.items():
         parts.append(f"zone {z} = {len(m)} sites")
+    if s.stations is not None:
+        parts.append(f"stations {s.stations.label()}")
     return "; ".join(parts)
 
 
-__all__ = ["AddedSite", "AppliedScenario", "DemandSpec", "QuotaChange", "Scenario", "ScenarioSet", "apply",
-           "base_groups", "describe", "load_scenarios", "parse_scenarios", "scale_groups", "slugify"]
+__all__ = ["UNCHANGED", "AddedSite", "DemandSpec", "QuotaChange", "Scenario", "ScenarioSet", "StationsSpec",
+           "describe", "fmt_scale", "load_scenarios", "parse_scenarios", "season_profile", "slugify"]
