@@ -1,12 +1,12 @@
-"""Sightseeing-flight daily schedule (issue 8, part B): 500 bookings x 6 aircraft x 2 vertiports, and smaller days.
+"""Sightseeing-flight daily schedule: 500 bookings x 6 aircraft x 2 vertiports, and smaller days.
 
 Run ``python -m bench.flights`` (``--quick``: seed 0 only, no RESULTS.md). Fixed instances: the Lhasa product
-menu (``optimizer.flight_routes.design_menu`` at ``dagze_ga`` and ``damxung``, 15/30/60 min classes, 15 degC:
-12 products), the assumed fleet ``api.cli.flight_schedule.lhasa_fleet`` (4 eVTOL with 4 seats, 2 H125 with 6
+menu (``api.services.flights.lhasa_menu``: the design at ``dagze_ga`` and ``damxung``, 15/30/60 min classes,
+15 degC: 12 products), the assumed fleet ``instances.flights.lhasa_fleet`` (4 eVTOL with 4 seats, 2 H125 with 6
 seats), vertiport capacities and hours from ``instances/lhasa/vertiports.csv`` (15 min slots) and bookings from
-``optimizer.flight_demand.random_bookings(menu, n, seed, day=(09:00, 19:00))``. Target: 500 bookings scheduled
+``optimizer.flights.random_bookings(menu, n, seed, day=(09:00, 19:00))``. Target: 500 bookings scheduled
 in <= 30 s with a proven gap <= 1 %. Each row: time limit 30 s, CP-SAT with 1 worker (+ HiGHS alongside for
-``auto``), i.e. 2 threads; every schedule is checked by ``optimizer.flight_schedule_verify``.
+``auto``), i.e. 2 threads; every schedule is checked by ``optimizer.flights.verify``.
 Gap: (bound - J) / J on J = W * passengers - deviation minutes; passengers gap: (passenger bound - P) / bound.
 """
 
@@ -14,39 +14,39 @@ from __future__ import annotations
 
 import sys
 
-from api.cli.flight_schedule import lhasa_fleet, lhasa_menu, lhasa_vertiports
+from api.services.flights import lhasa_menu, schedule_day
 from bench.results_md import table, write_section
-from models.flight_schedule import FlightScheduleProblem, schedule_to_dict, solve_flight_schedule
-from optimizer.flight_demand import random_bookings
-from optimizer.flight_schedule_verify import verify_flight_schedule
+from instances.flights import lhasa_fleet, lhasa_vertiport_capacities
+from optimizer.flights import FlightParams, ScheduleProblem, random_bookings
+from optimizer.flights.report import schedule_dict
 
 DAY = (540, 1140)
 TIME_LIMIT_S = 30.0
 
 
-def problem(n: int, seed: int, step: int) -> FlightScheduleProblem:
+def problem(n: int, seed: int, step: int) -> ScheduleProblem:
     """The Lhasa day with ``n`` synthetic bookings (seed) on a ``step``-minute take-off grid."""
     menu = lhasa_menu()
-    ports, slot = lhasa_vertiports()
-    return FlightScheduleProblem(menu, lhasa_fleet(), random_bookings(menu, n, seed=seed, day=DAY), ports,
+    ports, slot = lhasa_vertiport_capacities()
+    return ScheduleProblem(menu, lhasa_fleet(), random_bookings(menu, n, seed=seed, day=DAY), ports,
                                  slot_min=slot, start_step_min=step)
 
 
 def row(n: int, seed: int, step: int, backend: str, rel_gap: float = 0.0) -> list[object]:
     """One table row: solve with ``rel_gap`` as the stop-at-proven-gap rule (0: run to the time limit)."""
     p = problem(n, seed, step)
-    s = solve_flight_schedule(p, time_limit_s=TIME_LIMIT_S, workers=1, seed=0, backend=backend, rel_gap=rel_gap)
-    k = schedule_to_dict(p, s)["kpis"]
-    viol = verify_flight_schedule(p, s)
+    r = schedule_day(p, TIME_LIMIT_S, seed=0, params=FlightParams(backend=backend, workers=1, rel_gap=rel_gap))
+    s, viol = r.schedule, r.violations
+    k = schedule_dict(p, s)["kpis"]
     ports = len({a.vertiport_id for a in p.aircraft})
-    gap = "-" if s.gap is None else f"{100 * s.gap:.2f}%"
+    gap = "-" if s.stats.gap is None else f"{100 * s.stats.gap:.2f}%"
     pgap = "-" if s.passengers_gap is None else f"{100 * s.passengers_gap:.2f}%"
     return [f"{n} x {len(p.aircraft)} x {ports}", len(p.products), seed, step, backend,
-            f"{100 * rel_gap:g}%" if rel_gap > 0 else "time limit", s.status,
+            f"{100 * rel_gap:g}%" if rel_gap > 0 else "time limit", s.stats.status,
             f"{s.passengers} / {s.passengers_requested}", f"{k['bookings_served']}",
             f"{100 * k['seat_load_factor']:.0f}%", f"{k['mean_abs_deviation_min']:.1f}",
-            s.passengers_bound if s.passengers_bound is not None else "-", gap, pgap, f"{s.wall_s:.1f}",
-            s.stats.get("source"), "OK" if not viol else f"{len(viol)} violations"]
+            s.passengers_bound if s.passengers_bound is not None else "-", gap, pgap, f"{s.stats.runtime_s:.1f}",
+            s.model_stats.get("source"), "OK" if not viol else f"{len(viol)} violations"]
 
 
 HEADER = ["bookings x aircraft x vertiports", "products", "seed", "grid min", "backend", "stop at gap", "status",

@@ -40,7 +40,7 @@ def deliveries() -> list[dict]:
 def flight_bookings() -> list[dict]:
     """The 100 example bookings (a 5-min take-off grid keeps HiGHS and CP-SAT busy for ~20 s)."""
     from optimizer.core.clock import fmt_clock
-    from optimizer.flight_demand import read_bookings_csv
+    from instances.flights import read_bookings_csv
     return [{"id": b.id, "product_id": b.product_id, "party_size": b.party_size, "open": fmt_clock(b.window[0]),
              "close": fmt_clock(b.window[1]), "desired": fmt_clock(b.desired_min)}
             for b in read_bookings_csv(LHASA_DIR / "flight_bookings_example.csv")]

@@ -1,10 +1,10 @@
-"""``POST /v1/flights/schedule``: the day's sightseeing-flight schedule (issue 8, part B).
+"""``POST /v1/flights/schedule``: the day's sightseeing-flight schedule.
 
 The request lists the bookings (party size, product, take-off window and desired time, HH:MM) and,
 optionally, the products, the aircraft and the vertiport capacities; left out (null), they are the
-Lhasa defaults of ``lhasa-ops flights schedule`` (the menu of :func:`optimizer.flight_routes.design_menu`
-at ``dagze_ga`` and ``damxung``, the assumed fleet :func:`api.cli.flight_schedule.lhasa_fleet` and
-``instances/lhasa/vertiports.csv``). The answer is :func:`models.flight_schedule.schedule_to_dict`
+Lhasa defaults of ``lhasa-ops flights schedule`` (:func:`api.services.flights.schedule_problem`: the
+menu designed at ``dagze_ga`` and ``damxung``, the assumed fleet ``instances.flights.lhasa_fleet`` and
+``instances/lhasa/vertiports.csv``). The answer is :func:`api.services.flights.schedule_document`
 (``status``, ``kpis``, ``departures``, ``unassigned`` with reasons, ``stats``) plus the verifier's
 ``violations`` (empty for a valid schedule). Bad data (unknown product, duplicate id, window closing
 before it opens, ...) raises ``InvalidInput`` -> HTTP 422 ``{"code": "invalid_input", "message", "field"}``.
@@ -19,7 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.http.limits import MAX_TIME_LIMIT_S, Budget, check_time_limit, default_time_limit
 from api.http.security import require_api_key
-from optimizer.domain import InvalidInput, parse_clock
+from api.services import flights as service
+from optimizer.core.clock import parse_clock
+from optimizer.core.errors import InvalidInput
+from optimizer.flights import (
+    Aircraft,
+    Booking,
+    FlightParams,
+    FlightProduct,
+    ScheduleProblem,
+    VertiportCapacity,
+)
 
 router = APIRouter(tags=["flights"])
 
@@ -122,55 +132,41 @@ def _minute(text: str, field: str) -> int:
     return int(v)
 
 
-def build_request_problem(req: FlightScheduleRequest) -> Any:
-    """The :class:`FlightScheduleProblem` of a request (raises ``InvalidInput`` naming the field)."""
-    from api.cli.flight_schedule import lhasa_fleet, lhasa_menu, lhasa_vertiports
-    from models.flight_schedule import FlightScheduleProblem, Vertiport
-    from optimizer.flights_domain import Aircraft, Booking, FlightProduct
-
+def build_request_problem(req: FlightScheduleRequest) -> ScheduleProblem:
+    """The ``ScheduleProblem`` of a request (raises ``InvalidInput`` naming the field)."""
     bookings = tuple(Booking(b.id, b.product_id, b.party_size,
                              (_minute(b.open, f"bookings[{i}].open"), _minute(b.close, f"bookings[{i}].close")),
                              _minute(b.desired, f"bookings[{i}].desired"))
                      for i, b in enumerate(req.bookings))
-    products = (lhasa_menu() if req.products is None else
+    products = (None if req.products is None else
                 tuple(FlightProduct(p.id, p.vertiport_id, p.aircraft_type_id, p.block_min, p.score,
                                     tuple(p.viewpoints), p.distance_km) for p in req.products))
-    fleet = (lhasa_fleet() if req.aircraft is None else
+    fleet = (None if req.aircraft is None else
              tuple(Aircraft(a.id, a.type_id, a.vertiport_id, a.seats,
                             (_minute(a.open, f"aircraft[{i}].open"), _minute(a.close, f"aircraft[{i}].close")),
                             a.turnaround_min, a.recharge_per_block_min) for i, a in enumerate(req.aircraft)))
-    slot = 15
-    if req.vertiports is not None:
-        ports = tuple(Vertiport(v.id, v.takeoffs_per_slot,
-                                (_minute(v.open, f"vertiports[{i}].open"), _minute(v.close, f"vertiports[{i}].close")))
-                      for i, v in enumerate(req.vertiports))
-    elif req.products is None:
-        ports, slot = lhasa_vertiports()
-    else:
-        ports = ()
-    return FlightScheduleProblem(products, fleet, bookings, ports, slot_min=req.slot_min or slot,
-                                 start_step_min=req.start_step_min,
-                                 default_takeoffs_per_slot=req.default_takeoffs_per_slot)
+    ports = (None if req.vertiports is None else
+             tuple(VertiportCapacity(v.id, v.takeoffs_per_slot,
+                                     (_minute(v.open, f"vertiports[{i}].open"), _minute(v.close, f"vertiports[{i}].close")))
+                   for i, v in enumerate(req.vertiports)))
+    return service.schedule_problem(bookings, products, fleet, ports, slot_min=req.slot_min,
+                                    start_step_min=req.start_step_min,
+                                    default_takeoffs_per_slot=req.default_takeoffs_per_slot)
 
 
 @router.post("/v1/flights/schedule", dependencies=[Depends(require_api_key)])
 def flight_schedule(req: FlightScheduleRequest) -> dict[str, Any]:
     """Schedule, verify and return the day's sightseeing flights (HTTP 422 ``invalid_input`` on bad data).
 
-    Response: ``status`` ('optimal' | 'feasible' | 'time_limit_no_incumbent'), ``kpis`` (bookings served,
+    Response: ``status`` ('optimal' | 'feasible' | 'no_solution_in_time'), ``kpis`` (bookings served,
     passengers flown / requested, departures, seat load factor, deviation minutes, objective, bound, gap,
     passengers bound and gap, wall seconds), ``departures`` (aircraft, product, vertiport, take-off /
     landing / ready minutes and HH:MM, seats, passengers, booking ids), ``unassigned`` (booking, reason
     in no_product | party_too_large | window | capacity | no_solution, detail), ``stats`` (model size)
     and ``violations`` (the independent verifier's; empty = valid).
     """
-    from models.flight_schedule import schedule_to_dict, solve_flight_schedule
-    from optimizer.flight_schedule_verify import verify_flight_schedule
-
     budget = Budget(check_time_limit(req.time_limit_s))
     problem = build_request_problem(req)
-    result = solve_flight_schedule(problem, time_limit_s=budget.slice(), workers=req.workers, seed=req.seed,
-                                   backend=req.backend)
-    out = schedule_to_dict(problem, result)
-    out["violations"] = verify_flight_schedule(problem, result)
-    return out
+    result = service.schedule_day(problem, budget.slice(), req.seed,
+                                  FlightParams(backend=req.backend, workers=req.workers))
+    return service.schedule_document(result)

@@ -2,17 +2,16 @@
 
 The request gives the duration classes (whole minutes), the day's temperature at the vertiports, optional
 vertiport and aircraft-type filters and a time limit (at most ``MAX_TIME_LIMIT_S``). The response is
-``api.cli.flights.menu_dict``: ``products`` (each a ``FlightProduct`` with class, minutes flying/viewing,
+``api.services.flights.menu_document``: ``status``, ``products`` (each a ``FlightProduct`` with class, minutes flying/viewing,
 highest altitude, air density, usable endurance and the flown ``path`` as [[lon, lat], ...]), ``offers``
-(every vertiport x aircraft x class cell, with a note), ``unavailable`` (cells without a route, with the
-reason) and ``violations`` (the independent verifier's, per product; empty lists = OK). Data: the embedded
+(every vertiport x aircraft x class cell, with a note and, for a cell without a route, the ``reason`` word),
+``unavailable`` (cells without a route) and ``violations`` (the independent verifier's, per product; empty lists = OK). Data: the embedded
 ``instances/lhasa`` viewpoints, vertiports, aircraft types and no-fly zones. Unknown ids -> HTTP 422
 ``{"code": "invalid_input", "message", "field": "vertiports[0]"}``.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -20,16 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.http.limits import MAX_TIME_LIMIT_S, Budget, check_time_limit, default_time_limit
 from api.http.security import require_api_key
+from api.services import flights as service
 
 router = APIRouter(tags=["flights"])
-
-
-
-@lru_cache(maxsize=1)
-def lhasa_flight_data() -> Any:
-    """The embedded viewpoints, vertiports, aircraft types and air distances, loaded once per process."""
-    from optimizer.flight_routes import load_flight_data
-    return load_flight_data()
 
 
 class FlightProductsRequest(BaseModel):
@@ -66,11 +58,7 @@ class FlightProductsRequest(BaseModel):
 @router.post("/v1/flights/products", dependencies=[Depends(require_api_key)])
 def flight_products(req: FlightProductsRequest) -> dict[str, Any]:
     """Design, verify and return the sightseeing-flight menu (HTTP 422 ``invalid_input`` on bad data)."""
-    from api.cli.flights import menu_dict, verify_menu
-    from optimizer.flight_routes import design_menu
-
     budget = Budget(check_time_limit(req.time_limit_s))
-    data = lhasa_flight_data()
-    menu = design_menu(data, req.durations_min, req.temperature_c, req.vertiports, req.aircraft_types,
-                       budget.slice())
-    return menu_dict(menu, data, verify_menu(menu, data))
+    result = service.design_menu(service.flight_data(), req.durations_min, req.temperature_c, req.vertiports,
+                                 req.aircraft_types, budget.slice())
+    return service.menu_document(result)

@@ -1,31 +1,52 @@
-"""Daily schedule of sightseeing flights (issue 8, part B): model, verifier, reasons, CLI and API."""
+"""Daily schedule of sightseeing flights: the exact model on both back ends, the greedy fallback, the
+verifier and the reasons for unserved bookings (CLI and HTTP: tests/api/test_flights_cli.py, _http.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
 import random
 
 import pytest
 
-from models.flight_schedule import (
+from optimizer.core.errors import InvalidInput
+from optimizer.core.results import SolveStats, Unserved
+from optimizer.core.stop import MaxRuntime
+from optimizer.flights import (
+    Aircraft,
+    Booking,
     Departure,
-    FlightSchedule,
-    FlightScheduleProblem,
-    Unassigned,
-    Vertiport,
-    solve_flight_schedule,
+    FlightParams,
+    FlightProduct,
+    Schedule,
+    ScheduleProblem,
+    VertiportCapacity,
+    random_bookings,
+    solve,
+    verify,
 )
-from optimizer.domain import InvalidInput
-from optimizer.flight_demand import random_bookings, read_bookings_csv, write_bookings_csv
-from optimizer.flight_schedule_verify import verify_flight_schedule
-from optimizer.flights_domain import Aircraft, Booking, FlightProduct
+
+
+def solve_flight_schedule(problem: ScheduleProblem, time_limit_s: float = 30.0, seed: int = 0, **params) -> Schedule:
+    """``solve`` with a wall-clock limit and ``FlightParams(**params)``."""
+    return solve(problem, MaxRuntime(time_limit_s), seed=seed, params=FlightParams(**params))
+
+
+def verify_flight_schedule(problem: ScheduleProblem, schedule: Schedule) -> list[str]:
+    """The verifier's messages (empty: valid)."""
+    return [v.message for v in verify(problem, schedule)]
+
+
+def feasible(departures, unserved, pax, requested, dev, W, objective=None) -> Schedule:
+    """A hand-built schedule reported as feasible (for the verifier tests)."""
+    return Schedule(tuple(departures), tuple(unserved), pax, requested, dev, W, None, None,
+                    SolveStats("feasible", objective))
+
 
 P30 = FlightProduct("p30", "vp", "ev", 30, 1.0)
 
 
-def hand_problem(**kw) -> FlightScheduleProblem:
+def hand_problem(**kw) -> ScheduleProblem:
     """One 4-seat aircraft 10:00-12:00, 20 min turnaround, a 30 min product, grid and slot 10 min.
 
     A (3 persons, 10:00-10:20, wants 10:10) and B (2, 10:00-10:20, wants 10:00) cannot share a flight
@@ -38,9 +59,9 @@ def hand_problem(**kw) -> FlightScheduleProblem:
     books = (Booking("A", "p30", 3, (600, 620), 610), Booking("B", "p30", 2, (600, 620), 600),
              Booking("C", "p30", 2, (650, 700), 650), Booking("D", "p30", 5, (600, 700), 650),
              Booking("E", "p30", 1, (800, 820), 800))
-    args = {"products": (P30,), "aircraft": (ac,), "bookings": books, "vertiports": (Vertiport("vp", 1),),
+    args = {"products": (P30,), "aircraft": (ac,), "bookings": books, "vertiports": (VertiportCapacity("vp", 1),),
             "slot_min": 10, "start_step_min": 10} | kw
-    return FlightScheduleProblem(**args)
+    return ScheduleProblem(**args)
 
 
 @pytest.mark.parametrize("backend", ["auto", "cpsat", "highs"])
@@ -48,15 +69,15 @@ def test_known_optimum_by_hand(backend):
     """The hand-worked day, every back end: 5 passengers, 10 min deviation, optimal, reasons, verifier clean."""
     p = hand_problem()
     s = solve_flight_schedule(p, time_limit_s=10, workers=1, backend=backend)
-    assert s.status == "optimal"
+    assert s.stats.status == "optimal"
     assert (s.passengers, s.deviation_min) == (5, 10)
-    assert s.objective == p.weight_per_passenger * 5 - 10 == s.bound
+    assert s.stats.objective == p.weight_per_passenger * 5 - 10 == s.stats.bound
     assert sorted(b for d in s.departures for b in d.booking_ids) == ["A", "C"]
-    assert {u.booking_id: u.reason for u in s.unassigned} == {"B": "capacity", "D": "party_too_large", "E": "window"}
+    assert {u.item_id: u.reason for u in s.unserved} == {"B": "capacity", "D": "party_too_large", "E": "window"}
     assert verify_flight_schedule(p, s) == []
 
 
-def _brute_force(p: FlightScheduleProblem) -> int:
+def _brute_force(p: ScheduleProblem) -> int:
     """Best W*P - D over every assignment of each booking to (aircraft, grid take-off) or nothing; the
     verifier decides feasibility, so this shares nothing with the model builder."""
     W = p.weight_per_passenger
@@ -87,9 +108,8 @@ def _brute_force(p: FlightScheduleProblem) -> int:
             dev += sum(abs(t - b.desired_min) for b in bs)
         else:
             flown = {b for d in deps for b in d.booking_ids}
-            un = tuple(Unassigned(b.id, "capacity", "") for b in p.bookings if b.id not in flown)
-            sched = FlightSchedule("feasible", tuple(deps), un, pax, sum(b.party_size for b in p.bookings), dev, W,
-                                   W * pax - dev, None, None, None, None, 0.0)
+            un = tuple(Unserved(b.id, "capacity", "") for b in p.bookings if b.id not in flown)
+            sched = feasible(deps, un, pax, sum(b.party_size for b in p.bookings), dev, W, W * pax - dev)
             if not verify_flight_schedule(p, sched):
                 best = max(best, W * pax - dev)
     return best
@@ -107,11 +127,11 @@ def test_brute_force_equals_solver_optimum(seed, backend):
         lo = rng.choice([600, 610, 620, 630, 640])
         hi = lo + rng.choice([0, 10, 20])
         books.append(Booking(f"b{i}", rng.choice("sl"), rng.randint(1, 4), (lo, hi), rng.choice([lo, hi])))
-    p = FlightScheduleProblem(prods, fleet, tuple(books), (Vertiport("vp", 1),), slot_min=10, start_step_min=10)
+    p = ScheduleProblem(prods, fleet, tuple(books), (VertiportCapacity("vp", 1),), slot_min=10, start_step_min=10)
     s = solve_flight_schedule(p, time_limit_s=10, workers=1, backend=backend)
-    assert s.status == "optimal"
+    assert s.stats.status == "optimal"
     assert verify_flight_schedule(p, s) == []
-    assert s.objective == _brute_force(p)
+    assert s.stats.objective == _brute_force(p)
 
 
 def test_synthetic_day_is_verifier_clean_and_reproducible():
@@ -121,14 +141,14 @@ def test_synthetic_day_is_verifier_clean_and_reproducible():
     fleet = (Aircraft("e1", "ev", "ga", 4, (540, 1080), 10, 1.0), Aircraft("h1", "hel", "ga", 6, (540, 1080), 15),
              Aircraft("e2", "ev", "dx", 4, (570, 1050), 10, 1.0))
     books = random_bookings(prods, 40, seed=5, day=(540, 1080))
-    p = FlightScheduleProblem(prods, fleet, books, (Vertiport("ga", 1), Vertiport("dx", 1)), slot_min=15,
+    p = ScheduleProblem(prods, fleet, books, (VertiportCapacity("ga", 1), VertiportCapacity("dx", 1)), slot_min=15,
                               start_step_min=10)
     a = solve_flight_schedule(p, time_limit_s=20, workers=1, seed=3)
     b = solve_flight_schedule(p, time_limit_s=20, workers=1, seed=3)
-    assert a.status == "optimal" and verify_flight_schedule(p, a) == []
-    assert 0 < a.passengers < a.passengers_requested and a.bound == a.objective
-    assert len(a.unassigned) + a.bookings_served == 40
-    assert b.departures == a.departures and b.unassigned == a.unassigned
+    assert a.stats.status == "optimal" and verify_flight_schedule(p, a) == []
+    assert 0 < a.passengers < a.passengers_requested and a.stats.bound == a.stats.objective
+    assert len(a.unserved) + a.bookings_served == 40
+    assert b.departures == a.departures and b.unserved == a.unserved
 
 
 def _valid():
@@ -142,8 +162,8 @@ def test_verifier_catches_overbooked_seats():
     d0 = next(d for d in s.departures if "A" in d.booking_ids)
     bad = dataclasses.replace(d0, booking_ids=d0.booking_ids + ("B",), passengers=d0.passengers + 2)
     s2 = dataclasses.replace(s, departures=tuple(bad if d is d0 else d for d in s.departures),
-                             unassigned=tuple(u for u in s.unassigned if u.booking_id != "B"), passengers=7,
-                             objective=None)
+                             unserved=tuple(u for u in s.unserved if u.item_id != "B"), passengers=7,
+                             stats=SolveStats("feasible"))
     assert any("on 4 seats" in v for v in verify_flight_schedule(p, s2))
 
 
@@ -153,7 +173,7 @@ def test_verifier_catches_overlapping_flights():
     first, second = sorted(s.departures, key=lambda d: d.start_min)
     moved = dataclasses.replace(second, start_min=first.start_min + 40, land_min=first.start_min + 70,
                                 ready_min=first.start_min + 90)
-    s2 = dataclasses.replace(s, departures=(first, moved), objective=None, deviation_min=0)
+    s2 = dataclasses.replace(s, departures=(first, moved), stats=SolveStats("feasible"), deviation_min=0)
     assert any("before" in v and "ready" in v for v in verify_flight_schedule(p, s2))
 
 
@@ -162,8 +182,8 @@ def test_verifier_catches_vertiport_slot_and_window():
     p = hand_problem(aircraft=(Aircraft("a1", "ev", "vp", 4, (600, 720), 20), Aircraft("a2", "ev", "vp", 4, (600, 720), 20)))
     a = Departure("a1", "p30", "vp", 600, 630, 650, 4, 3, ("A",))
     b = Departure("a2", "p30", "vp", 605, 635, 655, 4, 2, ("B",))
-    un = tuple(Unassigned(x, "capacity", "") for x in "CDE")
-    s = FlightSchedule("feasible", (a, b), un, 5, 13, 10, p.weight_per_passenger, None, None, None, None, None, 0.0)
+    un = tuple(Unserved(x, "capacity", "") for x in "CDE")
+    s = feasible((a, b), un, 5, 13, 10, p.weight_per_passenger)
     viol = verify_flight_schedule(p, s)
     assert any("take-offs in slot" in v for v in viol)
     late = dataclasses.replace(b, start_min=630, land_min=660, ready_min=680)
@@ -175,7 +195,8 @@ def test_verifier_catches_wrong_totals():
     """A reported passenger count or objective that does not match the flights is reported."""
     p, s = _valid()
     assert any("passengers: reported" in v for v in verify_flight_schedule(p, dataclasses.replace(s, passengers=6)))
-    assert any("objective" in v for v in verify_flight_schedule(p, dataclasses.replace(s, objective=s.objective + 1)))
+    wrong = dataclasses.replace(s, stats=dataclasses.replace(s.stats, objective=s.stats.objective + 1))
+    assert any("objective" in v for v in verify_flight_schedule(p, wrong))
 
 
 def test_no_product_reason_when_no_aircraft_flies_it():
@@ -183,8 +204,8 @@ def test_no_product_reason_when_no_aircraft_flies_it():
     orphan = FlightProduct("far", "elsewhere", "ev", 20, 1.0)
     p = hand_problem(products=(P30, orphan), bookings=(Booking("F", "far", 2, (600, 700), 620),))
     s = solve_flight_schedule(p, time_limit_s=5, workers=1)
-    assert [(u.booking_id, u.reason) for u in s.unassigned] == [("F", "no_product")]
-    assert s.status == "optimal" and verify_flight_schedule(p, s) == []
+    assert [(u.item_id, u.reason) for u in s.unserved] == [("F", "no_product")]
+    assert s.stats.status == "optimal" and verify_flight_schedule(p, s) == []
 
 
 @pytest.mark.parametrize("change, field", [
@@ -210,7 +231,7 @@ def test_bad_booking_and_time_limit_values():
         Booking("x", "p30", 1, (620, 600), 610)
     with pytest.raises(InvalidInput) as e:
         solve_flight_schedule(hand_problem(), time_limit_s=0)
-    assert e.value.field == "time_limit_s"
+    assert e.value.field == "max_runtime_s"
     with pytest.raises(InvalidInput) as e:
         solve_flight_schedule(hand_problem(), backend="gurobi")
     assert e.value.field == "backend"
@@ -218,85 +239,15 @@ def test_bad_booking_and_time_limit_values():
 
 def test_tiny_time_limit_returns_a_status():
     """A 10 ms limit on a 100-booking day answers with a status (greedy fallback or CP-SAT) and never crashes."""
-    from api.cli.flight_schedule import DEFAULT_BOOKINGS, build_problem
-    p = build_problem(DEFAULT_BOOKINGS, None, None, 5)
+    from api.services.flights import DEFAULT_BOOKINGS, schedule_problem_from_files
+    p = schedule_problem_from_files(DEFAULT_BOOKINGS, None, None, 5)
     s = solve_flight_schedule(p, time_limit_s=0.01, workers=1)
-    assert s.status in ("optimal", "feasible", "time_limit_no_incumbent")
-    assert verify_flight_schedule(p, s) == [] or s.status == "time_limit_no_incumbent"
-    assert s.wall_s < 5
+    assert s.stats.status in ("optimal", "feasible", "no_solution_in_time")
+    assert verify_flight_schedule(p, s) == []
+    assert s.stats.runtime_s < 5
 
 
-def test_bookings_csv_round_trip_and_row_errors(tmp_path):
-    """Bookings written and read back are equal; a bad row names file, row and field."""
-    books = random_bookings((P30,), 5, seed=1, day=(600, 720))
-    path = tmp_path / "b.csv"
-    write_bookings_csv(books, path, comment="test")
-    assert read_bookings_csv(path) == books
-    path.write_text("id,product_id,party_size,open,close,desired\nx,p30,two,10:00,11:00,10:30\n", encoding="utf-8")
-    with pytest.raises(InvalidInput) as e:
-        read_bookings_csv(path)
-    assert e.value.field == "b.csv row 1.party_size"
-
-
-def test_cli_schedule_writes_outputs(tmp_path):
-    """``lhasa-ops flights schedule`` on the Lhasa example exits 0 and writes gantt.png and a verified schedule.json."""
-    from typer.testing import CliRunner
-
-    from api.cli.main import app
-    res = CliRunner().invoke(app, ["flights", "schedule", "--out", str(tmp_path), "--time-limit", "3",
-                                   "--workers", "2"])
-    assert res.exit_code == 0, res.output
-    assert "Passengers flown" in res.output and "Departures" in res.output
-    assert (tmp_path / "gantt.png").stat().st_size > 10_000
-    doc = json.loads((tmp_path / "schedule.json").read_text(encoding="utf-8"))
-    assert doc["violations"] == [] and doc["kpis"]["passengers"] > 0
-    assert (tmp_path / "departures.csv").exists() and (tmp_path / "unassigned.csv").exists()
-
-
-def test_cli_bad_bookings_exit_2(tmp_path):
-    """A bookings CSV with a window closing before it opens exits 2 naming the file, row and field."""
-    from typer.testing import CliRunner
-
-    from api.cli.main import app
-    bad = tmp_path / "bad.csv"
-    bad.write_text("id,product_id,party_size,open,close,desired\nx,dagze_ga_evtol_30,2,14:00,10:00,12:00\n",
-                   encoding="utf-8")
-    res = CliRunner().invoke(app, ["flights", "schedule", "--bookings", str(bad), "--out", str(tmp_path)])
-    assert res.exit_code == 2 and "bad.csv row 1" in res.output and "before it opens" in res.output
-
-
-def test_api_schedule_and_422():
-    """POST /v1/flights/schedule answers a verifier-clean schedule; an unknown product is a 422 naming the field."""
-    from fastapi.testclient import TestClient
-
-    from api.http.app import app
-    client = TestClient(app)
-    body = {"products": [{"id": "p30", "vertiport_id": "vp", "aircraft_type_id": "ev", "block_min": 30}],
-            "aircraft": [{"id": "a1", "type_id": "ev", "vertiport_id": "vp", "seats": 4, "open": "10:00",
-                          "close": "12:00", "turnaround_min": 20}],
-            "bookings": [{"id": "A", "product_id": "p30", "party_size": 3, "open": "10:00", "close": "10:20",
-                          "desired": "10:10"},
-                         {"id": "B", "product_id": "p30", "party_size": 2, "open": "10:00", "close": "10:20",
-                          "desired": "10:00"},
-                         {"id": "C", "product_id": "p30", "party_size": 2, "open": "10:50", "close": "11:40",
-                          "desired": "10:50"}],
-            "vertiports": [{"id": "vp", "takeoffs_per_slot": 1}], "slot_min": 10, "start_step_min": 10,
-            "time_limit_s": 5, "workers": 1}
-    r = client.post("/v1/flights/schedule", json=body)
-    assert r.status_code == 200, r.text
-    d = r.json()
-    assert d["violations"] == [] and d["status"] == "optimal"
-    assert d["kpis"]["passengers"] == 5 and d["kpis"]["deviation_min"] == 10
-    assert [u["reason"] for u in d["unassigned"]] == ["capacity"]
-    body["bookings"][0]["product_id"] = "nope"
-    r = client.post("/v1/flights/schedule", json=body)
-    assert r.status_code == 422
-    assert r.json()["code"] == "invalid_input" and r.json()["field"] == "bookings[A].product_id"
-    r = client.post("/v1/flights/schedule", json={**body, "time_limit_s": 1e9})
-    assert r.status_code == 422 and r.json()["field"] == "time_limit_s"
-
-
-def _twins_day(seed: int) -> FlightScheduleProblem:
+def _twins_day(seed: int) -> ScheduleProblem:
     """A small random day with 2-3 identical aircraft (one pool) plus a different one at the same vertiport."""
     rng = random.Random(seed)
     prods = (FlightProduct("s", "vp", "ev", rng.choice([20, 30]), 1.0), FlightProduct("l", "vp", "ev", 40, 2.0))
@@ -308,7 +259,7 @@ def _twins_day(seed: int) -> FlightScheduleProblem:
         lo = rng.choice(range(600, 700, 10))
         hi = lo + rng.choice([0, 10, 20, 30])
         books.append(Booking(f"b{i}", rng.choice("sl"), rng.randint(1, 4), (lo, hi), rng.choice([lo, hi])))
-    return FlightScheduleProblem(prods, fleet, tuple(books), (Vertiport("vp", rng.choice([1, 2, 3])),), slot_min=10,
+    return ScheduleProblem(prods, fleet, tuple(books), (VertiportCapacity("vp", rng.choice([1, 2, 3])),), slot_min=10,
                                  start_step_min=10)
 
 
@@ -320,9 +271,9 @@ def test_pooled_model_equals_per_tail_model(seed, backend):
     p = _twins_day(seed)
     pooled = solve_flight_schedule(p, time_limit_s=20, workers=1, backend=backend, pool_identical=True)
     tails = solve_flight_schedule(p, time_limit_s=20, workers=1, backend=backend, pool_identical=False)
-    assert pooled.status == tails.status == "optimal"
-    assert pooled.objective == tails.objective
-    assert len(pooled.stats["pools"]) == 2 and len(tails.stats["pools"]) == len(p.aircraft)
+    assert pooled.stats.status == tails.stats.status == "optimal"
+    assert pooled.stats.objective == tails.stats.objective
+    assert len(pooled.model_stats["pools"]) == 2 and len(tails.model_stats["pools"]) == len(p.aircraft)
     assert verify_flight_schedule(p, pooled) == [] and verify_flight_schedule(p, tails) == []
 
 
@@ -332,10 +283,10 @@ def test_pooled_tail_assignment_packs_a_busy_pool():
     prod = (FlightProduct("p", "vp", "ev", 30, 1.0),)
     fleet = tuple(Aircraft(f"t{i}", "ev", "vp", 1, (600, 720), 0) for i in range(3))
     books = tuple(Booking(f"b{i}", "p", 1, (600, 690), 600 + 10 * (i % 4)) for i in range(9))
-    p = FlightScheduleProblem(prod, fleet, books, (Vertiport("vp", 3),), slot_min=10, start_step_min=10)
+    p = ScheduleProblem(prod, fleet, books, (VertiportCapacity("vp", 3),), slot_min=10, start_step_min=10)
     for pool in (True, False):
         s = solve_flight_schedule(p, time_limit_s=20, workers=1, backend="highs", pool_identical=pool)
-        assert s.status == "optimal" and verify_flight_schedule(p, s) == []
+        assert s.stats.status == "optimal" and verify_flight_schedule(p, s) == []
         assert s.passengers == 9  # 3 tails x 3 flights of 30 min (no ground time) in 600..720
         assert {d.aircraft_id for d in s.departures} == {"t0", "t1", "t2"}
 
@@ -346,39 +297,22 @@ def test_independent_blocks_and_gap_stop():
     prods = (FlightProduct("a", "va", "ev", 20, 1.0), FlightProduct("b", "vb", "ev", 30, 1.0))
     fleet = (Aircraft("e1", "ev", "va", 4, (600, 760), 10, 0.5), Aircraft("e2", "ev", "vb", 4, (600, 760), 10, 0.5))
     books = random_bookings(prods, 24, seed=7, day=(600, 740))
-    p = FlightScheduleProblem(prods, fleet, books, (Vertiport("va", 1), Vertiport("vb", 1)), slot_min=10,
+    p = ScheduleProblem(prods, fleet, books, (VertiportCapacity("va", 1), VertiportCapacity("vb", 1)), slot_min=10,
                               start_step_min=10)
     h = solve_flight_schedule(p, time_limit_s=20, workers=1, backend="highs")
     c = solve_flight_schedule(p, time_limit_s=20, workers=1, backend="cpsat")
-    assert h.status == c.status == "optimal" and h.objective == c.objective
+    assert h.stats.status == c.stats.status == "optimal" and h.stats.objective == c.stats.objective
     g = solve_flight_schedule(p, time_limit_s=20, workers=1, rel_gap=0.05)
-    assert g.gap is not None and g.gap <= 0.05 and verify_flight_schedule(p, g) == []
-
-
-def test_bookings_csv_with_a_bom_is_read_and_blank_ids_are_rejected(tmp_path):
-    """Found by a fresh-user trial: Excel's UTF-8 BOM made the 'id' column 'missing', and a blank booking id
-    was accepted and scheduled."""
-    from optimizer.domain import InvalidInput
-    from optimizer.flight_demand import read_bookings_csv
-    from optimizer.flights_domain import Booking
-
-    f = tmp_path / "bom.csv"
-    f.write_text("id,product_id,party_size,open,close,desired\nb1,dagze_ga_evtol_30,2,10:00,12:00,11:00\n",
-                 encoding="utf-8-sig")
-    (b,) = read_bookings_csv(f)
-    assert (b.id, b.party_size, b.window, b.desired_min) == ("b1", 2, (600, 720), 660)
-    with pytest.raises(InvalidInput) as e:
-        Booking(" ", "dagze_ga_evtol_30", 2, (600, 720), 660)
-    assert e.value.field == "bookings.id"
+    assert g.stats.gap is not None and g.stats.gap <= 0.05 and verify_flight_schedule(p, g) == []
 
 
 def test_auto_backend_never_returns_less_than_the_greedy_schedule():
     """Found by a fresh-user trial: with a tiny time limit 'auto' returned an empty schedule although the
     greedy schedule served bookings; and a reported bound exceeded all passengers requested."""
-    from api.cli.flight_schedule import build_problem
-    from instances.loader import LHASA_DIR
+    from api.services.flights import schedule_problem_from_files
+    from instances.paths import FLIGHT_BOOKINGS_CSV
 
-    p = build_problem(LHASA_DIR / "flight_bookings_example.csv", None, None, 5)
+    p = schedule_problem_from_files(FLIGHT_BOOKINGS_CSV, None, None, 5)
     s = solve_flight_schedule(p, time_limit_s=0.01, workers=1)
     assert s.passengers > 0 and verify_flight_schedule(p, s) == []
     if s.passengers_bound is not None:
