@@ -13,7 +13,7 @@ fails here rather than timing nothing. Setup helpers live in ``bench/kernels.py`
   ``run_ils`` reaches after construction (state copied before each round).
 * ``test_solve_toptw_pr10``: ``optimizer.toptw.solve(pr10 m=4, MaxIterations(500), seed=0)``.
 * ``test_solve_demo_day``: ``solve(peak day, MaxIterations(1000), seed=0)``; the plan must pass
-  ``optimizer.verify.verify``.
+  ``optimizer.tours.verify``.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ import math
 import sys
 from pathlib import Path
 
+from instances._csv import read_csv_records
+from instances.paths import LHASA_DIR
+
 RATING_POINTS = {"5A": 100.0, "4A": 80.0, "3A": 60.0, "unk": 45.0, "none": 40.0}
 KIND_FACTOR = {
     "palace": 1.0, "monastery": 1.0, "lake": 1.0, "museum": 0.8, "town": 1.0, "viewpoint": 0.8,
@@ -79,9 +82,9 @@ def build_sites(rows: list[dict[str, str]]) -> tuple[list[dict[str, object]], li
     return out, dropped
 
 
-def main(src: Path, dst: Path) -> None:
-    with open(src / "sites.csv", newline="", encoding="utf-8") as f:
-        sites, dropped = build_sites(list(csv.DictReader(f)))
+def main(src: Path, dst: Path = LHASA_DIR) -> None:
+    _, records = read_csv_records(src / "sites.csv", comment="")
+    sites, dropped = build_sites([r.values for r in records])
     dst.mkdir(parents=True, exist_ok=True)
     with open(dst / "sites.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=SITE_COLUMNS)
@@ -93,6 +96,5 @@ def main(src: Path, dst: Path) -> None:
 
 
 if __name__ == "__main__":
-    here = Path(__file__).resolve().parent
-    src = Path(sys.argv[1]) if len(sys.argv) > 1 else here.parents[1] / "shared" / "lhasa"
-    main(src, here / "lhasa")
+    src = Path(sys.argv[1]) if len(sys.argv) > 1 else LHASA_DIR.parents[2] / "shared" / "lhasa"
+    main(src, LHASA_DIR)

@@ -50,16 +50,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from instances.loader import haversine_km
-from optimizer.domain import (
-    InvalidInput,
-    Location,
-    Network,
-    TourGroup,
-    TourProblem,
-    fmt_clock,
-    parse_clock,
-)
+from instances._csv import MISSING, RecordError, read_csv_records
+from optimizer.core.clock import fmt_clock, parse_clock
+from optimizer.core.errors import InvalidInput
+from optimizer.core.network import Network
+from optimizer.core.physics import haversine_km
+from optimizer.tours import Location, TourGroup, TourProblem
 
 TABLE_COLUMNS: tuple[str, ...] = (
     "group_id", "size",
@@ -99,11 +95,11 @@ _PARQUET_SCHEMA: dict[str, Any] = {
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
 _CLOCK = re.compile(r"\d{1,2}:\d{2}")
-_MISSING = object()
+_MISSING = MISSING
 
 
-class DemandError(InvalidInput):
-    """Bad demand data. The message reads ``<file>: <where>: <field>=<value>: <message>``.
+class DemandError(RecordError):
+    """Bad demand data (a ``RecordError``). The message reads ``<file>: <where>: <field>=<value>: <message>``.
 
     Attributes
     ----------
@@ -115,14 +111,6 @@ class DemandError(InvalidInput):
     field, value, message :
         As in ``InvalidInput``. ``value`` is None for a missing column or key.
     """
-
-    def __init__(self, source: str, where: str, field_name: str, value: object, message: str) -> None:
-        shown = None if value is _MISSING else value
-        super().__init__(field_name, shown, message)
-        self.source = source
-        self.where = where
-        head = f"{source}: {where}: {field_name}"
-        self.args = (f"{head}: {message}" if value is _MISSING else f"{head}={value!r}: {message}",)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,29 +416,14 @@ def _row_label(lines: Sequence[int]) -> Callable[[int], str]:
 def _read_csv(path: Path, network: Network) -> tuple[TourGroup, ...]:
     source = str(path)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            if header is None:
-                raise DemandError(source, "header (line 1)", "group_id", _MISSING, "empty file: no header")
-            columns = [h.strip() for h in header]
-            _check_columns(columns, source)
-            rows: list[dict[str, str]] = []
-            lines: list[int] = []
-            line = reader.line_num
-            for fields in reader:
-                first_line, line = line + 1, reader.line_num
-                if not any(v.strip() for v in fields):
-                    continue  # a blank line is not a row
-                if len(fields) != len(columns):
-                    where = f"row {len(rows) + 1} (line {first_line})"
-                    raise DemandError(source, where, "fields", len(fields),
-                                      f"the header has {len(columns)} columns")
-                rows.append(dict(zip(columns, fields)))
-                lines.append(first_line)
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise DemandError(source, "file", "path", source, f"cannot read CSV: {e}") from None
-    return _groups(rows, network, source, _row_label(lines))
+        columns, records = read_csv_records(path, comment="")
+    except DemandError:
+        raise
+    except RecordError as e:
+        field = "group_id" if e.where.startswith("header") and e.field == "header" else e.field
+        raise DemandError(e.source, e.where, field, e.value if e.value is not None else _MISSING, e.message) from None
+    _check_columns(list(columns), source)
+    return _groups([r.values for r in records], network, source, _row_label([r.line for r in records]))
 
 
 def _read_parquet(path: Path, network: Network) -> tuple[TourGroup, ...]:

@@ -75,7 +75,9 @@ import numpy as np
 
 from instances.demand import write_demand
 from instances.loader import haversine_km
-from optimizer.domain import InvalidInput, Location, Network, TourGroup, TourProblem
+from optimizer.core.errors import InvalidInput
+from optimizer.core.network import Network
+from optimizer.tours import Location, TourGroup, TourProblem
 
 CITY_CENTRE = (29.65, 91.12)
 """(lat, lon) of the Lhasa city centre, WGS84 degrees."""

@@ -1,4 +1,4 @@
-"""Tests of ``optimizer.report``: tables, GeoJSON, the JSON document and the files written.
+"""Tests of ``optimizer.tours.report`` (and ``api.services.tours.write_outputs``): tables, GeoJSON, the JSON document and the files written.
 
 One small day on the embedded Lhasa network, with enough Potala demand (6,000 persons against a
 daily quota of 5,000) that some must-visits are unserved for quota, one group that cannot do

@@ -1,4 +1,4 @@
-"""Tests of the independent plan verifier ``optimizer.verify``.
+"""Tests of the independent plan verifier ``optimizer.tours.verify``.
 
 A tiny hand-made network (5 road sites + 1 off-road depot) and four groups, with a correct plan
 whose times were worked out by hand. Each test breaks exactly one thing of that plan and checks
