@@ -34,6 +34,8 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
 
+from optimizer.stations.siting import FlowPath, FlowProblem
+
 __all__ = [
     "GRAVITY_EXPONENT",
     "FRLMNetwork",
@@ -234,13 +236,11 @@ def gravity_flows(net: FRLMNetwork, dist: np.ndarray, exponent: float = GRAVITY_
 
 def flow_problem(net: FRLMNetwork, range_units: float, p: int, exponent: float = GRAVITY_EXPONENT,
                  candidates: list[int] | None = None, capacities: list[float] | None = None):
-    """A :class:`models.siting.FlowProblem` on ``net``: one shortest path per gravity O-D pair.
+    """A :class:`optimizer.stations.siting.FlowProblem` on ``net``: one shortest path per gravity O-D pair.
 
     Node ids in the problem are the file's node ids; every node is a candidate unless
     ``candidates`` (file ids) is given. ``range_units`` is in the units of the arc lengths.
     """
-    from models.siting import FlowPath, FlowProblem
-
     dist, pred = all_pairs_shortest_paths(net)
     paths = []
     for (i, j), f in sorted(gravity_flows(net, dist, exponent).items()):

@@ -50,12 +50,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from instances.stations import (
+    read_candidate_sites as candidate_sites,  # transitional (part 2 moves this file)
+)
 from models.charging import ChargingProblem, EVStation, EVVehicle, charging_stops, tariff_from_bands
 from models.oxygen_irp import OxygenIRP
-from models.siting import derated_range_km
-from optimizer.core.physics import G
+from optimizer.core.physics import G, derated_range_km
 from optimizer.domain import InvalidInput, Network, TourPlan, TourProblem, check_finite
-from optimizer.stations.demand import _node_of, candidate_sites, oxygen_demand, road_path
+from optimizer.stations.demand import _node_of, oxygen_demand, road_path
 
 __all__ = ["DEFAULT_TARIFF", "CoachParams", "charging_from_plan", "leg_energy_kwh", "oxygen_from_plan",
            "parse_tariff", "synthetic_charging", "synthetic_oxygen"]

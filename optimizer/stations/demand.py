@@ -1,6 +1,7 @@
-"""Siting oxygen-supply stations (MCLP) and EV chargers (FRLM) from a planned tour day.
+"""Station demand from any tour plan: oxygen demand per site, EV flows on road paths, candidate sites.
 
-Demand is derived from a ``TourPlan`` of the tour engine:
+Demand is derived from a ``TourPlan`` of the tour engine (the planner's own demand, a saved
+plan or the demo day):
 
 * **Oxygen** (:func:`oxygen_demand`, MODELS.md section 4.2): per site
   ``V_s = N_s * pi(h_s) * theta * q * tau`` litres/day, with ``N_s`` the visitors the plan sends
@@ -9,20 +10,17 @@ Demand is derived from a ``TourPlan`` of the tour engine:
   session. The peak hour is the hour (by visit start) with the most visitors; seats are sized with
   Erlang-B (loss system, sick visitors should not queue), ``B(c, a) <= 1 %``, ``a = sessions/h * tau/60``.
 * **EV flows** (:func:`ev_flows`): every consecutive leg of every planned route (start -> visits
-  -> end) is expanded into its node sequence along the fastest road path (scipy Dijkstra
-  predecessors on the same graph as ``instances.loader``: of parallel roads the faster one) and
+  -> end) is expanded into its node sequence along the fastest road path (Dijkstra
+  on ``optimizer.core.network.road_graph``: of parallel roads the faster one) and
   carries ``size / persons_per_vehicle * ev_share`` EV round trips; legs on the same O-D path (either
   direction) are summed. FRLM drives every path as a round trip O -> D -> O (Kuby & Lim 2005),
   so an out-and-back excursion (Lhasa -> Namtso -> Lhasa) is represented exactly; a leg of a loop
   tour is represented by its own round trip, which is conservative (it needs fuel for the way back).
 
-Siting: :func:`site_oxygen` = maximal covering (Church & ReVelle 1974) over the candidate sites of
-``instances/lhasa/stations.csv`` covering demand sites within ``threshold_min`` road minutes;
-:func:`site_chargers` = flow refuelling location model (AC-PC, Capar et al. 2013) with the range
-derated by :func:`models.siting.derated_range_km` at Lhasa's elevation and a temperature.
-Existing stations are candidates like the others (not forced open); the result lists which of the
-chosen sites already exist. Both return a :class:`StationSiting` with the coverage of the
-requested ``p`` and a marginal curve (objective for p = 1..p_max, each solved to optimality).
+Candidate sites (:class:`StationSite`, read from ``instances/lhasa/stations.csv`` by
+``instances.stations.read_stations``): :func:`candidate_sites` picks those of one kind (``oxygen``
+or ``charger``; ``both`` counts for each) and the subset that already exists. The siting models
+that use all this are in :mod:`optimizer.stations.siting`.
 
 Sources of the AMS curve and oxygen parameters (``shared/MODELS.md`` section 4.1, FACTS.md 5):
 
@@ -41,49 +39,38 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+import networkx as nx
 import numpy as np
 import polars as pl
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
-from instances.loader import LHASA_DIR, haversine_km
-from models.siting import (
-    CoverageProblem,
-    FlowPath,
-    FlowProblem,
-    SitingResult,
-    derated_range_km,
-    solve_frlm,
-    solve_mclp,
-)
-from optimizer.domain import InvalidInput, Location, Network, TourPlan, TourProblem, check_finite
+from optimizer.core.errors import InvalidInput, check_finite
+from optimizer.core.network import Network, road_graph
+from optimizer.core.physics import haversine_km
+from optimizer.stations.siting import FlowPath
+
+if TYPE_CHECKING:  # the tour nouns: duck-typed here (problem.network/groups, plan.routes)
+    from optimizer.tours import TourPlan, TourProblem
 
 __all__ = [
     "AMS_CAP",
     "AMS_POINTS",
-    "LHASA_ELEVATION_M",
+    "STATION_FILE_KINDS",
+    "STATION_STATUSES",
     "OxygenParams",
-    "StationSiting",
+    "StationSite",
     "ams_share",
     "candidate_sites",
+    "erlang_b",
     "erlang_b_seats",
     "ev_flows",
+    "node_of",
     "oxygen_demand",
-    "read_stations",
     "road_path",
-    "site_chargers",
-    "site_oxygen",
 ]
-
-STATIONS_CSV = LHASA_DIR / "stations.csv"
-LHASA_ELEVATION_M = 3650.0
-"""Elevation used to derate the EV range (Lhasa city, MODELS.md section 0)."""
 
 AMS_POINTS = ((1500.0, 0.0), (2850.0, 0.09), (3050.0, 0.13), (3650.0, 0.34), (4559.0, 0.53))
 """(elevation m, AMS share): Maggiorini et al. 1990 [S31]; the 1500 m zero anchor is K."""
@@ -91,7 +78,8 @@ AMS_CAP = 0.60
 """Upper cap of the extrapolated AMS share above 4559 m (K, assumption)."""
 
 KINDS = ("oxygen", "charger")
-DEFAULT_TIME_LIMIT_S = 60.0
+STATION_FILE_KINDS = ("oxygen", "charger", "both")
+STATION_STATUSES = ("existing", "candidate")
 
 
 def ams_share(elevation_m: float | np.ndarray) -> np.ndarray:
@@ -187,61 +175,56 @@ def oxygen_demand(problem: TourProblem, plan: TourPlan, params: OxygenParams | N
 
 
 # --------------------------------------------------------------------------------------------------
-# road graph and EV flows
+# road paths and EV flows
 
 
-@dataclass(frozen=True, eq=False)
-class _RoadGraph:
-    pred: np.ndarray
-    length: dict
+_GRAPHS: dict[int, tuple[Network, nx.Graph, dict[tuple[str, str], float]]] = {}
+_GRAPHS_MAX = 8
 
 
-_GRAPHS: dict[int, tuple[Network, _RoadGraph]] = {}
-
-
-def _road_graph(network: Network) -> _RoadGraph:
-    """The loader's graph (fastest of parallel roads) with all-pairs Dijkstra predecessors."""
+def _graph(network: Network) -> tuple[nx.Graph, dict[tuple[str, str], float]]:
+    """``road_graph(network)`` and the km of the fastest road of each adjacent pair (both directions)."""
     hit = _GRAPHS.get(id(network))
     if hit is not None and hit[0] is network:
-        return hit[1]
-    n = network.n
-    best: dict[tuple[int, int], tuple[float, float]] = {}
+        return hit[1], hit[2]
+    g = road_graph(network)
+    km: dict[tuple[str, str], float] = {}
+    fastest: dict[frozenset, float] = {}
     for r in network.roads:
-        i, j = sorted((network.index(r.a), network.index(r.b)))
-        if (i, j) not in best or r.travel_min < best[(i, j)][0]:
-            best[(i, j)] = (r.travel_min, r.length_km)
-    rows = np.array([p[0] for p in best] + [p[1] for p in best], dtype=np.int64)
-    cols = np.array([p[1] for p in best] + [p[0] for p in best], dtype=np.int64)
-    tmin = np.array([v[0] for v in best.values()] * 2)
-    km = np.array([v[1] for v in best.values()] * 2)
-    graph = csr_matrix((tmin, (rows, cols)), shape=(n, n))
-    _, pred = dijkstra(graph, directed=True, return_predecessors=True)
-    g = _RoadGraph(pred=pred, length={(int(a), int(b)): float(k) for a, b, k in zip(rows, cols, km)})
-    _GRAPHS[id(network)] = (network, g)
-    return g
+        key = frozenset((r.a, r.b))
+        if r.a == r.b or (key in fastest and r.travel_min >= fastest[key]):
+            continue
+        fastest[key] = r.travel_min
+        km[(r.a, r.b)] = km[(r.b, r.a)] = float(r.length_km)
+    if len(_GRAPHS) >= _GRAPHS_MAX:
+        _GRAPHS.pop(next(iter(_GRAPHS)))
+    _GRAPHS[id(network)] = (network, g, km)
+    return g, km
 
 
 def road_path(network: Network, a: str, b: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
-    """Node ids and arc lengths (km) of the fastest road path a -> b; InvalidInput if unreachable."""
-    g = _road_graph(network)
-    s, t = network.index(a), network.index(b)
-    nodes = [t]
-    while nodes[-1] != s:
-        p = int(g.pred[s, nodes[-1]])
-        if p < 0:
-            raise InvalidInput("route", f"{a}->{b}", "no road path between these sites")
-        nodes.append(p)
-    nodes.reverse()
-    arcs = tuple(g.length[(nodes[k], nodes[k + 1])] for k in range(len(nodes) - 1))
-    return tuple(network.sites[i].id for i in nodes), arcs
+    """Node ids and arc lengths (km) of the fastest road path a -> b (Dijkstra on travel minutes).
+
+    Raises ``InvalidInput`` naming ``route`` when no road path joins them.
+    """
+    g, km = _graph(network)
+    try:
+        nodes = nx.dijkstra_path(g, a, b, weight="travel_min")
+    except (nx.NetworkXNoPath, nx.NodeNotFound):
+        raise InvalidInput("route", f"{a}->{b}", "no road path between these sites") from None
+    return tuple(nodes), tuple(km[(u, v)] for u, v in itertools.pairwise(nodes))
 
 
-def _node_of(network: Network, loc: Location) -> str:
+def node_of(network: Network, loc: Any) -> str:
+    """The site id of a ``Location``: its ``site_id``, else the site nearest its lat/lon (haversine)."""
     if loc.site_id is not None:
         return loc.site_id
     lat = np.array([s.lat for s in network.sites])
     lon = np.array([s.lon for s in network.sites])
     return network.sites[int(np.argmin(haversine_km(loc.lat, loc.lon, lat, lon)))].id
+
+
+_node_of = node_of  # the name optimizer.station_ops imports until it moves
 
 
 def ev_flows(problem: TourProblem, plan: TourPlan, ev_share: float = 0.2,
@@ -269,7 +252,7 @@ def ev_flows(problem: TourProblem, plan: TourPlan, ev_share: float = 0.2,
     acc: dict[tuple[str, str], float] = {}
     for r in plan.routes:
         g = groups[r.group_id]
-        seq = [_node_of(net, g.start)] + [v.site_id for v in r.visits] + [_node_of(net, g.end)]
+        seq = [node_of(net, g.start)] + [v.site_id for v in r.visits] + [node_of(net, g.end)]
         f = g.size / ppv * ev
         for a, b in itertools.pairwise(seq):
             if a == b:
@@ -287,198 +270,64 @@ def ev_flows(problem: TourProblem, plan: TourPlan, ev_share: float = 0.2,
 
 
 # --------------------------------------------------------------------------------------------------
-# stations data
+# candidate station sites
 
 
-def read_stations(path: Path | str | None = None) -> pl.DataFrame:
-    """``stations.csv``: site_id, kind (oxygen|charger|both), status (existing|candidate), capacity, cost_cny, ..."""
-    p = Path(path) if path is not None else STATIONS_CSV
-    if not p.is_file():
-        raise InvalidInput("stations", str(p), "file not found")
-    df = pl.read_csv(p, infer_schema=False)
-    for k, r in enumerate(df.iter_rows(named=True), start=2):
-        if r["kind"] not in ("oxygen", "charger", "both"):
-            raise InvalidInput(f"{p.name}:row {k}.kind", r["kind"], "must be oxygen, charger or both")
-        if r["status"] not in ("existing", "candidate"):
-            raise InvalidInput(f"{p.name}:row {k}.status", r["status"], "must be existing or candidate")
-    return df
+@dataclass(frozen=True, slots=True)
+class StationSite:
+    """A row of the stations file: a site that has or may get a station.
 
-
-def candidate_sites(kind: str, network: Network | None = None, path: Path | str | None = None) -> tuple[tuple[str, ...], frozenset]:
-    """(candidate site ids for ``kind``, the subset that already exists), in file order."""
-    _check_kind(kind)
-    df = read_stations(path).filter(pl.col("kind").is_in([kind, "both"]))
-    ids = tuple(dict.fromkeys(df["site_id"].to_list()))
-    existing = frozenset(df.filter(pl.col("status") == "existing")["site_id"].to_list())
-    if network is not None:
-        _check_nodes(network, ids)
-    return ids, existing
-
-
-def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise InvalidInput("kind", kind, "must be 'oxygen' or 'charger'")
-
-
-def _check_nodes(network: Network, cands: Sequence[str]) -> None:
-    for i, c in enumerate(cands):
-        if not network.has_site(c):
-            raise InvalidInput(f"candidates[{i}]", c, "is not a site of the network")
-
-
-# --------------------------------------------------------------------------------------------------
-# siting
-
-
-@dataclass(frozen=True)
-class StationSiting:
-    """Outcome of one station-siting run.
-
-    ``covered`` is litres/day of oxygen demand within the threshold (oxygen) or EV round trips/day
-    refuelled (charger); ``marginal`` has one dict per p = 1..p_max: p, objective, covered_pct,
-    gain (objective minus that of p - 1; p = 1 gains from 0), status, wall_s.
+    Attributes
+    ----------
+    site_id : str
+        A site of the network.
+    kind : str
+        ``oxygen``, ``charger`` or ``both``.
+    status : str
+        ``existing`` or ``candidate``.
+    capacity : float | None
+        Seats (oxygen) or charge points (charger); None if unknown.
+    cost_cny : float | None
+        Investment, CNY; None if unknown.
+    provenance, notes : str
+        Where the facts come from.
     """
 
+    site_id: str
     kind: str
-    p: int
-    chosen: tuple[str, ...]
-    existing_chosen: tuple[str, ...]
-    covered: float
-    total: float
-    covered_pct: float
     status: str
-    backend: str
-    wall_s: float
-    unit: str
-    marginal: list[dict[str, Any]]
-    params: dict[str, Any]
-    result: SitingResult
-    detail: list[dict[str, Any]] = field(default_factory=list)
+    capacity: float | None = None
+    cost_cny: float | None = None
+    provenance: str = ""
+    notes: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "p": self.p, "chosen": list(self.chosen),
-                "existing_chosen": list(self.existing_chosen), "covered": self.covered, "total": self.total,
-                "covered_pct": self.covered_pct, "unit": self.unit, "status": self.status, "backend": self.backend,
-                "wall_s": self.wall_s, "marginal": self.marginal, "params": self.params, "detail": self.detail}
-
-
-def _p_max(p: int, m: int, p_max: int | None) -> int:
-    if p_max is None:
-        return min(m, max(p, 10))
-    if isinstance(p_max, bool) or not isinstance(p_max, (int, np.integer)) or p_max < p or p_max > m:
-        raise InvalidInput("p_max", p_max, f"must be an integer in [p, {m}]")
-    return int(p_max)
+    def __post_init__(self) -> None:
+        if not self.site_id:
+            raise InvalidInput("site_id", self.site_id, "required")
+        if self.kind not in STATION_FILE_KINDS:
+            raise InvalidInput("kind", self.kind, "must be oxygen, charger or both")
+        if self.status not in STATION_STATUSES:
+            raise InvalidInput("status", self.status, "must be existing or candidate")
+        for name in ("capacity", "cost_cny"):
+            v = getattr(self, name)
+            if v is not None and (check_finite(name, v) < 0):
+                raise InvalidInput(name, v, "must be >= 0")
 
 
-def _curve(make, solve, p: int, pmax: int, total: float) -> tuple[SitingResult, list[dict[str, Any]]]:
-    marginal, prev, main = [], 0.0, None
-    for k in range(1, pmax + 1):
-        res = solve(make(k))
-        if k == p:
-            main = res
-        obj = res.objective if res.objective is not None else math.nan
-        marginal.append({"p": k, "objective": obj, "covered_pct": 100.0 * obj / total if total > 0 else 0.0,
-                         "gain": obj - prev, "status": res.status, "wall_s": res.wall_s})
-        prev = obj
-    assert main is not None
-    return main, marginal
+def candidate_sites(stations: Sequence[StationSite], kind: str,
+                    network: Network | None = None) -> tuple[tuple[str, ...], frozenset[str]]:
+    """(candidate site ids for ``kind``, the subset that already exists), in file order.
 
-
-def site_oxygen(network: Network, demand_df: pl.DataFrame, p: int, threshold_min: float = 30.0,
-                backend: str = "cpsat", candidates: Sequence[str] | None = None, p_max: int | None = None,
-                time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> StationSiting:
-    """MCLP: choose p oxygen stations maximising the litres/day of demand within ``threshold_min``
-    road minutes (``network.travel_min``, site -> station). ``demand_df`` needs ``site_id`` and
-    ``litres_day`` (as from :func:`oxygen_demand`)."""
-    t0 = time.perf_counter()
-    existing: frozenset = frozenset()
-    if candidates is None:
-        candidates, existing = candidate_sites("oxygen")
-    cands = tuple(candidates)
-    _check_nodes(network, cands)
-    thr = check_finite("threshold_min", threshold_min)
-    if thr <= 0:
-        raise InvalidInput("threshold_min", thr, "must be > 0")
-    for col in ("site_id", "litres_day"):
-        if col not in demand_df.columns:
-            raise InvalidInput(f"demand.{col}", None, "column missing")
-    ids = demand_df["site_id"].to_list()
-    w = demand_df["litres_day"].cast(pl.Float64).to_numpy()
-    for i, (sid, v) in enumerate(zip(ids, w)):
-        if not network.has_site(sid):
-            raise InvalidInput(f"demand[{i}].site_id", sid, "is not a site of the network")
-        if not math.isfinite(v) or v < 0:
-            raise InvalidInput(f"demand[{i}].litres_day", float(v), "must be finite and >= 0")
-    if not ids:
-        raise InvalidInput("demand", 0, "no demand sites")
-    rows = [network.index(s) for s in ids]
-    cols = [network.index(c) for c in cands]
-    dist = network.travel_min[np.ix_(rows, cols)]
-    total = float(w.sum())
-
-    def make(k: int) -> CoverageProblem:
-        return CoverageProblem(demand=w, candidates=cands, p=k, distance=dist, threshold=thr)
-
-    main_problem = make(p)  # validates p (names the field) before the curve
-    pmax = _p_max(main_problem.p, len(cands), p_max)
-    res, marginal = _curve(make, lambda pr: solve_mclp(pr, backend, time_limit_s=time_limit_s), main_problem.p,
-                           pmax, total)
-    cov = float(res.objective or 0.0)
-    detail = []
-    if res.has_solution:
-        chosen_idx = [cands.index(c) for c in res.chosen]
-        for i, sid in enumerate(ids):
-            tt = dist[i, chosen_idx]
-            j = int(np.argmin(tt))
-            detail.append({"site_id": sid, "litres_day": float(w[i]), "covered": bool(res.covered[i] > 0.5),
-                           "nearest_station": res.chosen[j], "minutes": float(tt[j])})
-    return StationSiting(
-        kind="oxygen", p=main_problem.p, chosen=tuple(res.chosen),
-        existing_chosen=tuple(c for c in res.chosen if c in existing), covered=cov, total=total,
-        covered_pct=100.0 * cov / total if total > 0 else 0.0, status=res.status, backend=backend,
-        wall_s=time.perf_counter() - t0, unit="L/day", marginal=marginal,
-        params={"threshold_min": thr, "candidates": len(cands), "demand_sites": len(ids), "p_max": pmax},
-        result=res, detail=detail)
-
-
-def site_chargers(network: Network, flows: Sequence[FlowPath], p: int, range_km: float = 300.0,
-                  temperature_c: float = -5.0, backend: str = "cpsat", candidates: Sequence[str] | None = None,
-                  p_max: int | None = None, elevation_m: float = LHASA_ELEVATION_M,
-                  time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> StationSiting:
-    """FRLM: choose p charger sites maximising the EV round trips/day that can be driven without
-    running flat, with the nominal ``range_km`` derated for ``temperature_c`` and ``elevation_m``
-    (:func:`models.siting.derated_range_km`, cabin heating on, no aerodynamic credit)."""
-    t0 = time.perf_counter()
-    rng = check_finite("range_km", range_km)
-    if rng <= 0:
-        raise InvalidInput("range_km", rng, "must be > 0")
-    temp = check_finite("temperature_c", temperature_c)
-    existing: frozenset = frozenset()
-    if candidates is None:
-        candidates, existing = candidate_sites("charger")
-    cands = tuple(candidates)
-    _check_nodes(network, cands)
-    eff = derated_range_km(rng, elevation_m, temp)
-    paths = tuple(flows)
-    nodes = tuple(s.id for s in network.sites)
-    total = float(sum(q.flow for q in paths))
-
-    def make(k: int) -> FlowProblem:
-        return FlowProblem(paths=paths, candidates=cands, range_km=eff, p=k, nodes=nodes)
-
-    main_problem = make(p)
-    pmax = _p_max(main_problem.p, len(cands), p_max)
-    res, marginal = _curve(make, lambda pr: solve_frlm(pr, backend, time_limit_s=time_limit_s), main_problem.p,
-                           pmax, total)
-    cov = float(res.objective or 0.0)
-    detail = [{"origin": q.nodes[0], "destination": q.nodes[-1], "km": q.length_km, "flow": q.flow,
-               "refuelled": bool(res.covered[k] > 0.5) if res.covered else False}
-              for k, q in enumerate(paths)]
-    return StationSiting(
-        kind="charger", p=main_problem.p, chosen=tuple(res.chosen),
-        existing_chosen=tuple(c for c in res.chosen if c in existing), covered=cov, total=total,
-        covered_pct=100.0 * cov / total if total > 0 else 0.0, status=res.status, backend=backend,
-        wall_s=time.perf_counter() - t0, unit="EV round trips/day", marginal=marginal,
-        params={"range_km": rng, "temperature_c": temp, "elevation_m": elevation_m, "effective_range_km": eff,
-                "candidates": len(cands), "paths": len(paths), "p_max": pmax},
-        result=res, detail=detail)
+    ``kind``: ``oxygen`` or ``charger`` (``both`` rows count for each). Raises ``InvalidInput``
+    naming ``kind``, or ``candidates[i]`` for a site that is not in ``network``.
+    """
+    if kind not in KINDS:
+        raise InvalidInput("kind", kind, "must be 'oxygen' or 'charger'")
+    rows = [s for s in stations if s.kind in (kind, "both")]
+    ids = tuple(dict.fromkeys(s.site_id for s in rows))
+    existing = frozenset(s.site_id for s in rows if s.status == "existing")
+    if network is not None:
+        for i, c in enumerate(ids):
+            if not network.has_site(c):
+                raise InvalidInput(f"candidates[{i}]", c, "is not a site of the network")
+    return ids, existing

@@ -1,37 +1,50 @@
-"""Station siting from a planned tour day (``optimizer.stations``, CLI ``stations site``, API
-``POST /v1/stations/siting``)."""
+"""Station demand from a planned tour day and Lhasa siting on it (``optimizer.stations.demand``,
+``optimizer.stations.siting`` builders, ``instances.stations``); every siting is verified."""
 
 from __future__ import annotations
 
 import itertools
-import json
-import warnings
 
 import numpy as np
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-from api.http.app import app
-from api.cli.main import app as cli_app
-from models.siting import OPT_TOL, FlowPath, check_siting
-from optimizer.domain import InvalidInput, Location, TourGroup, TourPlan, TourProblem
-from optimizer.ils import StoppingCriterion
-from optimizer.stations.demand import (
-    ams_share,
-    candidate_sites,
-    ev_flows,
-    oxygen_demand,
-    read_stations,
-    road_path,
-    site_chargers,
-    site_oxygen,
+from instances.stations import read_candidate_sites, read_stations
+from models.siting import OPT_TOL
+from optimizer.core.errors import InvalidInput
+from optimizer.core.stop import MaxRuntime, StoppingCriterion
+from optimizer.stations.demand import ams_share, candidate_sites, ev_flows, oxygen_demand, road_path
+from optimizer.stations.siting import (
+    FlowPath,
+    SitingParams,
+    charger_siting_problem,
+    oxygen_siting_problem,
+    solve_siting,
 )
-from optimizer.tours import solve
+from optimizer.stations.verify_siting import verify_siting
+from optimizer.tours import Location, Route, TourGroup, TourPlan, TourProblem, Visit, solve
+
+
+def site_oxygen(network, df, p, threshold_min=30.0, backend="cpsat", candidates=None, p_max=None):
+    """Build the oxygen MCLP on the Lhasa candidates, solve p and the curve; verified."""
+    cands, existing = read_candidate_sites("oxygen") if candidates is None else (candidates, frozenset())
+    prob = oxygen_siting_problem(network, df["site_id"].to_list(), df["litres_day"].to_list(), p, cands, existing,
+                                 threshold_min)
+    pmax = p_max if p_max is not None else min(len(cands), max(prob.p, 10))
+    sol = solve_siting(prob, MaxRuntime(60.0), params=SitingParams(backend=backend, p_max=pmax))
+    assert verify_siting(prob, sol) == []
+    return prob, sol
+
+
+def site_chargers(network, flows, p, range_km=300.0, temperature_c=-5.0, backend="cpsat", candidates=None,
+                  p_max=None):
+    """Build the charger FRLM on the Lhasa candidates, solve p and the curve; verified."""
+    cands, existing = read_candidate_sites("charger") if candidates is None else (candidates, frozenset())
+    prob = charger_siting_problem(network, flows, p, cands, existing, range_km=range_km, temperature_c=temperature_c)
+    pmax = p_max if p_max is not None else min(len(cands), max(prob.p, 10))
+    sol = solve_siting(prob, MaxRuntime(60.0), params=SitingParams(backend=backend, p_max=pmax))
+    assert verify_siting(prob, sol) == []
+    return prob, sol
 
 
 @pytest.fixture(scope="module")
@@ -52,13 +65,14 @@ def flows(demo):
 
 
 def test_stations_csv_sites_are_network_nodes(lhasa_network):
-    df = read_stations()
-    assert set(df["kind"]) <= {"oxygen", "charger", "both"}
-    assert all(lhasa_network.has_site(s) for s in df["site_id"])
-    assert df["provenance"].null_count() == 0
+    rows = read_stations(network=lhasa_network)
+    assert {r.kind for r in rows} <= {"oxygen", "charger", "both"}
+    assert all(lhasa_network.has_site(r.site_id) for r in rows)
+    assert all(r.provenance for r in rows)
     for kind in ("oxygen", "charger"):
-        cands, existing = candidate_sites(kind, lhasa_network)
+        cands, existing = candidate_sites(rows, kind, lhasa_network)
         assert len(cands) >= 10 and existing <= set(cands)
+        assert (cands, existing) == read_candidate_sites(kind, lhasa_network)
 
 
 def test_ams_curve_monotone_and_sourced_points():
@@ -75,7 +89,6 @@ def test_oxygen_demand_increases_with_elevation(lhasa_network):
     groups = tuple(TourGroup(id=f"G{k}", size=10, start=home, end=home, day_window=(480.0, 1200.0))
                    for k in range(2))
     problem = TourProblem(network=net, groups=groups)
-    from optimizer.domain import Route, Visit
     routes = (Route("G0", 480.0, (Visit("jokhang", 700.0, 0.0, 700.0, 790.0),), 900.0, 0.0, 0.0, 0.0),
               Route("G1", 480.0, (Visit("namtso_tashi", 760.0, 0.0, 760.0, 880.0),), 1150.0, 0.0, 0.0, 0.0))
     plan = TourPlan(routes=routes, unserved=(), kpis={}, slot_min=60.0)
@@ -129,36 +142,36 @@ def test_road_path_endpoints(lhasa_network):
 
 @pytest.mark.parametrize("p", [2, 4])
 def test_oxygen_siting_optimal_and_backends_agree(lhasa_network, o2_df, p):
-    a = site_oxygen(lhasa_network, o2_df, p, threshold_min=20.0, backend="cpsat", p_max=p)
-    b = site_oxygen(lhasa_network, o2_df, p, threshold_min=20.0, backend="pulp", p_max=p)
+    prob, a = site_oxygen(lhasa_network, o2_df, p, threshold_min=20.0, backend="cpsat", p_max=p)
+    _, b = site_oxygen(lhasa_network, o2_df, p, threshold_min=20.0, backend="pulp", p_max=p)
     assert a.status == b.status == "optimal"
-    assert a.covered == pytest.approx(b.covered, rel=OPT_TOL)
-    assert len(a.chosen) == p and 0 < a.covered_pct <= 100
-    assert a.total == pytest.approx(float(o2_df["litres_day"].sum()))
-    assert [m["p"] for m in a.marginal] == list(range(1, p + 1))
-    objs = [m["objective"] for m in a.marginal]
+    assert a.objective == pytest.approx(b.objective, rel=OPT_TOL)
+    assert len(a.chosen) == p and 0 < 100 * a.objective / prob.total <= 100
+    assert prob.total == pytest.approx(float(o2_df["litres_day"].sum()))
+    assert [m.p for m in a.marginal] == list(range(1, p + 1))
+    objs = [m.objective for m in a.marginal]
     assert all(x <= y + 1e-6 for x, y in itertools.pairwise(objs))  # more stations never cover less
 
 
 @pytest.mark.parametrize("p", [2, 4])
 def test_charger_siting_optimal_and_backends_agree(lhasa_network, flows, p):
-    a = site_chargers(lhasa_network, flows, p, range_km=300.0, temperature_c=-5.0, backend="cpsat")
-    b = site_chargers(lhasa_network, flows, p, range_km=300.0, temperature_c=-5.0, backend="pulp")
+    prob, a = site_chargers(lhasa_network, flows, p, range_km=300.0, temperature_c=-5.0, backend="cpsat")
+    _, b = site_chargers(lhasa_network, flows, p, range_km=300.0, temperature_c=-5.0, backend="pulp")
     assert a.status == b.status == "optimal"
-    assert a.covered == pytest.approx(b.covered, rel=OPT_TOL)
-    assert a.params["effective_range_km"] < 300.0
-    assert all(m["status"] == "optimal" for m in a.marginal)
-    objs = [m["objective"] for m in a.marginal]
+    assert a.objective == pytest.approx(b.objective, rel=OPT_TOL)
+    assert prob.range_km < 300.0
+    assert all(m.status == "optimal" for m in a.marginal)
+    objs = [m.objective for m in a.marginal]
     assert all(x <= y + 1e-6 for x, y in itertools.pairwise(objs))
 
 
 def test_siting_result_rechecks(lhasa_network, flows):
-    from models.siting import FlowProblem
-    res = site_chargers(lhasa_network, flows, 3, p_max=3)
-    cands, _ = candidate_sites("charger")
-    prob = FlowProblem(paths=tuple(flows), candidates=cands, range_km=res.params["effective_range_km"], p=3,
-                       nodes=tuple(s.id for s in lhasa_network.sites))
-    assert check_siting(prob, res.result) == []
+    """The charger siting holds for the verifier, and every path left out is named with a reason."""
+    prob, res = site_chargers(lhasa_network, flows, 3, p_max=3)
+    assert verify_siting(prob, res) == []
+    left = {u.item_id for u in res.unserved}
+    assert left == {q.id for q, c in zip(prob.paths, res.covered) if c < 1 and q.flow > 0}
+    assert {u.reason for u in res.unserved} <= {"not_refuelled", "out_of_range"}
 
 
 def _field(fn, *args, **kw) -> str:
@@ -168,6 +181,7 @@ def _field(fn, *args, **kw) -> str:
 
 
 def test_bad_inputs_name_the_field(lhasa_network, o2_df, flows):
+    """Bad values raise InvalidInput naming the field."""
     net = lhasa_network
     assert _field(site_oxygen, net, o2_df, 999) == "p"
     assert _field(site_oxygen, net, o2_df, 0) == "p"
@@ -181,42 +195,3 @@ def test_bad_inputs_name_the_field(lhasa_network, o2_df, flows):
     assert _field(site_chargers, net, flows, 99) == "p"
     assert _field(site_chargers, net, flows, 1, candidates=["nowhere"]) == "candidates[0]"
     assert _field(site_chargers, net, flows, 2, temperature_c=float("nan")) == "temperature_c"
-
-
-def test_cli_writes_files(tmp_path):
-    runner = CliRunner()
-    out = tmp_path / "st"
-    r = runner.invoke(cli_app, ["stations", "site", "--kind", "charger", "--p", "3", "--iterations", "50",
-                                "--p-max", "5", "--min-path-km", "20", "--out", str(out)])
-    assert r.exit_code == 0, r.output
-    assert "Chosen (p=3)" in r.output and "Covered" in r.output
-    for f in ("siting.json", "marginal.png", "map.png"):
-        assert (out / f).stat().st_size > 0
-    doc = json.loads((out / "siting.json").read_text())
-    assert doc["status"] == "optimal" and len(doc["chosen"]) == 3 and len(doc["marginal"]) == 5
-    r = runner.invoke(cli_app, ["stations", "site", "--kind", "oxygen", "--p", "1", "--iterations", "20",
-                                "--p-max", "2", "--out", str(tmp_path / "o2")])
-    assert r.exit_code == 0, r.output
-    r = runner.invoke(cli_app, ["stations", "site", "--kind", "oxygen", "--p", "0", "--iterations", "0",
-                                "--out", str(tmp_path / "bad")])
-    assert r.exit_code == 2 and "p=0" in r.output
-    r = runner.invoke(cli_app, ["stations", "site", "--kind", "water", "--p", "1", "--out", str(tmp_path / "bad")])
-    assert r.exit_code == 2 and "kind" in r.output
-
-
-def test_api_siting():
-    client = TestClient(app)
-    r = client.post("/v1/stations/siting", json={"kind": "oxygen", "p": 2, "iterations": 20, "p_max": 3})
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["status"] == "optimal" and len(body["chosen"]) == 2 and len(body["marginal"]) == 3
-    assert 0 < body["covered_pct"] <= 100 and body["covered"] <= body["total"]
-    r = client.post("/v1/stations/siting", json={"kind": "charger", "p": 2, "iterations": 20, "p_max": 2,
-                                                  "backend": "pulp"})
-    assert r.status_code == 200, r.text
-    for p in (0, 999):
-        r = client.post("/v1/stations/siting", json={"kind": "charger", "p": p, "iterations": 0})
-        assert r.status_code == 422
-        assert r.json()["code"] == "invalid_input" and r.json()["field"] == "p"
-    r = client.post("/v1/stations/siting", json={"kind": "charger", "p": 2, "range_km": 0, "iterations": 0})
-    assert r.status_code == 422 and r.json()["field"] == "range_km"
