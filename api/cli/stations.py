@@ -124,8 +124,9 @@ def site(
                       for m in doc["marginal"])
     console.print(f"Marginal curve   {curve}")
     reasons = Counter(u["reason"] for u in doc["unserved"])
-    what = "paths" if doc["kind"] == "charger" else "demand sites"
-    console.print(f"Unserved         {len(doc['unserved'])} {what}"
+    n_left = len(doc["unserved"])
+    what = ("path" if doc["kind"] == "charger" else "demand site") + ("" if n_left == 1 else "s")
+    console.print(f"Unserved         {n_left} {what}"
                   + (" (" + ", ".join(f"{r}: {n}" for r, n in sorted(reasons.items())) + ")" if reasons else ""))
     console.print(f"Verifier         {doc['verifier']} ({len(outcome.violations)} violations)")
     console.print(f"Outputs          {out}/ ({', '.join(SITING_FILES)})")
