@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import models.flight_schedule as formulation  # module import: the model imports this package's nouns
 from models._backend import time_left_s
-from models.flight_schedule import ScheduleModel, assign_tails, build_model, solve_model
 from optimizer.core.errors import InvalidInput
 from optimizer.core.results import FEASIBLE, INFEASIBLE, NO_SOLUTION_IN_TIME, OPTIMAL, SolveStats, Unserved
 from optimizer.core.stop import StoppingCriterion
@@ -60,7 +60,7 @@ def _pool_fits(busy: list[tuple[int, int]], t: int, end: int, cap: int) -> bool:
     return True
 
 
-def greedy_schedule(problem: ScheduleProblem, M: ScheduleModel) -> tuple[dict[int, int], set[int]]:
+def greedy_schedule(problem: ScheduleProblem, M: formulation.ScheduleModel) -> tuple[dict[int, int], set[int]]:
     """Greedy schedule on the model's candidate departures: booking index -> departure index, and the
     opened departures (CP-SAT's hint, and the answer when no back end beats it in time).
 
@@ -143,7 +143,7 @@ def solve_schedule(problem: ScheduleProblem, stop: StoppingCriterion, seed: int 
     W = P.weight_per_passenger
     requested = P.passengers_requested
     reasons = unservable_reasons(P)
-    M = build_model(P, reasons, bool(params.pool_identical))
+    M = formulation.build_model(P, reasons, bool(params.pool_identical))
     mstats = {"bookings": len(P.bookings), "aircraft": len(P.aircraft), "products": len(P.products),
               "departures": len(M.deps), "assignment_vars": len(M.xs), "aircraft_rows": len(M.cliques),
               "pools": [len(g) for g in M.pools], "backend": params.backend}
@@ -154,7 +154,7 @@ def solve_schedule(problem: ScheduleProblem, stop: StoppingCriterion, seed: int 
     greedy = greedy_schedule(P, M) if params.hint else None
     left = time_left_s(stop, deadline)
     left -= min(0.5, 0.05 * left)  # kept for reading the answers back and building the result
-    runs, run_stats = solve_model(P, M, max(0.01, left), params, int(seed), greedy)
+    runs, run_stats = formulation.solve_model(P, M, max(0.01, left), params, int(seed), greedy)
     mstats |= run_stats
     bounds = [r.bound for r in runs if r.bound is not None]
     bound = min(bounds) if bounds else None
@@ -184,7 +184,7 @@ def solve_schedule(problem: ScheduleProblem, stop: StoppingCriterion, seed: int 
     mstats["source"] = source
     departures = []
     order = {a.id: k for k, a in enumerate(P.aircraft)}
-    tails = assign_tails(P, M, on)
+    tails = formulation.assign_tails(P, M, on)
     for d, bis in on.items():
         _a, p, t = M.deps[d]
         ac, pr = P.aircraft[tails[d]], P.products[p]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -152,3 +154,12 @@ def test_tables_and_plots_draw_on_the_given_axes_and_write_nothing(tmp_path, mon
     assert plot_gantt(sp, s, a2) is a2 and len(a2.patches) >= len(s.departures)
     plt.close(fig)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("module", ["models.flight_schedule", "optimizer.flights.problem", "optimizer.flights.verify",
+                                    "instances.flights", "api.services.flights"])
+def test_each_module_imports_first_in_a_fresh_interpreter(module):
+    """The model imports the family's nouns and the family dispatches to the model: importing the model
+    first must not hit a partially initialised module."""
+    res = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]

@@ -1,4 +1,4 @@
-"""``POST /v1/flights/products``: design the sightseeing-flight product menu (issue 8).
+"""``POST /v1/flights/products``: design the sightseeing-flight product menu.
 
 The request gives the duration classes (whole minutes), the day's temperature at the vertiports, optional
 vertiport and aircraft-type filters and a time limit (at most ``MAX_TIME_LIMIT_S``). The response is
