@@ -230,15 +230,15 @@ def flight_density(vertiport: Vertiport, max_alt_m: float, temperature_c: float 
     return air_density(max_alt_m, t)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FlightData:
     """Viewpoints, vertiports, aircraft types and the airspace, with air distances among all points.
 
     ``km(a, b)`` is the shortest air distance (km) around the buffered no-fly polygons between two
     vertiport or viewpoint ids; ``path(a, b)`` its polyline as (lon, lat). The distances are computed
-    once, on construction. Raises ``InvalidInput`` when a vertiport or viewpoint lies inside a no-fly
-    zone (field ``vertiports[i]`` / ``viewpoints[i]``, i = position in the mapping) or a key differs
-    from its item's id.
+    once, on construction (equality and hash by identity). Raises ``InvalidInput`` when a vertiport or
+    viewpoint lies inside a no-fly zone (field ``vertiports[i]`` / ``viewpoints[i]``, i = position in
+    the mapping) or a key differs from its item's id.
     """
 
     viewpoints: dict[str, Viewpoint]
