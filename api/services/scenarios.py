@@ -31,6 +31,13 @@ Outputs (``write_outputs``)::
     <out>/legs.csv, <out>/sites.csv        persons per site-to-site leg; every site (for the map)
     <out>/scenarios.json                   name, slug and changes of every scenario that ran
     <out>/heatmap_<slug>.png, <out>/unserved_by_site.png, <out>/report.html
+    <out>/<slug>/stations.json             the station tools' documents, when the file asks for them
+
+Station tools on a scenario's plan (the file's ``stations`` table, ``optimizer.scenarios.spec``):
+after the scenarios ran, ``station_tools`` sites stations (``api.services.stations.site_stations``
+on the scenario's network and plan) and/or schedules EV charging
+(``api.services.station_ops.schedule_charging``) for each scenario that asks, in this process,
+and adds their figures to the scenario's KPIs as ``stations_*`` columns (``STATION_KPIS``).
 
 Errors: a bad file or document raises ``InvalidInput`` naming the key before anything runs; an
 unreachable cluster is ``InvalidInput("cluster", ...)``.
@@ -38,6 +45,7 @@ unreachable cluster is ``InvalidInput("cluster", ...)``.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -64,19 +72,27 @@ from optimizer.scenarios import (
     ScenarioResult,
     ScenarioRun,
     ScenarioSet,
+    StationsSpec,
     load_scenarios,
     parse_scenarios,
     report,
     solve,
     verify,
 )
-from optimizer.scenarios.spec import DEFAULT_ITERATIONS, Scenario
+from optimizer.scenarios.spec import DEFAULT_ITERATIONS, DEFAULT_SITING_P, Scenario
 from optimizer.tours import TourGroup
 
 MAX_SCENARIOS = 64
 """Scenarios per HTTP run (after sweep expansion)."""
 MAX_SCENARIO_GROUPS = 20_000
 """Groups per scenario of an HTTP run (groups x demand_scale)."""
+STATION_KPIS = ("stations_siting_kind", "stations_siting_p", "stations_siting_chosen", "stations_siting_covered_pct",
+                "stations_siting_status", "stations_charging_status", "stations_charging_energy_cost_cny",
+                "stations_charging_unserved", "stations_charging_delays")
+"""KPI keys the station tools add (siting: kind, p, chosen station ids separated by spaces, % of
+the demand covered, solver status; charging: status, energy cost CNY, coaches unserved, delays)."""
+CHARGING_TIME_LIMIT_S = 30.0
+"""Time limit of a scenario's charging schedule when its ``charging`` table gives none (s)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,6 +196,7 @@ def run_set(sset: ScenarioSet, out: Path | str, jobs: int | None = None, cluster
             params = ScenarioParams(executor=executor, progress=progress)
         run = solve(problem, stop, seed=0, params=params)
     violations = tuple(verify(problem, run))
+    run = with_station_tools(run)
     write_outputs(problem, run, out_dir)
     return ScenariosOutcome(problem=problem, run=run, violations=violations,
                             kpis=report.kpi_table(run.results), out=out_dir)
@@ -193,6 +210,64 @@ def run_file(file: Path | str, out: Path | str, jobs: int | None = None, cluster
 
 
 # ---------------------------------------------------------------------------------------------
+# station tools on a scenario's plan
+
+
+def station_tools(result: ScenarioResult, spec: StationsSpec) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run the station tools ``spec`` asks for on ``result``'s network and plan (seed: the
+    scenario's); returns (``STATION_KPIS`` figures, documents ``{"siting": ..., "charging": ...}``).
+
+    Raises ``InvalidInput`` for options the tools reject and ``RuntimeError`` when a tool's
+    verifier rejects its answer.
+    """
+    seed = result.scenario.seed
+    kpis: dict[str, Any] = {}
+    docs: dict[str, Any] = {}
+    if spec.siting is not None:
+        from api.services.stations import SitingInput, site_stations
+        from api.services.tours import plan_document
+
+        opts = dict(spec.siting)
+        inp = SitingInput(p=opts.pop("p", DEFAULT_SITING_P), seed=seed, **opts)
+        out = site_stations(inp, network=result.problem.network,
+                            plan=plan_document(result.problem, result.plan))
+        d = out.document
+        kpis.update({"stations_siting_kind": inp.kind, "stations_siting_p": inp.p,
+                     "stations_siting_chosen": " ".join(d["chosen"]),
+                     "stations_siting_covered_pct": d["covered_pct"], "stations_siting_status": d["status"]})
+        docs["siting"] = d
+    if spec.charging is not None:
+        from api.services.station_ops import ChargingOptions, schedule_charging
+
+        opts = dict(spec.charging)
+        limit = opts.pop("time_limit_s", CHARGING_TIME_LIMIT_S)
+        ran = schedule_charging(result.problem, result.plan, ChargingOptions(**opts),
+                                StoppingCriterion(max_runtime_s=limit), seed=seed)
+        if ran.violations:
+            raise RuntimeError(f"scenario {result.scenario.name!r}: the charging schedule has "
+                               f"{len(ran.violations)} violations, first: {ran.violations[0]}")
+        d = ran.document(include_sessions=False)
+        kpis.update({"stations_charging_status": d["status"], "stations_charging_energy_cost_cny": d["energy_cost_cny"],
+                     "stations_charging_unserved": len(d["unserved"]), "stations_charging_delays": len(d["delays"])})
+        docs["charging"] = d
+    return kpis, docs
+
+
+def with_station_tools(run: ScenarioRun) -> ScenarioRun:
+    """``run`` with the station tools' KPIs (and, under ``kpis["stations"]``, their documents)
+    added to every scenario whose ``stations`` table asks for them; unchanged otherwise."""
+    if not any(r.scenario.stations is not None for r in run.results):
+        return run
+    results = []
+    for r in run.results:
+        if r.scenario.stations is not None:
+            kpis, docs = station_tools(r, r.scenario.stations)
+            r = dataclasses.replace(r, kpis={**r.kpis, **kpis, "stations": docs})
+        results.append(r)
+    return dataclasses.replace(run, results=tuple(results))
+
+
+# ---------------------------------------------------------------------------------------------
 # outputs
 
 
@@ -201,10 +276,15 @@ def _dump(obj: Any) -> str:
 
 
 def write_scenario(result: ScenarioResult, out: Path) -> Path:
-    """Write ``<out>/<slug>/kpis.json``, ``site_slot_usage.{parquet,csv}`` and ``unserved.csv``."""
+    """Write ``<out>/<slug>/kpis.json``, ``site_slot_usage.{parquet,csv}``, ``unserved.csv`` (and
+    ``stations.json`` when the station tools ran)."""
     d = out / result.scenario.slug
     d.mkdir(parents=True, exist_ok=True)
-    (d / "kpis.json").write_text(_dump(dict(result.kpis)), encoding="utf-8")
+    kpis = dict(result.kpis)
+    stations = kpis.pop("stations", None)
+    (d / "kpis.json").write_text(_dump(kpis), encoding="utf-8")
+    if stations is not None:
+        (d / "stations.json").write_text(_dump(stations), encoding="utf-8")
     result.tables.usage.write_parquet(d / "site_slot_usage.parquet")
     result.tables.usage.write_csv(d / "site_slot_usage.csv")
     result.tables.unserved.write_csv(d / "unserved.csv")
@@ -342,9 +422,11 @@ def run_job(doc: Mapping[str, Any], done: frozenset[str] | set[str], commit: Cal
         violations = verify(problem, run)
         if violations:
             raise RuntimeError(f"scenario {s.name!r}: {len(violations)} verifier violations, first: {violations[0]}")
-        commit(idx, s.name, json_safe(dict(run.results[0].kpis), nonfinite="null"))
+        kpis = dict(with_station_tools(run).results[0].kpis)
+        kpis.pop("stations", None)
+        commit(idx, s.name, json_safe(kpis, nonfinite="null"))
 
 
-__all__ = ["MAX_SCENARIOS", "MAX_SCENARIO_GROUPS", "ScenariosOutcome", "base_groups", "batch_stop", "check_request",
+__all__ = ["CHARGING_TIME_LIMIT_S", "MAX_SCENARIOS", "MAX_SCENARIO_GROUPS", "STATION_KPIS", "ScenariosOutcome", "base_groups", "batch_stop", "check_request",
            "executor_for", "load_file", "make_problem", "parse_document", "render_figures", "run_file", "run_job",
-           "run_set", "scenario_names", "write_outputs", "write_scenario"]
+           "run_set", "scenario_names", "station_tools", "with_station_tools", "write_outputs", "write_scenario"]

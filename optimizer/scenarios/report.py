@@ -193,10 +193,13 @@ def scenario_kpis(scenario: Scenario, problem: TourProblem, plan: TourPlan, unse
 
 
 def kpi_table(results: Sequence[ScenarioResult]) -> pl.DataFrame:
-    """One row per scenario: ``KPI_COLUMNS`` then the ``peak_util_<site>`` columns (sorted)."""
+    """One row per scenario: ``KPI_COLUMNS``, the ``peak_util_<site>`` columns (sorted), then any
+    ``stations_*`` columns the station tools added (sorted)."""
     extra = sorted({k for r in results for k in r.kpis if k.startswith("peak_util_")})
+    extra += sorted({k for r in results for k in r.kpis if k.startswith("stations_")})
     rows = [{**{c: r.kpis.get(c) for c in KPI_COLUMNS}, **{c: r.kpis.get(c) for c in extra}} for r in results]
-    schema = {c: (pl.String if c in TEXT_KPIS else pl.Int64 if c in INT_KPIS else pl.Float64)
+    schema = {c: (pl.String if c in TEXT_KPIS or c.endswith(("_kind", "_chosen", "_status"))
+                  else pl.Int64 if c in INT_KPIS or c.endswith(("_p", "_unserved", "_delays")) else pl.Float64)
               for c in (*KPI_COLUMNS, *extra)}
     return pl.DataFrame(rows, schema=schema)
 
