@@ -1,4 +1,4 @@
-"""Station tools on a scenario's plan (issue item 6): a ``stations`` table in the scenario file sites
+"""Station tools on a scenario's plan: a ``stations`` table in the scenario file sites
 stations and schedules EV charging on each scenario's own network and plan; their figures join the KPIs."""
 
 from __future__ import annotations
