@@ -88,11 +88,19 @@ def cpsat_status(code: int) -> str:
     return NO_SOLUTION_IN_TIME
 
 
-def cpsat_outcome(solver, code: int, runtime_s: float, scale: float = 1.0) -> BackendOutcome:
-    """``BackendOutcome`` of a finished CP-SAT solve; objective and bound divided by ``scale``."""
+def cpsat_outcome(solver, code: int, runtime_s: float, scale: float = 1.0, *,
+                  gap_limited: bool = False) -> BackendOutcome:
+    """``BackendOutcome`` of a finished CP-SAT solve; objective and bound divided by ``scale``.
+
+    ``gap_limited``: the solver ran with a relative (or absolute) gap limit. CP-SAT then answers
+    OPTIMAL as soon as the limit is reached, so the status is ``optimal`` only when the objective
+    and the bound differ by less than one unit of the (integer) model objective, else ``feasible``
+    with the gap."""
     status = cpsat_status(code)
     if status not in (OPTIMAL, FEASIBLE):
         return BackendOutcome(status, None, None, None, runtime_s, "cpsat")
+    if status == OPTIMAL and gap_limited and abs(solver.objective_value - solver.best_objective_bound) >= 1.0:
+        status = FEASIBLE
     obj = solver.objective_value / scale
     bound = solver.best_objective_bound / scale
     return BackendOutcome(status, obj, bound, 0.0 if status == OPTIMAL else relative_gap(obj, bound),

@@ -1,17 +1,15 @@
 """EV fleet charging schedule with departure delays: time-indexed CP-SAT model (MODELS.md section 3.1).
 
-Data (:class:`ChargingProblem`, frozen, validated; bad values raise ``InvalidInput(field, ...)``):
+The problem is ``optimizer.stations.charging.ChargingProblem`` (read here by its attributes: this
+module imports no family module, so the family may dispatch to it without an import cycle):
 vehicles n with battery ``capacity_kwh`` E_n, initial SoC ``soc0`` (share), floor ``soc_min``
-(share, the reserve; MODELS.md 3.2 recommends >= 15-20 %), ceiling ``soc_max``, on-board charge
-limit ``max_kw``; stations s with ``chargers`` (connectors), ``charger_kw`` and a grid cap
-``grid_kw``; slots t of ``slot_min`` minutes; tariff ``pi_t`` (CNY/kWh, an input: no Tibet TOU
-tariff was found, MODELS.md 3.1); per vehicle and slot the energy drawn while driving
-``draw_kwh[n][t]`` and where it is parked, ``at[n][t]`` (station index, or -1: driving or
-parked without a charger). Vehicles only charge in slots where their (realised) timeline parks
-them at a station. Delay policy: ``max_delay_min`` (minutes, default 60; 0 = the plan's times
-are fixed), ``lateness_cny_per_min`` (w, default 5 CNY per minute of lateness: a *policy
-weight* that says how much energy cost one minute of lateness may save, not a measured cost)
-and ``delay_stops`` (K, candidate stops per vehicle, None = all).
+(share), ceiling ``soc_max``, on-board charge limit ``max_kw``, charge efficiency ``eta``; stations
+s with ``chargers`` (connectors), ``charger_kw`` and a grid cap ``grid_kw``; slots t of
+``slot_min`` minutes; tariff ``pi_t`` (CNY/kWh); per vehicle and slot the energy drawn while
+driving ``draw_kwh[n][t]`` and where it is parked, ``at[n][t]`` (station index, or -1). Vehicles
+only charge in slots where their (realised) timeline parks them at a station. Delay policy:
+``max_delay_min``, ``lateness_cny_per_min`` (w, a policy weight) and ``delay_stops`` (K,
+candidate stops per vehicle, None = all).
 
 Timeline variants (departure delays). A *charging stop* of vehicle n is a maximal run of slots
 a..b with ``at[n][t] = s >= 0`` (one station) that is followed by driving (some draw after b):
@@ -24,11 +22,11 @@ is dropped. Vehicle n's lateness is d * slot_min minutes (it arrives d slots lat
 stop and at the end of the day). Only the K candidate stops that feed the most energy-hungry
 stretches (largest draw from the end of the stop to the next slot parked at a station) get
 variants (default K = all: on the 50-vehicle bench K = 3 gave the same schedules); identical
-timelines are kept once. Vehicles that :func:`precheck` finds unservable (a stretch between
-charging opportunities draws more than the usable battery) get no variants: a delay only
-lengthens stops, so it cannot keep them above the floor; they stay on plan, are reported
-unserved with the reason and need a different route, not a delay. :func:`timeline_variants` lists them,
-:func:`shift_timeline` builds one.
+timelines are kept once. Vehicles that the family's ``precheck`` finds unservable (passed in
+as ``hopeless``: a stretch between charging opportunities draws more than the usable battery)
+get no variants: a delay only lengthens stops, so it cannot keep them above the floor; they stay
+on plan, are reported unserved with the reason and need a different route, not a delay.
+:func:`timeline_variants` lists the variants, :func:`shift_timeline` builds one.
 
 Model (all energies integer, see *Scaling*; y_nv = 1 iff vehicle n follows variant v)::
 
@@ -50,8 +48,8 @@ fixed-timeline model: same variables, constraints and objective.
 ``short_n`` (kWh) is the energy by which vehicle n dips below its floor. It is penalised with
 ``M = shortfall_penalty`` CNY/kWh (default 10 000, far above any tariff), so it is positive only
 when no schedule (and no allowed delay) keeps the vehicle above its floor; such vehicles are
-reported in ``ChargingResult.unserved`` with the reason. Delayed vehicles are reported in
-``ChargingResult.delays`` (vehicle, station, stop slots, minutes), not as unserved.
+reported unserved, with the reason, by ``optimizer.stations.charging``. Delayed vehicles are reported
+as delays (vehicle, station, stop slots, minutes), not as unserved.
 *Ordering of the weights*: the solver trades linearly, so a delay of L minutes is preferred to
 a shortfall of x kWh iff w L < M x, and to an energy saving of c CNY iff w L < c. With the
 defaults (w = 5, M = 10 000) any shortfall above 5 * 60 / 10 000 = 0.03 kWh costs more than the
@@ -69,149 +67,46 @@ stored energy per unit = round(100 * eta) Wh (so eta is rounded to 0.01; default
 (K)); driving draw D is rounded *up* to whole Wh (conservative); bounds rounded inward. Cost
 per g unit = round(pi_t * 0.1 kWh * 10 000) in 1e-4 CNY, i.e. exact for tariffs given to 3
 decimals; lateness cost per variant = round(w d slot_min * 10 000) in 1e-4 CNY (the rounding
-errors are reported in ``cost_rounding_cny``). The shortfall is in Wh.
-The reported ``gap`` is (objective - CP-SAT bound) / max(objective, 1e-9), both in CNY.
-Status labels as in ``models.siting``: 'optimal', 'feasible', 'time_limit_no_incumbent',
-'infeasible'. :func:`optimizer.station_ops_verify.verify_charging` re-checks a result independently
-(float arithmetic, from the data only; it rebuilds the delayed timeline from the chosen stop
-and delay).
+errors are reported in ``cost_rounding_cny``). The shortfall is in Wh. Coefficients go to
+int64 through ``models._backend.to_int`` (overflow checked) or are rounded in the stated direction.
+
+Status and gap come from ``models._backend.cpsat_outcome``: with a relative gap limit, ``optimal``
+only when the bound is within one cost unit (1e-4 CNY) of the objective, else ``feasible``.
+:func:`solve` returns the raw values in kWh and CNY (:class:`ChargingModelResult`);
+``optimizer.stations.charging.solve_charging`` turns them into the family's schedule and
+``optimizer.stations.verify_ops.verify_charging`` re-checks it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from optimizer.domain import InvalidInput, check_finite, check_time_limit_s
+from models._backend import (
+    DEFAULT_TIME_LIMIT_S,
+    BackendOutcome,
+    cpsat_outcome,
+    cpsat_solver,
+    time_left_s,
+    to_int,
+)
+from optimizer.core.clock import Deadline
+from optimizer.core.stop import StoppingCriterion
 
-__all__ = ["G_UNIT_WH", "ChargingProblem", "ChargingResult", "EVStation", "EVVehicle", "Variant", "charging_stops",
-           "precheck", "shift_timeline", "solve_charging", "tariff_from_bands", "timeline_variants"]
+__all__ = ["COST_UNIT", "G_UNIT_WH", "ChargingModelResult", "Variant", "charging_stops", "shift_timeline", "solve",
+           "timeline_variants"]
 
 G_UNIT_WH = 100
-COST_UNIT = 1e-4  # CNY per cost unit
-DEFAULT_PENALTY = 10_000.0
-MAX_CHARGER_KW = 10_000.0  # far above any connector (megawatt chargers are ~1 MW); keeps the Wh scale in int64
-MAX_GRID_KW = 1_000_000.0  # 1 GW per station: a sanity bound, not a physical claim
-DEFAULT_MAX_DELAY_MIN = 60.0
-DEFAULT_LATENESS_CNY_PER_MIN = 5.0
-
-
-@dataclass(frozen=True)
-class EVStation:
-    id: str
-    chargers: int
-    charger_kw: float
-    grid_kw: float
-
-    def __post_init__(self) -> None:
-        if isinstance(self.chargers, bool) or not isinstance(self.chargers, (int, np.integer)) or self.chargers < 1:
-            raise InvalidInput(f"stations[{self.id}].chargers", self.chargers, "must be an integer >= 1")
-        for f, hi in (("charger_kw", MAX_CHARGER_KW), ("grid_kw", MAX_GRID_KW)):
-            v = check_finite(f"stations[{self.id}].{f}", getattr(self, f))
-            if not 0 < v <= hi:
-                raise InvalidInput(f"stations[{self.id}].{f}", v, f"must be > 0 and <= {hi:g} kW")
-
-
-@dataclass(frozen=True)
-class EVVehicle:
-    id: str
-    capacity_kwh: float
-    soc0: float
-    soc_min: float
-    draw_kwh: tuple[float, ...]
-    at: tuple[int, ...]
-    soc_max: float = 1.0
-    max_kw: float = 150.0
-    eta: float = 0.90
-
-    def __post_init__(self) -> None:
-        f = f"vehicles[{self.id}]"
-        if check_finite(f"{f}.capacity_kwh", self.capacity_kwh) <= 0:
-            raise InvalidInput(f"{f}.capacity_kwh", self.capacity_kwh, "must be > 0")
-        for name in ("soc0", "soc_min", "soc_max"):
-            v = check_finite(f"{f}.{name}", getattr(self, name))
-            if not 0 <= v <= 1:
-                raise InvalidInput(f"{f}.{name}", v, "must be in [0, 1]")
-        if self.soc_min > self.soc_max:
-            raise InvalidInput(f"{f}.soc_min", self.soc_min, "must be <= soc_max")
-        if self.soc0 > self.soc_max:
-            raise InvalidInput(f"{f}.soc0", self.soc0, "must be <= soc_max")
-        if check_finite(f"{f}.max_kw", self.max_kw) <= 0:
-            raise InvalidInput(f"{f}.max_kw", self.max_kw, "must be > 0")
-        if not 0 < check_finite(f"{f}.eta", self.eta) <= 1:
-            raise InvalidInput(f"{f}.eta", self.eta, "must be in (0, 1]")
-        if len(self.draw_kwh) != len(self.at):
-            raise InvalidInput(f"{f}.at", len(self.at), "must have one entry per slot like draw_kwh")
-        for t, d in enumerate(self.draw_kwh):
-            if not math.isfinite(d) or d < 0:
-                raise InvalidInput(f"{f}.draw_kwh[{t}]", d, "must be finite and >= 0")
-
-
-@dataclass(frozen=True)
-class ChargingProblem:
-    """Fleet, stations, tariff (CNY/kWh per slot) and the delay policy (module docstring):
-    ``max_delay_min`` (minutes >= 0; 0 = fixed plan times), ``lateness_cny_per_min`` (CNY per
-    minute of lateness, >= 0, a policy weight), ``delay_stops`` (candidate stops per vehicle, None = all)."""
-
-    vehicles: tuple[EVVehicle, ...]
-    stations: tuple[EVStation, ...]
-    tariff: tuple[float, ...]
-    slot_min: float = 15.0
-    shortfall_penalty: float = DEFAULT_PENALTY
-    max_delay_min: float = DEFAULT_MAX_DELAY_MIN
-    lateness_cny_per_min: float = DEFAULT_LATENESS_CNY_PER_MIN
-    delay_stops: int | None = None
-
-    def __post_init__(self) -> None:
-        if check_finite("slot_min", self.slot_min) <= 0:
-            raise InvalidInput("slot_min", self.slot_min, "must be > 0")
-        if not self.tariff:
-            raise InvalidInput("tariff", 0, "needs one price per slot")
-        for t, p in enumerate(self.tariff):
-            if not math.isfinite(p) or p < 0:
-                raise InvalidInput(f"tariff[{t}]", p, "must be finite and >= 0 (CNY/kWh)")
-        if check_finite("shortfall_penalty", self.shortfall_penalty) <= max(self.tariff):
-            raise InvalidInput("shortfall_penalty", self.shortfall_penalty, "must exceed every tariff")
-        if isinstance(self.max_delay_min, bool) or check_finite("max_delay_min", self.max_delay_min) < 0:
-            raise InvalidInput("max_delay_min", self.max_delay_min, "must be >= 0 minutes")
-        if check_finite("lateness_cny_per_min", self.lateness_cny_per_min) < 0:
-            raise InvalidInput("lateness_cny_per_min", self.lateness_cny_per_min, "must be >= 0 (CNY per minute)")
-        if self.delay_stops is not None and (isinstance(self.delay_stops, bool)
-                                             or not isinstance(self.delay_stops, (int, np.integer))
-                                             or self.delay_stops < 0):
-            raise InvalidInput("delay_stops", self.delay_stops, "must be None (all) or an integer >= 0")
-        ids = [s.id for s in self.stations]
-        if len(set(ids)) != len(ids):
-            raise InvalidInput("stations", ids, "duplicate station id")
-        T = len(self.tariff)
-        for v in self.vehicles:
-            if len(v.draw_kwh) != T:
-                raise InvalidInput(f"vehicles[{v.id}].draw_kwh", len(v.draw_kwh), f"must have {T} slots")
-            for t, s in enumerate(v.at):
-                if not -1 <= s < len(self.stations):
-                    raise InvalidInput(f"vehicles[{v.id}].at[{t}]", s, "must be -1 or a station index")
-
-    @property
-    def n_slots(self) -> int:
-        return len(self.tariff)
-
-    @property
-    def dt_h(self) -> float:
-        return self.slot_min / 60.0
-
-    @property
-    def max_delay_slots(self) -> int:
-        """D = floor(max_delay_min / slot_min): the longest delay in whole slots."""
-        return math.floor(self.max_delay_min / self.slot_min + 1e-9)
-
-    def max_slot_kwh(self, v: EVVehicle, s: int) -> float:
-        """Grid energy a vehicle can draw in one slot at station s (kWh)."""
-        st = self.stations[s]
-        return min(st.charger_kw, v.max_kw, st.grid_kw) * self.dt_h
+"""Grid energy unit of the model, Wh."""
+COST_UNIT = 1e-4
+"""CNY per objective unit."""
+MIN_SLICE_S = 0.05
+"""Smallest time limit handed to one CP-SAT call, seconds."""
 
 
 @dataclass(frozen=True)
@@ -225,7 +120,7 @@ class Variant:
     at: tuple[int, ...]
 
 
-def charging_stops(v: EVVehicle) -> list[tuple[int, int, int]]:
+def charging_stops(v: Any) -> list[tuple[int, int, int]]:
     """Maximal runs (first slot, last slot, station) parked at one station and followed by driving."""
     T = len(v.at)
     after = np.concatenate([np.cumsum(np.asarray(v.draw_kwh, dtype=float)[::-1])[::-1], [0.0]])  # draw from t on
@@ -244,7 +139,7 @@ def charging_stops(v: EVVehicle) -> list[tuple[int, int, int]]:
     return out
 
 
-def shift_timeline(v: EVVehicle, stop: tuple[int, int, int], d: int) -> Variant | None:
+def shift_timeline(v: Any, stop: tuple[int, int, int], d: int) -> Variant | None:
     """Extend ``stop`` (first, last, station) by d slots; None if driving would pass the last slot."""
     T = len(v.at)
     _, b, s = stop
@@ -257,7 +152,7 @@ def shift_timeline(v: EVVehicle, stop: tuple[int, int, int], d: int) -> Variant 
     return Variant(stop, d, draw, at)
 
 
-def timeline_variants(problem: ChargingProblem, v: EVVehicle) -> list[Variant]:
+def timeline_variants(problem: Any, v: Any) -> list[Variant]:
     """Variant 0 (the plan) and the delayed timelines of the K candidate stops (module docstring)."""
     base = Variant(None, 0, tuple(v.draw_kwh), tuple(v.at))
     D = problem.max_delay_slots
@@ -286,80 +181,10 @@ def timeline_variants(problem: ChargingProblem, v: EVVehicle) -> list[Variant]:
     return out
 
 
-@dataclass(frozen=True)
-class ChargingResult:
-    """``grid_kwh[n][t]`` grid energy per vehicle and slot (kWh); ``soc_kwh[n][t]`` SoC at the *end*
-    of slot t (kWh; the start is ``soc0``); ``short_kwh[n]`` dip below the floor; ``unserved``:
-    ``{vehicle, short_kwh, reason}``; ``energy_cost_cny`` = energy cost, ``objective_cny`` = energy
-    + lateness + shortfall penalty; gap vs CP-SAT bound. Delays: ``delay_min[n]`` (minutes, 0 = on
-    plan), ``delay_stop[n]`` (first slot, last slot, station index) of the extended stop or None,
-    ``delays`` ``{vehicle, station, stop_first_slot, stop_last_slot, delay_min}`` for delayed
-    vehicles, ``lateness_min`` (sum of delays), ``lateness_cost_cny`` (w x lateness), and the
-    realised timeline ``timeline_at``/``timeline_draw_kwh`` [vehicle][slot]."""
-
-    status: str
-    energy_cost_cny: float | None
-    objective_cny: float | None
-    bound_cny: float | None
-    gap: float | None
-    grid_kwh: tuple[tuple[float, ...], ...]
-    soc_kwh: tuple[tuple[float, ...], ...]
-    short_kwh: tuple[float, ...]
-    unserved: tuple[dict, ...]
-    wall_s: float
-    cost_rounding_cny: float = 0.0
-    stats: dict = field(default_factory=dict)
-    delay_min: tuple[float, ...] = ()
-    delay_stop: tuple[tuple[int, int, int] | None, ...] = ()
-    delays: tuple[dict, ...] = ()
-    lateness_min: float = 0.0
-    lateness_cost_cny: float = 0.0
-    timeline_at: tuple[tuple[int, ...], ...] = ()
-    timeline_draw_kwh: tuple[tuple[float, ...], ...] = ()
-
-    @property
-    def has_solution(self) -> bool:
-        return self.status in ("optimal", "feasible")
-
-    def station_load_kw(self, problem: ChargingProblem) -> np.ndarray:
-        """Power drawn per station and slot, kW (array [stations, slots]), on the realised timelines."""
-        load = np.zeros((len(problem.stations), problem.n_slots))
-        for n, v in enumerate(problem.vehicles):
-            at = self.timeline_at[n] if self.timeline_at else v.at
-            for t, s in enumerate(at):
-                if s >= 0 and self.grid_kwh:
-                    load[s, t] += self.grid_kwh[n][t] / problem.dt_h
-        return load
-
-
-def precheck(problem: ChargingProblem) -> list[dict]:
-    """Vehicles that cannot be kept above the floor whatever the schedule, with the reason.
-
-    Between two charging opportunities (or from the start) the SoC can only fall; if the draw of
-    such a stretch exceeds what the battery can hold above the floor, the vehicle is unservable.
-    A delay only lengthens stops, so this also holds for every delayed timeline.
-    """
-    out = []
-    for v in problem.vehicles:
-        E = v.capacity_kwh
-        level, worst, where = v.soc0 * E, 0.0, None
-        for t in range(problem.n_slots):
-            if v.at[t] >= 0:
-                level = max(level, v.soc_max * E)  # optimistic: could be full after this stop
-            level -= v.draw_kwh[t]
-            dip = v.soc_min * E - level
-            if dip > worst + 1e-9:
-                worst, where = dip, t
-        if worst > 1e-6:
-            out.append({"vehicle": v.id, "short_kwh": worst, "slot": where,
-                        "reason": f"route draws more than the usable battery between charging opportunities: "
-                                  f"at least {worst:.1f} kWh below the floor by slot {where} "
-                                  f"(no charger on the way or too little time parked at one)"})
-    return out
-
-
 @dataclass
 class _Built:
+    """The built CP-SAT model and what extraction needs (model units)."""
+
     model: object
     g: dict
     gub: dict
@@ -375,7 +200,7 @@ class _Built:
     cap_units: list  # grid cap per station in g units per slot
 
 
-def _build(P: ChargingProblem) -> _Built:
+def _build(P: Any, hopeless: frozenset[str] = frozenset()) -> _Built:
     """The CP-SAT model of the module docstring (variables keyed (n, s, t))."""
     from ortools.sat.python import cp_model
 
@@ -389,15 +214,14 @@ def _build(P: ChargingProblem) -> _Built:
     rounding = 0.0
     per_station: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
     socs, shorts, ys, variants = [], [], [], []
-    big = round(P.shortfall_penalty / 1000.0 / COST_UNIT)  # cost units per Wh short
+    big = to_int(P.shortfall_penalty, 1.0 / 1000.0 / COST_UNIT, "shortfall_penalty")  # cost units per Wh short
     n_y = 0
     veh: list[dict] = []
-    hopeless = {r["vehicle"] for r in precheck(P)}  # no delay can keep these above the floor: no variants
     for n, v in enumerate(P.vehicles):
         E = v.capacity_kwh * 1000.0
         store = round(v.eta * G_UNIT_WH)
         lo, hi = math.ceil(v.soc_min * E - 1e-9), math.floor(v.soc_max * E + 1e-9)
-        e0 = round(v.soc0 * E)
+        e0 = to_int(v.soc0, E, f"vehicles[{v.id}].soc0")
         short = m.new_int_var(0, int(E) + int(sum(v.draw_kwh) * 1000) + 1, f"s{n}")
         shorts.append(short)
         V = timeline_variants(P, v) if v.id not in hopeless else [Variant(None, 0, tuple(v.draw_kwh), tuple(v.at))]
@@ -411,7 +235,7 @@ def _build(P: ChargingProblem) -> _Built:
             for k, var in enumerate(V):
                 if var.delay_slots:
                     c = P.lateness_cny_per_min * var.delay_slots * P.slot_min / COST_UNIT
-                    ic = round(c)
+                    ic = to_int(c, 1.0, "lateness_cny_per_min")
                     late[k] = ic
                     rounding += abs(c - ic) * COST_UNIT
                     cost_terms.append(y[k])
@@ -439,7 +263,7 @@ def _build(P: ChargingProblem) -> _Built:
                     avail[key] = av
                     m.add(x <= gmax * sum(av))
                 c = P.tariff[t] * G_UNIT_WH / 1000.0 / COST_UNIT
-                ic = round(c)
+                ic = to_int(c, 1.0, f"tariff[{t}]")
                 rounding += abs(c - ic) * gmax * COST_UNIT
                 cost_terms.append(x)
                 cost_coefs.append(ic)
@@ -490,7 +314,7 @@ def _vehicle_obj(bt: _Built, n: int, k: int, gval: dict) -> tuple[int, list[int]
     return sum(bt.cost_g[t] * per_t[t] for t in range(T)) + d["late"][k] + d["big"] * short, path, short
 
 
-def _repair(P: ChargingProblem, bt: _Built, chosen: list[int], gsol: list[dict], deadline: float) -> None:
+def _repair(P: Any, bt: _Built, chosen: list[int], gsol: list[dict], deadline: float, seed: int) -> None:
     """Greedy warm start: re-optimise one vehicle at a time over its variants (a small CP-SAT model,
     the other vehicles' charging fixed: their connectors and grid power are taken), vehicles with the
     largest shortfall first, then the others while time remains; a vehicle's new plan is kept only
@@ -539,7 +363,7 @@ def _repair(P: ChargingProblem, bt: _Built, chosen: list[int], gsol: list[dict],
             prev = e
         m.minimize(sum(bt.cost_g[t] * x for (_, t), x in xs.items()) + sum(c * y[k] for k, c in enumerate(d["late"]))
                    + d["big"] * short)
-        sv = _solver(max(0.05, min(2.0, deadline - time.perf_counter())), 1, 0.0)
+        sv = cpsat_solver(max(MIN_SLICE_S, min(2.0, deadline - time.perf_counter())), 1, seed)
         if sv.solve(m) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             k = next(k for k, yk in enumerate(y) if sv.boolean_value(yk))
             gv = {key: sv.value(x) for key, x in xs.items() if sv.value(x) > 0}
@@ -552,42 +376,58 @@ def _repair(P: ChargingProblem, bt: _Built, chosen: list[int], gsol: list[dict],
                 grid[s, t] += x
 
 
-def _solver(time_limit_s: float, workers: int, rel_gap: float):
+@dataclass(frozen=True)
+class ChargingModelResult:
+    """Raw answer of :func:`solve` (kWh, CNY), for ``optimizer.stations.charging`` to wrap.
+
+    ``outcome``: status word, objective and bound in CNY (energy + lateness + shortfall penalty),
+    gap, back-end seconds. With a plan: ``grid_kwh[n][t]`` grid energy (kWh), ``soc_kwh[n][t]`` SoC
+    at the end of slot t (kWh), ``short_kwh[n]`` dip below the floor (kWh), ``variants[n]`` the
+    chosen :class:`Variant` (timeline) of vehicle n; empty tuples without a plan.
+    ``cost_rounding_cny`` bounds the integer rounding of the objective; ``info``: model size
+    (vehicles, stations, slots, charge_vars, variants, delay_vars, max_delay_slots) and the warm
+    start (``on_plan_objective_cny``, ``warm_start_objective_cny``; None when not run)."""
+
+    outcome: BackendOutcome
+    grid_kwh: tuple[tuple[float, ...], ...]
+    soc_kwh: tuple[tuple[float, ...], ...]
+    short_kwh: tuple[float, ...]
+    variants: tuple[Variant, ...]
+    cost_rounding_cny: float
+    info: dict
+
+
+def solve(problem: Any, stop: StoppingCriterion, deadline: Deadline, *, workers: int = 8, seed: int = 0,
+          rel_gap: float = 0.0, warm_share: float = 0.3, repair_share: float = 0.15,
+          hopeless: frozenset[str] = frozenset()) -> ChargingModelResult:
+    """Solve the time-indexed model with timeline variants with CP-SAT (module docstring).
+
+    ``problem``: an ``optimizer.stations.charging.ChargingProblem``. The time limit is what is left
+    of ``stop.max_runtime_s`` on ``deadline`` (``models._backend.time_left_s``; model building
+    counts). When delays are possible, the fixed-timeline model (``max_delay_min = 0``) is solved
+    first with ``warm_share`` of that time; then (``repair_share``) each vehicle in turn, largest
+    shortfall first, is re-optimised over its own variants with the others' charging fixed (a small
+    CP-SAT model) and keeps the better plan; the result is given to the delay model as a complete
+    solution hint, so the delay model starts from at least the best on-plan schedule. CP-SAT stops
+    at the relative gap ``rel_gap`` (0: proven optimum) or at the time limit. ``hopeless``: ids of
+    vehicles that get no delay variants (no schedule can keep them above the floor).
+    Never raises for an unservable fleet (shortfall instead); ``InvalidInput`` when a scaled
+    coefficient would overflow the integer model."""
     from ortools.sat.python import cp_model
 
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.num_workers = int(workers)
-    if rel_gap > 0:
-        solver.parameters.relative_gap_limit = float(rel_gap)
-    return solver
-
-
-def solve_charging(problem: ChargingProblem, time_limit_s: float = 30.0, workers: int = 8,
-                   rel_gap: float = 0.0, warm_share: float = 0.3, repair_share: float = 0.15) -> ChargingResult:
-    """Solve the time-indexed model with timeline variants with CP-SAT (see the module docstring).
-
-    When delays are possible, the fixed-timeline model (``max_delay_min = 0``) is solved first with
-    ``warm_share`` of the time limit; then (``repair_share`` of the time limit) each vehicle in turn,
-    largest shortfall first, is re-optimised over its own variants with the others' charging fixed
-    (a small CP-SAT model) and keeps the better plan; the result is given to the delay model as a
-    complete solution hint, so the delay model starts from at least the best on-plan schedule
-    (``stats``: ``on_plan_objective_cny``, ``warm_start_objective_cny``). The total wall time stays
-    within ``time_limit_s`` (plus model building).
-    Returns a :class:`ChargingResult`; never raises for an unservable fleet (shortfall instead)."""
-    check_time_limit_s(time_limit_s)
-    from ortools.sat.python import cp_model
-
-    t0 = time.perf_counter()
+    if stop.max_runtime_s is None:  # an exact model still ends: the back-end default covers the whole run
+        stop = dataclasses.replace(stop, max_runtime_s=DEFAULT_TIME_LIMIT_S)
+        deadline = stop.deadline(deadline.started)
     P, T = problem, problem.n_slots
-    bt = _build(P)
+    budget = time_left_s(stop, deadline)
+    t_start = time.perf_counter()
+    bt = _build(P, hopeless)
     m, g, ys, variants, socs, shorts = bt.model, bt.g, bt.ys, bt.variants, bt.socs, bt.shorts
     warm = repaired = None
     if bt.n_y:
-        import dataclasses
-
-        base = _build(dataclasses.replace(P, max_delay_min=0.0))
-        bs = _solver(max(0.1, time_limit_s * warm_share), workers, rel_gap)
+        base = _build(dataclasses.replace(P, max_delay_min=0.0), hopeless)
+        bs = cpsat_solver(max(MIN_SLICE_S, min(budget * warm_share, time_left_s(stop, deadline))), workers, seed,
+                          rel_gap)
         if bs.solve(base.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             warm = bs.objective_value * COST_UNIT
             chosen = [0] * len(P.vehicles)
@@ -595,7 +435,8 @@ def solve_charging(problem: ChargingProblem, time_limit_s: float = 30.0, workers
             for (n, s, t), x in base.g.items():  # base keys: at[t] = s only, i.e. variant 0
                 if bs.value(x) > 0:
                     gsol[n][(s, t)] = bs.value(x)
-            _repair(P, bt, chosen, gsol, time.perf_counter() + time_limit_s * repair_share)
+            repair_end = min(time.perf_counter() + budget * repair_share, deadline.started + stop.max_runtime_s)
+            _repair(P, bt, chosen, gsol, repair_end, seed)
             for n, y in enumerate(ys):
                 for k, yk in enumerate(y):
                     m.add_hint(yk, k == chosen[n])
@@ -611,60 +452,20 @@ def solve_charging(problem: ChargingProblem, time_limit_s: float = 30.0, workers
                 for e, val in zip(row, path):
                     m.add_hint(e, val)
                 m.add_hint(sh, short_n)
-    solver = _solver(max(0.1, time_limit_s - (time.perf_counter() - t0)), workers, rel_gap)
-    st_ = solver.solve(m)
-    wall = time.perf_counter() - t0
-    rounding = bt.rounding
-    stats = {"vehicles": len(P.vehicles), "stations": len(P.stations), "slots": T, "charge_vars": len(g),
-             "variants": sum(len(V) for V in variants), "delay_vars": bt.n_y, "max_delay_slots": P.max_delay_slots,
-             "on_plan_objective_cny": warm, "warm_start_objective_cny": repaired}
-    if st_ == cp_model.INFEASIBLE:
-        return ChargingResult("infeasible", None, None, None, None, (), (), (), (), wall, rounding, stats)
-    if st_ not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return ChargingResult("time_limit_no_incumbent", None, None, None, None, (), (), (), (), wall, rounding,
-                              stats)
-    chosen = [variants[n][next(k for k, yk in enumerate(ys[n]) if solver.boolean_value(yk))] if ys[n]
-              else variants[n][0] for n in range(len(P.vehicles))]
+    solver = cpsat_solver(max(MIN_SLICE_S, time_left_s(stop, deadline)), workers, seed, rel_gap)
+    code = solver.solve(m)
+    outcome = cpsat_outcome(solver, code, time.perf_counter() - t_start, scale=1.0 / COST_UNIT,
+                            gap_limited=rel_gap > 0)
+    info = {"vehicles": len(P.vehicles), "stations": len(P.stations), "slots": T, "charge_vars": len(g),
+            "variants": sum(len(V) for V in variants), "delay_vars": bt.n_y, "max_delay_slots": P.max_delay_slots,
+            "on_plan_objective_cny": warm, "warm_start_objective_cny": repaired}
+    if not outcome.has_solution:
+        return ChargingModelResult(outcome, (), (), (), (), bt.rounding, info)
+    chosen_v = tuple(variants[n][next(k for k, yk in enumerate(ys[n]) if solver.boolean_value(yk))] if ys[n]
+                     else variants[n][0] for n in range(len(P.vehicles)))
     grid = tuple(tuple(sum(solver.value(g[(n, s, t)]) for s in range(len(P.stations)) if (n, s, t) in g)
                        * G_UNIT_WH / 1000.0 for t in range(T)) for n in range(len(P.vehicles)))
     soc = tuple(tuple(solver.value(e) / 1000.0 for e in row) for row in socs)
     short = tuple(solver.value(s) / 1000.0 for s in shorts)
-    cost = sum(P.tariff[t] * grid[n][t] for n in range(len(P.vehicles)) for t in range(T))
-    delay_min = tuple(c.delay_slots * P.slot_min for c in chosen)
-    lateness = float(sum(delay_min))
-    objective = solver.objective_value * COST_UNIT
-    bound = solver.best_objective_bound * COST_UNIT
-    gap = max(0.0, (objective - bound) / max(abs(objective), 1e-9))
-    if st_ == cp_model.OPTIMAL and (rel_gap <= 0 or solver.objective_value - solver.best_objective_bound < 1.0):
-        gap = 0.0  # integer objective: a bound within one cost unit (1e-4 CNY) proves optimality
-    status = "optimal" if gap == 0.0 else "feasible"
-    reasons = {r["vehicle"]: r["reason"] for r in precheck(P)}
-    why = "charger concurrency / grid cap leave too little energy for this vehicle"
-    if P.max_delay_slots > 0:
-        why += f" (also with a departure delay of up to {P.max_delay_slots * P.slot_min:g} min at its candidate stops)"
-    unserved = tuple({"vehicle": v.id, "short_kwh": short[n], "reason": reasons.get(v.id, why)}
-                     for n, v in enumerate(P.vehicles) if short[n] > 1e-9)
-    delays = tuple({"vehicle": v.id, "station": P.stations[chosen[n].stop[2]].id,
-                    "stop_first_slot": chosen[n].stop[0], "stop_last_slot": chosen[n].stop[1],
-                    "delay_min": delay_min[n]}
-                   for n, v in enumerate(P.vehicles) if chosen[n].delay_slots)
-    return ChargingResult(status, cost, objective, bound, gap,
-                          grid, soc, short, unserved, wall, rounding, stats,
-                          delay_min=delay_min, delay_stop=tuple(c.stop for c in chosen), delays=delays,
-                          lateness_min=lateness, lateness_cost_cny=P.lateness_cny_per_min * lateness,
-                          timeline_at=tuple(c.at for c in chosen),
-                          timeline_draw_kwh=tuple(c.draw_kwh for c in chosen))
+    return ChargingModelResult(outcome, grid, soc, short, chosen_v, bt.rounding, info)
 
-
-def tariff_from_bands(n_slots: int, slot_min: float, bands: Sequence[tuple[float, float, float]]) -> tuple:
-    """Tariff per slot from (start_h, end_h, CNY/kWh) bands (slot start decides); unlisted hours: last band."""
-    out = []
-    for t in range(n_slots):
-        h = t * slot_min / 60.0
-        price = bands[-1][2]
-        for a, b, p in bands:
-            if a <= h < b:
-                price = p
-                break
-        out.append(float(price))
-    return tuple(out)

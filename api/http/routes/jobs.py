@@ -11,7 +11,8 @@ polls any job, ``GET /v1/jobs/{id}/result`` fetches its result.
     "result", "error", "created", "updated"}``; status ``queued`` | ``running`` | ``done`` |
     ``failed``; ``result`` is the plan once done (null before; for scenario runs see
     ``result_url`` = ``/v1/scenarios/{id}``); ``error`` the reason of a failed job. Oxygen-plan
-    progress counts 2 steps: the demo-day tour plan, then the inventory-routing solve.
+    progress counts 2 steps: the tour plan (demo day, ``groups`` or ``plan``), then the
+    inventory-routing solve.
 ``GET /v1/jobs/{id}/result``
     The result document (HTTP 200) once done; HTTP 409 ``{"code": "not_ready"}`` while queued or
     running, HTTP 409 ``{"code": "job_failed"}`` for a failed job; 404 for an unknown id.
@@ -32,11 +33,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.jobs import KIND_SCENARIOS, db_path, register_kind
-from api.http.limits import MAX_JOB_TIME_LIMIT_ENV, MAX_JOB_TIME_LIMIT_S, Budget, max_job_time_limit_s, network
+from api.http.limits import MAX_JOB_TIME_LIMIT_ENV, MAX_JOB_TIME_LIMIT_S, max_job_time_limit_s
 from api.http.routes.scenarios import ensure_jobs
-from api.http.security import require_api_key
 from api.http.routes.station_ops import OxygenRequest, oxygen_doc
-from optimizer.domain import InvalidInput
+from api.http.security import require_api_key
+from api.services.tours import lhasa_network
+from optimizer.core.clock import Deadline
+from optimizer.core.errors import InvalidInput
 
 KIND_OXYGEN = "oxygen-plan"
 OXYGEN_STEPS = 2
@@ -49,12 +52,13 @@ class OxygenJobRequest(OxygenRequest):
 
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"method": "exact", "trucks": 3, "truck_capacity": 40, "shift_min": 600.0, "depot": "lhasa_railway",
-         "lookahead": None, "time_limit_s": 120, "safety_days": 1.0, "iterations": 2000}]})
+         "lookahead": None, "time_limit_s": 120, "safety_days": 1.0, "safety_min_cylinders": 1,
+         "iterations": 2000}]})
 
     time_limit_s: float = Field(60.0, gt=0, le=MAX_JOB_TIME_LIMIT_S, allow_inf_nan=False,
                                 description=f"Wall-clock limit of the job once it starts, seconds (0 < x <= "
                                             f"{MAX_JOB_TIME_LIMIT_S:g}, the server maximum {MAX_JOB_TIME_LIMIT_ENV}); "
-                                            "covers the demo-day plan, construction and the solve. Default 60.")
+                                            "covers the tour plan, construction and the solve. Default 60.")
 
 
 class Progress(BaseModel):
@@ -99,8 +103,8 @@ class JobError(BaseModel):
 
 def _run_oxygen_job(job: dict[str, Any], progress) -> dict[str, Any]:
     req = OxygenJobRequest.model_validate(job["request"])
-    budget = Budget(min(req.time_limit_s, max_job_time_limit_s()))
-    return oxygen_doc(req, budget, planned=lambda: progress(1))  # step 1: the demo-day plan; 2: the solve
+    deadline = Deadline(min(req.time_limit_s, max_job_time_limit_s()))
+    return oxygen_doc(req, deadline, planned=lambda: progress(1))  # step 1: the tour plan; 2: the solve
 
 
 register_kind(KIND_OXYGEN, _run_oxygen_job)
@@ -129,7 +133,7 @@ def start_oxygen_plan(req: OxygenJobRequest, request: Request) -> dict[str, Any]
     if req.time_limit_s > max_job_time_limit_s():
         raise InvalidInput("time_limit_s", req.time_limit_s,
                            f"must be <= {max_job_time_limit_s():g} seconds (server maximum {MAX_JOB_TIME_LIMIT_ENV})")
-    if not network().has_site(req.depot):
+    if not lhasa_network().has_site(req.depot):
         raise InvalidInput("depot", req.depot, "is not a site of the network")
     store = ensure_jobs(request.app)
     job_id = store.create(req.model_dump(), total=OXYGEN_STEPS, kind=KIND_OXYGEN)

@@ -1,4 +1,5 @@
-"""Oxygen replenishment (models.oxygen_irp): exact small-case model, policy, verifier."""
+"""Oxygen replenishment (optimizer.stations.oxygen; exact model models.oxygen_irp): known optima, the
+heuristic against the exact model, safety stock, bad input, and the independent verifier."""
 
 from __future__ import annotations
 
@@ -6,13 +7,36 @@ import dataclasses
 
 import pytest
 
-from models.oxygen_irp import OxygenIRP, TruckRoute, solve_exact, solve_policy
-from optimizer.domain import InvalidInput, TourProblem
-from optimizer.station_ops import oxygen_from_plan, synthetic_oxygen
-from optimizer.station_ops_verify import verify_oxygen
+from optimizer.core.errors import InvalidInput
+from optimizer.core.stop import MaxRuntime, StoppingCriterion
+from optimizer.stations.oxygen import (
+    OxygenParams,
+    OxygenPlan,
+    OxygenProblem,
+    TruckRoute,
+    oxygen_from_plan,
+    solve_oxygen,
+    synthetic_oxygen,
+)
+from optimizer.stations.verify_ops import verify_oxygen
 
 
-def _line(n: int, km_each: float = 10.0, **kw) -> OxygenIRP:
+def solve_exact(p: OxygenProblem, time_limit_s: float) -> OxygenPlan:
+    """The exact model through the family's solve (a runtime stop)."""
+    return solve_oxygen(p, MaxRuntime(time_limit_s), params=OxygenParams(method="exact"))
+
+
+def solve_policy(p: OxygenProblem, lookahead: int | None = None, improve: bool = True) -> OxygenPlan:
+    """The heuristic through the family's solve (deterministic: an iteration stop)."""
+    return solve_oxygen(p, StoppingCriterion(max_iterations=4000),
+                        params=OxygenParams(method="policy", lookahead=lookahead, improve=improve))
+
+
+def msgs_of(violations) -> list[str]:
+    return [str(v) for v in violations]
+
+
+def _line(n: int, km_each: float = 10.0, **kw) -> OxygenProblem:
     # depot + n stations on a star: depot-station km_each, station-station 2 * km_each, 1 km = 1 min
     m = [[0.0] + [km_each] * n] + [[km_each] + [0.0 if a == b else 2 * km_each for b in range(n)] for a in range(n)]
     mat = tuple(tuple(r) for r in m)
@@ -20,14 +44,14 @@ def _line(n: int, km_each: float = 10.0, **kw) -> OxygenIRP:
                 "demand": ((2, 2, 2),) * n, "km": mat, "minutes": mat, "trucks": 1, "truck_capacity": 10, "shift_min": 600.0,
                 "service_min": 0.0, "cost_per_km": 3.0, "holding_cny": 1.0}
     base.update(kw)
-    return OxygenIRP(**base)
+    return OxygenProblem(**base)
 
 
 def test_known_optimum_single_station():
     # one delivery of 6 on day 0: route 20 km x 3 = 60 CNY + holding 4 + 2 + 0 = 66 CNY (every other plan costs more)
     p = _line(1)
     r = solve_exact(p, time_limit_s=10)
-    assert r.status == "optimal"
+    assert r.stats.status == "optimal"
     assert r.total_cost_cny == pytest.approx(66.0)
     assert r.stockout_cylinders == 0 and r.min_margin == 0
     assert [(x.day, x.delivered) for x in r.routes] == [(0, (6,))]
@@ -41,7 +65,7 @@ def test_known_optimum_truck_capacity_forces_two_trips():
     # Optimum 120 + 60 + 8 = 188 CNY.
     p = _line(2)
     r = solve_exact(p, time_limit_s=10)
-    assert r.status == "optimal" and r.stockout_cylinders == 0
+    assert r.stats.status == "optimal" and r.stockout_cylinders == 0
     assert r.total_cost_cny == pytest.approx(188.0)
     assert verify_oxygen(p, r) == []
     pol = solve_policy(p)
@@ -54,17 +78,17 @@ def test_policy_vs_exact_small_synthetic():
     p = synthetic_oxygen(n=6, days=5, seed=2, trucks=2)
     ex = solve_exact(p, time_limit_s=20)
     pol = solve_policy(p)
-    assert ex.status == "optimal" and ex.stats["route_set"] == "all subsets"
+    assert ex.stats.status == "optimal" and ex.details["route_set"] == "all subsets"
     assert verify_oxygen(p, ex) == [] and verify_oxygen(p, pol) == []
     assert ex.stockout_cylinders == 0 and pol.stockout_cylinders == 0
     assert ex.total_cost_cny <= pol.total_cost_cny + 1e-6
-    assert ex.bound_cny == pytest.approx(ex.total_cost_cny, rel=1e-6)
+    assert ex.stats.bound == pytest.approx(ex.total_cost_cny, rel=1e-6)
 
 
 def test_unreachable_station_reported():
     p = _line(2, shift_min=15.0)  # a round trip is 20 min
     r = solve_policy(p)
-    assert {u["station"] for u in r.unserved if "shift" in u["reason"]} == {"s0", "s1"}
+    assert {u.item_id for u in r.unserved if u.reason == "unreachable" and "shift" in u.detail} == {"s0", "s1"}
     assert r.stockout_cylinders == 12
     assert verify_oxygen(p, r) == []
     ex = solve_exact(p, time_limit_s=5)
@@ -89,54 +113,31 @@ def test_verifier_catches_overload_and_long_shift():
     r = solve_exact(p, time_limit_s=5)
     over = TruckRoute(0, 0, (0,), (11,), 20.0, 20.0)
     bad = dataclasses.replace(r, routes=(over,))
-    msgs = verify_oxygen(p, bad)
+    msgs = msgs_of(verify_oxygen(p, bad))
     assert any("truck capacity" in m for m in msgs) and any("capacity 10" in m for m in msgs)
     p2 = dataclasses.replace(p, shift_min=10.0)
-    assert any("shift" in m for m in verify_oxygen(p2, r))
+    assert any("shift" in m for m in msgs_of(verify_oxygen(p2, r)))
 
 
 def test_lhasa_oxygen_plan(lhasa_network, demo_groups):
-    from optimizer.ils import StoppingCriterion
-    from optimizer.tours import solve
+    """The demo demand at every oxygen site of stations.csv: valid, no stock-out, and with the
+    default safety stock (one busiest day) no station ever ends a day empty."""
+    from instances.stations import read_candidate_sites
+    from optimizer.tours import TourProblem, solve
 
     prob = TourProblem(network=lhasa_network, groups=demo_groups)
     plan = solve(prob, StoppingCriterion(max_iterations=100), seed=0)
-    p, info = oxygen_from_plan(prob, plan)
-    assert p.n == len(info) >= 5 and p.days == 7
+    stations, _ = read_candidate_sites("oxygen", lhasa_network)
+    p, info, uncovered = oxygen_from_plan(prob, plan, stations)
+    assert p.n == len(info) >= 5 and p.days == 7 and uncovered == []
+    assert all(p.ss(i) >= max(1, max(p.demand[i])) for i in range(p.n))
     r = solve_policy(p)
     assert verify_oxygen(p, r) == []
     assert r.stockout_cylinders == 0 and r.min_margin >= 0
+    assert r.min_margin > 0
     with pytest.raises(InvalidInput) as e:
-        oxygen_from_plan(prob, plan, depot="nowhere")
+        oxygen_from_plan(prob, plan, stations, depot="nowhere")
     assert e.value.field == "depot"
-
-
-def test_api_oxygen_plan_and_bad_depot():
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-    from api.http.app import app
-
-    with TestClient(app) as c:
-        r = c.post("/v1/stations/oxygen-plan", json={"iterations": 50, "method": "policy"})
-        assert r.status_code == 200, r.text
-        d = r.json()
-        assert d["verifier"] == [] and d["stockout_cylinders"] == 0 and d["routes"]
-        bad = c.post("/v1/stations/oxygen-plan", json={"iterations": 10, "depot": "nowhere"})
-        assert bad.status_code == 422 and bad.json()["field"] == "depot"
-
-
-def test_cli_oxygen_writes_outputs(tmp_path):
-    from typer.testing import CliRunner
-
-    from api.cli.main import app
-
-    res = CliRunner().invoke(app, ["stations", "oxygen", "--iterations", "50", "--out", str(tmp_path)])
-    assert res.exit_code == 0, res.output
-    assert "Verifier         ok" in res.output and "Min stock margin" in res.output
-    assert (tmp_path / "oxygen.json").is_file() and (tmp_path / "stock.png").is_file()
 
 
 def test_safety_stock_raises_margin():

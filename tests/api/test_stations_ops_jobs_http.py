@@ -158,3 +158,19 @@ def test_the_job_time_limit_maximum_comes_from_the_environment(db, monkeypatch):
         r = c.post("/v1/scenarios", json={"base": {"iterations": 10, "time_limit_s": 6, "demand": {"groups": 3}}})
         assert r.status_code == 422 and r.json()["field"] == "base.time_limit_s"
         assert c.post("/v1/jobs/oxygen-plan", json=POLICY | {"time_limit_s": 5}).status_code == 202
+
+
+def test_oxygen_job_on_posted_groups(db):
+    """A job takes the same plan sources as the synchronous endpoint (here: posted groups)."""
+    from api.http.schemas import EXAMPLE_GROUP
+
+    groups = [dict(EXAMPLE_GROUP, group_id=f"G{k}", start="potala", end="potala", must_visit=[site])
+              for k, site in enumerate(("drepung", "sera", "jokhang"))]
+    body = POLICY | {"groups": groups, "iterations": 100}
+    with TestClient(create_app()) as c:
+        job_id = c.post("/v1/jobs/oxygen-plan", json=body).json()["id"]
+        job = poll(c, job_id, lambda j: j["status"] in ("done", "failed"))
+        sync = c.post("/v1/stations/oxygen-plan", json=body).json()
+    assert job["status"] == "done" and job["result"]["verifier"] == []
+    assert without_wall(job["result"]) == without_wall(sync)
+    assert {"drepung", "sera", "jokhang"} <= {s for st in sync["stations"] for s in st["sites"]}

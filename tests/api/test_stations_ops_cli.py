@@ -1,0 +1,137 @@
+"""CLI: ``lhasa-ops stations charge`` and ``stations oxygen`` on the demo day, on ``--plan`` (the
+``plan.json`` of ``lhasa-ops plan``), on ``--demand`` and (oxygen) on ``--siting``; outputs, the
+verifier's verdict, and exit code 2 naming the field for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli.main import app
+
+DEMAND = "instances/lhasa/demand_example.json"
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def plan_json(tmp_path_factory):
+    """A plan.json written by ``lhasa-ops plan`` on the example demand."""
+    out = tmp_path_factory.mktemp("plan")
+    res = run("plan", "--demand", DEMAND, "--iterations", "200", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    return out / "plan.json"
+
+
+def test_cli_charge_writes_outputs(tmp_path):
+    res = run("stations", "charge", "--iterations", "50", "--max-vehicles", "8", "--time-limit", "10",
+              "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert "Verifier         ok" in res.output and "Tour plan        demo day" in res.output
+    for f in ("charging.json", "soc.png", "station_load.png"):
+        assert (tmp_path / f).is_file()
+    bad = run("stations", "charge", "--chargers", "0", "--iterations", "10", "--out", str(tmp_path))
+    assert bad.exit_code == 2
+
+
+def test_cli_charge_delay_options(tmp_path):
+    res = run("stations", "charge", "--iterations", "50", "--max-vehicles", "8", "--time-limit", "10",
+              "--max-delay-min", "30", "--lateness-cny-per-min", "2", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert "Lateness" in res.output and "max delay 30 min" in res.output and "Verifier         ok" in res.output
+    doc = json.loads((tmp_path / "charging.json").read_text())
+    assert doc["params"]["max_delay_min"] == 30 and doc["params"]["lateness_cny_per_min"] == 2.0
+    assert doc["lateness_cost_cny"] == pytest.approx(2.0 * doc["lateness_min_total"])
+    bad = run("stations", "charge", "--iterations", "10", "--max-delay-min", "-15", "--out", str(tmp_path))
+    assert bad.exit_code == 2 and "max_delay_min" in bad.output
+
+
+@pytest.mark.parametrize("args, field", [
+    (["stations", "charge", "--grid-kw", "1e20"], "grid_kw"),
+    (["stations", "charge", "--time-limit", "nan"], "time_limit"),
+    (["stations", "charge", "--max-vehicles", "0"], "max_vehicles"),
+    (["stations", "oxygen", "--time-limit", "nan"], "time_limit"),
+    (["stations", "oxygen", "--time-limit", "-1"], "time_limit"),
+    (["stations", "oxygen", "--method", "fast"], "method"),
+    (["stations", "oxygen", "--safety-days", "-1"], "safety_days"),
+])
+def test_cli_station_ops_bad_numbers_exit_2_naming_the_field(tmp_path, args, field):
+    """Found by a fresh-user trial: a huge grid cap crashed (int overflow), NaN time limits ran, and a
+    zero fleet size was blamed on another option. Each now stops with exit 2 naming its field."""
+    res = run(*args, "--iterations", "10", "--out", str(tmp_path))
+    assert res.exit_code == 2, res.output
+    assert field in res.output and "Traceback" not in res.output
+
+
+def test_cli_oxygen_writes_outputs(tmp_path):
+    res = run("stations", "oxygen", "--iterations", "50", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert "Verifier         ok" in res.output and "Min stock margin" in res.output
+    assert (tmp_path / "oxygen.json").is_file() and (tmp_path / "stock.png").is_file()
+    doc = json.loads((tmp_path / "oxygen.json").read_text())
+    assert doc["min_margin_cylinders"] > 0 and doc["safety_breaches"] == []
+
+
+def test_charge_on_a_saved_plan(plan_json, tmp_path):
+    """The coaches of the saved plan (example demand), not of the demo day."""
+    res = run("stations", "charge", "--plan", str(plan_json), "--time-limit", "20", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert f"Tour plan        plan {plan_json}" in res.output and "Verifier         ok" in res.output
+    doc = json.loads((tmp_path / "charging.json").read_text())
+    plan = json.loads(plan_json.read_text())
+    sizes = {g["group_id"]: g["size"] for g in plan["groups"]}
+    assert {v["group"] for v in doc["vehicles"]} <= {g for g, s in sizes.items() if s >= 20}
+    assert doc["verifier"] == []
+
+
+def test_charge_on_a_demand_file(tmp_path):
+    res = run("stations", "charge", "--demand", DEMAND, "--iterations", "100", "--time-limit", "20",
+              "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert f"Tour plan        demand {DEMAND}" in res.output and "Verifier         ok" in res.output
+
+
+def test_two_plan_sources_exit_2(plan_json, tmp_path):
+    res = run("stations", "oxygen", "--plan", str(plan_json), "--demand", DEMAND, "--out", str(tmp_path))
+    assert res.exit_code == 2 and "plan source" in res.output
+    res = run("stations", "charge", "--plan", str(tmp_path / "missing.json"), "--out", str(tmp_path))
+    assert res.exit_code == 2 and "plan" in res.output
+
+
+def test_oxygen_on_a_hand_written_siting(tmp_path):
+    """Exactly the stations of the siting, each with the demand of the sites it covers (the siting's
+    own demand: no tour plan is made); a bad siting file exits 2 naming the key."""
+    siting = {"kind": "oxygen", "chosen": ["potala", "drepung"],
+              "detail": [{"site_id": "potala", "litres_day": 30000.0}, {"site_id": "jokhang", "litres_day": 12000.0},
+                         {"site_id": "drepung", "litres_day": 9000.0}],
+              "params": {"threshold_min": 30.0}}
+    f = tmp_path / "siting.json"
+    f.write_text(json.dumps(siting))
+    res = run("stations", "oxygen", "--siting", str(f), "--out", str(tmp_path / "o"))
+    assert res.exit_code == 0, res.output
+    assert "Tour plan" not in res.output and "Verifier         ok" in res.output
+    doc = json.loads((tmp_path / "o" / "oxygen.json").read_text())
+    by = {s["station"]: s for s in doc["stations"]}
+    assert set(by) == {"potala", "drepung"} and sorted(by["potala"]["sites"]) == ["jokhang", "potala"]
+    assert by["potala"]["litres_day"] == pytest.approx(42000.0) and doc["method"] == "exact"
+    f.write_text(json.dumps(dict(siting, kind="charger")))
+    bad = run("stations", "oxygen", "--siting", str(f), "--out", str(tmp_path / "o"))
+    assert bad.exit_code == 2 and "siting.kind" in bad.output
+
+
+def test_oxygen_on_the_siting_of_stations_site(tmp_path):
+    """End to end: ``stations site --kind oxygen --p 3`` then ``stations oxygen --siting``: the plan
+    supplies exactly the chosen stations."""
+    out = tmp_path / "stations"
+    res = run("stations", "site", "--kind", "oxygen", "--p", "3", "--iterations", "100", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    chosen = json.loads((out / "siting.json").read_text())["chosen"]
+    res = run("stations", "oxygen", "--siting", str(out / "siting.json"), "--out", str(tmp_path / "o"))
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "o" / "oxygen.json").read_text())
+    assert {s["station"] for s in doc["stations"]} <= set(chosen) and len(doc["stations"]) >= 1
+    assert doc["verifier"] == [] and doc["stations_from"] == str(out / "siting.json")
