@@ -21,7 +21,7 @@ variant whose shift would push driving past the last slot (draw in slots T-d..T-
 is dropped. Vehicle n's lateness is d * slot_min minutes (it arrives d slots late at every later
 stop and at the end of the day). Only the K candidate stops that feed the most energy-hungry
 stretches (largest draw from the end of the stop to the next slot parked at a station) get
-variants (default K = all: on the 50-vehicle bench K = 3 gave the same schedules); identical
+variants (default K = all; ``bench/RESULTS.md`` compares K = 3); identical
 timelines are kept once. Vehicles that the family's ``precheck`` finds unservable (passed in
 as ``hopeless``: a stretch between charging opportunities draws more than the usable battery)
 get no variants: a delay only lengthens stops, so it cannot keep them above the floor; they stay

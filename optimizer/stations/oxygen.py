@@ -21,9 +21,10 @@ is min_{i,t} I_it (full cylinders left at the end of a day, over the horizon).
 Solving (:func:`solve_oxygen`, :class:`OxygenParams`)
 -----------------------------------------------------
 ``method="auto"`` (default) uses the exact model when there are at most ``exact_max_stations``
-(8) stations and the heuristic otherwise: with up to 8 stations every subset of stations is a
-candidate route and CP-SAT proves the optimum in seconds; above that the route set grows as 2^n
-and the exact model no longer certifies a week within a minute (``bench/RESULTS.md``).
+(8) stations and the heuristic otherwise: with up to 8 stations every subset of stations (at most
+255 routes) is a candidate route; the route set grows as 2^n, so above that the exact model
+enumerates short routes only and proves nothing about the full problem (times in
+``bench/RESULTS.md``).
 
 * Exact (``models.oxygen_irp``): CP-SAT over candidate routes = all subsets of at most
   ``max_route_stops`` reachable stations (default n for n <= 8, else 3) in their shortest order

@@ -367,3 +367,23 @@ def test_bad_delay_input_names_field(kw, field):
     with pytest.raises(InvalidInput) as e:
         ChargingProblem((), (EVStation("A", 1, 40, 40),), (1.0,), **kw)
     assert e.value.field == field
+
+
+def test_gap_limited_optimal_is_feasible_unless_proven():
+    """CP-SAT answers OPTIMAL as soon as a relative gap limit is reached; ``models._backend`` labels
+    that ``feasible`` (with the gap) unless the bound is within one objective unit. solve_charging
+    relies on it when it runs with ``rel_gap`` (the CLI's 0.1 %): the demo day is ``feasible``."""
+    from ortools.sat.python import cp_model
+
+    from models._backend import cpsat_outcome
+
+    class Solver:
+        objective_value = 1000.0
+        best_objective_bound = 990.0
+
+    out = cpsat_outcome(Solver(), cp_model.OPTIMAL, 0.1, gap_limited=True)
+    assert out.status == "feasible" and out.gap == pytest.approx(0.01)
+    assert cpsat_outcome(Solver(), cp_model.OPTIMAL, 0.1).status == "optimal"  # no gap limit: CP-SAT proved it
+    Solver.best_objective_bound = 999.5
+    proven = cpsat_outcome(Solver(), cp_model.OPTIMAL, 0.1, gap_limited=True)
+    assert proven.status == "optimal" and proven.gap == 0.0
