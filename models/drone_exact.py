@@ -84,6 +84,7 @@ def enumerate_trips(inst: DroneInstance, d: int, active: list[int], max_trips: i
     found: dict[frozenset, list[tuple]] = {}
     count = 0
     buf = np.empty(len(active) + 2, dtype=np.int64)
+    work = np.empty((2, len(active) + 2))
 
     def dfs(seq: list[int]) -> None:
         nonlocal count
@@ -92,7 +93,7 @@ def enumerate_trips(inst: DroneInstance, d: int, active: list[int], max_trips: i
                 continue
             s2 = seq + [c]
             buf[: len(s2)] = s2
-            cost = route_cost(buf, len(s2), d, inst.D, inst.DR, inst.DL, day0, day1, use_time)
+            cost = route_cost(buf, len(s2), d, inst.D, inst.DR, inst.DL, day0, day1, use_time, work)
             if cost >= INF:
                 continue
             count += 1

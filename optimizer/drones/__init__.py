@@ -10,7 +10,8 @@ Modules: ``problem`` (Delivery, DroneProblem), ``energy`` (DroneType, the trip-e
 ``report`` (to_dict, tables, GeoJSON, plot); ``instance`` and ``kernels`` are the solver's internals.
 """
 
-from optimizer.drones.energy import DroneType, trip_energy_wh
+from optimizer.drones.energy import DroneType
+from optimizer.drones.kernels import trip_energy_wh
 from optimizer.drones.problem import Delivery, DroneProblem
 from optimizer.drones.solution import (
     CAPACITY,

@@ -18,13 +18,14 @@ Dorling et al. use the same power in cruise (hover-equivalent model, no speed de
 does this module. P grows as rho^{-1/2}: x1.20 at Lhasa (ISA), x1.27 at Namtso.
 
 A leg of ``km`` takes ``t = km / v + 2 h / v_climb`` (cruise plus climb and descent to the cruise
-height h). A trip hub -> stops 1..n -> hub, all parcels loaded at the hub, uses (``trip_energy_wh``,
-THE one definition, compiled with Numba and called by the solver's kernels, the trip expansion and
-the verifier)::
+height h). A trip hub -> stops 1..n -> hub, all parcels loaded at the hub, uses::
 
     E = sum_{i=1..n} P(m_i) (t_i + s) + P(0) t_{n+1}       m_i = sum_{j >= i} w_j   [W min -> Wh: / 60]
 
-with s the hover time at a drop (lowering the parcel) and w_j the parcel dropped at stop j.
+with s the hover time at a drop (lowering the parcel) and w_j the parcel dropped at stop j. THE one
+implementation is ``optimizer.drones.kernels.trip_energy_wh`` (Numba; it sits with the kernels that
+inline it, so that Numba's on-disk cache, which only watches the caller's file, sees any change);
+``DroneType.trip_energy_wh`` calls it for the trip expansion and the verifier.
 
 Thrust limit: maximum take-off mass scales with density, ``mtow(rho) = mtow_sea * rho / 1.225``
 (rotor thrust at fixed rpm is proportional to rho; FACTS.md section 7), so the payload that can be
@@ -40,34 +41,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from optimizer.core.errors import InvalidInput, check_finite
 from optimizer.core.physics import RHO_SEA, G
+from optimizer.drones.kernels import trip_energy_wh
 
 M_PER_S_TO_KM_PER_MIN = 0.06
-
-
-@njit(cache=True, nogil=True)
-def trip_energy_wh(leg_km, drop_kg, n, k, base_kg, km_per_min, vert_min, svc_min):
-    """Energy of one trip hub -> n stops -> hub, Wh (formula in the module docstring).
-
-    ``leg_km[0..n]``: km of the n + 1 legs; ``drop_kg[0..n-1]``: parcel dropped at each stop, kg
-    (arrays may be longer; only the first n + 1 / n entries are read). ``k``: W / kg^{3/2}
-    (``DroneType.power_coeff``), ``base_kg``: frame + battery, ``km_per_min``: cruise speed,
-    ``vert_min``: climb + descent minutes per leg, ``svc_min``: hover minutes at each drop.
-    """
-    pay = 0.0
-    for i in range(n):
-        pay += drop_kg[i]
-    e = 0.0
-    for i in range(n):
-        tl = leg_km[i] / km_per_min + vert_min
-        e += k * (base_kg + pay) ** 1.5 * (tl + svc_min) / 60.0
-        pay -= drop_kg[i]
-    tl = leg_km[n] / km_per_min + vert_min
-    e += k * base_kg ** 1.5 * tl / 60.0
-    return e
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,8 +179,10 @@ class DroneType:
         drops = np.asarray(drop_kg, dtype=np.float64)
         if legs.ndim != 1 or drops.ndim != 1 or len(legs) != len(drops) + 1:
             raise InvalidInput("leg_km", len(legs), f"a trip with {len(drops)} stops has {len(drops) + 1} legs")
-        return float(trip_energy_wh(legs, drops, len(drops), self.power_coeff(rho), self.base_kg, self.km_per_min,
-                                    self.vert_min, self.service_min))
+        work = np.zeros((2, len(legs)))
+        work[0] = [self.leg_minutes(float(km)) for km in legs]
+        work[1, : len(drops)] = drops
+        return float(trip_energy_wh(work, len(drops), self.power_coeff(rho), self.base_kg, self.service_min))
 
     def range_km(self, payload_kg: float, rho: float) -> float:
         """Out-and-back radius with ``payload_kg`` out and empty back, km (0 if not even the climbs fit).

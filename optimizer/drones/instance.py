@@ -15,7 +15,6 @@ import numpy as np
 from shapely.geometry import Point
 
 from optimizer.core.airspace import AirDistances
-from optimizer.drones.energy import trip_energy_wh
 from optimizer.drones.kernels import INF, route_cost
 from optimizer.drones.problem import DroneProblem
 from optimizer.drones.solution import NO_FLY, PAYLOAD, RANGE, Stop, Trip
@@ -97,11 +96,12 @@ def build_instance(problem: DroneProblem) -> DroneInstance:
     D = np.ascontiguousarray(np.where(np.isfinite(dist.matrix), dist.matrix, NO_PATH_KM))
     day0, day1 = problem.day
     seq = np.zeros(1, dtype=np.int64)
+    work = np.empty((2, 2))
     for c in range(N):
         if c in excluded:
             continue
         seq[0] = c
-        if not any(route_cost(seq, 1, dr, D, DR, DL, day0, day1, 0) < INF for dr in range(len(drones))):
+        if not any(route_cost(seq, 1, dr, D, DR, DL, day0, day1, 0, work) < INF for dr in range(len(drones))):
             excluded[c] = (RANGE, "no drone can reach it and return above the battery reserve within its time window")
     return DroneInstance(problem, dist, D, DR, DL, prio, drones, excluded)
 
@@ -136,14 +136,15 @@ def trips_from_routes(inst: DroneInstance, routes: dict[int, list[list[int]]]) -
     for d, trips in sorted(routes.items()):
         did, hub, t = inst.drones[d]
         ty = p.types[t]
-        base, k, v, tv, svc, _usable, _, swap = inst.DR[d, 1:9]
+        v, tv, svc = inst.DR[d, 3:6]
+        swap = inst.DR[d, 8]
+        rho = p.rho(hub)
         tfree = p.day[0]
         for trip in trips:
-            n = len(trip)
             nodes = [hub] + [int(inst.DL[c, 0]) for c in trip] + [hub]
             legs_km = np.array([inst.D[a, b] for a, b in itertools.pairwise(nodes)])
             drops = np.array([inst.DL[c, 1] for c in trip])
-            e = trip_energy_wh(legs_km, drops, n, k, base, v, tv, svc)
+            e = ty.trip_energy_wh(legs_km, drops, rho)
             pay = float(drops.sum())
             off, lo = 0.0, -INF
             offs, pays = [], []
@@ -154,7 +155,7 @@ def trips_from_routes(inst: DroneInstance, routes: dict[int, list[list[int]]]) -
                 pays.append(pay)
                 off += svc
                 pay -= inst.DL[c, 1]
-            off += legs_km[n] / v + tv
+            off += legs_km[-1] / v + tv
             s = max(tfree, lo)
             stops = tuple(Stop(p.deliveries[c].id, float(s + o), float(pw)) for c, o, pw in zip(trip, offs, pays))
             legs = tuple(tuple((float(x), float(y)) for x, y in inst.dist.path(a, b))

@@ -8,7 +8,8 @@ Arrays (built once per problem by ``optimizer.drones.instance.build_instance``):
 * ``DL``: per delivery ``[node index in D, weight kg, window open min, window close min]``;
 * a drone's route: delivery indices with ``-1`` between trips, ``routes[d, :lens[d]]``.
 
-The trip energy is the one formula ``optimizer.drones.energy.trip_energy_wh``.
+``trip_energy_wh`` is THE implementation of the trip energy (formula in ``optimizer.drones.energy``);
+it is inlined into ``route_cost`` and called from Python through ``DroneType.trip_energy_wh``.
 Search: greedy priority-ordered cheapest insertion (new-trip moves included), relocate local search,
 then ruin-and-recreate iterations (random or related removal of up to 12 deliveries, priority-ordered
 reinsertion with noise, relocate every 10th iteration, threshold acceptance at +0.3 % cost, occasional
@@ -20,24 +21,44 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from optimizer.drones.energy import trip_energy_wh
-
 INF = 1e18
 
 
+@njit(cache=True, nogil=True, inline="always")
+def trip_energy_wh(legs, n, k, base_kg, svc_min):
+    """Energy of one trip hub -> n stops -> hub, Wh (Dorling et al. 2017; formula in ``optimizer.drones.energy``)::
+
+        E = sum_{i<n} k (W + m_i)^{3/2} (t_i + s) / 60 + k W^{3/2} t_n / 60
+
+    ``legs``: float64 array of shape (2, >= n + 1): ``legs[0, 0..n]`` the flight minutes t_i of the
+    n + 1 legs (``DroneType.leg_minutes``: km / v + climb and descent), ``legs[1, 0..n-1]`` the parcel
+    dropped at each stop, kg (m_i = sum of the drops from stop i on; further entries are not read).
+    ``k``: W / kg^{3/2} (``DroneType.power_coeff``), ``base_kg``: W = frame + battery, kg, ``svc_min``:
+    s, hover minutes at a drop.
+    """
+    pay = 0.0
+    for i in range(n):
+        pay += legs[1, i]
+    e = 0.0
+    for i in range(n):
+        e += k * (base_kg + pay) ** 1.5 * (legs[0, i] + svc_min) / 60.0
+        pay -= legs[1, i]
+    e += k * base_kg ** 1.5 * legs[0, n] / 60.0
+    return e
+
+
 @njit(cache=True, nogil=True)
-def route_cost(seq, L, d, D, DR, DL, day0, day1, use_time):
+def route_cost(seq, L, d, D, DR, DL, day0, day1, use_time, work):
     """Energy (Wh) or flight minutes of drone d's route ``seq[:L]`` (trips split by -1); INF if infeasible.
 
     Checks per trip: payload, energy (``trip_energy_wh``) against the usable battery, the departure
     interval from the windows, the day's end; trips are scheduled earliest-first after a battery swap.
+    ``work``: float64 scratch of shape (2, >= L + 1) (leg minutes and drops of the trip being costed).
     """
     hub = int(DR[d, 0])
     base, k, v, tv, svc, usable, maxpay, swap = DR[d, 1], DR[d, 2], DR[d, 3], DR[d, 4], DR[d, 5], DR[d, 6], DR[d, 7], DR[d, 8]
     if DR[d, 9] <= 0 and L > 0:
         return INF
-    legs = np.empty(L + 1)
-    drops = np.empty(L + 1)
     tfree = day0
     total = 0.0
     i = 0
@@ -57,17 +78,19 @@ def route_cost(seq, L, d, D, DR, DL, day0, day1, use_time):
         for q in range(i, j):
             c = seq[q]
             node = int(DL[c, 0])
-            legs[n] = D[u, node]
-            drops[n] = DL[c, 1]
+            tl = D[u, node] / v + tv
+            work[0, n] = tl
+            work[1, n] = DL[c, 1]
             n += 1
-            off += D[u, node] / v + tv
+            off += tl
             lo = max(lo, DL[c, 2] - off)
             hi = min(hi, DL[c, 3] - off)
             off += svc
             u = node
-        legs[n] = D[u, hub]
-        off += D[u, hub] / v + tv
-        e = trip_energy_wh(legs, drops, n, k, base, v, tv, svc)
+        tl = D[u, hub] / v + tv
+        work[0, n] = tl
+        off += tl
+        e = trip_energy_wh(work, n, k, base, svc)
         if e > usable + 1e-9:
             return INF
         s = max(tfree, lo)
@@ -80,7 +103,7 @@ def route_cost(seq, L, d, D, DR, DL, day0, day1, use_time):
 
 
 @njit(cache=True, nogil=True)
-def _best_insert(c, routes, lens, costs, buf, D, DR, DL, day0, day1, use_time):
+def _best_insert(c, routes, lens, costs, buf, work, D, DR, DL, day0, day1, use_time):
     """Cheapest feasible insertion of delivery c: (drone, pos, kind, delta); drone -1 if none.
 
     kind 0: c at pos inside a trip; kind 1: new trip [c, -1] at trip boundary pos; kind 2: [-1, c] appended.
@@ -128,7 +151,7 @@ def _best_insert(c, routes, lens, costs, buf, D, DR, DL, day0, day1, use_time):
                     buf[L] = -1
                     buf[L + 1] = c
                     n = L + 2
-                cst = route_cost(buf, n, d, D, DR, DL, day0, day1, use_time)
+                cst = route_cost(buf, n, d, D, DR, DL, day0, day1, use_time, work)
                 if cst < INF and cst - costs[d] < bdelta - 1e-12:
                     bd, bp, bk, bdelta = d, pos, kind, cst - costs[d]
     return bd, bp, bk, bdelta
@@ -184,16 +207,18 @@ def _remove(c, routes, lens, where):
 
 @njit(cache=True, nogil=True)
 def recompute(routes, lens, costs, D, DR, DL, day0, day1, use_time):
+    work = np.empty((2, routes.shape[1] + 2))
     for d in range(routes.shape[0]):
-        costs[d] = route_cost(routes[d], lens[d], d, D, DR, DL, day0, day1, use_time)
+        costs[d] = route_cost(routes[d], lens[d], d, D, DR, DL, day0, day1, use_time, work)
 
 
 @njit(cache=True, nogil=True)
 def insert_all(order, routes, lens, costs, where, buf, D, DR, DL, day0, day1, use_time):
+    work = np.empty((2, buf.shape[0] + 2))
     for c in order:
         if where[c] >= 0:
             continue
-        d, pos, kind, delta = _best_insert(c, routes, lens, costs, buf, D, DR, DL, day0, day1, use_time)
+        d, pos, kind, delta = _best_insert(c, routes, lens, costs, buf, work, D, DR, DL, day0, day1, use_time)
         if d >= 0:
             _apply_insert(c, d, pos, kind, routes, lens)
             where[c] = d
@@ -211,6 +236,7 @@ def _priority_order(cands, prio, noise):
 @njit(cache=True, nogil=True)
 def relocate_pass(active, routes, lens, costs, where, buf, D, DR, DL, day0, day1, use_time):
     improved = False
+    work = np.empty((2, buf.shape[0] + 2))
     for c in active:
         d0 = where[c]
         if d0 < 0:
@@ -219,8 +245,8 @@ def relocate_pass(active, routes, lens, costs, where, buf, D, DR, DL, day0, day1
         L0 = lens[d0]
         c0 = costs[d0]
         _remove(c, routes, lens, where)
-        costs[d0] = route_cost(routes[d0], lens[d0], d0, D, DR, DL, day0, day1, use_time)
-        d, pos, kind, delta = _best_insert(c, routes, lens, costs, buf, D, DR, DL, day0, day1, use_time)
+        costs[d0] = route_cost(routes[d0], lens[d0], d0, D, DR, DL, day0, day1, use_time, work)
+        d, pos, kind, delta = _best_insert(c, routes, lens, costs, buf, work, D, DR, DL, day0, day1, use_time)
         gain = c0 - costs[d0]
         if d >= 0 and delta < gain - 1e-9:
             _apply_insert(c, d, pos, kind, routes, lens)
