@@ -8,8 +8,8 @@
 ``instances/lhasa/demand_peak_day.csv``), solves, checks the plan with the independent verifier,
 prints a short summary and writes ``plan.json`` (the plan and the groups it was made for:
 ``api.services.tours.plan_document``, readable by ``load_plan`` and ``stations ... --plan``),
-``visits.csv``, ``site_slot_usage.csv`` and ``routes.geojson``. Exit codes: 0 success; 1 the verifier found violations (printed; the outputs
-are still written, for inspection); 2 bad input (demand file, option values), reported on stderr
+``visits.csv``, ``site_slot_usage.csv`` and ``routes.geojson``. Exit codes: 0 success; 1 the verifier
+found violations (printed; the outputs are still written, for inspection); 2 bad input (demand file, option values), reported on stderr
 as ``error: <message>``.
 """
 
@@ -26,12 +26,17 @@ from rich.table import Table
 from rich.text import Text
 
 from api.cli.common import fail
+from api.cli.drones import drones_app
+from api.cli.flights import flights_app
+from api.cli.scenarios import scenarios_app
+from api.cli.stations import stations_app
 from api.services.tours import DEFAULT_DEMAND, lhasa_network, read_groups, solve_and_verify, write_outputs
 from optimizer.core.clock import fmt_clock
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import StoppingCriterion
 from optimizer.tours import TourPlan, TourProblem, warm_up
 from optimizer.tours.report import busiest_slots
+
 BUSIEST_K = 5
 
 app = typer.Typer(
@@ -208,22 +213,11 @@ def serve(
     uvicorn.run("api.http.app:app", host=host, port=port)
 
 
-from api.cli.scenarios import scenarios_app
-
+# Subcommands, registered explicitly (each module defines its typer app and nothing registers itself).
 app.add_typer(scenarios_app, name="scenarios")
-
-
-import api.cli.station_ops
-from api.cli.stations import stations_app
-
 app.add_typer(stations_app, name="stations")
-from api.cli.drones import drones_app
-
 app.add_typer(drones_app, name="drones")
-import api.cli.flight_schedule  # noqa: F401
-from api.cli.flights import flights_app
-
-app.add_typer(flights_app, name="flights")  # commands from api.cli.flights, api.cli.flight_schedule
+app.add_typer(flights_app, name="flights")
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from api.cli import station_ops
 from api.cli.common import fail as _fail
 from api.services import stations as service
-from api.services.tours import DEFAULT_DEMAND  # noqa: F401  (read by api.cli.station_ops until it moves)
 from optimizer.core.errors import InvalidInput
 from optimizer.core.serialize import json_safe
 
@@ -37,11 +37,6 @@ stations_app = typer.Typer(help="Site oxygen-supply stations (MCLP) and EV charg
                            no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
 
 SITING_FILES = ("siting.json", "marginal.png", "map.png")
-
-
-def _json_safe(obj: Any) -> Any:
-    """``json_safe`` (non-finite numbers as text); the name api.cli.station_ops imports until it moves."""
-    return json_safe(obj)
 
 
 def _save_plots(outcome: service.SitingOutcome, out: Path) -> None:
@@ -132,10 +127,6 @@ def site(
     console.print(f"Outputs          {out}/ ({', '.join(SITING_FILES)})")
 
 
-# ``charge`` and ``oxygen`` live in api.cli.station_ops; registered here explicitly (a module that
-# still registers itself on import is left as it is, so no command is added twice).
-from api.cli import station_ops as _station_ops
-
-for _name in ("charge", "oxygen"):
-    if hasattr(_station_ops, _name) and not any(c.name == _name for c in stations_app.registered_commands):
-        stations_app.command(_name)(getattr(_station_ops, _name))
+# ``charge`` and ``oxygen`` live in api.cli.station_ops; registered here, explicitly.
+stations_app.command("charge")(station_ops.charge)
+stations_app.command("oxygen")(station_ops.oxygen)

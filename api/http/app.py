@@ -48,7 +48,7 @@ from api.http.routes.flight_schedule import router as flight_schedule_router
 from api.http.routes.flights import router as flights_router
 from api.http.routes.jobs import router as jobs_router
 from api.http.routes.scenarios import router as scenarios_router
-from api.http.routes.scenarios import start_jobs, stop_jobs
+from api.http.jobs import start_jobs, stop_jobs
 from api.http.routes.station_ops import router as station_ops_router
 from api.http.routes.stations import router as stations_router
 from api.http.routes.tours import router as tours_router

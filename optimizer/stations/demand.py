@@ -224,7 +224,6 @@ def node_of(network: Network, loc: Any) -> str:
     return network.sites[int(np.argmin(haversine_km(loc.lat, loc.lon, lat, lon)))].id
 
 
-_node_of = node_of  # the name optimizer.station_ops imports until it moves
 
 
 def ev_flows(problem: TourProblem, plan: TourPlan, ev_share: float = 0.2,

@@ -113,23 +113,6 @@ class TourPlan:
                 usage[key] = usage.get(key, 0) + size[r.group_id]
         return usage
 
-    # Transitional read-only aliases of ``stats`` (callers move to ``plan.stats``; to be deleted).
-    @property
-    def iterations(self) -> int:
-        return self.stats.iterations
-
-    @property
-    def runtime_s(self) -> float:
-        return self.stats.runtime_s
-
-    @property
-    def seed(self) -> int:
-        return self.stats.seed
-
-    @property
-    def stopped_by(self) -> str:
-        return self.stats.stopped_by
-
 
 def served_group_ids(problem: TourProblem, routes: Iterable[Route], unserved: Iterable[TourUnserved]) -> list[str]:
     """Ids of the served groups, in problem order: a route with at least one visit and no

@@ -140,7 +140,7 @@ def test_geojson_structure(problem, plan):
 def test_plan_dict_round_trip(problem, plan):
     d = json.loads(json.dumps(plan_to_dict(problem, plan), allow_nan=False))
     assert {"routes", "unserved", "kpis", "seed", "iterations", "runtime_s"} <= set(d)
-    assert d["iterations"] == plan.iterations == 20
+    assert d["iterations"] == plan.stats.iterations == 20
     back = plan_from_dict(d)
     assert back == plan
     assert verify(problem, back) == []

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.jobs import KIND_SCENARIOS, db_path, register_kind
 from api.http.limits import MAX_JOB_TIME_LIMIT_ENV, MAX_JOB_TIME_LIMIT_S, max_job_time_limit_s
-from api.http.routes.scenarios import ensure_jobs
+from api.http.jobs import ensure_jobs
 from api.http.routes.station_ops import OxygenRequest, oxygen_doc
 from api.http.security import require_api_key
 from api.services.tours import lhasa_network
