@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 
+from instances.paths import benchmarks_root
 from optimizer.toptw.problem import TOPTWInstance
 
 __all__ = [
@@ -53,16 +53,7 @@ CHAO_SETS: dict[str, str] = {
 }
 """Chao TOP set name (Chao sets 1..7 in that order) -> folder relative to the benchmark root."""
 
-_ENV_ROOT = "LHASA_BENCHMARKS"
 _EPS = 1e-9
-
-
-def benchmarks_root() -> Path:
-    """Benchmark root: ``$LHASA_BENCHMARKS`` if set, else ``<repo parent>/shared/benchmarks``."""
-    env = os.environ.get(_ENV_ROOT)
-    if env:
-        return Path(env).expanduser()
-    return Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
 
 
 def _set_dir(set_name: str, root: Path | None) -> Path:

@@ -34,6 +34,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
 
+from instances.paths import benchmarks_root
 from optimizer.stations.siting import FlowPath, FlowProblem
 
 __all__ = [
@@ -55,11 +56,7 @@ GRAVITY_EXPONENT = 1.5
 
 def frlm_root() -> Path:
     """``shared/benchmarks/frlm_ev`` next to the repository (``$LHASA_BENCHMARKS/frlm_ev`` if set)."""
-    import os
-
-    env = os.environ.get("LHASA_BENCHMARKS")
-    base = Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
-    return base / "frlm_ev"
+    return benchmarks_root() / "frlm_ev"
 
 
 @dataclass(frozen=True, eq=False)
