@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 
 from api.services.flights import lhasa_menu, schedule_day
-from bench.results_md import table, write_section
+from bench.results_md import parse_quick, table, write_section
 from instances.flights import lhasa_fleet, lhasa_vertiport_capacities
 from optimizer.flights import FlightParams, ScheduleProblem, random_bookings
 from optimizer.flights.report import schedule_dict
@@ -55,7 +55,7 @@ HEADER = ["bookings x aircraft x vertiports", "products", "seed", "grid min", "b
 
 
 def main(argv: list[str]) -> None:
-    quick = "--quick" in argv
+    quick = parse_quick(argv, __doc__)
     runs = [(500, s, 15, "auto", 0.01) for s in ((0,) if quick else (0, 1, 2))]
     if not quick:
         runs += [(500, s, 15, "auto", 0.0) for s in (0, 1, 2)]

@@ -306,7 +306,6 @@ class PeerResult:
 def solve_ortools(inst: TOPTWInstance, time_limit_s: float, seed: int = 0) -> PeerResult:
     """OR-Tools routing baseline (:func:`models.toptw_routing.solve_routing`)."""
     from models.toptw_routing import solve_routing
-
     from optimizer.core.stop import StoppingCriterion
 
     t0 = time.perf_counter()

@@ -55,3 +55,13 @@ def rebuild() -> Path:
     parts += [p.read_text(encoding="utf-8") for p in files]
     RESULTS.write_text("\n".join(parts), encoding="utf-8")
     return RESULTS
+
+
+def parse_quick(argv: list[str] | None, doc: str | None) -> bool:
+    """The ``--quick`` flag of a benchmark script (argparse: ``--help`` prints ``doc`` and exits,
+    an unknown option exits 2 naming it)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a smaller run for a smoke test")
+    return parser.parse_args(argv).quick

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from bench.results_md import table, write_section
+from bench.results_md import parse_quick, table, write_section
 from instances.frlm_networks import flow_problem, load_25node, load_texas
 from models.siting import OPT_TOL
 from optimizer.core.stop import MaxRuntime
@@ -71,7 +71,7 @@ def run_network(net, ranges, ps, label: str, with_sites: bool):
 
 
 def main(argv: list[str]) -> None:
-    quick = "--quick" in argv
+    quick = parse_quick(argv, __doc__)
     header = ["range", "p", "CP-SAT status", "CP-SAT obj %", "CP-SAT s", "CBC status", "CBC obj %", "CBC s",
               "agree"]
     r25 = (4, 8) if quick else RANGES_25

@@ -13,10 +13,9 @@ iterations, seed 0, through ``api.services.station_ops``). Every plan is re-chec
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 
-from bench.results_md import table, write_section
+from bench.results_md import parse_quick, table, write_section
 from optimizer.core.stop import MaxRuntime, StoppingCriterion
 from optimizer.stations.charging import ChargingParams, synthetic_charging
 from optimizer.stations.charging import solve_charging as _solve_charging
@@ -116,8 +115,7 @@ def oxygen_rows(seeds: list[int], small_seeds: list[int]) -> list[list[object]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    quick = "--quick" in argv
+    quick = parse_quick(argv, __doc__)
     crows = charging_rows([0] if quick else [0, 1, 2])
     orows = oxygen_rows([0] if quick else [0, 1, 2], [0] if quick else [0, 1, 2])
     lc, lo = lhasa_rows()

@@ -15,7 +15,7 @@ import sys
 import time
 
 from api.services import tours
-from bench.results_md import table, write_section
+from bench.results_md import parse_quick, table, write_section
 from instances.stations import read_candidate_sites
 from models.siting import OPT_TOL
 from optimizer.core.stop import MaxIterations, MaxRuntime
@@ -45,7 +45,7 @@ def _run(problem, backend: str) -> tuple[float, float, str, tuple, float]:
 
 
 def main(argv: list[str]) -> None:
-    quick = "--quick" in argv
+    quick = parse_quick(argv, __doc__)
     ps = (2, 5) if quick else PS
     net = tours.lhasa_network()
     t0 = time.perf_counter()
