@@ -89,7 +89,7 @@ def test_a_small_time_limit_is_honoured(client, path):
     elif path == "/v1/flights/products":  # violations per product
         assert doc["products"] and all(v == [] for v in doc["violations"].values())
     elif path != "/v1/stations/siting":
-        assert doc["verifier"] == [] or doc["status"] in ("time_limit_no_incumbent", "infeasible")
+        assert doc["verifier"] == [] or doc["status"] in ("no_solution_in_time", "infeasible")
 
 
 def test_an_oxygen_job_honours_its_time_limit(client):
