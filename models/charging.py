@@ -92,10 +92,12 @@ from models._backend import (
     BackendOutcome,
     cpsat_outcome,
     cpsat_solver,
+    cpsat_status,
     time_left_s,
     to_int,
 )
 from optimizer.core.clock import Deadline
+from optimizer.core.results import FEASIBLE, OPTIMAL
 from optimizer.core.stop import StoppingCriterion
 
 __all__ = ["COST_UNIT", "G_UNIT_WH", "ChargingModelResult", "Variant", "charging_stops", "shift_timeline", "solve",
@@ -364,7 +366,7 @@ def _repair(P: Any, bt: _Built, chosen: list[int], gsol: list[dict], deadline: f
         m.minimize(sum(bt.cost_g[t] * x for (_, t), x in xs.items()) + sum(c * y[k] for k, c in enumerate(d["late"]))
                    + d["big"] * short)
         sv = cpsat_solver(max(MIN_SLICE_S, min(2.0, deadline - time.perf_counter())), 1, seed)
-        if sv.solve(m) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if cpsat_status(sv.solve(m)) in (OPTIMAL, FEASIBLE):
             k = next(k for k, yk in enumerate(y) if sv.boolean_value(yk))
             gv = {key: sv.value(x) for key, x in xs.items() if sv.value(x) > 0}
             new = _vehicle_obj(bt, n, k, gv)
@@ -413,7 +415,6 @@ def solve(problem: Any, stop: StoppingCriterion, deadline: Deadline, *, workers:
     vehicles that get no delay variants (no schedule can keep them above the floor).
     Never raises for an unservable fleet (shortfall instead); ``InvalidInput`` when a scaled
     coefficient would overflow the integer model."""
-    from ortools.sat.python import cp_model
 
     if stop.max_runtime_s is None:  # an exact model still ends: the back-end default covers the whole run
         stop = dataclasses.replace(stop, max_runtime_s=DEFAULT_TIME_LIMIT_S)
@@ -428,7 +429,7 @@ def solve(problem: Any, stop: StoppingCriterion, deadline: Deadline, *, workers:
         base = _build(dataclasses.replace(P, max_delay_min=0.0), hopeless)
         bs = cpsat_solver(max(MIN_SLICE_S, min(budget * warm_share, time_left_s(stop, deadline))), workers, seed,
                           rel_gap)
-        if bs.solve(base.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if cpsat_status(bs.solve(base.model)) in (OPTIMAL, FEASIBLE):
             warm = bs.objective_value * COST_UNIT
             chosen = [0] * len(P.vehicles)
             gsol: list[dict] = [{} for _ in P.vehicles]

@@ -113,7 +113,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models._backend import cpsat_solver, cpsat_status, highs_status
-from optimizer.core.results import INFEASIBLE, OPTIMAL
+from optimizer.core.results import FEASIBLE, INFEASIBLE, OPTIMAL
 from optimizer.flights.problem import Aircraft, FlightParams, ScheduleProblem
 
 __all__ = ["CPSAT_BUILD_S_PER_VAR", "BackendRun", "ScheduleModel", "assign_tails", "build_model", "check_answer",
@@ -339,7 +339,7 @@ def _solve_cpsat(P, M: ScheduleModel, limit_s: float, workers: int, seed: int, r
     st = solver.solve(m)
     run = BackendRun("cpsat", wall_s=time.perf_counter() - t0)
     status = cpsat_status(st)
-    if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if status in (OPTIMAL, FEASIBLE):
         run.chosen = [k for k in range(len(x)) if solver.boolean_value(x[k])]
         run.bound = math.floor(solver.best_objective_bound + 1e-6)
         run.optimal = status == OPTIMAL
