@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -133,7 +134,7 @@ def load_plan(source: Path | str | Mapping[str, Any], network: Network) -> tuple
     else:
         label = str(source)
         try:
-            doc = json.loads(Path(source).read_text(encoding="utf-8"))
+            doc = json.loads(Path(source).read_text(encoding="utf-8-sig"))
         except OSError as e:
             raise InvalidInput("plan", label, f"cannot read the plan file: {e.strerror or e}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -141,15 +142,33 @@ def load_plan(source: Path | str | Mapping[str, Any], network: Network) -> tuple
     if not isinstance(doc, Mapping):
         raise InvalidInput("plan", type(doc).__name__, "expected a JSON object (the plan.json of lhasa-ops plan)")
     if "groups" not in doc:
-        raise InvalidInput("groups", None, f"{label}: missing key; a plan.json written by lhasa-ops plan carries "
-                                           "the groups it was planned for (re-plan with this version)")
-    groups = groups_from_records(doc["groups"], network, source=f"{label}: groups")
+        raise InvalidInput("plan.groups", None, f"{label}: missing key; a plan.json written by lhasa-ops plan "
+                                                "carries the groups it was planned for (re-plan with this version)")
+    try:
+        groups = groups_from_records(doc["groups"], network, source=f"{label}: groups")
+    except InvalidInput as e:
+        m = re.fullmatch(r"index (\d+)", getattr(e, "where", "") or "")
+        field = re.sub(r"^group\[[^\]]*\]\.", "", str(e.field))
+        path = f"plan.groups[{m.group(1)}].{field}" if m else "plan.groups"
+        raise InvalidInput(path, e.value, f"{label}: {e.message}") from None
     problem = TourProblem(network=network, groups=groups)
-    plan = plan_from_dict(doc)
+    plan = plan_from_dict(doc, where="plan")
+    _check_route_sizes(doc, problem)
     violations = verify(problem, plan)
     if violations:
-        raise InvalidInput("plan", label, f"{len(violations)} violations, first: {_first_violations(violations)}")
+        raise InvalidInput("plan.routes", f"{len(violations)} violations",
+                           f"{label}: the plan does not hold on this network; first: {_first_violations(violations)}")
     return problem, plan
+
+
+def _check_route_sizes(doc: Mapping[str, Any], problem: TourProblem) -> None:
+    """A route's ``size`` (written for readers of plan.json) must be its group's size."""
+    size = {g.id: g.size for g in problem.groups}
+    for i, r in enumerate(doc["routes"]):
+        given = r.get("size")
+        if given is not None and given != size.get(r["group_id"]):
+            raise InvalidInput(f"plan.routes[{i}].size", given,
+                               f"group {r['group_id']!r} has {size.get(r['group_id'])} persons in plan.groups")
 
 
 def write_outputs(problem: TourProblem, plan: TourPlan, out_dir: Path | str) -> dict[str, Path]:

@@ -250,10 +250,33 @@ def plan_to_dict(problem: TourProblem, plan: TourPlan) -> dict[str, Any]:
 
 def _get(d: Mapping[str, Any], key: str, where: str) -> Any:
     if not isinstance(d, Mapping):
-        raise InvalidInput(where, d, "expected an object")
+        raise InvalidInput(where, _shown(d), "expected an object")
     if key not in d:
         raise InvalidInput(f"{where}.{key}", None, "missing key")
     return d[key]
+
+
+def _shown(x: Any) -> Any:
+    """A value as an error shows it: short values as they are, long containers by type and size."""
+    if isinstance(x, (list, tuple, Mapping)) and len(x) > 3:
+        return f"<{type(x).__name__} of {len(x)}>"
+    return x
+
+
+def _list(d: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    x = _get(d, key, where)
+    if not isinstance(x, list):
+        raise InvalidInput(f"{where}.{key}", _shown(x), "expected a list")
+    return x
+
+
+def _text(d: Mapping[str, Any], key: str, where: str, optional: bool = False) -> str | None:
+    x = _get(d, key, where) if not optional or (isinstance(d, Mapping) and key in d) else None
+    if x is None and optional:
+        return None
+    if not isinstance(x, str) or not x:
+        raise InvalidInput(f"{where}.{key}", _shown(x), "expected a non-empty string")
+    return x
 
 
 def _float(d: Mapping[str, Any], key: str, where: str) -> float:
@@ -261,45 +284,64 @@ def _float(d: Mapping[str, Any], key: str, where: str) -> float:
     if x is None:
         return math.nan  # written for a NaN/inf: the verifier reports it as nonfinite
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise InvalidInput(f"{where}.{key}", x, "expected a number")
+        raise InvalidInput(f"{where}.{key}", _shown(x), "expected a number")
     return float(x)
 
 
-def plan_from_dict(d: Mapping[str, Any]) -> TourPlan:
+def _opt_int(d: Mapping[str, Any], key: str, where: str) -> int:
+    x = d.get(key)
+    if x is None:
+        return 0
+    if isinstance(x, bool) or not isinstance(x, int) or x < 0:
+        raise InvalidInput(f"{where}.{key}", _shown(x), "expected an integer >= 0")
+    return x
+
+
+def plan_from_dict(d: Mapping[str, Any], where: str = "plan") -> TourPlan:
     """Rebuild a ``TourPlan`` from ``plan_to_dict``'s output (extra keys are ignored).
 
-    Raises ``InvalidInput`` naming the path of a missing or non-numeric field. Numbers are not
-    otherwise checked: run ``verify`` on the result for that.
+    Raises ``InvalidInput`` naming the path of a missing field or one of the wrong type
+    (``plan.routes[3].visits[0].arrival``; ``where`` is the prefix). Numbers are not otherwise
+    checked: run ``verify`` on the result for that.
     """
+    if not isinstance(d, Mapping):
+        raise InvalidInput(where, _shown(d), "expected an object")
     routes = []
-    for i, r in enumerate(_get(d, "routes", "plan")):
-        where = f"routes[{i}]"
-        visits = tuple(
-            Visit(site_id=str(_get(v, "site_id", f"{where}.visits[{k}]")),
-                  arrival=_float(v, "arrival", f"{where}.visits[{k}]"),
-                  wait=_float(v, "wait", f"{where}.visits[{k}]"),
-                  start=_float(v, "start", f"{where}.visits[{k}]"),
-                  departure=_float(v, "departure", f"{where}.visits[{k}]"))
-            for k, v in enumerate(_get(r, "visits", where)))
-        routes.append(Route(group_id=str(_get(r, "group_id", where)), depart=_float(r, "depart", where),
-                            visits=visits, arrive_end=_float(r, "arrive_end", where),
-                            score=_float(r, "score", where), travel_min=_float(r, "travel_min", where),
-                            distance_km=_float(r, "distance_km", where)))
+    for i, r in enumerate(_list(d, "routes", where)):
+        at = f"{where}.routes[{i}]"
+        visits = []
+        for k, v in enumerate(_list(r, "visits", at)):
+            vat = f"{at}.visits[{k}]"
+            visits.append(Visit(site_id=_text(v, "site_id", vat), arrival=_float(v, "arrival", vat),
+                                wait=_float(v, "wait", vat), start=_float(v, "start", vat),
+                                departure=_float(v, "departure", vat)))
+        routes.append(Route(group_id=_text(r, "group_id", at), depart=_float(r, "depart", at),
+                            visits=tuple(visits), arrive_end=_float(r, "arrive_end", at),
+                            score=_float(r, "score", at), travel_min=_float(r, "travel_min", at),
+                            distance_km=_float(r, "distance_km", at)))
     unserved = []
-    for k, u in enumerate(_get(d, "unserved", "plan")):
-        where = f"unserved[{k}]"
-        site_id = _get(u, "site_id", where)
-        unserved.append(TourUnserved.of(str(_get(u, "group_id", where)),
-                                        None if site_id is None else str(site_id),
-                                        str(_get(u, "reason", where)), str(u.get("detail", ""))))
-    kpis = {str(k): (math.nan if v is None else float(v)) for k, v in dict(d.get("kpis") or {}).items()}
+    for k, u in enumerate(_list(d, "unserved", where)):
+        at = f"{where}.unserved[{k}]"
+        _get(u, "site_id", at)
+        detail = u.get("detail", "")
+        unserved.append(TourUnserved.of(_text(u, "group_id", at), _text(u, "site_id", at, optional=True),
+                                        _text(u, "reason", at), detail if isinstance(detail, str) else str(detail)))
+    raw_kpis = d.get("kpis") or {}
+    if not isinstance(raw_kpis, Mapping):
+        raise InvalidInput(f"{where}.kpis", _shown(raw_kpis), "expected an object of numbers")
+    kpis = {str(k): _float(raw_kpis, k, f"{where}.kpis") for k in raw_kpis}
     runtime = d.get("runtime_s", 0.0)
-    score = kpis.get("total_score")
-    stats = SolveStats(status=FEASIBLE, objective=score, runtime_s=math.nan if runtime is None else float(runtime),
-                       iterations=int(d.get("iterations") or 0), stopped_by=str(d.get("stopped_by") or ""),
-                       seed=int(d.get("seed") or 0))
+    if runtime is not None and (isinstance(runtime, bool) or not isinstance(runtime, (int, float))):
+        raise InvalidInput(f"{where}.runtime_s", _shown(runtime), "expected a number")
+    stopped_by = d.get("stopped_by") or ""
+    if not isinstance(stopped_by, str):
+        raise InvalidInput(f"{where}.stopped_by", _shown(stopped_by), "expected a string")
+    stats = SolveStats(status=FEASIBLE, objective=kpis.get("total_score"),
+                       runtime_s=math.nan if runtime is None else float(runtime),
+                       iterations=_opt_int(d, "iterations", where), stopped_by=stopped_by,
+                       seed=_opt_int(d, "seed", where))
     return TourPlan(routes=tuple(routes), unserved=tuple(unserved), kpis=kpis,
-                    slot_min=_float(d, "slot_min", "plan"), stats=stats)
+                    slot_min=_float(d, "slot_min", where), stats=stats)
 
 
 def to_dict(problem: TourProblem, plan: TourPlan) -> dict[str, Any]:

@@ -62,8 +62,8 @@ def test_tampered_plan_is_rejected(small_day):
     doc["routes"][0]["visits"][0]["start"] -= 500.0
     with pytest.raises(InvalidInput) as e:
         load_plan(doc, lhasa_network())
-    assert e.value.field == "plan"
-    assert "violations, first:" in e.value.message
+    assert e.value.field == "plan.routes"
+    assert e.value.value.endswith("violations") and "first:" in e.value.message
 
 
 def test_plan_without_groups_is_rejected(small_day):
@@ -73,7 +73,7 @@ def test_plan_without_groups_is_rejected(small_day):
     del doc["groups"]
     with pytest.raises(InvalidInput) as e:
         load_plan(doc, lhasa_network())
-    assert e.value.field == "groups"
+    assert e.value.field == "plan.groups"
 
 
 def test_unreadable_plan_file_names_plan(tmp_path):
@@ -90,3 +90,36 @@ def test_unreadable_plan_file_names_plan(tmp_path):
     with pytest.raises(InvalidInput) as e:
         load_plan(bad, lhasa_network())
     assert e.value.field == "plan"
+
+
+@pytest.mark.parametrize("edit,field", [
+    (lambda d: d.update(routes=5), "plan.routes"),
+    (lambda d: d.update(routes=None), "plan.routes"),
+    (lambda d: d.update(routes="hello"), "plan.routes"),
+    (lambda d: d["routes"][0].update(visits=7), "plan.routes[0].visits"),
+    (lambda d: d["routes"][0]["visits"][0].update(arrival="09:00"), "plan.routes[0].visits[0].arrival"),
+    (lambda d: d.update(unserved=7), "plan.unserved"),
+    (lambda d: d.update(kpis="x"), "plan.kpis"),
+    (lambda d: d.update(iterations="many"), "plan.iterations"),
+    (lambda d: d["routes"][0].update(size=10**9), "plan.routes[0].size"),
+    (lambda d: d["groups"][0].update(size="ten"), "plan.groups[0].size"),
+    (lambda d: d.update(groups="x"), "plan.groups"),
+])
+def test_malformed_plan_fields_are_named(small_day, edit, field):
+    """Found by a fresh-user trial: a plan.json field of the wrong type crashed the CLI (TypeError) and
+    answered 500 over HTTP. Every such field is now an InvalidInput naming its path under ``plan``."""
+    problem, plan = small_day
+    doc = json.loads(json.dumps(plan_document(problem, plan)))
+    edit(doc)
+    with pytest.raises(InvalidInput) as e:
+        load_plan(doc, lhasa_network())
+    assert e.value.field == field
+
+
+def test_plan_file_with_a_bom_is_read(small_day, tmp_path):
+    """A plan.json saved with a UTF-8 BOM (some editors add one) reads like any other."""
+    problem, plan = small_day
+    path = tmp_path / "plan.json"
+    path.write_text("\ufeff" + json.dumps(plan_document(problem, plan)), encoding="utf-8")
+    _, plan2 = load_plan(path, lhasa_network())
+    assert plan2.routes == plan.routes
