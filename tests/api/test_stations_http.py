@@ -69,4 +69,4 @@ def test_api_siting_for_a_plan_object(lhasa_network):
                                                   "groups": example_groups()})
     assert r.status_code == 422 and r.json()["field"] == "groups"
     r = client.post("/v1/stations/siting", json={"kind": "charger", "p": 1, "plan": {"routes": []}})
-    assert r.status_code == 422 and r.json()["field"] == "groups"
+    assert r.status_code == 422 and r.json()["field"] == "plan.groups"
