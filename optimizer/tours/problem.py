@@ -4,6 +4,16 @@ on a road network with shared per-slot entry quotas.
 Units: time in minutes from midnight of the planning day (float), distance in km, group size in
 persons. All classes are frozen and validated on construction; a bad value raises
 ``InvalidInput`` naming the field and the value.
+
+Time domain. A ``TourProblem`` is one planning day: every group's day window lies within
+``[0, MAX_DAY_MIN]`` = 0..2880 min (the planning day and the night after it, room for a late
+return), and entry slots are at least ``MIN_SLOT_MIN`` = 1 min long. Times outside are rejected
+here, naming the field (e.g. ``group[G1].day_window.close``), so the solver and the verifier,
+which both take a constructed ``TourProblem``, see the same domain. The solver's slot grid is
+sized by the latest day-window close (at most 2881 slots per site), never by a site's opening
+hours (a site may be "open" far beyond the day; only the groups' days bound when it is visited).
+Absolute times near 4e9 min (issue 14, case 7) once made the grid 23 GiB; they are now an
+``InvalidInput``.
 """
 
 from __future__ import annotations
@@ -17,6 +27,8 @@ from optimizer.core.errors import InvalidInput, check_finite, check_window
 from optimizer.core.network import Network
 
 MAX_GROUP_SIZE = 100_000  # persons; far above any tour group, keeps quota arithmetic in int64
+MAX_DAY_MIN = 2880.0      # minutes from midnight: a day window lies within the day and the night after
+MIN_SLOT_MIN = 1.0        # minutes: shortest entry slot (bounds the solver's slot grid with MAX_DAY_MIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +65,14 @@ class TourGroup:
         Persons, >= 1. Each visit consumes ``size`` of the site's entry quota.
     start, end : Location
     day_window : tuple[float, float]
-        Earliest departure from ``start`` and latest arrival at ``end``, minutes from midnight.
+        Earliest departure from ``start`` and latest arrival at ``end``, minutes from midnight,
+        both within ``[0, MAX_DAY_MIN]`` (0..2880 min; see the module docstring).
     must_visit : tuple[str, ...]
         Site ids the group must see (reported as unserved, with a reason, if impossible).
     interests : Mapping[str, float]
-        Site kind -> weight >= 0 multiplying the site score (missing kinds weigh 1.0; 0 excludes).
+        Site kind -> weight >= 0 multiplying the site score (missing kinds weigh 1.0; 0 excludes:
+        such a site is never planned unless it is a must-visit, and a group that values no site
+        is unserved with reason ``no_interest``).
     zone : str | None
         Ring/circle id the group must stay within (start and end excepted).
     """
@@ -79,7 +94,12 @@ class TourGroup:
             raise InvalidInput(f"{where}.size", self.size, "must be an integer >= 1 persons")
         if self.size > MAX_GROUP_SIZE:
             raise InvalidInput(f"{where}.size", self.size, f"must be at most {MAX_GROUP_SIZE:,} persons")
-        check_window(f"{where}.day_window", self.day_window)
+        lo, hi = check_window(f"{where}.day_window", self.day_window)
+        for name, t in (("open", lo), ("close", hi)):
+            if t > MAX_DAY_MIN:
+                raise InvalidInput(f"{where}.day_window.{name}", t,
+                                   f"must be within 0..{MAX_DAY_MIN:g} minutes from midnight of the planning day "
+                                   "(a day plan; times are not absolute)")
         if len(set(self.must_visit)) != len(self.must_visit):
             raise InvalidInput(f"{where}.must_visit", self.must_visit, "lists a site twice")
         for kind, w in self.interests.items():
@@ -96,7 +116,8 @@ class TourProblem:
     network : Network
     groups : tuple[TourGroup, ...]
     slot_min : float
-        Length of an entry slot, minutes (60: hourly timed entry as at the Potala).
+        Length of an entry slot, minutes (60: hourly timed entry as at the Potala); at least
+        ``MIN_SLOT_MIN`` (1 min).
     must_visit_bonus : float
         Internal objective bonus per visitor for a must-visit (makes them dominate any score).
     access_speed_kmh, access_detour : float
@@ -113,8 +134,8 @@ class TourProblem:
     access_detour: float = 1.3
 
     def __post_init__(self) -> None:
-        if check_finite("slot_min", self.slot_min) <= 0:
-            raise InvalidInput("slot_min", self.slot_min, "must be > 0 minutes")
+        if check_finite("slot_min", self.slot_min) < MIN_SLOT_MIN:
+            raise InvalidInput("slot_min", self.slot_min, f"must be >= {MIN_SLOT_MIN:g} minute")
         if check_finite("access_speed_kmh", self.access_speed_kmh) <= 0:
             raise InvalidInput("access_speed_kmh", self.access_speed_kmh, "must be > 0")
         if check_finite("access_detour", self.access_detour) < 1:

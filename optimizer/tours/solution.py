@@ -7,8 +7,13 @@ Unserved reasons (``TourUnserved.reason``)
     ``window``: cannot be reached inside the site's opening hours and the group's day window;
     ``quota``: reachable, but every entry slot that would fit the group's day is full;
     ``time``: does not fit in the day beside the group's other (must-)visits;
-    ``zone``: outside the group's zone; ``nothing_fits``: no site fits the group's day window;
-    ``closed`` / ``unreachable``: set by scenario edits (a closed site, a cut road).
+    ``zone``: outside the group's zone (for a whole group: no visitable site lies in its zone);
+    ``nothing_fits``: no site the group values fits the group's day window;
+    ``no_interest`` (whole groups only): the group values no site it could visit, every interest
+    weight that applies is 0, so no stop is worth making (zero-value stops are never planned,
+    must-visits excepted);
+    ``unreachable``: no road from the group's start to any site and back to its end (also set by
+    scenario edits: a cut road); ``closed``: set by scenario edits (a closed site).
 
 A group is **served** when it has a route with at least one visit and none of its must-visits is
 listed as unserved (``served_group_ids``); every KPI of a plan comes from ``tour_kpis``.
@@ -25,7 +30,7 @@ import numpy as np
 from optimizer.core.results import FEASIBLE, SolveStats, Unserved
 from optimizer.tours.problem import TourProblem
 
-UNSERVED_REASONS = ("window", "quota", "time", "zone", "nothing_fits", "closed", "unreachable")
+UNSERVED_REASONS = ("window", "quota", "time", "zone", "nothing_fits", "no_interest", "closed", "unreachable")
 
 
 @dataclass(frozen=True, slots=True)

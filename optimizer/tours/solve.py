@@ -66,8 +66,9 @@ def interest_weight(group, kind: str) -> float:
 def compile_problem(problem: TourProblem) -> tuple[KernelProblem, np.ndarray, int]:
     """Arrays for the kernels: (KernelProblem, daily capacity int64[n], number of slots).
 
-    Values are visitor-weighted scores; a site a group cannot use (hub, weight 0, outside its
-    zone, unreachable, or open for less than its visit duration) is not among its candidates.
+    Values are visitor-weighted scores; a site a group cannot use (hub, value 0 (interest weight
+    0) unless a must-visit, outside its zone, unreachable, or open for less than its visit
+    duration) is not among its candidates. The slot grid spans 0 .. the latest day-window close.
     """
     net = problem.network
     n, R = net.n, len(problem.groups)
@@ -106,13 +107,15 @@ def compile_problem(problem: TourProblem) -> tuple[KernelProblem, np.ndarray, in
             usable = (score[j] > 0 and close[j] >= open_[j] and math.isfinite(v_from[j])
                       and math.isfinite(v_to[j])
                       and (allowed is None or net.sites[j].id in allowed))
-            if usable and v > 0:
+            # a stop worth nothing to the group is never a candidate, unless it is a must-visit
+            if usable and (v > 0 or j in must):
                 value[r, j] = v
                 cand[r, k] = j
                 k += 1
         n_cand[r] = k
-    horizon = max([1440.0] + [float(c) for c in close] + [float(e) for e in day_end])
-    n_slots = int(math.ceil(horizon / problem.slot_min)) + 1
+    # Slot grid: a visit starts no later than its group's day-window close, so the grid spans
+    # 0 .. max close (<= MAX_DAY_MIN, checked by TourGroup), whatever the sites' opening hours.
+    n_slots = math.ceil(float(day_end.max(initial=0.0)) / problem.slot_min) + 1
     quota = np.array([s.slot_quota if s.slot_quota is not None else -1 for s in net.sites], dtype=np.int64)
     daily = np.array([s.daily_quota if s.daily_quota is not None else UNLIMITED for s in net.sites], dtype=np.int64)
     P = KernelProblem(
@@ -195,6 +198,26 @@ def _fits_without_quotas(P: KernelProblem, r: int, nodes: list[int]) -> bool:
     return False
 
 
+def _no_candidate_reason(problem: TourProblem, P: KernelProblem, r: int) -> tuple[str, str]:
+    """Why group ``r`` has no candidate site at all (before any time window is looked at).
+
+    Candidates drop out, in this order, for: no visitable site in the group's zone (``zone``), no
+    road from the start or to the end (``unreachable``), an interest weight of 0 for every site
+    left (``no_interest``: the group values no site, so no visit is worth making).
+    """
+    net = problem.network
+    g = problem.groups[r]
+    allowed = set(net.zones[g.zone]) if g.zone is not None else None
+    pois = [j for j, s in enumerate(net.sites)
+            if s.is_poi and s.latest_start >= s.window[0] and (allowed is None or s.id in allowed)]
+    if not pois:
+        return "zone", f"no visitable site lies in the group's zone {g.zone}"
+    reach = [j for j in pois if math.isfinite(P.t_from[r, j]) and math.isfinite(P.t_to[r, j])]
+    if not reach:
+        return "unreachable", "no site can be reached by road from the group's start and back to its end"
+    return "no_interest", "the group's interest weights are 0 for every site it could visit (it values no site)"
+
+
 def decode(problem: TourProblem, P: KernelProblem, S: RouteState) -> tuple[list[Route], list[TourUnserved]]:
     """Routes of the groups with visits, and every unserved group or must-visit with its reason."""
     net = problem.network
@@ -223,7 +246,9 @@ def decode(problem: TourProblem, P: KernelProblem, S: RouteState) -> tuple[list[
             unserved.append(TourUnserved.of(g.id, sid, reason, detail))
         if not visited:
             whys = [_alone_status(P, S, S.day_left, r, int(P.cand[r, c])) for c in range(int(P.n_cand[r]))]
-            if not whys or all(w == "window" for w in whys):
+            if not whys:
+                reason, detail = _no_candidate_reason(problem, P, r)
+            elif all(w == "window" for w in whys):
                 reason, detail = "nothing_fits", "no site can be visited inside the group's day window"
             elif "ok" not in whys:
                 reason, detail = "quota", "every site the group could reach is full"

@@ -15,6 +15,10 @@ durations, km for distances, persons for group sizes and quotas.
 Rules, with their ``kind`` and tolerances (``tol`` is an absolute tolerance in minutes, default
 1e-6 min, for every time comparison):
 
+Time domain: the problem's own (``optimizer/tours/problem.py``): day windows within 0..2880 min
+and slots of at least 1 min are checked when the ``TourProblem`` is built, so the verifier and the
+solver accept and reject the same inputs; slots are counted on the absolute starts of the plan.
+
 Travel times (recomputed, never read from the plan or from ``network.travel_min``)
     The road graph is undirected; of parallel roads between the same two nodes the smallest
     ``travel_min`` is kept; shortest times come from networkx Dijkstra. A ``Location`` given by a
@@ -73,7 +77,7 @@ KPIs (only the keys present in ``plan.kpis`` are checked; ``kind='kpi'``)
 
 Not checked: ``route.distance_km`` beyond being finite (the fastest path is not unique, so its
 length is not well defined), unserved ``reason`` strings, interest weights of 0 (such a visit is
-allowed and scores 0).
+allowed and scores 0, although the solver never plans one except as a must-visit).
 """
 
 from __future__ import annotations

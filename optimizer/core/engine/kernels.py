@@ -289,6 +289,10 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
     ``w`` float64[n] multiplies each node's ratio (all ones: the plain criterion; the ILS draws
     noise there to diversify repairs).
 
+    A node worth nothing to the route (``value[r, j] <= 0``) is never inserted unless it is
+    protected (a must-visit): its ratio would be 0, which still beats "nothing fits", and it
+    would spend the route's time and the node's capacity for no gain.
+
     Returns ``(ratio, node, pos, slot, shift)``; ``ratio = -1`` when nothing fits.
     """
     best_ratio = -1.0
@@ -307,6 +311,8 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
     for c in range(n_nodes):
         j = nodes[c]
         if S.in_route[r, j] or S.day_left[j] < q:
+            continue
+        if value[r, j] <= 0.0 and not P.protect[r, j]:
             continue
         if P.slot_quota[j] >= 0:
             v = value[r, j]
