@@ -36,6 +36,7 @@ from api.services import station_ops as service
 from api.services.tours import lhasa_network
 from optimizer.core.errors import InvalidInput
 from optimizer.core.serialize import json_safe
+from optimizer.stations import oxygen as oxy
 
 __all__ = ["charge", "oxygen"]
 
@@ -87,7 +88,9 @@ def charge(
     demand: Path | None = typer.Option(None, "--demand", help=DEMAND_HELP),
     plan: Path | None = typer.Option(None, "--plan", help=PLAN_HELP),
     temperature_c: float = typer.Option(-5.0, "--temperature-c", help="ambient temperature, degC (cold derating)"),
-    tariff: str | None = typer.Option(None, "--tariff", help="TOU bands START-END:CNY/kWh,... (default placeholder)"),
+    tariff: str | None = typer.Option(None, "--tariff",
+                                      help="TOU bands START-END:CNY/kWh,... covering 0-24 h without gap or overlap, "
+                                           "prices 0..1000 (default placeholder)"),
     chargers: int = typer.Option(4, "--chargers", help="connectors per station"),
     charger_kw: float = typer.Option(120.0, "--charger-kw", help="power per connector, kW"),
     grid_kw: float = typer.Option(300.0, "--grid-kw", help="grid cap per station, kW"),
@@ -104,11 +107,11 @@ def charge(
 ) -> None:
     """EV charging schedule for the electric coaches of a tour plan; writes charging.json, soc.png, station_load.png."""
     _check_out(out)
-    options = service.ChargingOptions(temperature_c=temperature_c, tariff=tariff, chargers=chargers,
-                                      charger_kw=charger_kw, grid_kw=grid_kw, max_vehicles=max_vehicles,
-                                      coach_min_size=coach_min_size, existing_only=existing_only,
-                                      max_delay_min=max_delay_min, lateness_cny_per_min=lateness_cny_per_min)
     try:
+        options = service.ChargingOptions(temperature_c=temperature_c, tariff=tariff, chargers=chargers,
+                                          charger_kw=charger_kw, grid_kw=grid_kw, max_vehicles=max_vehicles,
+                                          coach_min_size=coach_min_size, existing_only=existing_only,
+                                          max_delay_min=max_delay_min, lateness_cny_per_min=lateness_cny_per_min)
         stop = service.solver_stop(time_limit)
         tour = service.tour_plan(lhasa_network(), demand=demand, plan=plan, iterations=iterations)
         run = service.schedule_charging(*tour, options, stop)
@@ -154,19 +157,19 @@ def oxygen(
                                        help="siting.json of 'lhasa-ops stations site --kind oxygen': plan exactly "
                                             "its stations, each with the demand of the sites it covers"),
     method: str = typer.Option("auto", "--method", help="auto (exact if <= 8 stations) | exact | policy"),
-    trucks: int = typer.Option(3, "--trucks", help="supply trucks"),
+    trucks: int = typer.Option(3, "--trucks", help=f"supply trucks per day ({oxy.MIN_TRUCKS}..{oxy.MAX_TRUCKS})"),
     truck_capacity: int = typer.Option(40, "--truck-capacity", help="cylinders per truck"),
     shift_min: float = typer.Option(600.0, "--shift-min", help="truck shift, minutes"),
     depot: str = typer.Option("lhasa_railway", "--depot", help="filling-plant site id"),
     lookahead: int = typer.Option(-1, "--lookahead",
-                                  help="policy: visit if stock runs out within this many days "
+                                  help=f"policy: visit if stock runs out within this many days, 0..{oxy.MAX_LOOKAHEAD} "
                                        "(-1: try 0..3, keep best)"),
     time_limit: float = typer.Option(60.0, "--time-limit",
                                      help="time limit of the solve, s (exact: CP-SAT; policy: its local search)"),
     safety_days: float = typer.Option(1.0, "--safety-days",
                                       help="safety stock = this x the station's busiest daily demand, cylinders "
                                            "(default 1: every station ends each day with at least its busiest day's "
-                                           "demand in stock; 0 with --safety-min 0: none)"),
+                                           f"demand in stock; 0 with --safety-min 0: none; 0..{oxy.MAX_SAFETY_DAYS:g})"),
     safety_min: int = typer.Option(1, "--safety-min", help="smallest safety stock of a station, cylinders"),
     iterations: int = typer.Option(2000, "--iterations", help="ILS iterations when planning the tours"),
     out: Path = typer.Option(OUT_OXYGEN, "--out", help="output directory"),
@@ -176,9 +179,11 @@ def oxygen(
     try:
         if method not in ("auto", "exact", "policy"):
             raise InvalidInput("method", method, "must be 'auto', 'exact' or 'policy'")
+        if not -1 <= lookahead <= oxy.MAX_LOOKAHEAD:
+            raise InvalidInput("lookahead", lookahead, f"must be -1 (try 0..3) or within 0..{oxy.MAX_LOOKAHEAD} days")
         options = service.OxygenOptions(method=method, trucks=trucks, truck_capacity=truck_capacity,
                                         shift_min=shift_min, depot=depot,
-                                        lookahead=None if lookahead < 0 else lookahead,
+                                        lookahead=None if lookahead == -1 else lookahead,
                                         safety_days=safety_days, safety_min_cylinders=safety_min)
         stop = service.solver_stop(time_limit)
         net = lhasa_network()

@@ -50,6 +50,7 @@ from optimizer.stations.oxygen import (
     OxygenParams,
     OxygenPlan,
     OxygenProblem,
+    check_supply_options,
     oxygen_from_plan,
     oxygen_problem,
     solve_oxygen,
@@ -125,6 +126,13 @@ class ChargingOptions:
     max_delay_min: int = 60
     lateness_cny_per_min: float = 5.0
     rel_gap: float = CHARGING_REL_GAP
+
+    def __post_init__(self) -> None:
+        """Fail fast (before any tour is planned) on a bad tariff (``parse_tariff``'s rules)."""
+        if self.tariff is not None:
+            if not isinstance(self.tariff, str):
+                raise InvalidInput("tariff", self.tariff, "must be text 'START-END:PRICE,...', e.g. 0-8:0.35,8-24:0.7")
+            parse_tariff(self.tariff)
 
 
 @dataclass(frozen=True)
@@ -261,6 +269,12 @@ class OxygenOptions:
     safety_days: float = DEFAULT_SAFETY_DAYS
     safety_min_cylinders: int = DEFAULT_SAFETY_MIN
     exact_max_stations: int = 8
+
+    def __post_init__(self) -> None:
+        """Fail fast (before any tour is planned), with the bounds the HTTP model shares."""
+        OxygenParams(method=self.method, lookahead=self.lookahead, exact_max_stations=self.exact_max_stations)
+        check_supply_options(self.trucks, self.truck_capacity, self.shift_min, self.safety_days,
+                             self.safety_min_cylinders)
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,11 @@ Stations: the charger sites the caller passes (``api.services.station_ops`` pass
 sites of ``instances/lhasa/stations.csv``, kind charger|both, candidates as if built unless
 ``existing_only``), each with ``chargers`` connectors of ``charger_kw`` (default 4 x 120 kW:
 FACTS.md 6, State Grid 60-120 kW county stations) and a grid cap ``grid_kw`` (default 300 kW, K).
-Tariff: an input; :data:`DEFAULT_TARIFF` is a placeholder time-of-use shape (K: no Tibet TOU
-tariff was found, MODELS.md 3.1): 00-08 0.35, 08-17 0.70, 17-22 1.05, 22-24 0.35 CNY/kWh.
+Tariff: an input, bands (start h, end h, CNY/kWh) that cover 0-24 h exactly (no gap, no
+overlap, any order) at prices within 0..:data:`MAX_TARIFF_CNY_PER_KWH` (1000) CNY/kWh
+(:func:`check_bands`; text ``"0-8:0.35,8-17:0.7,..."``: :func:`parse_tariff`); a slot takes the
+price of the band its start lies in. :data:`DEFAULT_TARIFF` is a placeholder time-of-use shape (K:
+no Tibet TOU tariff was found, MODELS.md 3.1): 00-08 0.35, 08-17 0.70, 17-22 1.05, 22-24 0.35 CNY/kWh.
 
 Schedule (:class:`ChargingSchedule`)
 ------------------------------------
@@ -80,12 +83,14 @@ if TYPE_CHECKING:
     from optimizer.core.network import Network
     from optimizer.tours import TourPlan, TourProblem
 
-__all__ = ["DEFAULT_TARIFF", "ChargingParams", "ChargingProblem", "ChargingSchedule", "CoachParams", "CoachUnserved",
-           "Delay", "EVStation", "EVVehicle", "charging_from_plan", "leg_energy_kwh", "parse_tariff", "precheck",
-           "solve_charging", "synthetic_charging", "tariff_from_bands"]
+__all__ = ["DEFAULT_TARIFF", "MAX_TARIFF_CNY_PER_KWH", "ChargingParams", "ChargingProblem", "ChargingSchedule",
+           "CoachParams", "CoachUnserved", "Delay", "EVStation", "EVVehicle", "charging_from_plan", "check_bands",
+           "leg_energy_kwh", "parse_tariff", "precheck", "solve_charging", "synthetic_charging", "tariff_from_bands"]
 
 DEFAULT_TARIFF = ((0.0, 8.0, 0.35), (8.0, 17.0, 0.70), (17.0, 22.0, 1.05), (22.0, 24.0, 0.35))
 """Placeholder time-of-use tariff (start h, end h, CNY/kWh); K, see the module docstring."""
+MAX_TARIFF_CNY_PER_KWH = 1_000.0
+"""Highest tariff price accepted, CNY/kWh (a sanity bound ~1000 x real prices; below the penalty)."""
 DEFAULT_PENALTY = 10_000.0
 """Shortfall penalty M, CNY per kWh below the floor (far above any tariff)."""
 MAX_CHARGER_KW = 10_000.0
@@ -217,8 +222,9 @@ class ChargingProblem:
         if not self.tariff:
             raise InvalidInput("tariff", 0, "needs one price per slot")
         for t, p in enumerate(self.tariff):
-            if not math.isfinite(p) or p < 0:
-                raise InvalidInput(f"tariff[{t}]", p, "must be finite and >= 0 (CNY/kWh)")
+            if not (math.isfinite(p) and 0 <= p <= MAX_TARIFF_CNY_PER_KWH):
+                raise InvalidInput(f"tariff[{t}]", p, f"must be finite and within 0..{MAX_TARIFF_CNY_PER_KWH:g} "
+                                                      "(CNY/kWh)")
         if check_finite("shortfall_penalty", self.shortfall_penalty) <= max(self.tariff):
             raise InvalidInput("shortfall_penalty", self.shortfall_penalty, "must exceed every tariff")
         if isinstance(self.max_delay_min, bool) or check_finite("max_delay_min", self.max_delay_min) < 0:
@@ -455,9 +461,50 @@ def solve_charging(problem: ChargingProblem, stop: StoppingCriterion, seed: int 
 # building problems
 
 
+def _band_text(band: Sequence[float]) -> str:
+    a, b, p = band
+    return f"{a:g}-{b:g}:{p:g}"
+
+
+def check_bands(bands: Sequence[tuple[float, float, float]]) -> tuple[tuple[float, float, float], ...]:
+    """Tariff bands (start h, end h, CNY/kWh) as floats, checked: each band has 0 <= start < end
+    <= 24 and a price in 0..:data:`MAX_TARIFF_CNY_PER_KWH` CNY/kWh, and the bands, in any order,
+    cover 0-24 h exactly: no hour in no band (a gap) or in two (an overlap). Raises
+    ``InvalidInput('tariff', <the offending band>, ...)``."""
+    out = []
+    for band in bands:
+        try:
+            a, b, p = (float(x) for x in band)
+        except (TypeError, ValueError):
+            raise InvalidInput("tariff", band, "a band is (start h, end h, CNY/kWh)") from None
+        text = _band_text((a, b, p))
+        if not (math.isfinite(p) and 0 <= p <= MAX_TARIFF_CNY_PER_KWH):
+            raise InvalidInput("tariff", text, f"price must be within 0..{MAX_TARIFF_CNY_PER_KWH:g} CNY/kWh")
+        if not 0 <= a < b <= 24:
+            raise InvalidInput("tariff", text, "hours must satisfy 0 <= start < end <= 24")
+        out.append((a, b, p))
+    if not out:
+        raise InvalidInput("tariff", "", "needs at least one band START-END:PRICE covering 0-24 h")
+    hour = 0.0
+    for a, b, p in sorted(out):
+        if a > hour:
+            raise InvalidInput("tariff", _band_text((a, b, p)), f"hours {hour:g}-{a:g} are in no band: the bands "
+                                                                "must cover 0-24 h without gap or overlap")
+        if a < hour:
+            raise InvalidInput("tariff", _band_text((a, b, p)), f"overlaps another band over hours {a:g}-"
+                                                                f"{min(b, hour):g}: the bands must cover 0-24 h "
+                                                                "without gap or overlap")
+        hour = b
+    if hour < 24:
+        raise InvalidInput("tariff", _band_text(max(out, key=lambda x: x[1])),
+                           f"hours {hour:g}-24 are in no band: the bands must cover 0-24 h without gap or overlap")
+    return tuple(out)
+
+
 def parse_tariff(text: str) -> tuple[tuple[float, float, float], ...]:
-    """``"0-8:0.35,8-17:0.7,17-22:1.05,22-24:0.35"`` -> bands (start h, end h, CNY/kWh);
-    ``InvalidInput('tariff', ...)`` if malformed or negative."""
+    """``"0-8:0.35,8-17:0.7,17-22:1.05,22-24:0.35"`` -> bands (start h, end h, CNY/kWh), checked by
+    :func:`check_bands` (cover 0-24 h without gap or overlap, prices 0..1000 CNY/kWh);
+    ``InvalidInput('tariff', <the offending band>, ...)`` if malformed or out of range."""
     bands = []
     for part in text.split(","):
         try:
@@ -466,26 +513,22 @@ def parse_tariff(text: str) -> tuple[tuple[float, float, float], ...]:
             pr = float(price)
         except ValueError:
             raise InvalidInput("tariff", part, "expected START-END:PRICE, e.g. 0-8:0.35") from None
-        if not (math.isfinite(pr) and pr >= 0):
-            raise InvalidInput("tariff", part, "price must be finite and >= 0 (CNY/kWh)")
+        if not (math.isfinite(pr) and 0 <= pr <= MAX_TARIFF_CNY_PER_KWH):
+            raise InvalidInput("tariff", part, f"price must be within 0..{MAX_TARIFF_CNY_PER_KWH:g} CNY/kWh")
         if not 0 <= a < b <= 24:
             raise InvalidInput("tariff", part, "hours must satisfy 0 <= start < end <= 24")
         bands.append((a, b, pr))
-    return tuple(bands)
+    return check_bands(bands)
 
 
 def tariff_from_bands(n_slots: int, slot_min: float, bands: Sequence[tuple[float, float, float]]) -> tuple:
     """Tariff per slot (CNY/kWh) from (start h, end h, CNY/kWh) bands (the slot start decides);
-    hours no band lists take the last band's price."""
+    the bands must pass :func:`check_bands` (``InvalidInput`` naming ``tariff`` otherwise)."""
+    checked = check_bands(bands)
     out = []
     for t in range(n_slots):
         h = t * slot_min / 60.0
-        price = bands[-1][2]
-        for a, b, p in bands:
-            if a <= h < b:
-                price = p
-                break
-        out.append(float(price))
+        out.append(next((p for a, b, p in checked if a <= h < b), checked[-1][2]))
     return tuple(out)
 
 

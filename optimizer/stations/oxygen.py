@@ -37,12 +37,15 @@ enumerates short routes only and proves nothing about the full problem (times in
   Archetti et al. 2007, Transportation Science 41(3)); must-visit stations are routed with
   Clarke-Wright savings under truck capacity and shift; routes beyond K trucks are dropped in
   order of least urgency. ``lookahead=None`` tries 0..3, each with and without opportunistic
-  insertion of stations not yet due (detour <= half their own round trip), and keeps the plan
-  with the fewest stock-outs, then cylinder-days below safety stock, then cost. That plan is then
-  improved by a deterministic local search over delivery days (:func:`improve_plan`: drop a visit
-  or move it to another day, quantities just in time = the demand until the next visit plus the
-  safety stock, each day re-routed with savings; a move is kept when (stock-outs, cylinder-days
-  below safety stock, cost) falls lexicographically).
+  insertion of stations not yet due (detour <= half their own round trip). Each distinct start
+  plan (best first by fewest stock-outs, then cylinder-days below safety stock, then cost) is
+  improved by a deterministic local search over delivery days while the evaluation budget lasts
+  (:func:`improve_plan`: drop a visit, move it to another day, or add one; quantities just in
+  time = the demand until the next visit plus the safety stock, each day re-routed with savings;
+  a move is kept when (stock-outs, cylinder-days below safety stock, cost) falls
+  lexicographically), and the best local optimum is kept: the rank of a start does not predict
+  the rank of its local optimum. Being a local search, a looser safety stock can still end in a
+  costlier plan than a tighter one (no monotonicity is promised).
 
 From a tour plan or a siting (:func:`oxygen_problem`, :func:`oxygen_from_plan`)
 -------------------------------------------------------------------------------
@@ -97,7 +100,7 @@ if TYPE_CHECKING:
     from optimizer.tours import TourPlan, TourProblem
 
 __all__ = ["CYLINDER_L", "DEFAULT_DAY_FACTORS", "OxygenParams", "OxygenPlan", "OxygenProblem", "OxygenShortfall",
-           "TruckRoute", "improve_plan", "oxygen_from_plan", "oxygen_problem", "route_length", "solve_oxygen",
+           "TruckRoute", "check_supply_options", "improve_plan", "oxygen_from_plan", "oxygen_problem", "route_length", "solve_oxygen",
            "synthetic_oxygen"]
 
 CYLINDER_L = 5600.0
@@ -112,6 +115,21 @@ DEFAULT_SAFETY_MIN = 1
 """Smallest safety stock of a station with demand, cylinders."""
 EXACT_MAX_STATIONS = 8
 """``method="auto"`` solves exactly up to this many stations."""
+
+# Bounds of the planner's options, shared by :func:`oxygen_problem`, :class:`OxygenParams`, the CLI
+# (``lhasa-ops stations oxygen``) and the HTTP request model (``POST /v1/stations/oxygen-plan``).
+MIN_TRUCKS, MAX_TRUCKS = 1, 100
+"""Trucks per day: at least one (without trucks no station is ever supplied), at most 100."""
+MAX_TRUCK_CAPACITY = 10_000
+"""Cylinders per truck load, 1..10000."""
+MAX_SHIFT_MIN = 1440.0
+"""Longest truck shift, minutes (one day)."""
+MAX_LOOKAHEAD = 30
+"""Heuristic lookahead, days (0..30; None: try 0..3)."""
+MAX_SAFETY_DAYS = 365.0
+"""Safety stock, days of the busiest day's demand (0..365)."""
+MAX_SAFETY_MIN = 10_000
+"""Smallest safety stock of a station, cylinders (0..10000)."""
 
 # reason words of OxygenShortfall (module docstring)
 UNREACHABLE = "unreachable"
@@ -297,7 +315,7 @@ class OxygenParams:
         if self.max_route_stops is not None:
             check_count("max_route_stops", self.max_route_stops, 1, 64)
         if self.lookahead is not None:
-            check_count("lookahead", self.lookahead, 0, 365)
+            check_count("lookahead", self.lookahead, 0, MAX_LOOKAHEAD)
         check_count("max_evals", self.max_evals, 0, 10_000_000)
         check_count("workers", self.workers, 1, 256)
 
@@ -515,7 +533,8 @@ def improve_plan(p: OxygenProblem, plan: OxygenPlan, max_evals: int = 4000,
     each day's visits are routed with Clarke-Wright savings (capacity, shift) and each route's
     order is the shortest (brute force up to 7 stops); more routes than trucks is infeasible.
     Moves, first improvement, in a fixed order: drop a visit (an earlier one then delivers more),
-    or move it to another day not yet visited (earlier days first). Stops after ``max_evals`` plan
+    or move it to another day not yet visited (earlier days first); only where none helps, add a
+    visit (repairs stock below the safety stock, or lowers holding). Stops after ``max_evals`` plan
     evaluations, at ``deadline`` (a ``time.perf_counter`` value) or at a local optimum. Returns the
     better of ``plan`` and the local optimum (``details["ls"]``: evaluations, moves kept, cost
     before/after)."""
@@ -569,9 +588,12 @@ def improve_plan(p: OxygenProblem, plan: OxygenPlan, max_evals: int = 4000,
     improved = True
     while improved and evals < max_evals and time.perf_counter() < deadline:
         improved = False
-        for (i, t) in sorted(cur_set):
-            cands = [cur_set - {(i, t)}]
-            cands += [(cur_set - {(i, t)}) | {(i, t2)} for t2 in range(T) if t2 != t and (i, t2) not in cur_set]
+        groups = [[cur_set - {(i, t)}] + [(cur_set - {(i, t)}) | {(i, t2)} for t2 in range(T)
+                                          if t2 != t and (i, t2) not in cur_set] for (i, t) in sorted(cur_set)]
+        # add a visit: tried only where no drop or move helps (it mends stock below the safety stock)
+        groups.append([cur_set | {(i, t)} for i in range(n) if i not in bad for t in range(T)
+                       if (i, t) not in cur_set])
+        for cands in groups:
             for cs in cands:
                 if evals >= max_evals or time.perf_counter() >= deadline:
                     break
@@ -594,14 +616,33 @@ def improve_plan(p: OxygenProblem, plan: OxygenPlan, max_evals: int = 4000,
 
 
 def _solve_policy(p: OxygenProblem, prm: OxygenParams, max_evals: int, deadline: float) -> tuple[OxygenPlan, int]:
+    """The policy's start plans (one lookahead, or 0..3 with and without insertion), each improved
+    in turn, best start first, while the shared ``max_evals`` and ``deadline`` last; the best plan
+    by (stock-outs, cylinder-days below safety stock, cost) after improvement. The rank of a start
+    does not predict the rank of its local optimum (a start that misses the safety stock on one day
+    can end cheapest once repaired), so every distinct start is improved, not just the first."""
+    def key(r: OxygenPlan) -> tuple:
+        return r.stockout_cylinders, _below(p, r), round(r.total_cost_cny, 6)
+
     if prm.lookahead is None:
         plans = [_policy(p, la, extra) for la in range(4) for extra in (False, True)]
-        best = min(plans, key=lambda r: (r.stockout_cylinders, _below(p, r), r.total_cost_cny))
     else:
-        best = _policy(p, prm.lookahead, False)
-    if prm.improve:
-        return improve_plan(p, best, max_evals, deadline)
-    return best, 0
+        plans = [_policy(p, prm.lookahead, False)]
+    starts: dict[tuple, OxygenPlan] = {}
+    for r in sorted(plans, key=key):  # stable: ties keep the lookahead order
+        starts.setdefault(tuple(r.routes), r)
+    if not prm.improve:
+        return next(iter(starts.values())), 0
+    best, used = None, 0
+    for start in starts.values():
+        if best is not None and (used >= max_evals or time.perf_counter() >= deadline):
+            break
+        r, evals = improve_plan(p, start, max_evals - used, deadline)
+        used += evals
+        if best is None or key(r) < key(best):
+            best = r
+    assert best is not None
+    return best, used
 
 
 def _solve_exact(p: OxygenProblem, prm: OxygenParams, stop: StoppingCriterion, deadline, seed: int) -> OxygenPlan:
@@ -685,6 +726,26 @@ def _safety_stock(demand: Sequence[int], capacity: int, safety_days: float, safe
     return min(capacity, max(safety_min, math.ceil(safety_days * peak - 1e-9)))
 
 
+def check_supply_options(trucks: int, truck_capacity: int, shift_min: float, safety_days: float,
+                         safety_min_cylinders: int) -> tuple[float, int]:
+    """Check a planner's fleet and safety-stock options against the shared bounds (``trucks``
+    :data:`MIN_TRUCKS`..:data:`MAX_TRUCKS`, ``truck_capacity`` 1..:data:`MAX_TRUCK_CAPACITY`,
+    ``shift_min`` in (0, :data:`MAX_SHIFT_MIN`], ``safety_days`` 0..:data:`MAX_SAFETY_DAYS`,
+    ``safety_min_cylinders`` 0..:data:`MAX_SAFETY_MIN`); returns (safety_days, safety_min_cylinders).
+    Raises ``InvalidInput`` naming the field and the value."""
+    if isinstance(trucks, bool) or not isinstance(trucks, (int, np.integer)) or not MIN_TRUCKS <= trucks <= MAX_TRUCKS:
+        raise InvalidInput("trucks", trucks, f"must be an integer within {MIN_TRUCKS}..{MAX_TRUCKS} "
+                                             "(without a truck no station is ever supplied)")
+    check_count("truck_capacity", truck_capacity, 1, MAX_TRUCK_CAPACITY)
+    shift = check_finite("shift_min", shift_min)
+    if isinstance(shift_min, bool) or not 0 < shift <= MAX_SHIFT_MIN:
+        raise InvalidInput("shift_min", shift_min, f"must be > 0 and <= {MAX_SHIFT_MIN:g} minutes")
+    sd = check_finite("safety_days", safety_days)
+    if isinstance(safety_days, bool) or not 0 <= sd <= MAX_SAFETY_DAYS:
+        raise InvalidInput("safety_days", safety_days, f"must be within 0..{MAX_SAFETY_DAYS:g} days")
+    return sd, check_count("safety_min_cylinders", safety_min_cylinders, 0, MAX_SAFETY_MIN)
+
+
 def oxygen_problem(network: Network, litres_by_site: Mapping[str, float], stations: Sequence[str], *,
                    depot: str = "lhasa_railway", threshold_min: float | None = None,
                    day_factors: Sequence[float] = DEFAULT_DAY_FACTORS, cover_days: float = 3.0, trucks: int = 3,
@@ -698,8 +759,10 @@ def oxygen_problem(network: Network, litres_by_site: Mapping[str, float], statio
     Returns (problem over the stations that receive demand, one info row per station: station,
     litres_day, sites (site ids it serves), capacity, initial, safety, demand (cylinders per day),
     and one row per uncovered site: site_id, litres_day, nearest_station, minutes).
-    Raises ``InvalidInput`` naming the field: unknown depot/station/site, bad numbers, or no
-    demand at any station (field ``stations``)."""
+    Raises ``InvalidInput`` naming the field: unknown depot/station/site, bad numbers (``trucks``
+    1..:data:`MAX_TRUCKS`, ``truck_capacity`` 1..:data:`MAX_TRUCK_CAPACITY`, ``shift_min`` in
+    (0, :data:`MAX_SHIFT_MIN`], ``safety_days`` 0..:data:`MAX_SAFETY_DAYS`, ``safety_min_cylinders``
+    0..:data:`MAX_SAFETY_MIN`), or no demand at any station (field ``stations``)."""
     if not network.has_site(depot):
         raise InvalidInput("depot", depot, "is not a site of the network")
     if not day_factors:
@@ -710,10 +773,7 @@ def oxygen_problem(network: Network, litres_by_site: Mapping[str, float], statio
     cover = check_finite("cover_days", cover_days)
     if cover <= 0:
         raise InvalidInput("cover_days", cover, "must be > 0")
-    sd = check_finite("safety_days", safety_days)
-    if sd < 0:
-        raise InvalidInput("safety_days", sd, "must be >= 0")
-    smin = check_count("safety_min_cylinders", safety_min_cylinders, 0, 10_000)
+    sd, smin = check_supply_options(trucks, truck_capacity, shift_min, safety_days, safety_min_cylinders)
     thr = None if threshold_min is None else check_finite("threshold_min", threshold_min)
     if thr is not None and thr <= 0:
         raise InvalidInput("threshold_min", thr, "must be > 0 minutes")

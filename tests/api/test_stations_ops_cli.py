@@ -58,6 +58,15 @@ def test_cli_charge_delay_options(tmp_path):
     (["stations", "oxygen", "--time-limit", "-1"], "time_limit"),
     (["stations", "oxygen", "--method", "fast"], "method"),
     (["stations", "oxygen", "--safety-days", "-1"], "safety_days"),
+    # fresh-user trial: these ran (exit 0); the CLI now shares the HTTP bounds
+    (["stations", "oxygen", "--safety-days", "1e9"], "safety_days=1000000000.0"),
+    (["stations", "oxygen", "--lookahead", "-100"], "lookahead=-100"),
+    (["stations", "oxygen", "--lookahead", "100"], "lookahead=100"),
+    (["stations", "oxygen", "--trucks", "0"], "trucks=0"),
+    (["stations", "oxygen", "--shift-min", "1e9"], "shift_min"),
+    (["stations", "charge", "--tariff", "0-8:0.35,10-24:0.7"], "tariff='10-24:0.7'"),
+    (["stations", "charge", "--tariff", "0-12:1,6-24:2"], "tariff='6-24:2'"),
+    (["stations", "charge", "--tariff", "0-24:1e300"], "tariff='0-24:1e300'"),
 ])
 def test_cli_station_ops_bad_numbers_exit_2_naming_the_field(tmp_path, args, field):
     """Found by a fresh-user trial: a huge grid cap crashed (int overflow), NaN time limits ran, and a

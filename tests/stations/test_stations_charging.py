@@ -19,6 +19,7 @@ from optimizer.stations.charging import (
     parse_tariff,
     precheck,
     synthetic_charging,
+    tariff_from_bands,
 )
 from optimizer.stations.charging import solve_charging as _solve
 from optimizer.stations.verify_ops import verify_charging
@@ -387,3 +388,33 @@ def test_gap_limited_optimal_is_feasible_unless_proven():
     Solver.best_objective_bound = 999.5
     proven = cpsat_outcome(Solver(), cp_model.OPTIMAL, 0.1, gap_limited=True)
     assert proven.status == "optimal" and proven.gap == 0.0
+
+
+@pytest.mark.parametrize("text, band, words", [
+    ("0-8:0.35,10-24:0.7", "10-24:0.7", "hours 8-10 are in no band"),
+    ("0-12:1,6-24:2", "6-24:2", "overlaps another band over hours 6-12"),
+    ("8-24:1", "8-24:1", "hours 0-8 are in no band"),
+    ("0-20:1", "0-20:1", "hours 20-24 are in no band"),
+    ("0-24:1,0-24:2", "0-24:2", "overlaps"),
+    ("0-24:1e300", "0-24:1e300", "within 0..1000 CNY/kWh"),
+    ("0-24:inf", "0-24:inf", "within 0..1000 CNY/kWh"),
+])
+def test_tariff_must_cover_the_day_once_at_a_sane_price(text, band, words):
+    """Fresh-user trial: a tariff with a gap (08-10 silently priced 0.7), an overlap (the first band
+    won) or a price of 1e300 (blamed on shortfall_penalty, a field the user cannot set) was
+    accepted. Each is now InvalidInput naming ``tariff`` and the offending band."""
+    with pytest.raises(InvalidInput) as e:
+        parse_tariff(text)
+    assert e.value.field == "tariff" and e.value.value == band and words in e.value.message
+
+
+def test_tariff_bands_in_any_order_and_the_bands_api_checked_too():
+    """Bands may be listed in any order; ``tariff_from_bands`` (the library path) applies the same rule."""
+    assert parse_tariff("17-24:1,0-8:0.5,8-17:0.7") == ((17.0, 24.0, 1.0), (0.0, 8.0, 0.5), (8.0, 17.0, 0.7))
+    assert tariff_from_bands(4, 360.0, parse_tariff("12-24:2,0-12:1")) == (1.0, 1.0, 2.0, 2.0)
+    with pytest.raises(InvalidInput) as e:
+        tariff_from_bands(4, 360.0, ((0.0, 8.0, 0.35), (10.0, 24.0, 0.7)))
+    assert e.value.field == "tariff" and e.value.value == "10-24:0.7"
+    with pytest.raises(InvalidInput) as e:
+        ChargingProblem((), (EVStation("A", 1, 40, 40),), (1.0, 2000.0))
+    assert e.value.field == "tariff[1]"

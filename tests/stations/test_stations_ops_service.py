@@ -110,3 +110,38 @@ def test_siting_file_errors(tmp_path):
     with pytest.raises(InvalidInput) as e:
         service.plan_oxygen(lhasa_network(), service.OxygenOptions(), MaxRuntime(5))
     assert e.value.field == "plan"
+
+
+def test_looser_safety_stock_no_longer_costs_a_third_more():
+    """Fresh-user trial: on the demo plan ``--safety-days 0`` (safety stock 1 cylinder) cost 12,048.60
+    CNY against 9,101.80 with the default: the heuristic improved only the start plan ranked best
+    before the local search, and that start (lookahead 1, with insertion) ended in a poor local
+    optimum. Every distinct start is now improved (shared evaluation budget) and the best local
+    optimum kept; the local search may also add a visit. Both settings get cheaper; the looser one
+    may still cost more (a local search promises no monotonicity)."""
+    net = lhasa_network()
+    tour = service.tour_plan(net, iterations=2000)
+    costs = {}
+    for sd in (1.0, 0.0):
+        run = service.plan_oxygen(net, service.OxygenOptions(safety_days=sd), MaxRuntime(60), tour=tour)
+        assert run.violations == [] and run.plan.stockout_cylinders == 0 and run.document()["safety_breaches"] == []
+        costs[sd] = run.plan.total_cost_cny
+    assert costs[1.0] <= 9_101.80 + 1e-6  # was 9,101.80
+    assert costs[0.0] < 11_000.0  # was 12,048.60
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"trucks": 0}, "trucks"), ({"lookahead": 31}, "lookahead"), ({"lookahead": -1}, "lookahead"),
+    ({"safety_days": 366.0}, "safety_days"), ({"shift_min": 2000.0}, "shift_min"),
+])
+def test_oxygen_options_fail_fast_with_the_shared_bounds(kw, field):
+    """The options are checked on construction (before a tour is planned), with the HTTP bounds."""
+    with pytest.raises(InvalidInput) as e:
+        service.OxygenOptions(**kw)
+    assert e.value.field == field
+
+
+def test_charging_options_check_the_tariff_on_construction():
+    with pytest.raises(InvalidInput) as e:
+        service.ChargingOptions(tariff="0-8:0.35,10-24:0.7")
+    assert e.value.field == "tariff" and e.value.value == "10-24:0.7"

@@ -10,11 +10,13 @@ import pytest
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import MaxRuntime, StoppingCriterion
 from optimizer.stations.oxygen import (
+    MAX_LOOKAHEAD,
     OxygenParams,
     OxygenPlan,
     OxygenProblem,
     TruckRoute,
     oxygen_from_plan,
+    oxygen_problem,
     solve_oxygen,
     synthetic_oxygen,
 )
@@ -188,3 +190,18 @@ def test_local_search_keeps_safety_stock_and_larger_case_valid():
     below = lambda r: sum(max(0, p.ss(i) - r.stock[i][t]) for i in range(p.n) for t in range(p.days))
     assert (pol.stockout_cylinders, below(pol)) <= (raw.stockout_cylinders, below(raw))
     assert pol.total_cost_cny <= raw.total_cost_cny + 1e-6
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"trucks": 0}, "trucks"), ({"trucks": 101}, "trucks"), ({"safety_days": 1e9}, "safety_days"),
+    ({"safety_days": -1.0}, "safety_days"), ({"shift_min": 1e9}, "shift_min"), ({"truck_capacity": 0}, "truck_capacity"),
+])
+def test_oxygen_problem_options_bounded(lhasa_network, kw, field):
+    """Fresh-user trial: zero trucks planned 237 stock-outs with 'Verifier ok', and 1e9 safety days
+    ran; the shared bounds (also the HTTP model's) now reject them naming the field."""
+    with pytest.raises(InvalidInput) as e:
+        oxygen_problem(lhasa_network, {"potala": 30000.0}, ["potala"], **kw)
+    assert e.value.field == field and e.value.value == next(iter(kw.values()))
+    with pytest.raises(InvalidInput) as e:
+        OxygenParams(lookahead=MAX_LOOKAHEAD + 1)
+    assert e.value.field == "lookahead"

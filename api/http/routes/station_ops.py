@@ -26,6 +26,7 @@ from api.services import station_ops as service
 from api.services.tours import lhasa_network
 from optimizer.core.clock import Deadline
 from optimizer.core.serialize import json_safe
+from optimizer.stations import oxygen as oxy
 
 router = APIRouter(tags=["stations"])
 
@@ -57,7 +58,8 @@ class ChargingRequest(PlanSourceFields):
     temperature_c: float = Field(-5.0, ge=-60, le=60, allow_inf_nan=False,
                                  description="Ambient temperature, degC (-60..60): battery derating and heating.")
     tariff: str | None = Field(None, max_length=500,
-                               description="Time-of-use tariff 'START-END:PRICE,...': hours 0-24 and CNY/kWh, e.g. "
+                               description="Time-of-use tariff 'START-END:PRICE,...': bands of hours that cover "
+                                           "0-24 without gap or overlap, prices 0..1000 CNY/kWh, e.g. "
                                            "'0-8:0.35,8-17:0.7,17-22:1.05,22-24:0.35' (null: the placeholder tariff).")
     chargers: StrictInt = Field(4, ge=1, le=100, description="Connectors per station (1..100).")
     charger_kw: float = Field(120.0, gt=0, le=1000, allow_inf_nan=False,
@@ -95,24 +97,28 @@ class OxygenRequest(PlanSourceFields):
     method: Literal["auto", "exact", "policy"] = Field(
         "auto", description="'exact': CP-SAT inventory-routing model (proven bound); 'policy': order-up-to with "
                             "lookahead and savings routes (fast); 'auto': exact for at most 8 stations, else policy.")
-    trucks: StrictInt = Field(3, ge=0, le=100, description="Delivery trucks available per day (0..100).")
-    truck_capacity: StrictInt = Field(40, ge=1, le=10_000, description="Cylinders per truck load (1..10000).")
-    shift_min: float = Field(600.0, gt=0, le=1440, allow_inf_nan=False,
-                             description="Longest truck shift (route duration), minutes (0 < x <= 1440).")
+    trucks: StrictInt = Field(3, ge=oxy.MIN_TRUCKS, le=oxy.MAX_TRUCKS,
+                              description=f"Delivery trucks available per day ({oxy.MIN_TRUCKS}..{oxy.MAX_TRUCKS}).")
+    truck_capacity: StrictInt = Field(40, ge=1, le=oxy.MAX_TRUCK_CAPACITY,
+                                      description=f"Cylinders per truck load (1..{oxy.MAX_TRUCK_CAPACITY}).")
+    shift_min: float = Field(600.0, gt=0, le=oxy.MAX_SHIFT_MIN, allow_inf_nan=False,
+                             description="Longest truck shift (route duration), minutes "
+                                         f"(0 < x <= {oxy.MAX_SHIFT_MIN:g}).")
     depot: str = Field("lhasa_railway", min_length=1, max_length=64,
                        description="Site id the trucks load at (see /v1/instances/lhasa/sites).")
-    lookahead: StrictInt | None = Field(None, ge=0, le=30,
-                                        description="policy: days of demand a refill looks ahead (0..30; null: try "
-                                                    "0..3 and keep the best).")
+    lookahead: StrictInt | None = Field(None, ge=0, le=oxy.MAX_LOOKAHEAD,
+                                        description="policy: days of demand a refill looks ahead "
+                                                    f"(0..{oxy.MAX_LOOKAHEAD}; null: try 0..3 and keep the best).")
     time_limit_s: float = Field(default_time_limit(60.0), gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False,
                                 description=time_limit_field_doc(default_time_limit(60.0)))
-    safety_days: float = Field(1.0, ge=0, le=365, allow_inf_nan=False,
-                               description="Safety stock = this x the station's largest daily demand, days (0..365; "
+    safety_days: float = Field(1.0, ge=0, le=oxy.MAX_SAFETY_DAYS, allow_inf_nan=False,
+                               description="Safety stock = this x the station's largest daily demand, days "
+                                           f"(0..{oxy.MAX_SAFETY_DAYS:g}; "
                                            "default 1: every station ends each day with at least its busiest "
                                            "day's demand).")
-    safety_min_cylinders: StrictInt = Field(1, ge=0, le=10_000,
+    safety_min_cylinders: StrictInt = Field(1, ge=0, le=oxy.MAX_SAFETY_MIN,
                                             description="Smallest safety stock of a station with demand, cylinders "
-                                                        "(0..10000).")
+                                                        f"(0..{oxy.MAX_SAFETY_MIN}).")
     siting: dict[str, Any] | None = Field(
         None, description="A siting.json document of an oxygen siting ('lhasa-ops stations site --kind oxygen' or "
                           "POST /v1/stations/siting): supply exactly its chosen stations, each with the demand of "
