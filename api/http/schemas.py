@@ -146,7 +146,7 @@ class RouteOut(BaseModel):
 class UnservedOut(BaseModel):
     group_id: str
     site_id: str | None = Field(description="The must-visit left out, or null for the whole group.")
-    reason: str = Field(description="window, quota, time, zone or nothing_fits.")
+    reason: str = Field(description="window, quota, time, zone, nothing_fits, no_interest (the group values no site it could visit) or unreachable.")
     detail: str
 
 

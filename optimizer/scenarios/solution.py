@@ -10,7 +10,7 @@ Reasons of the batch's ``unserved``:
     (e.g. a server shutdown) before it started.
 
 Reasons inside one scenario (``ScenarioResult.unserved``, ``TourUnserved``): the tour planner's
-(``window``, ``quota``, ``time``, ``nothing_fits``, ``zone``) plus ``closed`` (a must-visit at a
+(``window``, ``quota``, ``time``, ``nothing_fits``, ``no_interest``, ``zone``) plus ``closed`` (a must-visit at a
 site the scenario closes), ``unreachable`` (a ``window`` must-visit that no open road reaches
 from the group's start or back to its end, e.g. behind a closed road) and ``zone`` (a must-visit
 outside the group's edited zone). A group is *served* when it has a route and none of its
@@ -30,7 +30,7 @@ from optimizer.scenarios.spec import Scenario
 from optimizer.tours import TourPlan, TourProblem, TourUnserved
 
 BATCH_REASONS = ("failed", "time", "stopped")
-SCENARIO_REASONS = ("closed", "unreachable", "window", "quota", "time", "zone", "nothing_fits")
+SCENARIO_REASONS = ("closed", "unreachable", "window", "quota", "time", "zone", "nothing_fits", "no_interest")
 
 
 @dataclass(frozen=True)
