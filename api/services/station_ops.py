@@ -210,7 +210,7 @@ def read_siting(source: Path | str | Mapping[str, Any], network: Network) -> Sit
     else:
         label = str(source)
         try:
-            doc = json.loads(Path(source).read_text(encoding="utf-8"))
+            doc = json.loads(Path(source).read_text(encoding="utf-8-sig"))
         except OSError as e:
             raise InvalidInput("siting", label, f"cannot read the siting file: {e.strerror or e}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -228,6 +228,14 @@ def read_siting(source: Path | str | Mapping[str, Any], network: Network) -> Sit
     for k, c in enumerate(chosen):
         if not network.has_site(c):
             raise InvalidInput(f"siting.chosen[{k}]", c, "is not a site of the network")
+        if c in chosen[:k]:
+            raise InvalidInput(f"siting.chosen[{k}]", c, "is listed twice")
+    stations = doc.get("stations")
+    if stations is not None:  # written by lhasa-ops stations site: must name the same stations
+        ids = [st.get("site_id") if isinstance(st, Mapping) else st for st in stations] \
+            if isinstance(stations, list) else stations
+        if not isinstance(ids, list) or sorted(map(str, ids)) != sorted(chosen):
+            raise InvalidInput("siting.stations", ids, f"must name the same stations as siting.chosen {chosen}")
     detail = doc.get("detail")
     if not isinstance(detail, list):
         raise InvalidInput("siting.detail", type(detail).__name__, "must be the list of demand sites "

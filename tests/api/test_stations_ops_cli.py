@@ -144,3 +144,30 @@ def test_oxygen_on_the_siting_of_stations_site(tmp_path):
     doc = json.loads((tmp_path / "o" / "oxygen.json").read_text())
     assert {s["station"] for s in doc["stations"]} <= set(chosen) and len(doc["stations"]) >= 1
     assert doc["verifier"] == [] and doc["stations_from"] == str(out / "siting.json")
+
+
+def test_siting_file_with_a_bom_or_inconsistent_stations(tmp_path):
+    """Found by a fresh-user trial: a siting.json saved with a UTF-8 BOM was rejected, and one whose
+    ``stations`` named a station not in ``chosen`` was accepted silently."""
+    import json
+
+    from api.services.station_ops import read_siting
+    from api.services.tours import lhasa_network
+    from optimizer.core.errors import InvalidInput
+
+    net = lhasa_network()
+    doc = {"kind": "oxygen", "chosen": ["potala", "nagenla"],
+           "stations": [{"site_id": "potala"}, {"site_id": "nagenla"}],
+           "detail": [{"site_id": "potala", "litres_day": 10.0}], "params": {"threshold_min": 30}}
+    path = tmp_path / "siting.json"
+    path.write_text("\ufeff" + json.dumps(doc), encoding="utf-8")
+    assert read_siting(path, net).stations == ("potala", "nagenla")
+    doc["stations"][0]["site_id"] = "atlantis"
+    with pytest.raises(InvalidInput) as e:
+        read_siting(doc, net)
+    assert e.value.field == "siting.stations"
+    doc["stations"][0]["site_id"] = "potala"
+    doc["chosen"] = ["potala", "potala"]
+    with pytest.raises(InvalidInput) as e:
+        read_siting(doc, net)
+    assert e.value.field == "siting.chosen[1]"
