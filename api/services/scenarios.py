@@ -383,7 +383,12 @@ def check_request(doc: Mapping[str, Any], max_time_limit_s: float) -> ScenarioSe
                                "LHASA_OPS_MAX_JOB_TIME_LIMIT_S)")
         n = s.demand.groups * s.demand_scale
         if n > MAX_SCENARIO_GROUPS:
-            where = "base.demand.groups" if s.name == "base" else f"scenario[{s.family}].demand_scale"
+            if s.name == "base" or (s.demand == sset.base.demand and s.demand.groups > MAX_SCENARIO_GROUPS):
+                where = "base.demand.groups"
+            elif s.demand.groups > MAX_SCENARIO_GROUPS:
+                where = f"scenario[{s.family}].demand.groups"
+            else:
+                where = f"scenario[{s.family}].demand_scale"
             raise InvalidInput(where, math.ceil(n), f"a scenario may have at most {MAX_SCENARIO_GROUPS:,} groups "
                                "(groups x demand_scale)")
     return sset

@@ -150,3 +150,21 @@ def test_no_database_is_written_by_an_app_that_runs_no_scenarios(db):
     with TestClient(create_app()) as c:
         assert c.get("/healthz").status_code == 200
     assert not db.exists()
+
+
+def test_too_many_groups_names_the_field_that_was_sent():
+    """Found by a fresh-user trial: a base day of 1e9 groups was blamed on scenario[x].demand_scale,
+    a field the request never sent."""
+    from api.services.scenarios import check_request
+    from optimizer.core.errors import InvalidInput
+
+    doc = {"base": {"iterations": 100, "demand": {"profile": "peak", "groups": 1_000_000_000, "seed": 1}},
+           "scenario": [{"name": "x"}]}
+    with pytest.raises(InvalidInput) as e:
+        check_request(doc, 600.0)
+    assert e.value.field == "base.demand.groups"
+    doc = {"base": {"iterations": 100, "demand": {"profile": "peak", "groups": 100, "seed": 1}},
+           "scenario": [{"name": "x", "demand_scale": 1e6}]}
+    with pytest.raises(InvalidInput) as e:
+        check_request(doc, 600.0)
+    assert e.value.field.endswith("demand_scale")
