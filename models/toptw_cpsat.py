@@ -9,13 +9,22 @@ Formulation (the MIP of Vansteenwegen, Souffriau, Vanden Berghe & Van Oudheusden
   is ``unused[k]`` (empty route); if ``s != e`` the closing arc ``e -> s`` is ``used[k]`` and both
   depots get the self-loop ``unused[k]``.
 * ``sum_k (1 - skip[k,i]) <= 1`` for every customer ``i`` (visited at most once).
-* Integer service start ``T[i]`` in ``[open_i, close_i]`` (scaled); routes leave ``s`` at time 0;
-  ``x[k,s,j] => T[j] >= t[s,j]``; ``x[k,i,j] => T[j] >= T[i] + d_i + t[i,j]`` (waiting allowed);
-  ``x[k,i,e] => T[i] + d_i + t[i,e] <= t_max``. One ``T[i]`` per customer suffices because a
-  customer is on at most one route.
+* Integer service start ``T[i]`` in ``[est_i, lst_i]`` (scaled); routes leave ``s`` when it opens
+  (``D = open_s``) and reach ``e`` by ``R = min(t_max, close_e)`` (the depot semantics of
+  :mod:`optimizer.toptw.problem`); ``x[k,s,j] => T[j] >= D + t[s,j]``;
+  ``x[k,i,j] => T[j] >= T[i] + d_i + t[i,j]`` (waiting allowed); ``x[k,i,e] => T[i] + d_i + t[i,e]
+  <= R``. One ``T[i]`` per customer suffices because a customer is on at most one route.
 * Maximise ``sum_{k,i} score_i (1 - skip[k,i])``. Symmetry breaking: ``used[k] >= used[k+1]``.
-  Arcs that no schedule can use (``est_i + d_i + t_ij > close_j``, or cannot return in time) are
-  not created.
+* Pruning uses bounds that hold along *paths* (:func:`optimizer.toptw.reach.time_bounds` on the
+  scaled data): ``est_i`` / ``lst_i`` are the earliest / latest service starts of ``i`` over every
+  walk from ``s`` / to ``e``. A customer with ``est_i > lst_i`` gets no variables, an arc with
+  ``est_i + d_i + t_ij > lst_j`` is not created. Travel times need not be metric, so pruning on the
+  direct arc alone (``max(open_i, t[s,i]) > close_i``) would cut off routes such as ``s -> 1 -> 2``
+  when ``t[s,2] > close_2`` but ``t[s,1] + d_1 + t[1,2]`` is small (issue 14, case 5).
+* Every answer, before it is labelled, goes through the independent checker
+  (:func:`optimizer.toptw.verify.verify`: routes, score, unserved list) and its score is compared with
+  the CP-SAT objective. A rejected answer is a solver bug: ``RuntimeError`` is raised, so an answer
+  the checker rejects is never returned, let alone as ``optimal``.
 
 Integer data: times are multiplied by ``TIME_SCALE`` (= 100 units per minute). The KU Leuven
 benchmark travel times are truncated to 1 (Solomon) or 2 (Cordeau) decimals and service times /
@@ -38,8 +47,9 @@ from models._backend import cpsat_outcome, cpsat_solver, time_left_s
 from optimizer.core.results import FEASIBLE, INFEASIBLE, NO_SOLUTION_IN_TIME, OPTIMAL, SolveStats
 from optimizer.core.stop import StoppingCriterion
 from optimizer.toptw.problem import TOPTWInstance
+from optimizer.toptw.reach import time_bounds, usable_arc
 from optimizer.toptw.solution import ToptwSolution, make_solution
-from optimizer.toptw.verify import check_toptw_routes, toptw_score
+from optimizer.toptw.verify import toptw_score, verify
 
 __all__ = ["SCORE_SCALE", "TIME_SCALE", "scale_scores", "scale_times", "solve_cpsat"]
 
@@ -94,17 +104,13 @@ def scale_scores(inst: TOPTWInstance) -> tuple[np.ndarray, int, bool]:
     return scaled, SCORE_SCALE, _is_multiple(inst.score, SCORE_SCALE)
 
 
-def _reachable(inst: TOPTWInstance, t: dict) -> tuple[list[int], dict[int, int]]:
-    """Customers that some route can visit alone, and their earliest service start (scaled)."""
-    s, e = inst.start, inst.end
-    tr, sv, op, cl, tmax = t["travel"], t["service"], t["open"], t["close"], t["t_max"]
-    keep, est = [], {}
-    for i in inst.customers:
-        a = max(int(tr[s, i]), int(op[i]))
-        if a <= int(cl[i]) and a + int(sv[i]) + int(tr[i, e]) <= tmax:
-            keep.append(i)
-            est[i] = a
-    return keep, est
+def _bounds(inst: TOPTWInstance, t: dict):
+    """Path-based time bounds of the scaled data (``optimizer.toptw.reach``) and the departure time."""
+    depart = int(t["open"][inst.start])
+    deadline = min(int(t["t_max"]), int(t["close"][inst.end]))
+    b = time_bounds(t["travel"], t["service"], t["open"], t["close"], inst.customers, inst.start, inst.end,
+                    depart, deadline)
+    return b, depart, deadline
 
 
 def solve_cpsat(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0, workers: int = 0) -> ToptwSolution:
@@ -127,26 +133,23 @@ def solve_cpsat(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0, wor
     Raises
     ------
     RuntimeError if CP-SAT reports the model invalid or infeasible (the all-empty solution is always
-    feasible, so either is a bug), or if the returned routes fail the float re-check of
-    :func:`optimizer.toptw.verify.check_toptw_routes` or their score disagrees with the objective.
+    feasible, so either is a bug), or if the answer fails the independent checker
+    :func:`optimizer.toptw.verify.verify` (routes in floats, score, unserved list) or its score
+    disagrees with the objective: an answer the checker rejects is a solver bug, never a result.
     """
-    deadline = stop.deadline()
+    clock = stop.deadline()
     t, exact_t = scale_times(inst)
     scores, score_factor, exact_s = scale_scores(inst)
-    tr, sv, op, cl, tmax = t["travel"], t["service"], t["open"], t["close"], t["t_max"]
+    tr, sv = t["travel"], t["service"]
     s, e = inst.start, inst.end
     m = inst.n_routes
-    cust, est = _reachable(inst, t)
-
-    # Feasible arcs between customers (pruned with earliest starts; valid for every route).
-    def arc_ok(i: int, j: int) -> bool:
-        arr = max(est[i] + int(sv[i]) + int(tr[i, j]), int(op[j]))
-        return arr <= int(cl[j]) and arr + int(sv[j]) + int(tr[j, e]) <= tmax
-
-    cc_arcs = [(i, j) for i in cust for j in cust if i != j and arc_ok(i, j)]
+    b, depart, return_by = _bounds(inst, t)
+    cust = [i for i in inst.customers if b.usable[i]]
+    # Arcs between customers that some feasible route can use (path-based bounds; valid for every route).
+    cc_arcs = [(i, j) for i in cust for j in cust if i != j and usable_arc(b, tr, sv, i, j)]
 
     model = cp_model.CpModel()
-    T = {i: model.new_int_var(int(op[i]), int(cl[i]), f"T{i}") for i in cust}
+    T = {i: model.new_int_var(int(b.est[i]), int(b.lst[i]), f"T{i}") for i in cust}
     # Local numbering for the circuit: 0 = s, 1..K = customers, K+1 = e (if distinct).
     loc = {i: p + 1 for p, i in enumerate(cust)}
     loc_s = 0
@@ -168,8 +171,8 @@ def solve_cpsat(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0, wor
             xk[s, i], xk[i, e] = a_in, a_out  # (s, i) and (i, e) keys are distinct even if s == e
             arcs.append((loc_s, loc[i], a_in))
             arcs.append((loc[i], loc_e, a_out))
-            model.add(T[i] >= int(tr[s, i])).only_enforce_if(a_in)
-            model.add(T[i] + int(sv[i]) + int(tr[i, e]) <= tmax).only_enforce_if(a_out)
+            model.add(T[i] >= depart + int(tr[s, i])).only_enforce_if(a_in)
+            model.add(T[i] + int(sv[i]) + int(tr[i, e]) <= return_by).only_enforce_if(a_out)
             model.add_implication(v, u)
         for i, j in cc_arcs:
             lit = model.new_bool_var(f"x{k}_{i}_{j}")
@@ -190,7 +193,7 @@ def solve_cpsat(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0, wor
         model.add_implication(used[k + 1], used[k])
     model.maximize(sum(int(scores[i]) * visit[k, i] for k in range(m) for i in cust))
 
-    solver = cpsat_solver(time_left_s(stop, deadline), workers=workers, seed=seed)
+    solver = cpsat_solver(time_left_s(stop, clock), workers=workers, seed=seed)
     t0 = time.perf_counter()
     code = solver.solve(model)
     outcome = cpsat_outcome(solver, code, time.perf_counter() - t0, scale=score_factor)
@@ -199,7 +202,7 @@ def solve_cpsat(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0, wor
     if outcome.status == INFEASIBLE:
         raise RuntimeError(f"CP-SAT returned {solver.status_name(code)} on {inst.name}: model bug")
     if outcome.status == NO_SOLUTION_IN_TIME:
-        stats = SolveStats(status=NO_SOLUTION_IN_TIME, runtime_s=deadline.elapsed_s(), stopped_by="max_runtime_s",
+        stats = SolveStats(status=NO_SOLUTION_IN_TIME, runtime_s=clock.elapsed_s(), stopped_by="max_runtime_s",
                            seed=int(seed))
         return make_solution(inst, [], stats)
 
@@ -225,9 +228,6 @@ def solve_cpsat(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0, wor
                 node = nxt[0]
         routes.append(route)
 
-    violations = check_toptw_routes(inst, routes)
-    if violations:
-        raise RuntimeError(f"{inst.name}: CP-SAT routes fail the float re-check: {violations}")
     objective = toptw_score(inst, routes)
     if exact_s and abs(objective - outcome.objective) > 1e-6:
         raise RuntimeError(f"{inst.name}: routes score {objective} != CP-SAT objective {outcome.objective}")
@@ -235,6 +235,11 @@ def solve_cpsat(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0, wor
     bound = outcome.bound if exact else None
     gap = (0.0 if status == OPTIMAL else outcome.gap) if exact else None
     stopped = "solved" if outcome.status == OPTIMAL else "max_runtime_s"
-    stats = SolveStats(status=status, objective=objective, bound=bound, gap=gap, runtime_s=deadline.elapsed_s(),
+    stats = SolveStats(status=status, objective=objective, bound=bound, gap=gap, runtime_s=clock.elapsed_s(),
                        stopped_by=stopped, seed=int(seed))
-    return make_solution(inst, routes, stats)
+    solution = make_solution(inst, routes, stats)
+    violations = verify(inst, solution)  # the independent checker sees every answer before it is returned
+    if violations:
+        raise RuntimeError(f"{inst.name}: CP-SAT answer ({status}) rejected by the checker: "
+                           f"{[v.message for v in violations]}")
+    return solution

@@ -2,7 +2,10 @@
 
 Model: ``m`` vehicles from ``inst.start`` to ``inst.end``; transit ``i -> j`` = travel ``t_ij`` +
 service ``d_i`` of the origin; a ``Time`` dimension with slack (waiting) whose cumul is the service
-start: ``[open_i, close_i]`` at customers, 0 at the start, ``<= t_max`` at the end. Every customer is
+start: ``[open_i, close_i]`` at customers, ``>= open(start)`` at the start and ``<= min(t_max,
+close(end))`` at the end (the depot semantics of :mod:`optimizer.toptw.problem`: a route leaves the
+depot no earlier than it opens and is back by its closing time). Travel times are used as given
+(the time dimension needs no triangle inequality). Every customer is
 optional through ``AddDisjunction([i], penalty_i)`` with ``penalty_i = score_i * P`` where ``P =
 m * t_max + 1`` (scaled units) exceeds any possible total arc cost (a route's travel is at most its
 duration ``<= t_max``), so the search maximises score first and only then minimises travel. Arc cost
@@ -12,7 +15,7 @@ limit. This is a correctness baseline, not a competitive TOPTW heuristic.
 Integer data: times are scaled by ``models.toptw_cpsat.TIME_SCALE`` (100 units per minute: exact for
 the KU Leuven 1-2 decimal travel times), durations rounded up and deadlines down otherwise; scores
 are used as integers, or multiplied by ``SCORE_SCALE`` and rounded if they are not integral. The
-returned routes are re-checked in floats with :func:`optimizer.toptw.verify.check_toptw_routes`.
+returned answer is re-checked in floats with the independent checker :func:`optimizer.toptw.verify.verify`.
 The result never claims optimality (status ``feasible``, or ``no_solution_in_time`` with empty routes).
 """
 
@@ -26,7 +29,7 @@ from optimizer.core.results import FEASIBLE, NO_SOLUTION_IN_TIME, SolveStats
 from optimizer.core.stop import StoppingCriterion
 from optimizer.toptw.problem import TOPTWInstance
 from optimizer.toptw.solution import ToptwSolution, make_solution
-from optimizer.toptw.verify import check_toptw_routes
+from optimizer.toptw.verify import verify
 
 __all__ = ["solve_routing"]
 
@@ -44,21 +47,28 @@ def solve_routing(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0) -
 
     Returns ``feasible`` routes, or ``no_solution_in_time`` with empty routes when the library
     finds nothing (with distinct depots and ``travel[start, end] > t_max`` even an empty vehicle
-    violates the time dimension; CP-SAT handles that case). Raises RuntimeError if the returned
-    routes fail the float re-check.
+    violates the time dimension; CP-SAT handles that case). When the start depot opens after the
+    return deadline, the empty plan is returned (``feasible``) without a search. Raises RuntimeError
+    if the answer fails the independent checker.
     """
     deadline = stop.deadline()
     t, _exact = scale_times(inst, TIME_SCALE)
     scores, _factor, _ = scale_scores(inst)
-    tr, sv, op, cl, tmax = t["travel"], t["service"], t["open"], t["close"], int(t["t_max"])
+    tr, sv, op, cl = t["travel"], t["service"], t["open"], t["close"]
+    depart = int(op[inst.start])
+    tmax = min(int(t["t_max"]), int(cl[inst.end]))  # the return deadline
     n, m = inst.n, inst.n_routes
+    if depart > tmax:  # no route can leave and come back: the empty plan is the only one
+        stats = SolveStats(status=FEASIBLE, runtime_s=deadline.elapsed_s(), stopped_by="solved",
+                           seed=int(seed))
+        return make_solution(inst, [], stats)
 
     manager = pywrapcp.RoutingIndexManager(n, m, [inst.start] * m, [inst.end] * m)
     routing = pywrapcp.RoutingModel(manager)
     travel_cb = routing.RegisterTransitMatrix(tr.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(travel_cb)
     transit_cb = routing.RegisterTransitMatrix((tr + sv[:, None]).tolist())
-    routing.AddDimension(transit_cb, max(tmax, 0), max(tmax, 0), True, "Time")
+    routing.AddDimension(transit_cb, max(tmax, 0), max(tmax, 0), False, "Time")  # start cumul >= depart
     time_dim = routing.GetDimensionOrDie("Time")
 
     penalty_factor = m * max(tmax, 0) + 1
@@ -66,11 +76,12 @@ def solve_routing(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0) -
         idx = manager.NodeToIndex(i)
         routing.AddDisjunction([idx], int(scores[i]) * penalty_factor)
         lo, hi = int(op[i]), int(cl[i])
-        if lo > hi or lo > tmax:
+        if lo > hi or lo > tmax or hi < depart:
             routing.ActiveVar(idx).SetValue(0)  # window empty after conservative rounding
         else:
-            time_dim.CumulVar(idx).SetRange(lo, min(hi, tmax))
+            time_dim.CumulVar(idx).SetRange(max(lo, depart), min(hi, tmax))
     for v in range(m):
+        time_dim.CumulVar(routing.Start(v)).SetMin(depart)
         time_dim.CumulVar(routing.End(v)).SetMax(tmax)
 
     params = pywrapcp.DefaultRoutingSearchParameters()
@@ -94,8 +105,9 @@ def solve_routing(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0) -
             idx = solution.Value(routing.NextVar(idx))
         routes.append(route)
 
-    violations = check_toptw_routes(inst, routes)
-    if violations:
-        raise RuntimeError(f"{inst.name}: routing solution fails the float re-check: {violations}")
     stats = SolveStats(status=FEASIBLE, runtime_s=deadline.elapsed_s(), stopped_by="max_runtime_s", seed=int(seed))
-    return make_solution(inst, routes, stats)
+    solution = make_solution(inst, routes, stats)
+    violations = verify(inst, solution)
+    if violations:
+        raise RuntimeError(f"{inst.name}: routing solution rejected by the checker: {[v.message for v in violations]}")
+    return solution

@@ -11,7 +11,13 @@ Readers of the public benchmark files: ``instances.benchmarks``.
 from optimizer.toptw.problem import TOPTWInstance
 from optimizer.toptw.solution import UNSERVED_REASONS, ToptwSolution, make_solution
 from optimizer.toptw.solve import METHODS, ToptwParams, compile_toptw, solve, solve_ils
-from optimizer.toptw.verify import check_toptw_routes, earliest_schedule, route_violations, toptw_score, verify
+from optimizer.toptw.verify import (
+    check_toptw_routes,
+    earliest_schedule,
+    route_violations,
+    toptw_score,
+    verify,
+)
 
 __all__ = [
     "METHODS", "UNSERVED_REASONS", "TOPTWInstance", "ToptwParams", "ToptwSolution", "check_toptw_routes",

@@ -5,8 +5,24 @@ search for the team orienteering problem with time windows", Computers & Operati
 36(12):3281-3290) has ``n`` nodes: a start depot, an end depot (the same node in the KU Leuven
 OPTW/TOPTW files, a different node in Chao, Golden & Wasil 1996, EJOR 88(3):464-474, TOP files) and
 customers, each with a score, a service duration and a time window ``[open, close]`` on the *start*
-of service. ``m`` routes leave the start depot at time 0 and must reach the end depot by ``t_max``;
-waiting before a window opens is allowed; each customer is scored at most once over all routes.
+of service. ``m`` routes leave the start depot and must reach the end depot by ``t_max``; waiting
+before a window opens is allowed; each customer is scored at most once over all routes.
+
+Depot times (one semantics for every solver and the checker; issue 14, case 6)
+    A route leaves the start depot **no earlier than its opening time** ``open_min[start]`` (the
+    earliest schedule leaves exactly then: leaving later never helps, as waiting is allowed
+    anywhere) and reaches the end depot **by** ``return_by_min = min(t_max, close_min[end])``. So the
+    horizon of every route is ``[depart_min, return_by_min]`` with ``depart_min = open_min[start]``.
+    ``close_min[start]`` (when the depots differ) and ``open_min[end]`` do not constrain a route (a
+    route may reach the end depot before it opens). The benchmark files open the depot at 0 and close
+    it at ``t_max``, so there this is the usual "leave at 0, back by ``t_max``". The ILS
+    (:mod:`optimizer.toptw.solve`), the exact model (:mod:`models.toptw_cpsat`), the routing baseline
+    (:mod:`models.toptw_routing`) and the checker (:mod:`optimizer.toptw.verify`) all use it.
+
+Travel times are not assumed metric: ``travel_min[i, k]`` may exceed ``travel_min[i, j] +
+service_min[j] + travel_min[j, k]`` (issue 14, case 5), so a customer that the direct arc from the
+depot reaches too late may still be reachable through other customers. Bounds that hold along paths
+are in :mod:`optimizer.toptw.reach`.
 
 Units: minutes for every time (the benchmark files use abstract time units; we read them as
 minutes), the same unit for travel times, score unitless. This is the plain benchmark model used by
@@ -66,8 +82,10 @@ class TOPTWInstance:
     n_routes : int
         Number of routes ``m`` >= 1.
     t_max : float
-        Route duration limit in minutes: every route leaves ``start`` at time 0 and reaches ``end``
-        by ``t_max`` (the close time of the start depot for TOPTW, ``tmax`` for TOP).
+        Route deadline in minutes from the start of the day: every route leaves ``start`` no earlier
+        than ``open_min[start]`` and reaches ``end`` by ``min(t_max, close_min[end])`` (see "Depot
+        times" in the module docstring; ``t_max`` is the close time of the depot for TOPTW, ``tmax``
+        for TOP).
     start, end : int
         Start and end depot indices (equal for TOPTW files; 0 and ``n - 1`` for Chao TOP files).
 
@@ -146,6 +164,16 @@ class TOPTWInstance:
     def n(self) -> int:
         """Number of nodes, depots included."""
         return int(self.x.shape[0])
+
+    @property
+    def depart_min(self) -> float:
+        """When routes leave the start depot: its opening time ``open_min[start]``."""
+        return float(self.open_min[self.start])
+
+    @property
+    def return_by_min(self) -> float:
+        """By when routes must reach the end depot: ``min(t_max, close_min[end])``."""
+        return float(min(self.t_max, self.close_min[self.end]))
 
     @property
     def customers(self) -> tuple[int, ...]:

@@ -1,20 +1,22 @@
 """A (T)OPTW answer: routes of customer node indices, the score, what was not visited, and stats.
 
 Unserved reasons (``Unserved.reason``, ``item_id`` = the customer's node index as text)
-    ``unreachable``: no route can visit the customer alone (its window cannot be met from the start
-    depot, or the end depot cannot be reached by ``t_max`` afterwards);
-    ``not_selected``: reachable on its own, but not in the returned routes (no room beside the
-    visits chosen, or the search ran out of time).
+    ``unreachable``: no route can visit the customer: along every path from the start depot (left
+    at its opening time) its window is missed, or the end depot cannot be reached in time afterwards
+    (:func:`optimizer.toptw.reach.time_bounds`; paths, not only the direct arcs, since travel
+    times need not be metric);
+    ``not_selected``: not ruled out by those bounds, but not in the returned routes (no room beside
+    the visits chosen, or the search ran out of time).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from optimizer.core.results import SolveStats, Unserved
 from optimizer.toptw.problem import TOPTWInstance
+from optimizer.toptw.reach import time_bounds
 
 UNSERVED_REASONS = ("unreachable", "not_selected")
 
@@ -43,24 +45,25 @@ class ToptwSolution:
     stats: SolveStats
 
 
-def alone_reachable(inst: TOPTWInstance, j: int) -> bool:
-    """Whether a route can visit customer ``j`` alone: service starts by ``close_j`` after leaving
-    the start depot at 0 and the end depot is reached by ``t_max`` (floats, no tolerance)."""
-    start = max(float(inst.travel_min[inst.start, j]), float(inst.open_min[j]))
-    return start <= inst.close_min[j] and start + inst.service_min[j] + inst.travel_min[j, inst.end] <= inst.t_max
+def reachable_customers(inst: TOPTWInstance) -> frozenset[int]:
+    """Customers that the path-based time bounds do not rule out (floats, no tolerance)."""
+    b = time_bounds(inst.travel_min, inst.service_min, inst.open_min, inst.close_min, inst.customers,
+                    inst.start, inst.end, inst.depart_min, inst.return_by_min)
+    return frozenset(int(j) for j in inst.customers if b.usable[j])
 
 
 def unserved_customers(inst: TOPTWInstance, routes: Sequence[Sequence[int]]) -> tuple[Unserved, ...]:
     """An ``Unserved`` for every customer not in ``routes``: ``unreachable`` or ``not_selected``."""
     visited = {int(j) for r in routes for j in r}
+    missing = [j for j in inst.customers if j not in visited]
+    reach = reachable_customers(inst) if missing else frozenset()
     out = []
-    for j in inst.customers:
-        if j in visited:
-            continue
-        if alone_reachable(inst, j):
-            out.append(Unserved(str(j), "not_selected", "reachable on its own but not in the routes"))
+    for j in missing:
+        if j in reach:
+            out.append(Unserved(str(j), "not_selected", "reachable but not in the routes"))
         else:
-            out.append(Unserved(str(j), "unreachable", "no route can meet its window and return by t_max"))
+            out.append(Unserved(str(j), "unreachable",
+                                "no route can meet its window and reach the end depot in time"))
     return tuple(out)
 
 

@@ -2,10 +2,18 @@
 OR-Tools routing baseline.
 
 A ``TOPTWInstance`` maps onto the routing kernels as: nodes = customers, ``m`` routes of size 1 from
-the start depot to the end depot inside ``[open(start), t_max]``, value = score, daily capacity 1
+the start depot to the end depot inside ``[depart_min, return_by_min]`` (the depot semantics of
+:mod:`optimizer.toptw.problem`: leave when the start depot opens, arrive by ``min(t_max,
+close(end))``), value = score, daily capacity 1
 (each customer served at most once overall), no entry slots. ``method="cpsat"`` is the circuit model
 of ``models.toptw_cpsat`` (small instances, up to ~20 customers); ``method="routing"`` the
 prize-collecting routing model of ``models.toptw_routing``. Both read their time limit from ``stop``.
+
+Non-metric travel times (issue 14, case 5): the engine's shake removes visits and assumes that this
+never delays the later ones, which holds under the triangle inequality but not in general. So the
+ILS answer is re-checked in floats; a route that fails is repaired (:func:`repair_routes`: visits that
+miss their window are dropped, then trailing visits until the end depot is reached in time, then the
+unvisited customers are inserted greedily where they fit) so ``solve`` always returns a feasible plan.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from optimizer.core.results import FEASIBLE, SolveStats
 from optimizer.core.stop import StoppingCriterion
 from optimizer.toptw.problem import TOPTWInstance
 from optimizer.toptw.solution import ToptwSolution, make_solution
+from optimizer.toptw.verify import TOL, earliest_schedule, route_violations
 
 METHODS = ("ils", "cpsat", "routing")
 
@@ -68,8 +77,8 @@ def compile_toptw(inst: TOPTWInstance) -> tuple[KernelProblem, np.ndarray, np.nd
         service=np.ascontiguousarray(inst.service_min[cust], dtype=np.float64),
         open_=np.ascontiguousarray(inst.open_min[cust], dtype=np.float64),
         close=np.ascontiguousarray(inst.close_min[cust], dtype=np.float64),
-        day_start=np.full(m, float(inst.open_min[inst.start])),
-        day_end=np.full(m, float(inst.t_max)),
+        day_start=np.full(m, inst.depart_min),
+        day_end=np.full(m, inst.return_by_min),
         value=np.ascontiguousarray(np.tile(inst.score[cust].astype(np.float64), (m, 1))),
         protect=np.zeros((m, c), dtype=np.bool_),
         size=np.ones(m, dtype=np.int64),
@@ -81,15 +90,62 @@ def compile_toptw(inst: TOPTWInstance) -> tuple[KernelProblem, np.ndarray, np.nd
     return P, np.ones(c, dtype=np.int64), cust
 
 
+def _route_feasible(inst: TOPTWInstance, route: list[int]) -> bool:
+    if not route:
+        return True
+    starts, end_arrival = earliest_schedule(inst, route)
+    return bool(np.all(starts <= inst.close_min[route] + TOL)) and end_arrival <= inst.return_by_min + TOL
+
+
+def repair_routes(inst: TOPTWInstance, routes: list[list[int]]) -> list[list[int]]:
+    """Make ``routes`` feasible (per :func:`optimizer.toptw.verify.route_violations`) and refill them.
+
+    Per route, in visit order: a visit whose service would start after its window closes is dropped
+    (the schedule before it is unchanged); then visits are dropped from the end until the end depot
+    is reached in time (the empty route always is). Then every customer left out, by decreasing score
+    (positive scores only), is inserted at the feasible position that delays its route's end the
+    least, if any. Used when the ILS returns an infeasible route, which only non-metric travel times
+    can cause.
+    """
+    out: list[list[int]] = []
+    for route in routes:
+        kept: list[int] = []
+        for j in route:
+            starts, _ = earliest_schedule(inst, [*kept, j])
+            if starts[-1] <= inst.close_min[j] + TOL:
+                kept.append(int(j))
+        while kept and not _route_feasible(inst, kept):
+            kept.pop()
+        out.append(kept)
+    visited = {j for r in out for j in r}
+    for j in sorted((j for j in inst.customers if j not in visited and inst.score[j] > 0),
+                    key=lambda j: (-float(inst.score[j]), j)):
+        best: tuple[float, int, int] | None = None
+        for r, route in enumerate(out):
+            for p in range(len(route) + 1):
+                cand = [*route[:p], j, *route[p:]]
+                if _route_feasible(inst, cand):
+                    end = earliest_schedule(inst, cand)[1]
+                    if best is None or end < best[0]:
+                        best = (end, r, p)
+        if best is not None:
+            _, r, p = best
+            out[r].insert(p, j)
+    return out
+
+
 def solve_ils(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0,
               params: ILSParams | None = None) -> ToptwSolution:
-    """The ILS engine (``optimizer.core.engine``) on ``inst``; status ``feasible``."""
+    """The ILS engine (``optimizer.core.engine``) on ``inst``; status ``feasible``. Routes that fail the
+    float re-check (non-metric travel only) go through :func:`repair_routes`."""
     t0 = time.perf_counter()
     P, daily, cust = compile_toptw(inst)
     S = new_state(P, daily, 1, len(cust) + 1)
     res = run_ils(P, S, stop, seed=seed, params=params or ILSParams(), t0=t0)
     B = res.state
     routes = [[int(cust[B.ri[NODE, r, p]]) for p in range(int(B.length[r]))] for r in range(inst.n_routes)]
+    if route_violations(inst, routes):
+        routes = repair_routes(inst, routes)
     stats = SolveStats(status=FEASIBLE, runtime_s=time.perf_counter() - t0, iterations=res.iterations,
                        stopped_by=res.stopped_by, seed=int(seed))
     return make_solution(inst, routes, stats)

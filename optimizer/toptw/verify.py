@@ -2,13 +2,16 @@
 
 Kept deliberately simple and separate from every solver so that it can judge them: the schedule is
 recomputed from scratch in floats. Semantics (Vansteenwegen et al. 2009, C&OR 36(12):3281-3290):
-each route leaves ``inst.start`` at time 0, goes through its customers in order, starts service at
-customer ``j`` at ``max(arrival_j, open_j)`` (waiting allowed), which must be ``<= close_j``, leaves
-after ``service_min[j]``, and must reach ``inst.end`` by ``inst.t_max``. Each customer is visited at
+each route leaves ``inst.start`` at its opening time ``open_min[start]`` (``inst.depart_min``; see
+"Depot times" in :mod:`optimizer.toptw.problem`), goes through its customers in order, starts
+service at customer ``j`` at ``max(arrival_j, open_j)`` (waiting allowed), which must be
+``<= close_j``, leaves after ``service_min[j]``, and must reach ``inst.end`` by
+``min(t_max, close_min[end])`` (``inst.return_by_min``). Travel times are used as given (never
+assumed metric). Each customer is visited at
 most once over all routes and at most ``inst.n_routes`` routes are used.
 
 ``verify(problem, solution)`` returns core ``Violation``s: the route rules above (kinds
-``route_count``, ``index``, ``depot``, ``duplicate``, ``window``, ``t_max``), ``score`` when
+``route_count``, ``index``, ``depot``, ``duplicate``, ``window``, ``t_max`` (the return deadline)), ``score`` when
 ``solution.score`` differs from the recomputed score by more than 1e-6, and ``unserved`` when a
 customer is neither visited nor listed in ``solution.unserved`` (or listed and visited).
 ``check_toptw_routes(inst, routes)`` gives the route rules' messages as plain strings.
@@ -34,12 +37,12 @@ TOL = 1e-6
 def earliest_schedule(inst: TOPTWInstance, route: Sequence[int]) -> tuple[np.ndarray, float]:
     """Earliest service start times along ``route`` (customer node indices, depots excluded).
 
-    Returns ``(start_min, end_arrival_min)``: float64[len(route)] service start times in minutes and
-    the arrival time at ``inst.end``. Windows are *not* checked here (a late start is still
+    The route leaves ``inst.start`` at ``open_min[start]``. Returns ``(start_min, end_arrival_min)``:
+    float64[len(route)] service start times in minutes and the arrival time at ``inst.end``. Windows are *not* checked here (a late start is still
     reported as its earliest value); see :func:`check_toptw_routes`. Indices must be valid nodes.
     """
     starts = np.empty(len(route), dtype=np.float64)
-    t = 0.0
+    t = float(inst.open_min[inst.start])  # routes leave the start depot when it opens
     prev = inst.start
     for pos, j in enumerate(route):
         j = int(j)
@@ -62,9 +65,9 @@ def route_violations(inst: TOPTWInstance, routes: Sequence[Sequence[int]]) -> li
     (depots excluded). An empty route means an unused vehicle and is not scheduled (so it is fine
     even when ``travel[start, end] > t_max``), but it counts towards the route count. Checked:
     route count ``<= inst.n_routes``; indices are integers naming customers (not a depot, in
-    range); each customer at most once over all routes; the earliest-start schedule from time 0 at
-    the start depot meets every window (``start <= close + TOL``) and reaches the end depot by
-    ``t_max + TOL``.
+    range); each customer at most once over all routes; the earliest-start schedule leaving the start
+    depot at ``open_min[start]`` meets every window (``start <= close + TOL``) and reaches the end
+    depot by ``min(t_max, close_min[end]) + TOL``.
     """
     violations: list[Violation] = []
     if len(routes) > inst.n_routes:
@@ -99,9 +102,11 @@ def route_violations(inst: TOPTWInstance, routes: Sequence[Sequence[int]]) -> li
                 violations.append(Violation(
                     f"route {r}", "window", f"route {r} pos {pos}: customer {j} service starts at {s:.6f} "
                     f"after its window closes at {inst.close_min[j]:.6f}"))
-        if end_arrival > inst.t_max + TOL:
-            violations.append(Violation(f"route {r}", "t_max",
-                                        f"route {r}: reaches end depot at {end_arrival:.6f} > t_max={inst.t_max:.6f}"))
+        deadline = min(float(inst.t_max), float(inst.close_min[inst.end]))
+        if end_arrival > deadline + TOL:
+            violations.append(Violation(
+                f"route {r}", "t_max", f"route {r}: reaches end depot at {end_arrival:.6f} > min(t_max, "
+                f"end depot close)={deadline:.6f}"))
     return violations
 
 

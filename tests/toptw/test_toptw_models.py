@@ -14,7 +14,15 @@ from instances.benchmarks import instance_path, load_bks_toptw, read_chao_top, r
 from models.toptw_cpsat import TIME_SCALE
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import StoppingCriterion
-from optimizer.toptw import TOPTWInstance, ToptwParams, check_toptw_routes, earliest_schedule, solve, toptw_score, verify
+from optimizer.toptw import (
+    TOPTWInstance,
+    ToptwParams,
+    check_toptw_routes,
+    earliest_schedule,
+    solve,
+    toptw_score,
+    verify,
+)
 
 HAVE_BENCH = (bm.benchmarks_root() / "toptw").is_dir()
 needs_bench = pytest.mark.skipif(not HAVE_BENCH, reason="benchmark files not found")
@@ -22,15 +30,16 @@ needs_bench = pytest.mark.skipif(not HAVE_BENCH, reason="benchmark files not fou
 
 # ----------------------------------------------------------------------------- brute force
 def _route_ok(inst: TOPTWInstance, route: tuple[int, ...]) -> bool:
-    """Earliest-start feasibility, written independently of optimizer.toptw.verify."""
-    t, prev = 0.0, inst.start
+    """Earliest-start feasibility, written independently of optimizer.toptw.verify: leave the start
+    depot when it opens, reach the end by min(t_max, its close) (optimizer.toptw.problem, "Depot times")."""
+    t, prev = float(inst.open_min[inst.start]), inst.start
     for j in route:
         t = max(t + inst.travel_min[prev, j], inst.open_min[j])
         if t > inst.close_min[j] + 1e-9:
             return False
         t += inst.service_min[j]
         prev = j
-    return t + inst.travel_min[prev, inst.end] <= inst.t_max + 1e-9
+    return t + inst.travel_min[prev, inst.end] <= min(inst.t_max, inst.close_min[inst.end]) + 1e-9
 
 
 def brute_force(inst: TOPTWInstance) -> float:
