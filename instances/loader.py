@@ -16,7 +16,14 @@ from instances._csv import read_csv_records, record_context, text_field
 from instances.paths import CIRCLES_CSV, LHASA_DIR, RINGS_CSV, ROADS_CSV, SITES_CSV
 from optimizer.core.clock import parse_clock
 from optimizer.core.errors import InvalidInput
-from optimizer.core.network import ACCESS_DETOUR, ACCESS_SPEED_KMH, Network, Road, Site, shortest_path_matrices  # noqa: F401
+from optimizer.core.network import (  # noqa: F401
+    ACCESS_DETOUR,
+    ACCESS_SPEED_KMH,
+    Network,
+    Road,
+    Site,
+    shortest_path_matrices,
+)
 from optimizer.core.physics import EARTH_RADIUS_KM, haversine_km  # noqa: F401
 
 __all__ = ["LHASA_DIR", "load_lhasa", "read_roads", "read_sites", "read_zones"]

@@ -22,13 +22,13 @@ them (the CLI exits 1), they never pass as valid.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from api.services.stations import PlanSource, plan_source
+from instances._json import read_json_object
 from instances.stations import read_candidate_sites
 from optimizer.core.clock import Deadline
 from optimizer.core.errors import InvalidInput, check_count, check_finite, check_time_limit_s
@@ -204,20 +204,7 @@ def read_siting(source: Path | str | Mapping[str, Any], network: Network) -> Sit
     ``litres_day``) the demand per site; ``params.threshold_min`` the coverage threshold.
     Raises ``InvalidInput`` naming ``siting`` or the offending key (``siting.chosen``,
     ``siting.detail[k].litres_day``, ...)."""
-    if not isinstance(source, (str, Path)):  # a parsed document (checked below)
-        doc: Any = source
-        label = "siting"
-    else:
-        label = str(source)
-        try:
-            doc = json.loads(Path(source).read_text(encoding="utf-8-sig"))
-        except OSError as e:
-            raise InvalidInput("siting", label, f"cannot read the siting file: {e.strerror or e}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise InvalidInput("siting", label, f"not a JSON siting file: {e}") from None
-    if not isinstance(doc, Mapping):
-        raise InvalidInput("siting", type(doc).__name__, "expected a JSON object (the siting.json of "
-                                                         "lhasa-ops stations site)")
+    doc, label = read_json_object(source, "siting", "the siting.json of lhasa-ops stations site")
     kind = doc.get("kind")
     if kind != "oxygen":
         raise InvalidInput("siting.kind", kind, "must be 'oxygen' (a siting.json of lhasa-ops stations site "

@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from instances._json import read_json_object
 from instances.demand import groups_from_records, groups_to_records, read_demand
 from instances.loader import load_lhasa
 from instances.paths import DEMAND_PEAK_DAY_CSV
@@ -128,19 +129,7 @@ def load_plan(source: Path | str | Mapping[str, Any], network: Network) -> tuple
     non-numeric plan field, or ``plan`` with ``"<n> violations, first: ..."`` if the plan does not
     hold on this network.
     """
-    if isinstance(source, Mapping):
-        doc: Any = source
-        label = "plan"
-    else:
-        label = str(source)
-        try:
-            doc = json.loads(Path(source).read_text(encoding="utf-8-sig"))
-        except OSError as e:
-            raise InvalidInput("plan", label, f"cannot read the plan file: {e.strerror or e}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise InvalidInput("plan", label, f"not a JSON plan file: {e}") from None
-    if not isinstance(doc, Mapping):
-        raise InvalidInput("plan", type(doc).__name__, "expected a JSON object (the plan.json of lhasa-ops plan)")
+    doc, label = read_json_object(source, "plan", "the plan.json of lhasa-ops plan")
     if "groups" not in doc:
         raise InvalidInput("plan.groups", None, f"{label}: missing key; a plan.json written by lhasa-ops plan "
                                                 "carries the groups it was planned for (re-plan with this version)")
