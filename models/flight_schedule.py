@@ -95,7 +95,10 @@ model. A solve that proves optimality returns the same J every time (``backend='
 favour of HiGHS; the HiGHS blocks come in a fixed order and the tails of a pool are assigned by a
 fixed rule). A solve stopped by the wall-clock limit or by ``rel_gap`` depends on how far each engine
 got (HiGHS's block time shares are wall-clock too), so it may return a different - equally verified -
-schedule and bound on a busier machine.
+schedule and bound on a busier machine. ``FlightParams.deterministic_time`` runs CP-SAT alone on
+one worker with ``max_deterministic_time``: it stops after the same work every time, so the same
+seed gives the same schedule (unless the wall-clock limit, kept as a safety stop, comes first;
+``BackendRun.stopped_by_work`` says which).
 :func:`optimizer.flights.verify.verify` re-checks any result from the data.
 """
 
@@ -287,6 +290,8 @@ class BackendRun:
     optimal: bool = False
     infeasible: bool = False
     wall_s: float = 0.0
+    stopped_by_work: bool = False
+    """CP-SAT under ``deterministic_time``: ended by a proof or by the deterministic limit (not the clock)."""
 
 
 CPSAT_BUILD_S_PER_VAR = 3e-5
@@ -296,7 +301,7 @@ left, and HiGHS when it would take all of it; with neither, the greedy schedule 
 
 
 def _solve_cpsat(P, M: ScheduleModel, limit_s: float, workers: int, seed: int, rel_gap: float, greedy: tuple | None,
-                 log: bool, solver_box: list | None = None, stop=None) -> BackendRun:
+                 log: bool, solver_box: list | None = None, stop=None, det_time: float | None = None) -> BackendRun:
     from ortools.sat.python import cp_model
 
     t0 = time.perf_counter()
@@ -332,6 +337,8 @@ def _solve_cpsat(P, M: ScheduleModel, limit_s: float, workers: int, seed: int, r
             m.add_hint(x[k], assign.get(bi) == d)
     solver = cpsat_solver(max(0.05, limit_s - (time.perf_counter() - t0)), workers, seed, rel_gap)
     solver.parameters.log_search_progress = bool(log)
+    if det_time is not None:  # reproducible: stop on work done, the wall clock only as a safety stop
+        solver.parameters.max_deterministic_time = float(det_time)
     if solver_box is not None:
         solver_box.append(solver)
     if stop is not None and stop.is_set():  # the other engine finished while this model was built
@@ -344,6 +351,8 @@ def _solve_cpsat(P, M: ScheduleModel, limit_s: float, workers: int, seed: int, r
         run.bound = math.floor(solver.best_objective_bound + 1e-6)
         run.optimal = status == OPTIMAL
     run.infeasible = status == INFEASIBLE
+    if det_time is not None:  # reproducible when proven or stopped by the deterministic limit, not the clock
+        run.stopped_by_work = status in (OPTIMAL, INFEASIBLE) or solver.deterministic_time >= det_time * (1 - 1e-9)
     return run
 
 
@@ -487,8 +496,11 @@ def solve_model(P: ScheduleProblem, M: ScheduleModel, limit_s: float, params: Fl
     stats: dict = {}
     runs: list[BackendRun] = []
     rel_gap = float(params.rel_gap)
-    if params.backend == "cpsat":
-        runs.append(_solve_cpsat(P, M, limit_s, params.workers, seed, rel_gap, greedy, params.log))
+    det = params.deterministic_time
+    if params.backend == "cpsat" or det is not None:
+        if det is not None and params.backend == "auto":
+            stats["highs_skipped"] = "deterministic_time: HiGHS's time limit is wall-clock"
+        runs.append(_solve_cpsat(P, M, limit_s, params.workers, seed, rel_gap, greedy, params.log, det_time=det))
     elif params.backend == "highs":
         runs.append(_solve_highs(P, M, limit_s, rel_gap))
     else:
@@ -520,6 +532,9 @@ def solve_model(P: ScheduleProblem, M: ScheduleModel, limit_s: float, params: Fl
         if th.is_alive() or th.ident is not None:
             th.join(timeout=max(1.0, limit_s + 10.0))
         runs += out
+    if det is not None:
+        stats["deterministic_time"] = det
+        stats["stopped_by_work"] = bool(runs and runs[0].stopped_by_work)
     for r in runs:
         stats[f"{r.backend}_wall_s"] = round(r.wall_s, 3)
         stats[f"{r.backend}_bound"] = r.bound

@@ -91,6 +91,10 @@ def schedule(
     backend: str = typer.Option("auto", "--backend", help="auto (CP-SAT and HiGHS at once) | cpsat | highs"),
     step: int = typer.Option(5, "--step", help="grid of candidate take-off times, minutes"),
     seed: int = typer.Option(0, "--seed", help="CP-SAT random seed"),
+    deterministic_time: float | None = typer.Option(
+        None, "--deterministic-time",
+        help="stop CP-SAT after this deterministic time (work units ~ s) instead of the clock: same seed, same "
+             "schedule (CP-SAT alone, 1 worker; --time-limit stays a safety stop)"),
     out: Path = typer.Option(Path("out/flights"), "--out", help="output directory"),  # noqa: B008
 ) -> None:
     """Schedule the day's sightseeing-flight bookings on the fleet; write schedule.json, CSVs and gantt.png."""
@@ -104,7 +108,8 @@ def schedule(
         _fail(f"--step must be within 1..120 minutes, got {step}")
     try:
         problem = service.schedule_problem_from_files(bookings, products, aircraft, step)
-        result = service.schedule_day(problem, time_limit, seed, FlightParams(backend=backend, workers=workers))
+        result = service.schedule_day(problem, time_limit, seed, FlightParams(backend=backend, workers=workers,
+                                                                               deterministic_time=deterministic_time))
     except InvalidInput as e:
         _fail(str(e))
     except OSError as e:
@@ -130,6 +135,9 @@ def schedule(
     console.print("Unassigned       " + (", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none"),
                   markup=False)
     console.print(f"Solved by        {sched.model_stats.get('source')} (backend {backend})", markup=False)
+    repro = sched.model_stats.get("reproducible")
+    console.print(f"Reproducible     {'yes' if repro else 'NO'}: {sched.model_stats.get('reproducible_note')}",
+                  markup=False)
     console.print("Verifier         " + ("OK" if not violations else f"{len(violations)} violation(s)"), markup=False)
     console.print(f"Outputs          {out}/ (schedule.json, departures.csv, unassigned.csv, gantt.png)", markup=False)
     if violations:

@@ -34,6 +34,7 @@ from rich.console import Console
 from api.cli.common import fail as _fail
 from api.services import station_ops as service
 from api.services.tours import lhasa_network
+from optimizer.core.clock import fmt_clock
 from optimizer.core.errors import InvalidInput
 from optimizer.core.serialize import json_safe
 from optimizer.stations import oxygen as oxy
@@ -131,7 +132,19 @@ def charge(
     _tour_line(console, tour[0], plan, demand)
     console.print(f"Fleet            {len(cp.vehicles)} electric coaches, {len(cp.stations)} charger sites, "
                   f"{cp.n_slots} x {cp.slot_min:g}-min slots, {temperature_c:g} degC")
-    console.print(f"Status           {st.status} (CP-SAT, gap {gap}, {st.runtime_s:.2f} s)")
+    n_all, k = len(cp.vehicles), len(res.unserved)
+    reasons: dict[str, int] = {}
+    for u in res.unserved:
+        reasons[u.reason] = reasons.get(u.reason, 0) + 1
+    why = ", ".join(f"{c} {r}" if len(reasons) > 1 else r for r, c in reasons.items())
+    if not res.has_schedule:
+        console.print(f"Status           no schedule ({st.status}): all {n_all} coaches unserved")
+    elif k:
+        console.print(f"Status           feasible for {n_all - k} of {n_all} coaches; {k} stranded ({why})")
+    else:
+        console.print(f"Status           feasible for all {n_all} coaches")
+    console.print(f"Solver           CP-SAT {st.status}, gap {gap} (on the day's cost, shortfall penalty included), "
+                  f"{st.runtime_s:.2f} s")
     if res.has_schedule:
         console.print(f"Energy cost      {res.energy_cost_cny:,.2f} CNY for "
                       f"{sum(map(sum, res.grid_kwh)):,.1f} kWh from the grid; peak station load "
@@ -141,9 +154,17 @@ def charge(
                       f"max delay {cp.max_delay_min:g} min)")
         for d in res.delays:
             console.print(f"  {d.vehicle_id}: departs {d.delay_min:g} min late from {d.station_id}")
-    console.print(f"Unserved         {len(res.unserved)} vehicle(s)")
+    console.print(f"Stranded         {k} coach(es) not kept above their SoC floor")
     for u in res.unserved:
-        console.print(f"  {u.item_id}: {u.short_kwh:.1f} kWh below floor ({u.reason}): {u.detail}")
+        if u.empty_min is not None:
+            what = (f"battery empty at {fmt_clock(u.empty_min)} (below its floor from {fmt_clock(u.below_floor_min)}, "
+                    f"{u.short_kwh:.1f} kWh reserve used up),"
+                    f" {u.unmet_kwh:.1f} kWh of driving beyond an empty battery")
+        elif u.below_floor_min is not None:
+            what = f"below its floor from {fmt_clock(u.below_floor_min)}, at worst {u.short_kwh:.1f} kWh below"
+        else:
+            what = "no schedule"
+        console.print(f"  {u.item_id} ({u.reason}): {what}: {u.detail}")
     console.print(f"Verifier         {_verdict(run.violations, res.has_schedule, 'schedule')}")
     console.print(f"Outputs          {out}/ (charging.json, soc.png, station_load.png)")
     if run.violations and res.has_schedule:

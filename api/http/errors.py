@@ -4,16 +4,21 @@ Codes: ``invalid_input`` (HTTP 422: a domain validation error, ``InvalidInput``,
 error caught by pydantic, which adds ``errors``: every field with its message), ``invalid_json``
 (422: the body is not JSON), ``unauthorized``/``forbidden``/``payload_too_large`` (``ApiError`` of
 ``api.http.security``), ``bad_request``, ``not_found``, ``method_not_allowed``, ``http_<status>``.
-``install_error_handlers(app)`` registers the handlers.
+``install_error_handlers(app)`` registers the handlers and makes the app's OpenAPI document
+declare that shape (:class:`ErrorOut`) instead of FastAPI's default ``{"detail": [...]}``: 422 on
+every operation that reads a body or parameters, 401/403/413 on every POST (API key, body limit),
+404 on every operation with a path parameter (:func:`declare_error_responses`).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.http.security import ApiError
@@ -21,6 +26,37 @@ from instances.demand import DemandError
 from optimizer.core.errors import InvalidInput
 
 _INDEX = re.compile(r"index (\d+)")
+
+
+class FieldErrorOut(BaseModel):
+    """One field a request body or parameter got wrong."""
+
+    field: str = Field(description="Path of the field, e.g. 'groups[2].size' ('body' for the whole body).")
+    message: str = Field(description="What is wrong with it.")
+
+
+class ErrorOut(BaseModel):
+    """Every error answer of the API (4xx and 5xx): ``{"code", "message", "field"}``; a body that
+    pydantic rejects adds ``errors``."""
+
+    code: str = Field(description="invalid_input, invalid_json, unauthorized, forbidden, payload_too_large, "
+                                  "not_found, not_ready, job_failed, bad_request, method_not_allowed or "
+                                  "http_<status>.")
+    message: str = Field(description="What went wrong, for a person.")
+    field: str | None = Field(description="Path of the offending field (e.g. 'groups[2].must_visit'), or null.")
+    errors: list[FieldErrorOut] | None = Field(None, description="Shape/type errors only (422 invalid_input "
+                                                                 "from validation): every field with its message, "
+                                                                 "at most 20.")
+
+
+ERROR_RESPONSES: dict[str, str] = {
+    "401": "Unauthorized: an API key is configured and X-API-Key is missing (code unauthorized).",
+    "403": "Forbidden: X-API-Key is not a configured key (code forbidden).",
+    "404": "Not found (code not_found).",
+    "413": "Payload too large: the body is over LHASA_OPS_MAX_BODY_BYTES (code payload_too_large).",
+    "422": "Invalid input: a bad value (code invalid_input, the field named) or a body that is not JSON "
+           "(invalid_json); shape and type errors list every field in errors.",
+}
 
 
 def loc_path(loc: tuple | list) -> str:
@@ -75,9 +111,45 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
     return JSONResponse(status_code=exc.status_code, content=body, headers=getattr(exc, "headers", None))
 
 
+def declare_error_responses(doc: dict[str, Any]) -> dict[str, Any]:
+    """Make an OpenAPI document declare the error shape actually sent (module docstring), in place;
+    idempotent. FastAPI's ``HTTPValidationError``/``ValidationError`` schemas are dropped."""
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    defs = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(defs.pop("$defs", {}))
+    schemas["ErrorOut"] = defs
+    ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    for path, ops in doc.get("paths", {}).items():
+        for method, op in ops.items():
+            responses = op.setdefault("responses", {})
+            codes = {"422"} if "422" in responses else set()
+            if method == "post":
+                codes |= {"401", "403", "413", "422"}
+            if "{" in path:
+                codes.add("404")
+            for code in codes:
+                old = responses.get(code, {})
+                desc = old.get("description") or ""
+                if desc in ("", "Validation Error", "Not Found"):
+                    desc = ERROR_RESPONSES[code]
+                responses[code] = {"description": desc, **ref}
+            op["responses"] = dict(sorted(responses.items()))
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    doc["components"]["schemas"] = dict(sorted(schemas.items()))
+    return doc
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers that give every error answer the one shape."""
+    """Register the handlers that give every error answer the one shape, and declare that shape in
+    the app's OpenAPI document (:func:`declare_error_responses`)."""
     app.add_exception_handler(RequestValidationError, request_invalid)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidInput, invalid_input)  # type: ignore[arg-type]
     app.add_exception_handler(ApiError, api_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    base = app.openapi  # FastAPI's generator (it caches the document on the app)
+
+    def openapi() -> dict[str, Any]:
+        return declare_error_responses(base())
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -613,6 +613,13 @@ class FlightParams:
         Print CP-SAT's search log.
     pool_identical : bool
         Pool identical aircraft (exact; off by default, as it is not faster: ``models.flight_schedule``).
+    deterministic_time : float | None
+        Stop CP-SAT after this much *deterministic* time (CP-SAT's ``max_deterministic_time``, work
+        units of roughly one second) instead of the wall clock, so that the same seed gives the same
+        schedule on any machine and load: CP-SAT alone (HiGHS's limits are wall-clock), 1 worker,
+        ``rel_gap`` 0 (others raise ``InvalidInput``); the time limit still applies as a safety stop,
+        and a run it stops is reported as not reproducible. None (default): wall-clock limits; the
+        answer says when a run stopped by the clock may differ between runs (``reproducible``).
     """
 
     backend: str = "auto"
@@ -621,6 +628,7 @@ class FlightParams:
     hint: bool = True
     log: bool = False
     pool_identical: bool = False
+    deterministic_time: float | None = None
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -628,3 +636,14 @@ class FlightParams:
         check_count("workers", self.workers, 1, 256)
         if isinstance(self.rel_gap, bool) or not 0.0 <= check_finite("rel_gap", self.rel_gap) <= 1.0:
             raise InvalidInput("rel_gap", self.rel_gap, "must be within 0..1")
+        if self.deterministic_time is not None:
+            dt = check_finite("deterministic_time", self.deterministic_time)
+            if isinstance(self.deterministic_time, bool) or not 0 < dt <= 1e6:
+                raise InvalidInput("deterministic_time", self.deterministic_time, "must be > 0 and <= 1e6")
+            if self.backend == "highs":
+                raise InvalidInput("backend", self.backend, "a deterministic limit needs CP-SAT (cpsat or auto): "
+                                                            "HiGHS's time limit is wall-clock")
+            if self.workers != 1:
+                raise InvalidInput("workers", self.workers, "a deterministic limit needs 1 worker")
+            if self.rel_gap:
+                raise InvalidInput("rel_gap", self.rel_gap, "must be 0 with a deterministic limit")

@@ -169,6 +169,8 @@ def schedule_dict(problem: ScheduleProblem, schedule: Schedule) -> dict[str, Any
                         "passengers": d.passengers, "booking_ids": list(d.booking_ids)} for d in schedule.departures],
         "unassigned": [{"booking_id": u.item_id, "reason": u.reason, "detail": u.detail} for u in schedule.unserved],
         "stats": schedule.model_stats,
+        "reproducible": schedule.model_stats.get("reproducible"),
+        "reproducible_note": schedule.model_stats.get("reproducible_note"),
     })
 
 

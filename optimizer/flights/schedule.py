@@ -125,6 +125,23 @@ def _unserved(problem: ScheduleProblem, reasons: dict[str, str], flown: set[str]
     return tuple(out)
 
 
+def _reproducibility(params: FlightParams, mstats: dict, optimal: bool) -> dict:
+    """``reproducible`` (same seed -> same schedule) and why (``models.flight_schedule``, *Determinism*)."""
+    if params.deterministic_time is not None:
+        if mstats.get("stopped_by_work"):
+            return {"reproducible": True, "reproducible_note": f"CP-SAT stopped by its deterministic limit "
+                                                               f"({params.deterministic_time:g}) or a proof"}
+        return {"reproducible": False, "reproducible_note": "the wall-clock limit stopped CP-SAT before its "
+                                                            "deterministic limit: the schedule may differ between runs"}
+    if optimal and (params.backend == "highs" or (params.backend == "cpsat" and params.workers == 1)):
+        return {"reproducible": True, "reproducible_note": "proven optimal"}
+    if optimal:
+        return {"reproducible": False, "reproducible_note": "proven optimal (same objective every run), but the "
+                                                            "schedule may differ between runs with this back end"}
+    return {"reproducible": False, "reproducible_note": "stopped by the wall-clock limit: the schedule may differ "
+                                                        "between runs (set deterministic_time for a repeatable answer)"}
+
+
 def solve_schedule(problem: ScheduleProblem, stop: StoppingCriterion, seed: int = 0,
                    params: FlightParams | None = None) -> Schedule:
     """Schedule the day's bookings on departures (module docstring).
@@ -144,13 +161,14 @@ def solve_schedule(problem: ScheduleProblem, stop: StoppingCriterion, seed: int 
     requested = P.passengers_requested
     reasons = unservable_reasons(P)
     M = formulation.build_model(P, reasons, bool(params.pool_identical))
-    mstats = {"bookings": len(P.bookings), "aircraft": len(P.aircraft), "products": len(P.products),
+    mstats: dict = {"bookings": len(P.bookings), "aircraft": len(P.aircraft), "products": len(P.products),
               "departures": len(M.deps), "assignment_vars": len(M.xs), "aircraft_rows": len(M.cliques),
               "pools": [len(g) for g in M.pools], "backend": params.backend}
     if not M.xs:  # nothing can fly: the empty schedule is optimal
         stats = SolveStats(OPTIMAL, 0, 0, 0.0, deadline.elapsed_s(), 0, "solved", int(seed))
         return Schedule((), _unserved(P, reasons, set(), "capacity"), 0, requested, 0, W, 0, 0.0, stats,
-                        mstats | {"source": "none"})
+                        mstats | {"source": "none", "reproducible": True,
+                                  "reproducible_note": "nothing can fly: the empty schedule"})
     greedy = greedy_schedule(P, M) if params.hint else None
     left = time_left_s(stop, deadline)
     left -= min(0.5, 0.05 * left)  # kept for reading the answers back and building the result
@@ -180,7 +198,7 @@ def solve_schedule(problem: ScheduleProblem, stop: StoppingCriterion, seed: int 
         status = INFEASIBLE if runs and all(r.infeasible for r in runs) else NO_SOLUTION_IN_TIME
         stats = SolveStats(status, None, bound, None, deadline.elapsed_s(), 0, "max_runtime_s", int(seed))
         return Schedule((), _unserved(P, reasons, set(), "no_solution"), 0, requested, 0, W, None, None, stats,
-                        mstats | {"source": None})
+                        mstats | {"source": None} | _reproducibility(params, mstats, False))
     mstats["source"] = source
     departures = []
     order = {a.id: k for k, a in enumerate(P.aircraft)}
@@ -201,6 +219,7 @@ def solve_schedule(problem: ScheduleProblem, stop: StoppingCriterion, seed: int 
     obj = W * pax - dev
     if bound is None:
         stats = SolveStats(FEASIBLE, obj, None, None, deadline.elapsed_s(), 0, "max_runtime_s", int(seed))
+        mstats |= _reproducibility(params, mstats, False)
         return Schedule(tuple(departures), unserved, pax, requested, dev, W, None, None, stats, mstats)
     bound = min(bound, W * requested)  # J <= W x all passengers requested, whatever a back end reported
     optimal = bound <= obj  # proven: no schedule has a larger J
@@ -211,4 +230,5 @@ def solve_schedule(problem: ScheduleProblem, stop: StoppingCriterion, seed: int 
     done = optimal or (params.rel_gap > 0 and gap <= params.rel_gap)
     stats = SolveStats(OPTIMAL if optimal else FEASIBLE, obj, bound, gap, deadline.elapsed_s(), 0,
                        "solved" if done else "max_runtime_s", int(seed))
+    mstats |= _reproducibility(params, mstats, optimal)
     return Schedule(tuple(departures), unserved, pax, requested, dev, W, pb, pgap, stats, mstats)

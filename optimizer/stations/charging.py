@@ -49,7 +49,7 @@ Schedule (:class:`ChargingSchedule`)
 Grid energy and SoC per vehicle and slot, the departure delays taken, costs, ``unserved`` and
 ``stats`` (``optimizer.core.results.SolveStats``; objective = energy + lateness + shortfall
 penalty, CNY). Reason words of ``unserved`` (one :class:`CoachUnserved` per coach that cannot be
-kept above its SoC floor, ``short_kwh`` = how far below):
+kept above its SoC floor, a *stranded* coach):
 
 * ``range``: the route draws more than the usable battery between two charging opportunities
   (:func:`precheck`); no schedule and no delay can help, the coach needs a different route;
@@ -60,6 +60,20 @@ kept above its SoC floor, ``short_kwh`` = how far below):
 
 :func:`solve_charging` is the one entry; ``optimizer.stations.verify_ops.verify_charging``
 re-checks a schedule independently.
+
+Shortfall (what a stranded coach lacks). The model lets the energy balance of a coach go below its
+floor by ``dip`` kWh (penalised). A battery cannot hold less than 0 kWh, so ``dip`` is split in two:
+
+* ``short_kwh = min(dip, soc_min x capacity)``: how far below its floor the coach's battery is at
+  its lowest point, at most the whole reserve (an empty battery); never more than the battery;
+* ``unmet_kwh = dip - short_kwh``: driving energy the battery cannot supply at all (> 0: the battery
+  runs empty, ``empty_min``, and the coach cannot finish its route without more charge or a
+  shorter route).
+
+``short_kwh + unmet_kwh`` is the charge the coach lacks to stay above its floor; the objective's
+shortfall penalty is on that sum. :class:`CoachUnserved` also gives the clock times, minutes from
+midnight at the end of a slot, when the coach first falls below its floor (``below_floor_min``) and
+when its battery would be empty (``empty_min``, None if never).
 """
 
 from __future__ import annotations
@@ -73,6 +87,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models import charging as model
+from optimizer.core.clock import fmt_clock
 from optimizer.core.errors import InvalidInput, check_count, check_finite
 from optimizer.core.physics import G, derated_range_km
 from optimizer.core.results import FEASIBLE, OPTIMAL, SolveStats, Unserved
@@ -85,7 +100,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_TARIFF", "MAX_TARIFF_CNY_PER_KWH", "ChargingParams", "ChargingProblem", "ChargingSchedule",
            "CoachParams", "CoachUnserved", "Delay", "EVStation", "EVVehicle", "charging_from_plan", "check_bands",
-           "leg_energy_kwh", "parse_tariff", "precheck", "solve_charging", "synthetic_charging", "tariff_from_bands"]
+           "leg_energy_kwh", "parse_tariff", "precheck", "solve_charging", "split_dip", "synthetic_charging", "tariff_from_bands"]
 
 DEFAULT_TARIFF = ((0.0, 8.0, 0.35), (8.0, 17.0, 0.70), (17.0, 22.0, 1.05), (22.0, 24.0, 0.35))
 """Placeholder time-of-use tariff (start h, end h, CNY/kWh); K, see the module docstring."""
@@ -302,11 +317,17 @@ class Delay:
 
 @dataclass(frozen=True, slots=True)
 class CoachUnserved(Unserved):
-    """A coach that cannot be kept above its SoC floor: ``item_id`` = vehicle id, ``reason`` one of
-    the module docstring's words, ``short_kwh`` = kWh below the floor at its lowest point (0 when
-    there is no schedule at all)."""
+    """A coach that cannot be kept above its SoC floor (stranded): ``item_id`` = vehicle id,
+    ``reason`` one of the module docstring's words; ``short_kwh`` = kWh below the floor at the
+    battery's lowest point, at most ``soc_min x capacity`` (the battery cannot go below empty);
+    ``unmet_kwh`` = driving energy beyond an empty battery; ``below_floor_min`` / ``empty_min`` =
+    first time below the floor / empty (minutes from midnight, end of slot; None: never or no
+    schedule). All 0/None when there is no schedule at all (module docstring: *Shortfall*)."""
 
     short_kwh: float = 0.0
+    unmet_kwh: float = 0.0
+    below_floor_min: float | None = None
+    empty_min: float | None = None
 
 
 @dataclass(frozen=True)
@@ -320,7 +341,8 @@ class ChargingSchedule:
     soc_kwh : tuple[tuple[float, ...], ...]
         [vehicle][slot] SoC at the *end* of the slot, kWh (the start is ``soc0``).
     short_kwh : tuple[float, ...]
-        Per vehicle, kWh below its floor at the lowest point (0 for a served vehicle).
+        Per vehicle, kWh below its floor at the lowest point, at most ``soc_min x capacity`` (0 for
+        a served vehicle; module docstring: *Shortfall*).
     delay_min, delay_stop : tuple
         Per vehicle, the departure delay (minutes, 0 = on plan) and the extended stop
         (first slot, last slot, station index) or None.
@@ -340,6 +362,9 @@ class ChargingSchedule:
         Status, objective (energy + lateness + shortfall penalty, CNY), CP-SAT bound, gap, runtime.
     model_info : dict
         Model size and warm start (``models.charging.ChargingModelResult.info``).
+    unmet_kwh : tuple[float, ...]
+        Per vehicle, driving energy beyond an empty battery (kWh; > 0: the battery runs empty).
+        Empty tuple = all 0.
     """
 
     grid_kwh: tuple[tuple[float, ...], ...]
@@ -357,6 +382,7 @@ class ChargingSchedule:
     unserved: tuple[CoachUnserved, ...]
     stats: SolveStats
     model_info: dict = field(default_factory=dict)
+    unmet_kwh: tuple[float, ...] = ()
 
     @property
     def has_schedule(self) -> bool:
@@ -379,30 +405,56 @@ class ChargingSchedule:
 # solve
 
 
+def split_dip(v: EVVehicle, dip_kwh: float) -> tuple[float, float]:
+    """(short_kwh, unmet_kwh) of a dip of ``dip_kwh`` below the floor of ``v`` (module docstring:
+    *Shortfall*): short = min(dip, soc_min x capacity), unmet = the rest."""
+    dip = max(0.0, float(dip_kwh))
+    short = min(dip, v.soc_min * v.capacity_kwh)
+    return short, dip - short
+
+
+def _crossings(problem: ChargingProblem, v: EVVehicle, soc_path: Sequence[float],
+               tol: float = 1e-6) -> tuple[float | None, float | None]:
+    """First clock minutes (end of slot) at which the energy path is below the floor / below 0."""
+    floor = v.soc_min * v.capacity_kwh
+    below = next(((t + 1) * problem.slot_min for t, e in enumerate(soc_path) if e < floor - tol), None)
+    empty = next(((t + 1) * problem.slot_min for t, e in enumerate(soc_path) if e < -tol), None)
+    return below, empty
+
+
 def precheck(problem: ChargingProblem) -> list[CoachUnserved]:
     """Coaches that no schedule can keep above the floor (reason ``range``), with the shortfall.
 
     Between two charging opportunities (or from the start) the SoC can only fall; if the draw of
     such a stretch exceeds what the battery can hold above the floor, the vehicle is unservable.
-    A delay only lengthens stops, so this also holds for every delayed timeline. ``short_kwh`` is
-    this lower bound on the shortfall.
+    A delay only lengthens stops, so this also holds for every delayed timeline. ``short_kwh`` and
+    ``unmet_kwh`` split this lower bound on the shortfall (module docstring: *Shortfall*); times
+    are clock times (end of slot).
     """
     out = []
     for v in problem.vehicles:
         E = v.capacity_kwh
-        level, worst, where = v.soc0 * E, 0.0, None
+        level, worst, first = v.soc0 * E, 0.0, None
+        path = []
         for t in range(problem.n_slots):
             if v.at[t] >= 0:
                 level = max(level, v.soc_max * E)  # optimistic: could be full after this stop
             level -= v.draw_kwh[t]
+            path.append(level)
             dip = v.soc_min * E - level
-            if dip > worst + 1e-9:
-                worst, where = dip, t
+            if dip > 1e-6 and first is None:
+                first = t
+            worst = max(worst, dip)
         if worst > 1e-6:
+            short, unmet = split_dip(v, worst)
+            below, empty = _crossings(problem, v, path)
+            what = (f"the battery would be empty by {fmt_clock(empty)}, {unmet:.1f} kWh short of the drive"
+                    if empty is not None else f"{short:.1f} kWh below the floor at its lowest")
             out.append(CoachUnserved(v.id, RANGE,
                                      f"route draws more than the usable battery between charging opportunities: "
-                                     f"at least {worst:.1f} kWh below the floor by slot {where} "
-                                     f"(no charger on the way or too little time parked at one)", worst))
+                                     f"even full at every stop it falls below its floor by {fmt_clock(below)} "
+                                     f"and {what} (no charger on the way or too little time parked at one)",
+                                     short, unmet, below, empty))
     return out
 
 
@@ -444,17 +496,20 @@ def solve_charging(problem: ChargingProblem, stop: StoppingCriterion, seed: int 
     why = "connectors or grid caps leave too little energy for this coach"
     if P.max_delay_slots > 0:
         why += f" (also with a departure delay of up to {P.max_delay_slots * P.slot_min:g} min at its candidate stops)"
-    unserved = tuple(CoachUnserved(v.id, hopeless[v.id].reason, hopeless[v.id].detail, short[n]) if v.id in hopeless
-                     else CoachUnserved(v.id, CHARGER_CAPACITY, why, short[n])
+    split = [split_dip(v, short[n]) for n, v in enumerate(P.vehicles)]
+    times = [_crossings(P, v, raw.soc_kwh[n]) for n, v in enumerate(P.vehicles)]
+    unserved = tuple(CoachUnserved(v.id, hopeless[v.id].reason if v.id in hopeless else CHARGER_CAPACITY,
+                                   hopeless[v.id].detail if v.id in hopeless else why, *split[n], *times[n])
                      for n, v in enumerate(P.vehicles) if short[n] > 1e-9)
     delays = tuple(Delay(v.id, P.stations[chosen[n].stop[2]].id, chosen[n].stop[0], chosen[n].stop[1], delay_min[n])
                    for n, v in enumerate(P.vehicles) if chosen[n].delay_slots)
     proven = out.status == OPTIMAL or (out.gap is not None and out.gap <= prm.rel_gap)
     stats = SolveStats(out.status if out.status in (OPTIMAL, FEASIBLE) else FEASIBLE, out.objective, out.bound,
                        out.gap, runtime, 0, "solved" if proven else "max_runtime_s", seed)
-    return ChargingSchedule(grid, raw.soc_kwh, short, delay_min, tuple(c.stop for c in chosen), delays,
-                            tuple(c.at for c in chosen), tuple(c.draw_kwh for c in chosen), cost, lateness,
-                            P.lateness_cny_per_min * lateness, raw.cost_rounding_cny, unserved, stats, raw.info)
+    return ChargingSchedule(grid, raw.soc_kwh, tuple(s for s, _ in split), delay_min, tuple(c.stop for c in chosen),
+                            delays, tuple(c.at for c in chosen), tuple(c.draw_kwh for c in chosen), cost, lateness,
+                            P.lateness_cny_per_min * lateness, raw.cost_rounding_cny, unserved, stats, raw.info,
+                            tuple(u for _, u in split))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from optimizer.core.clock import fmt_clock
 from optimizer.core.serialize import json_safe
 from optimizer.stations.charging import ChargingProblem, ChargingSchedule
 from optimizer.stations.oxygen import OxygenPlan, OxygenProblem
@@ -60,9 +61,12 @@ def charging_to_dict(problem: ChargingProblem, schedule: ChargingSchedule,
                      include_sessions: bool = True) -> dict[str, Any]:
     """The schedule as a JSON-safe dict (``json_safe``, non-finite numbers as null).
 
-    Keys: ``status``; ``energy_cost_cny``, ``objective_cny`` (energy + lateness + shortfall
+    Keys: ``status``; ``coaches`` (``total``, ``served`` = kept above their floor, ``stranded`` =
+    the ``unserved`` ones, ``stranded_by_reason``); ``energy_cost_cny``, ``objective_cny`` (energy + lateness + shortfall
     penalty), ``bound_cny`` (CNY/day); ``gap`` (fraction); ``wall_s`` (s); ``unserved`` (vehicle,
-    short_kwh, reason word, detail); ``delays`` (vehicle, station, delay_min, stop_first_slot,
+    short_kwh (kWh below the floor at the lowest point, <= soc_min x capacity), unmet_kwh (driving
+    energy beyond an empty battery), below_floor_at / empty_at (HH:MM or null), reason word, detail;
+    ``optimizer.stations.charging``, *Shortfall*); ``delays`` (vehicle, station, delay_min, stop_first_slot,
     stop_last_slot); ``lateness_min_total``, ``lateness_cost_cny``; ``stations`` (ids),
     ``slot_min``, ``tariff`` (CNY/kWh per slot); ``sessions`` (rows of :func:`sessions_table`;
     left out when ``include_sessions`` is false); ``soc_kwh`` (vehicle -> kWh at the end of each
@@ -71,11 +75,22 @@ def charging_to_dict(problem: ChargingProblem, schedule: ChargingSchedule,
     """
     st = schedule.stats
     has = st.has_plan
+    reasons: dict[str, int] = {}
+    for u in schedule.unserved:
+        reasons[u.reason] = reasons.get(u.reason, 0) + 1
+    n_all = len(problem.vehicles)
+
+    def clock(m: float | None) -> str | None:
+        return None if m is None else fmt_clock(m)
+
     doc: dict[str, Any] = {
-        "status": st.status, "energy_cost_cny": schedule.energy_cost_cny, "objective_cny": st.objective,
+        "status": st.status,
+        "coaches": {"total": n_all, "served": n_all - len(schedule.unserved), "stranded": len(schedule.unserved),
+                    "stranded_by_reason": reasons}, "energy_cost_cny": schedule.energy_cost_cny, "objective_cny": st.objective,
         "bound_cny": st.bound, "gap": st.gap, "wall_s": st.runtime_s,
-        "unserved": [{"vehicle": u.item_id, "short_kwh": u.short_kwh, "reason": u.reason, "detail": u.detail}
-                     for u in schedule.unserved],
+        "unserved": [{"vehicle": u.item_id, "short_kwh": u.short_kwh, "unmet_kwh": u.unmet_kwh,
+                      "below_floor_at": clock(u.below_floor_min), "empty_at": clock(u.empty_min), "reason": u.reason,
+                      "detail": u.detail} for u in schedule.unserved],
         "delays": [{"vehicle": d.vehicle_id, "station": d.station_id, "delay_min": d.delay_min,
                     "stop_first_slot": d.stop_first_slot, "stop_last_slot": d.stop_last_slot}
                    for d in schedule.delays],

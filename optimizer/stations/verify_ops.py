@@ -9,7 +9,10 @@ empty = valid):
   reported (stop, delay): the delay must be whole slots, <= ``max_delay_min``, at a maximal stay
   followed by driving, and must not push driving past the end of the day (the schedule's timeline
   arrays must match the rebuilt one). Then SoC dynamics and bounds (below the floor only by the
-  shortfall of a coach listed in ``unserved``), charging only while parked at a station, energy
+  shortfall of a coach listed in ``unserved``: its ``short_kwh + unmet_kwh``, where ``short_kwh``
+  <= soc_min x capacity (a battery is never below empty) and ``unmet_kwh`` > 0 only once the whole
+  reserve is gone; the ``unserved`` entry repeats both and the clock times below the floor / empty),
+  charging only while parked at a station, energy
   per slot <= min(charger, vehicle) power x slot, connectors in use <= chargers, station power <=
   grid cap, and the reported energy cost, lateness (minutes, CNY), delays, objective (energy +
   lateness + shortfall penalty, within the reported integer rounding) and ``unserved`` (exactly
@@ -105,6 +108,9 @@ def verify_charging(problem: ChargingProblem, schedule: ChargingSchedule, tol_kw
     power = [[0.0] * T for _ in P.stations]
     cost = lateness = 0.0
     delayed = {}
+    unmet = schedule.unmet_kwh or (0.0,) * N
+    if len(unmet) != N:
+        return [Violation("plan", "schedule", f"unmet_kwh has {len(unmet)} entries for {N} vehicles")]
     for n, v in enumerate(P.vehicles):
         tl = _rebuild_timeline(P, n, delay_stop[n], delay_min[n], out)
         if tl is None:
@@ -119,10 +125,19 @@ def verify_charging(problem: ChargingProblem, schedule: ChargingSchedule, tol_kw
                                                    "delay"))
         soc = v.soc0 * v.capacity_kwh
         short = float(schedule.short_kwh[n])
-        if short < -1e-9:
-            out.append(Violation(v.id, "soc", f"negative shortfall {short}"))
-        floor = v.soc_min * v.capacity_kwh - (max(short, 0.0) if v.id in listed else 0.0)
+        miss = float(unmet[n])
+        reserve = v.soc_min * v.capacity_kwh
+        if short < -1e-9 or miss < -1e-9:
+            out.append(Violation(v.id, "soc", f"negative shortfall {short} / unmet {miss}"))
+        if short > reserve + 1e-6:
+            out.append(Violation(v.id, "soc", f"shortfall {short:.3f} kWh > the reserve soc_min x capacity "
+                                              f"{reserve:.3f} kWh (a battery is never below empty)"))
+        if miss > 1e-9 and short < reserve - 1e-6:
+            out.append(Violation(v.id, "soc", f"unmet {miss:.3f} kWh while the shortfall {short:.3f} kWh is below the "
+                                              f"reserve {reserve:.3f} kWh"))
+        floor = reserve - (max(short, 0.0) + max(miss, 0.0) if v.id in listed else 0.0)
         lowest = math.inf
+        path = []
         for t in range(T):
             gk = schedule.grid_kwh[n][t]
             if gk < -tol_kwh:
@@ -140,6 +155,7 @@ def verify_charging(problem: ChargingProblem, schedule: ChargingSchedule, tol_kw
                 cost += P.tariff[t] * gk
             soc = soc + v.eta * gk - draw[t]
             lowest = min(lowest, soc)
+            path.append(soc)
             if abs(soc - schedule.soc_kwh[n][t]) > tol_kwh + 0.001 * (t + 1):
                 out.append(Violation(v.id, "soc", f"slot {t}: reported SoC {schedule.soc_kwh[n][t]:.3f} != "
                                                   f"recomputed {soc:.3f}"))
@@ -155,6 +171,22 @@ def verify_charging(problem: ChargingProblem, schedule: ChargingSchedule, tol_kw
         if v.id in listed and abs(getattr(listed[v.id], "short_kwh", short) - short) > 1e-6:
             out.append(Violation(v.id, "unserved", f"unserved short_kwh {listed[v.id].short_kwh} != schedule "
                                                    f"{short}"))
+        if v.id in listed and abs(getattr(listed[v.id], "unmet_kwh", miss) - miss) > 1e-6:
+            out.append(Violation(v.id, "unserved", f"unserved unmet_kwh {listed[v.id].unmet_kwh} != schedule "
+                                                   f"{miss}"))
+        if v.id in listed:
+            tol = tol_kwh + 0.001 * T
+            for name, thr in (("below_floor_min", reserve), ("empty_min", 0.0)):
+                first = next((t for t, e in enumerate(path) if e < thr - tol), None)  # clearly below
+                if not hasattr(listed[v.id], name):
+                    continue
+                rep_t = getattr(listed[v.id], name)
+                k = None if rep_t is None else round(rep_t / P.slot_min) - 1
+                if (k is None and first is not None) or (k is not None and not (
+                        0 <= k < T and path[k] < thr + tol and (first is None or first >= k))):
+                    when = "never" if first is None else f"{(first + 1) * P.slot_min:g}"
+                    out.append(Violation(v.id, "unserved", f"unserved {name} {rep_t} but the replayed SoC first "
+                                                           f"crosses at {when} (minutes)"))
     for s, st in enumerate(P.stations):
         for t in range(T):
             if in_use[s][t] > st.chargers:
@@ -176,7 +208,7 @@ def verify_charging(problem: ChargingProblem, schedule: ChargingSchedule, tol_kw
     if rep != delayed:
         out.append(Violation("plan", "delay", f"reported delays {rep} != recomputed {delayed}"))
     reported = schedule.stats.objective
-    obj = cost + late_cost + P.shortfall_penalty * sum(schedule.short_kwh)
+    obj = cost + late_cost + P.shortfall_penalty * (sum(schedule.short_kwh) + sum(unmet))
     if reported is None or abs(obj - reported) > schedule.cost_rounding_cny + 1e-6 * max(1.0, obj):
         out.append(Violation("plan", "objective", f"objective {reported} != energy + lateness + shortfall "
                                                   f"{obj:.4f} CNY"))

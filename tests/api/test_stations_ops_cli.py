@@ -171,3 +171,27 @@ def test_siting_file_with_a_bom_or_inconsistent_stations(tmp_path):
     with pytest.raises(InvalidInput) as e:
         read_siting(doc, net)
     assert e.value.field == "siting.chosen[1]"
+
+
+def test_cli_charge_summary_leads_with_stranded_coaches_in_clock_times(tmp_path):
+    """Issue 14 case 8: 'feasible, gap 0.00%' above 7 stranded coaches, '564.7 kWh below floor' with a
+    350 kWh battery, and 'slot 48' instead of a clock time."""
+    import re
+
+    res = run("stations", "charge", "--time-limit", "20", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    status = next(ln for ln in lines if ln.startswith("Status"))
+    doc = json.loads((tmp_path / "charging.json").read_text())
+    c = doc["coaches"]
+    assert c["stranded"] == len(doc["unserved"]) and c["served"] + c["stranded"] == c["total"]
+    if c["stranded"]:
+        assert f"feasible for {c['served']} of {c['total']} coaches; {c['stranded']} stranded" in status
+    assert lines.index(status) < next(k for k, ln in enumerate(lines) if ln.startswith("Solver"))
+    assert not re.search(r"slot \d", res.output)
+    for u in doc["unserved"]:
+        assert 0 <= u["short_kwh"] <= 0.2 * 350 + 1e-6  # at most the reserve of a 350 kWh battery, floor 0.2
+        for k in ("below_floor_at", "empty_at"):
+            assert u[k] is None or re.fullmatch(r"\d\d:\d\d", u[k])
+    for m in re.finditer(r"([\d.]+) kWh reserve used up", res.output):
+        assert float(m.group(1)) <= 70.0 + 1e-6

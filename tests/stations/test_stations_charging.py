@@ -4,6 +4,7 @@ verifier (optimizer.stations.verify_ops): known optima, delays, bad input, tampe
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -97,8 +98,37 @@ def test_route_longer_than_range_without_charger_is_named():
     assert pre and pre[0].item_id == "far" and pre[0].reason == "range" and "no charger" in pre[0].detail
     r = solve_charging(p, time_limit_s=5)
     assert r.unserved[0].item_id == "far" and r.unserved[0].reason == "range"
-    assert r.unserved[0].short_kwh == pytest.approx(18.0)
+    # 54 kWh on board, floor 12, drive 60: 18 kWh lacking = the whole 12 kWh reserve + 6 beyond empty
+    u = r.unserved[0]
+    assert u.short_kwh == pytest.approx(12.0) and u.unmet_kwh == pytest.approx(6.0)
+    assert u.below_floor_min == 45.0 and u.empty_min == 45.0  # both in slot 2 (24 kWh left after slot 1)
     assert verify_charging(p, r) == []
+
+
+def test_shortfall_bounded_by_the_battery_and_clock_times():
+    """Issue 14 case 8: a coach's shortfall was reported as 564.7 kWh with a 350 kWh battery, at 'slot 48'.
+    short_kwh <= soc_min x capacity; the rest is unmet driving energy; times are HH:MM."""
+    st = (EVStation("A", 1, 40.0, 40.0),)
+    T = 60
+    draw = [0.0] * T
+    for t in range(36, 52):
+        draw[t] = 40.0  # 640 kWh of driving without a charger, battery 350 kWh
+    v = EVVehicle("EV20", 350.0, 0.9, 0.2, tuple(draw), tuple([0] * 36 + [-1] * 24))
+    p = ChargingProblem((v,), st, (1.0,) * T)
+    pre = precheck(p)[0]
+    # full (350 kWh) at 09:00, 40 kWh a slot: below the 70 kWh floor in the slot ending 11:00, empty by 11:15
+    assert not re.search(r"slot \d", pre.detail) and "by 11:00" in pre.detail and "empty by 11:15" in pre.detail
+    assert pre.short_kwh == pytest.approx(70.0) and pre.unmet_kwh == pytest.approx(290.0)
+    r = solve_charging(p, time_limit_s=5)
+    u = r.unserved[0]
+    assert u.reason == "range" and u.short_kwh == pytest.approx(70.0) and r.short_kwh[0] == pytest.approx(70.0)
+    assert u.unmet_kwh == pytest.approx(640.0 - 350.0, abs=0.1) and r.unmet_kwh[0] == pytest.approx(u.unmet_kwh)
+    assert u.below_floor_min in (645.0, 660.0) and u.empty_min == 11 * 60 + 15  # charged (nearly) full by 09:00
+    assert verify_charging(p, r) == []
+    # the verifier rejects a shortfall beyond the battery's reserve
+    bad = dataclasses.replace(r, short_kwh=(u.short_kwh + u.unmet_kwh,), unmet_kwh=(0.0,),
+                              unserved=(dataclasses.replace(u, short_kwh=u.short_kwh + u.unmet_kwh, unmet_kwh=0.0),))
+    assert any("reserve" in x.message for x in verify_charging(p, bad))
 
 
 @pytest.mark.parametrize("make, field", [
@@ -225,7 +255,7 @@ def test_two_vehicles_one_connector_one_waits():
                for k in (1, 2))
     fixed = ChargingProblem(vs, st, (1.0,) * 7, max_delay_min=0)
     r0 = solve_charging(fixed, time_limit_s=5)
-    assert sum(r0.short_kwh) == pytest.approx(18.0)  # the second coach gets nothing on plan
+    assert sum(r0.short_kwh) + sum(r0.unmet_kwh) == pytest.approx(18.0)  # the second coach gets nothing on plan
     p = dataclasses.replace(fixed, max_delay_min=60.0)
     r = solve_charging(p, time_limit_s=10)
     assert r.stats.status == "optimal" and r.unserved == ()

@@ -81,8 +81,12 @@ def test_charging_document_tables_and_plots(tmp_path, monkeypatch):
     doc = charging_to_dict(cp, s)
     json.dumps(doc, allow_nan=False)
     assert doc["status"] == "optimal" and doc["energy_cost_cny"] == pytest.approx(s.energy_cost_cny)
-    assert doc["unserved"] == [{"vehicle": "v2", "short_kwh": pytest.approx(s.short_kwh[1]), "reason": "range",
-                                "detail": s.unserved[0].detail}]
+    u = s.unserved[0]
+    assert doc["unserved"] == [{"vehicle": "v2", "short_kwh": pytest.approx(s.short_kwh[1]),
+                                "unmet_kwh": pytest.approx(u.unmet_kwh), "below_floor_at": doc["unserved"][0]["below_floor_at"],
+                                "empty_at": doc["unserved"][0]["empty_at"], "reason": "range", "detail": u.detail}]
+    assert doc["unserved"][0]["below_floor_at"] is None or ":" in doc["unserved"][0]["below_floor_at"]
+    assert doc["coaches"] == {"total": 2, "served": 1, "stranded": 1, "stranded_by_reason": {"range": 1}}
     assert set(doc["soc_kwh"]) == {"v1", "v2"} and list(doc["station_load_kw"]) == ["A"]
     tab = sessions_table(cp, s)
     assert tab.height == len(doc["sessions"]) > 0 and tab["grid_kwh"].sum() == pytest.approx(sum(map(sum, s.grid_kwh)))
