@@ -205,12 +205,20 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
 ) -> None:
-    """Run the HTTP API (uvicorn) on the embedded Lhasa network."""
+    """Run the HTTP API (uvicorn) on the embedded Lhasa network.
+
+    The environment (LHASA_OPS_MAX_BODY_BYTES, LHASA_OPS_MAX_TIME_LIMIT_S,
+    LHASA_OPS_MAX_JOB_TIME_LIMIT_S, LHASA_OPS_DB, LHASA_OPS_API_KEYS_FILE) is checked before the
+    server listens: a bad value exits with code 2 and names the variable and its value.
+    """
     if not 0 < port < 65536:
         fail(f"--port must be in 1..65535, got {port}")
     import uvicorn
 
-    uvicorn.run("api.http.app:app", host=host, port=port)
+    try:
+        uvicorn.run("api.http.app:app", host=host, port=port)  # creating the app checks the environment
+    except InvalidInput as e:  # api.http.app.ConfigError
+        fail(f"{e} (server not started)")
 
 
 # Subcommands, registered explicitly (each module defines its typer app and nothing registers itself).

@@ -4,7 +4,10 @@ and only parse, call a service (``api.services``) and serialise; the error shape
 Endpoints
 ---------
 ``GET /healthz``
-    ``{"status": "ok"}``.
+    ``{"status": "ok"}`` (liveness).
+``GET /readyz``
+    Readiness: 200 when the kernels are compiled, the job store is writable and the job runner
+    alive, else 503 naming the reason (``api.http.routes.health``).
 ``GET /v1/instances/lhasa/sites``
     The embedded network's sites.
 ``POST /v1/tours/plan``
@@ -28,6 +31,12 @@ Access control (API keys on every POST) and the body-size limit: ``api.http.secu
 guide: ``docs/OPERATIONS.md``. The OpenAPI document is served at ``/openapi.json`` and checked in
 as ``api/openapi.json`` (``python -m api.http.openapi`` regenerates it).
 
+``create_app()`` first checks the environment (``check_environment``: ``LHASA_OPS_MAX_BODY_BYTES``,
+``LHASA_OPS_MAX_TIME_LIMIT_S``, ``LHASA_OPS_MAX_JOB_TIME_LIMIT_S``, ``LHASA_OPS_DB``,
+``LHASA_OPS_API_KEYS_FILE``) and raises ``ConfigError`` (an ``InvalidInput`` naming every bad
+variable and value) rather than build a server that fails its requests; ``lhasa-ops serve`` reports
+it as ``error: ...`` with exit code 2.
+
 The network is loaded once (cached) at startup. The plan endpoint is a plain ``def``, so FastAPI
 runs the solve in its threadpool and the event loop keeps answering other requests.
 """
@@ -41,7 +50,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.http import jobs as jobs_config
+from api.http import limits as limits_config
+from api.http import security as security_config
 from api.http.errors import install_error_handlers
+from api.http.routes.health import router as health_router
 from api.http.routes.drones import router as drones_router
 from api.http.routes.drones import warm_up as drones_warm_up
 from api.http.routes.flight_schedule import router as flight_schedule_router
@@ -54,9 +67,32 @@ from api.http.routes.stations import router as stations_router
 from api.http.routes.tours import router as tours_router
 from api.http.security import BodyLimitMiddleware
 from api.services.tours import lhasa_network
+from optimizer.core.errors import InvalidInput
 from optimizer.tours import warm_up
 
 _DRONES_WARM = threading.Event()
+_DRONES_DONE = threading.Event()
+"""Set when the drone warm-up thread has finished (compiled, or failed: then the first drone
+request compiles)."""
+
+
+class ConfigError(InvalidInput):
+    """The environment the app was created with is invalid: ``field`` and ``value`` of the first bad
+    variable; the message lists every one (``NAME='value': what is wrong; ...``)."""
+
+    def __init__(self, problems: list[InvalidInput]) -> None:
+        first = problems[0]
+        super().__init__(first.field, first.value, first.message)
+        self.problems = problems
+        self.args = ("; ".join(str(p) for p in problems),)
+
+
+def check_environment() -> None:
+    """Validate the server's environment variables and key file; ``ConfigError`` naming each bad one."""
+    problems = (security_config.check_environment() + limits_config.check_environment()
+                + jobs_config.check_environment())
+    if problems:
+        raise ConfigError(problems)
 
 
 def _warm_in_background() -> None:
@@ -71,18 +107,24 @@ def _warm_in_background() -> None:
             drones_warm_up()
         except Exception:  # warming is an optimisation
             logging.getLogger(__name__).exception("drone kernel warm-up failed")
+        finally:
+            _DRONES_DONE.set()
 
     threading.Thread(target=run, name="lhasa-ops-warm-drones", daemon=True).start()
 
 
 def create_app() -> FastAPI:
-    """Build the FastAPI application (the network is loaded at startup)."""
+    """Build the FastAPI application (the network is loaded at startup); ``ConfigError`` when the
+    environment is invalid."""
+    check_environment()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.network = lhasa_network()
         warm_up()  # compile the kernels once so request time limits apply to the search
+        app.state.tours_warm = True
         _warm_in_background()  # the drone kernels too, without delaying the start
+        app.state.drones_warm = _DRONES_DONE  # /readyz waits for it
         start_jobs(app)  # resume scenario runs a previous process left unfinished
         try:
             yield
@@ -98,6 +140,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)  # one error shape (api.http.errors)
     app.add_middleware(BodyLimitMiddleware)  # 413 over $LHASA_OPS_MAX_BODY_BYTES (api.http.security)
 
+    app.include_router(health_router)  # GET /readyz (api.http.routes.health)
     app.include_router(scenarios_router)  # POST /v1/scenarios, GET /v1/scenarios/{id} (api.http.routes.scenarios)
     app.include_router(jobs_router)  # POST /v1/jobs/oxygen-plan, GET /v1/jobs/{id}[/result] (api.http.routes.jobs)
     app.include_router(stations_router)  # POST /v1/stations/siting (api.http.routes.stations)

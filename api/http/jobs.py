@@ -27,11 +27,23 @@ time). ``stop()`` (the app's shutdown) lets the step in flight finish, commits i
 the job stays ``running``. On ``start()`` every job left ``queued`` or ``running`` by a previous
 process is resumed. ``ensure_jobs(app)`` / ``start_jobs(app)`` / ``stop_jobs(app)`` open the
 store and the runner on ``app.state`` (``job_store``, ``job_runner``).
+
+Store faults. Every SQLite error of the store is a ``StoreError`` (an ``ApiError``: HTTP 503 with
+``code`` ``store_locked``, ``store_not_writable`` or ``store_unavailable``, ``field``
+``LHASA_OPS_DB``), so a POST on a locked or read-only store answers a JSON 503, never a 500. A
+connection waits ``busy_timeout_s`` (default 30 s) for another process's lock. The runner survives
+store errors: it logs them and retries with capped exponential backoff (``backoff_s`` doubling up to
+``backoff_max_s``); a step result or final status that cannot be committed is retried (the work is
+not redone) until it commits or the runner stops. ``JobRunner.health()`` says whether the thread is
+alive, the last store error and since when it has been failing. ``JobStore.probe()`` (used by
+``/readyz``) tries a write with a short timeout; ``check_environment()`` refuses an impossible
+``LHASA_OPS_DB`` at start.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -44,6 +56,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from api.http.security import ApiError
+from optimizer.core.errors import InvalidInput
 from optimizer.core.serialize import json_safe
 
 DB_ENV = "LHASA_OPS_DB"
@@ -53,6 +67,15 @@ KIND_SCENARIOS = "scenarios"
 ``api.http.routes.jobs`` can point a scenario run's ``result_url`` at ``/v1/scenarios/{id}``)."""
 ACTIVE = ("queued", "running")
 RESULT_ROW = "result"
+BUSY_TIMEOUT_S = 30.0
+"""How long a store connection waits for another connection's lock, seconds."""
+BACKOFF_S = 0.5
+BACKOFF_MAX_S = 30.0
+"""The runner's retry delay after a store error: ``BACKOFF_S`` doubling per failure, at most this."""
+PROBE_TIMEOUT_S = 0.5
+"""How long ``JobStore.probe`` (``/readyz``) waits for a lock, seconds."""
+
+log = logging.getLogger(__name__)
 
 JobHandler = Callable[[dict[str, Any], Callable[[int], None]], Mapping[str, Any]]
 StepsHandler = Callable[[dict[str, Any], "JobSteps"], None]
@@ -93,6 +116,10 @@ CREATE TABLE IF NOT EXISTS results (
     PRIMARY KEY (job_id, scenario)
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, created);
+CREATE TABLE IF NOT EXISTS probe (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL
+);
 """
 
 
@@ -105,27 +132,126 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+_WRITE_FAULTS = {3, 8, 10, 13, 14, 23}  # SQLITE_PERM, READONLY, IOERR, FULL, CANTOPEN, AUTH
+
+
+class StoreError(ApiError):
+    """The job store cannot be used now: HTTP 503 ``{"code", "message", "field": "LHASA_OPS_DB"}``.
+    ``code``: ``store_locked`` (another connection holds the lock), ``store_not_writable``
+    (read-only file or folder, disk full, cannot open) or ``store_unavailable``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(503, code, message, DB_ENV, headers={"Retry-After": "5"})
+
+
+def store_error(e: BaseException, path: Path | str) -> StoreError:
+    """``e`` (an ``sqlite3.Error`` or ``OSError``) as a ``StoreError`` with its reason."""
+    if isinstance(e, StoreError):
+        return e
+    text = str(e)
+    primary = (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF
+    if primary in (5, 6) or "locked" in text or "busy" in text:  # SQLITE_BUSY, SQLITE_LOCKED
+        code = "store_locked"
+    elif primary in _WRITE_FAULTS or "readonly" in text or "unable to open" in text or isinstance(e, OSError):
+        code = "store_not_writable"
+    else:
+        code = "store_unavailable"
+    return StoreError(code, f"job store {path}: {type(e).__name__}: {text}")
+
+
+def check_db_path(path: Path | str) -> InvalidInput | None:
+    """Why ``path`` cannot be the job store (None: it can, or it exists and may only be read-only,
+    which ``/readyz`` reports). Creates nothing: the file is made on the first job."""
+    p = Path(path)
+    if p.is_dir():
+        return InvalidInput(DB_ENV, str(path), "is a directory, not a database file")
+    if p.exists():
+        try:
+            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=PROBE_TIMEOUT_S)
+            try:
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            finally:
+                conn.close()
+        except sqlite3.Error as e:
+            if "locked" in str(e) or "busy" in str(e):
+                return None  # in use by another process: a runtime state, reported by /readyz
+            return InvalidInput(DB_ENV, str(path), f"cannot be opened as an SQLite database ({e})")
+        return None
+    parent = p.absolute().parent
+    while not parent.exists():
+        if parent.parent == parent:
+            break
+        parent = parent.parent
+    if not parent.is_dir():
+        return InvalidInput(DB_ENV, str(path), f"{parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return InvalidInput(DB_ENV, str(path), f"cannot create the database: {parent} is not writable")
+    return None
+
+
+def check_environment() -> list[InvalidInput]:
+    """Problems of the job-store settings (empty: fine)."""
+    problem = check_db_path(db_path())
+    return [] if problem is None else [problem]
+
+
 class JobStore:
     """Jobs and per-scenario results in SQLite. Thread-safe: one connection per call, writes
-    serialised by a lock (and SQLite's own locking across processes)."""
+    serialised by a lock (and SQLite's own locking across processes). Every SQLite error is raised
+    as a ``StoreError``."""
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str | None = None, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.path = Path(path) if path is not None else db_path()
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.busy_timeout_s = busy_timeout_s
         self._lock = threading.Lock()
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise store_error(e, self.path) from e
         with self._conn() as c:
             c.executescript(SCHEMA)
 
     @contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30.0)
+    def _conn(self, timeout: float | None = None) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s if timeout is None else timeout)
+        except sqlite3.Error as e:
+            raise store_error(e, self.path) from e
         conn.row_factory = sqlite3.Row
         try:
             with conn:  # commit on success, roll back on error
                 yield conn
+        except sqlite3.Error as e:
+            raise store_error(e, self.path) from e
         finally:
             conn.close()
+
+    def probe(self, timeout_s: float = PROBE_TIMEOUT_S) -> StoreError | None:
+        """None when the store takes a write now, else the ``StoreError`` that says why not."""
+        return self.probe_path(self.path, timeout_s)
+
+    @staticmethod
+    def probe_path(path: Path | str, timeout_s: float = PROBE_TIMEOUT_S) -> StoreError | None:
+        """Try a write to the database file ``path`` (rolled back), waiting at most ``timeout_s``
+        for a lock: None when it is writable now, else the ``StoreError`` that says why not."""
+        try:
+            conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
+        except sqlite3.Error as e:
+            return store_error(e, path)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL)")
+                conn.execute("INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)", (_now(),))
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+        except sqlite3.Error as e:
+            return store_error(e, path)
+        finally:
+            conn.close()
+        return None
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -187,37 +313,52 @@ class JobStore:
 class JobSteps:
     """What a steps handler gets (see the module docstring)."""
 
-    def __init__(self, store: JobStore, job_id: str, stopping: Callable[[], bool]) -> None:
+    def __init__(self, store: JobStore, job_id: str, stopping: Callable[[], bool],
+                 commit: Callable[[Callable[[], Any]], Any] | None = None) -> None:
         self.store = store
         self.job_id = job_id
         self.done: frozenset[str] = frozenset(store.done_names(job_id))
         self.stopping = stopping
+        self._commit = commit or (lambda write: write())
 
     def add(self, idx: int, name: str, result: Mapping[str, Any]) -> None:
-        """Commit one step's result and the job's progress."""
-        self.store.add_result(self.job_id, idx, name, result)
+        """Commit one step's result and the job's progress (retried while the store fails; raises
+        ``StoreError`` only when the runner stops before it could commit)."""
+        self._commit(lambda: self.store.add_result(self.job_id, idx, name, result))
 
 
 class JobRunner:
     """One background thread that runs jobs from the store; see the module docstring."""
 
-    def __init__(self, store: JobStore, poll_s: float = 0.5) -> None:
+    def __init__(self, store: JobStore, poll_s: float = 0.5, backoff_s: float = 0.5,
+                 backoff_max_s: float = 30.0) -> None:
         self.store = store
         self.poll_s = poll_s
+        self.backoff_s = backoff_s
+        self.backoff_max_s = backoff_max_s
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._health_lock = threading.Lock()
+        self._failures = 0
+        self._last_error: str | None = None
+        self._last_error_code: str | None = None
+        self._last_error_at: str | None = None
+        self._failing_since: str | None = None
+        self._ok_since: str | None = None
 
     def start(self) -> None:
         """Start the thread; it resumes jobs a previous process left queued or running."""
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
+        with self._health_lock:
+            self._ok_since = self._ok_since or _now()
         self._thread = threading.Thread(target=self._loop, name="lhasa-ops-jobs", daemon=True)
         self._thread.start()
 
     def notify(self) -> None:
-        """A job was queued: look now rather than at the next poll."""
+        """A job was queued: look now rather than at the next poll (or the next retry)."""
         self._wake.set()
 
     def stop(self, timeout: float | None = None) -> None:
@@ -231,17 +372,96 @@ class JobRunner:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- health -------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """``{"alive", "state": ok | retrying | stopped | dead, "failures" (consecutive),
+        "failing_since", "last_error", "last_error_code", "last_error_at", "ok_since"}``."""
+        alive = self.alive
+        with self._health_lock:
+            if not alive:
+                state = "stopped" if self._stop.is_set() else "dead"
+            else:
+                state = "retrying" if self._failures else "ok"
+            return {"alive": alive, "state": state, "failures": self._failures,
+                    "failing_since": self._failing_since, "last_error": self._last_error,
+                    "last_error_code": self._last_error_code, "last_error_at": self._last_error_at,
+                    "ok_since": self._ok_since}
+
+    def _ok(self) -> None:
+        with self._health_lock:
+            if self._failures:
+                log.warning("job store usable again after %d failures since %s", self._failures,
+                            self._failing_since)
+                self._failures = 0
+                self._failing_since = None
+                self._ok_since = _now()
+
+    def _failed(self, e: BaseException) -> float:
+        """Record a failure; the delay before the next try (capped exponential backoff)."""
+        now = _now()
+        with self._health_lock:
+            self._failures += 1
+            self._failing_since = self._failing_since or now
+            self._ok_since = None
+            self._last_error = f"{type(e).__name__}: {getattr(e, 'message', None) or e}"
+            self._last_error_code = getattr(e, "code", None) if isinstance(e, ApiError) else "runner_error"
+            self._last_error_at = now
+            n = self._failures
+        delay = min(self.backoff_max_s, self.backoff_s * 2 ** min(n - 1, 30))
+        if isinstance(e, StoreError):
+            log.warning("job runner: %s (failure %d, retry in %.1f s)", self._last_error, n, delay)
+        else:
+            log.error("job runner: unexpected error (failure %d, retry in %.1f s)", n, delay, exc_info=e)
+        return delay
+
+    def _commit(self, write: Callable[[], Any]) -> Any:
+        """Run a store write until it succeeds (backing off between tries); ``StoreError`` when the
+        runner is asked to stop first."""
+        while True:
+            try:
+                out = write()
+            except StoreError as e:
+                delay = self._failed(e)
+                if self._stop.wait(delay):
+                    raise
+                continue
+            self._ok()
+            return out
+
+    def _progress(self, job_id: str, done: int) -> None:
+        """Progress is informative: a store error here is recorded, never fails the job."""
+        try:
+            self.store.set_progress(job_id, done)
+        except StoreError as e:
+            self._failed(e)
+        else:
+            self._ok()
+
+    # -- the loop -----------------------------------------------------------------------------
+
     def _loop(self) -> None:
         while not self._stop.is_set():
-            job_id = self.store.next_active()
-            if job_id is None:
-                self._wake.wait(self.poll_s)
+            try:
+                job_id = self.store.next_active()
+                self._ok()
+                if job_id is None:
+                    self._wake.wait(self.poll_s)
+                    self._wake.clear()
+                    continue
+                self.run_job(job_id)
+            except Exception as e:  # noqa: BLE001 - the runner outlives any error: log, back off, retry
+                delay = self._failed(e)
+                self._wake.wait(delay)
                 self._wake.clear()
-                continue
-            self.run_job(job_id)
 
     def run_job(self, job_id: str) -> None:
-        """Run the job (its remaining steps), unless asked to stop; a raising handler fails it."""
+        """Run the job (its remaining steps), unless asked to stop; a raising handler fails it. A
+        ``StoreError`` (the store failed, not the job) propagates: the runner retries the job later."""
         job = self.store.get(job_id)
         if job is None or job["status"] not in ACTIVE:
             return
@@ -249,24 +469,30 @@ class JobRunner:
         try:
             if kind in _STEP_HANDLERS:
                 self.store.set_status(job_id, "running")
-                _STEP_HANDLERS[kind](job, JobSteps(self.store, job_id, lambda: self._stop.is_set()))
+                _STEP_HANDLERS[kind](job, JobSteps(self.store, job_id, lambda: self._stop.is_set(), self._commit))
                 if self._stop.is_set() and len(self.store.done_names(job_id)) < job["progress"]["total"]:
                     return  # stays 'running'; resumed by the next start()
-                self.store.set_status(job_id, "done")
+                self._commit(lambda: self.store.set_status(job_id, "done"))
                 return
             handler = _HANDLERS.get(kind)
             if handler is None:
                 raise ValueError(f"no handler for job kind {kind!r}")
             self.store.set_status(job_id, "running")
             self.store.set_progress(job_id, 0)
-            result = handler(job, lambda done: self.store.set_progress(job_id, done))
-            self.store.add_result(job_id, 0, RESULT_ROW, result)
-            self.store.set_progress(job_id, job["progress"]["total"])
-            self.store.set_status(job_id, "done")
-        except Exception as e:  # noqa: BLE001 - a failed job is reported, the runner goes on
-            self.store.set_status(job_id, "failed", error=f"{type(e).__name__}: {e}")
-            traceback.print_exc()
+            result = handler(job, lambda done: self._progress(job_id, done))
+            total = job["progress"]["total"]
 
+            def finish() -> None:
+                self.store.add_result(job_id, 0, RESULT_ROW, result)
+                self.store.set_progress(job_id, total)
+                self.store.set_status(job_id, "done")
+
+            self._commit(finish)
+        except StoreError:
+            raise  # the store failed, not the job: retried by the loop (finished steps are kept)
+        except Exception as e:  # noqa: BLE001 - a failed job is reported, the runner goes on
+            traceback.print_exc()
+            self._commit(lambda: self.store.set_status(job_id, "failed", error=f"{type(e).__name__}: {e}"))
 
 _JOBS_LOCK = threading.Lock()
 
@@ -277,17 +503,22 @@ def ensure_jobs(app: Any) -> JobStore:
     with _JOBS_LOCK:
         store = getattr(app.state, "job_store", None)
         if store is None:
-            store = app.state.job_store = JobStore(db_path())
-            runner = app.state.job_runner = JobRunner(store)
+            store = app.state.job_store = JobStore(db_path(), busy_timeout_s=BUSY_TIMEOUT_S)
+            runner = app.state.job_runner = JobRunner(store, backoff_s=BACKOFF_S, backoff_max_s=BACKOFF_MAX_S)
             runner.start()
         return store
 
 
 def start_jobs(app: Any) -> None:
     """At startup: when the database exists, open it and resume unfinished jobs. (No file is
-    created until the first job is posted, so an app that runs no job writes none.)"""
+    created until the first job is posted, so an app that runs no job writes none.) A store that
+    cannot be opened now (locked, read-only) is logged and opened on the next job request; ``/readyz``
+    says why."""
     if db_path().exists():
-        ensure_jobs(app)
+        try:
+            ensure_jobs(app)
+        except StoreError as e:
+            log.warning("job store not opened at start: %s", e.message)
 
 
 def stop_jobs(app: Any, timeout: float | None = 600.0) -> None:
@@ -318,5 +549,6 @@ def wait_for(store: JobStore, job_id: str, pred, timeout: float = 60.0, poll: fl
         time.sleep(poll)
 
 
-__all__ = ["DB_ENV", "KIND_SCENARIOS", "RESULT_ROW", "JobRunner", "JobSteps", "JobStore", "db_path", "ensure_jobs",
+__all__ = ["DB_ENV", "KIND_SCENARIOS", "RESULT_ROW", "JobRunner", "JobSteps", "JobStore", "StoreError",
+           "check_db_path", "check_environment", "db_path", "ensure_jobs", "store_error",
            "find_job", "register_kind", "register_steps_kind", "start_jobs", "stop_jobs", "wait_for"]

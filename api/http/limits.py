@@ -1,6 +1,7 @@
 """Time limits of the solve endpoints: the server maximum and a per-request budget.
 
-``LHASA_OPS_MAX_TIME_LIMIT_S`` (seconds, default 60, read when the app is imported) bounds the
+``LHASA_OPS_MAX_TIME_LIMIT_S`` (seconds, default 60, at most 3600, read when the app is imported;
+an invalid value stops the app at creation: ``check_environment``) bounds the
 ``time_limit_s`` of every solve endpoint (``/v1/tours/plan``, ``/v1/stations/siting``,
 ``/v1/stations/charging-schedule``, ``/v1/stations/oxygen-plan``, ``/v1/drones/delivery-plan``
 and the oxygen-plan job). The bound is in the request schemas (so it is in the OpenAPI document)
@@ -38,16 +39,32 @@ MIN_SOLVER_S = 0.05
 """Smallest time slice handed to a solver (CP-SAT needs a positive limit)."""
 
 
-def max_time_limit_s() -> float:
-    """The server maximum of ``time_limit_s``: ``$LHASA_OPS_MAX_TIME_LIMIT_S`` or 60 s (capped at 3600)."""
-    raw = os.environ.get(MAX_TIME_LIMIT_ENV)
+def parse_limit_env(name: str, raw: str | None, default: float) -> float:
+    """A server maximum from the environment: ``default`` when unset or empty, else a number of
+    seconds with 0 < x <= 3600; ``InvalidInput`` naming the variable otherwise."""
+    if raw is None or raw.strip() == "":
+        return default
     try:
-        v = float(raw) if raw else DEFAULT_MAX_TIME_LIMIT_S
+        v = float(raw)
     except ValueError:
-        v = DEFAULT_MAX_TIME_LIMIT_S
-    if not (v > 0):
-        v = DEFAULT_MAX_TIME_LIMIT_S
-    return min(v, HARD_MAX_TIME_LIMIT_S)
+        raise InvalidInput(name, raw, f"must be a number of seconds, 0 < x <= {HARD_MAX_TIME_LIMIT_S:g}") from None
+    if not (0 < v <= HARD_MAX_TIME_LIMIT_S):  # NaN fails too
+        raise InvalidInput(name, raw, f"must be a number of seconds, 0 < x <= {HARD_MAX_TIME_LIMIT_S:g}")
+    return v
+
+
+def _lenient(name: str, default: float) -> float:
+    """The variable's value, or ``default`` when it is invalid (``check_environment`` refuses to start
+    the app with an invalid value; this fallback only keeps imports working)."""
+    try:
+        return parse_limit_env(name, os.environ.get(name), default)
+    except InvalidInput:
+        return default
+
+
+def max_time_limit_s() -> float:
+    """The server maximum of ``time_limit_s``: ``$LHASA_OPS_MAX_TIME_LIMIT_S`` or 60 s (at most 3600)."""
+    return _lenient(MAX_TIME_LIMIT_ENV, DEFAULT_MAX_TIME_LIMIT_S)
 
 
 MAX_TIME_LIMIT_S = max_time_limit_s()
@@ -58,14 +75,21 @@ DEFAULT_MAX_JOB_TIME_LIMIT_S = 600.0
 
 
 def max_job_time_limit_s() -> float:
-    """``$LHASA_OPS_MAX_JOB_TIME_LIMIT_S`` or 600 s (capped at 3600): the longest time limit of one
+    """``$LHASA_OPS_MAX_JOB_TIME_LIMIT_S`` or 600 s (at most 3600): the longest time limit of one
     job unit (an oxygen-plan job, one scenario of a scenario run)."""
-    raw = os.environ.get(MAX_JOB_TIME_LIMIT_ENV)
-    try:
-        v = float(raw) if raw else DEFAULT_MAX_JOB_TIME_LIMIT_S
-    except ValueError:
-        v = DEFAULT_MAX_JOB_TIME_LIMIT_S
-    return min(v if v > 0 else DEFAULT_MAX_JOB_TIME_LIMIT_S, HARD_MAX_TIME_LIMIT_S)
+    return _lenient(MAX_JOB_TIME_LIMIT_ENV, DEFAULT_MAX_JOB_TIME_LIMIT_S)
+
+
+def check_environment() -> list[InvalidInput]:
+    """Problems of the time-limit settings (empty: fine)."""
+    problems = []
+    for name, default in ((MAX_TIME_LIMIT_ENV, DEFAULT_MAX_TIME_LIMIT_S),
+                          (MAX_JOB_TIME_LIMIT_ENV, DEFAULT_MAX_JOB_TIME_LIMIT_S)):
+        try:
+            parse_limit_env(name, os.environ.get(name), default)
+        except InvalidInput as e:
+            problems.append(e)
+    return problems
 
 
 MAX_JOB_TIME_LIMIT_S = max_job_time_limit_s()
@@ -126,6 +150,7 @@ __all__ = [
     "MAX_TIME_LIMIT_ENV",
     "MAX_TIME_LIMIT_S",
     "Budget",
+    "check_environment",
     "check_time_limit",
     "demo_day",
     "max_job_time_limit_s",

@@ -132,5 +132,5 @@ def test_served_openapi_equals_the_checked_in_file(open_client):
     served = open_client.get("/openapi.json").json()
     assert render(served) == OPENAPI_JSON.read_text(encoding="utf-8"), "run: python -m api.http.openapi"
     paths = json.loads(OPENAPI_JSON.read_text(encoding="utf-8"))["paths"]
-    assert all(p.startswith("/v1/") or p == "/healthz" for p in paths)
+    assert all(p.startswith("/v1/") or p in ("/healthz", "/readyz") for p in paths)
     assert "APIKeyHeader" in json.dumps(served["components"]["securitySchemes"])
