@@ -18,7 +18,8 @@ polls any job, ``GET /v1/jobs/{id}/result`` fetches its result.
     running, HTTP 409 ``{"code": "job_failed"}`` for a failed job; 404 for an unknown id.
 
 Jobs live in the SQLite job store of ``api.http.jobs`` (``$LHASA_OPS_DB``) and run one at a time on its
-runner thread, after the jobs queued before them (scenario runs included). A restarted server keeps
+runner thread, after the jobs queued before them (scenario runs included); servers that share the
+store claim each job with a lease, so it runs on one of them (``api.http.jobs``). A restarted server keeps
 finished results and runs unfinished jobs again (an oxygen plan is one unit of work: it restarts
 from the beginning, with the same seed, so it gives the same plan when its iteration budget, not
 its time limit, ends the search).
@@ -32,9 +33,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.http.jobs import KIND_SCENARIOS, db_path, register_kind
+from api.http.jobs import KIND_SCENARIOS, db_path, ensure_jobs, register_kind
 from api.http.limits import MAX_JOB_TIME_LIMIT_ENV, MAX_JOB_TIME_LIMIT_S, max_job_time_limit_s
-from api.http.jobs import ensure_jobs
 from api.http.routes.station_ops import OxygenRequest, oxygen_doc
 from api.http.security import require_api_key
 from api.services.tours import lhasa_network
