@@ -3,6 +3,9 @@
 ``python -m bench.quality --time-limit S [--sets SET ...] [--subset] [--solvers ours,ortools,pyvrp]
 [--jobs 1] [--seed 0] [--resume]``
 
+``python -m bench.quality --instances DIR --values CSV [--time-limit S] [--solvers ...] [--out FILE]``
+(your own instances; see "Any folder" below)
+
 What is run
 -----------
 * Every KU Leuven TOPTW file in ``shared/benchmarks/toptw`` (sets ``TOPTW_SETS``: Solomon 100,
@@ -42,6 +45,25 @@ solver produced a row, so the solvers are compared on the same cases.
 Output: ``bench/results/quality_<S>s.csv`` (one row per solver x case, written after each case so
 that ``--resume`` can skip the (solver, set, instance, m, limit) rows already there) and the section
 ``quality_<S>s`` of ``bench/RESULTS.md`` (per-set summary, then one row per case).
+
+Any folder (``--instances DIR --values CSV``)
+---------------------------------------------
+Same protocol (solvers one at a time, same wall limit, default ``--time-limit 1``, every plan
+re-checked by the verifier) on every file of ``DIR`` (not recursive, hidden files ignored). The
+format is detected from the content (:func:`instances.benchmarks.detect_format`): a first line
+``n <value>`` is Chao TOP (``m`` from the file), anything else KU Leuven TOPTW (run with m = 1..4;
+travel decimals 2 for ``pr*`` file names, else 1, as for the shared sets). A file that neither
+reader accepts is reported by name on stderr, listed under the tables, and skipped; no readable file
+at all is an error. The set of every case is the folder's name.
+
+``CSV`` has the columns of ``toptw/bks.csv`` (``set,instance,m,bks``: gap vs a best-known value) or of
+``reference_scores_chao1996.csv`` (``set,instance,m,score``: gap vs a reported score); ``instance`` is
+the file name without extension. A case takes the row with its (folder name, instance, m), else the
+only row with its (instance, m) whatever the set; with no row (or an empty value) its gap is empty.
+The report (method note, per-set summary, per-case table) goes to stdout, or to ``--out FILE``;
+neither ``bench/RESULTS.md`` nor ``bench/results/`` is written. Exit status 2, naming the path or the
+column, for a missing or empty folder, a folder with no readable instance, a missing CSV, or a CSV
+without one of its columns.
 """
 
 from __future__ import annotations
@@ -62,10 +84,12 @@ from instances.benchmarks import (
     CHAO_SETS,
     TOPTW_SETS,
     instance_path,
+    list_instance_files,
     list_instances,
     load_bks_toptw,
     load_chao_reference_scores,
     read_chao_top,
+    read_instance_file,
     read_toptw,
 )
 from optimizer.toptw import TOPTWInstance, check_toptw_routes, toptw_score
@@ -77,6 +101,8 @@ __all__ = [
     "Case",
     "PeerResult",
     "RunRow",
+    "folder_cases",
+    "folder_reference",
     "main",
     "pyvrp_data",
     "render_markdown",
@@ -210,6 +236,40 @@ def select_cases(sets: Sequence[str] | None = None, subset: bool = False) -> tup
             for p in list_instances(s):
                 cases.append(Case("chao", s, p.stem, _chao_m(p.stem), str(p)))
     return cases, skipped
+
+
+def folder_cases(folder: str | Path) -> tuple[list[Case], list[str]]:
+    """Cases of every instance file of ``folder`` (set = the folder's name; TOPTW m = 1..4, Chao m
+    from the file) and ``"<file name>: <reason>"`` for each file neither reader accepts (skipped).
+
+    ``FileNotFoundError`` / ``NotADirectoryError`` when ``folder`` is not a folder."""
+    folder = Path(folder)
+    files = list_instance_files(folder)
+    set_name = folder.resolve().name
+    stems = [p.stem for p in files]
+    cases: list[Case] = []
+    bad: list[str] = []
+    for p in files:
+        name = p.stem if stems.count(p.stem) == 1 else p.name
+        try:
+            fmt, inst = read_instance_file(p)
+        except (ValueError, OSError) as exc:
+            msg = str(exc)
+            bad.append(f"{p.name}: {msg[len(str(p)) + 2:] if msg.startswith(str(p)) else msg}")
+            continue
+        ms = TOPTW_M if fmt == "toptw" else (inst.n_routes,)
+        cases += [Case(fmt, set_name, name, m, str(p)) for m in ms]
+    return cases, bad
+
+
+def folder_reference(refs: dict[tuple[str, str, int], float], kind: str,
+                     case: Case) -> tuple[float, str] | None:
+    """Reference of ``case`` in a user value file: the row with its (set, instance, m), else the only
+    row with its (instance, m) whatever the set; None when there is none."""
+    if case.key in refs:
+        return refs[case.key], kind
+    hits = [v for (_, inst, m), v in refs.items() if inst == case.instance and m == case.m]
+    return (hits[0], kind) if len(hits) == 1 else None
 
 
 def references() -> dict[tuple[str, str, int], tuple[float, str]]:
@@ -661,10 +721,20 @@ def targets_lines(summ: Sequence[dict], solvers: Sequence[str], limit: float) ->
 
 
 def render_markdown(rows: Sequence[RunRow], solvers: Sequence[str], limit: float, subset: bool,
-                    seed: int = 0, skipped: Sequence[str] = ()) -> str:
-    """Body of the ``quality_<S>s`` section: method notes, targets, per-set summary, per-case table."""
+                    seed: int = 0, skipped: Sequence[str] = (), intro: str | None = None) -> str:
+    """Body of the ``quality_<S>s`` section: method notes, targets, per-set summary, per-case table.
+
+    ``intro`` (user-folder runs) replaces the method note on the shared sets and drops the targets and
+    the subset line; ``skipped`` is then the list of unreadable files."""
     summ = summarize(rows, solvers)
     n_cases = len(_pivot(rows))
+    if intro is not None:
+        parts = [intro]
+        if skipped:
+            parts.append("Files not read (skipped): " + "; ".join(skipped) + ".")
+        parts.append("### Summary per set\n\n" + summary_table(summ, solvers))
+        parts.append("### Per case\n\n" + instance_table(rows, solvers))
+        return "\n\n".join(parts)
     parts = [
         f"{'Representative subset (`--subset`)' if subset else 'Full run'}: {n_cases} cases, "
         f"{limit:g} s per solver per case, seed {seed}, solvers run one at a time on one core each. "
@@ -706,7 +776,8 @@ def _progress_line(case: Case, rows: Sequence[RunRow], i: int, n: int) -> str:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--time-limit", type=float, required=True, help="seconds per solver per case")
+    ap.add_argument("--time-limit", type=float, default=None,
+                    help="seconds per solver per case (required, except with --instances: default 1)")
     ap.add_argument("--sets", nargs="*", default=None,
                     help="sets to run (TOPTW_SETS / CHAO_SETS keys, or 'toptw' / 'chao'); default all")
     ap.add_argument("--subset", action="store_true", help="the fixed representative subset (SUBSET_*)")
@@ -715,8 +786,26 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true",
                     help="keep the rows of bench/results/quality_<S>s.csv and skip those already run")
+    ap.add_argument("--instances", type=Path, default=None, metavar="DIR",
+                    help="run on every instance file of DIR instead of the shared sets (with --values)")
+    ap.add_argument("--values", type=Path, default=None, metavar="CSV",
+                    help="reference values for --instances: columns set,instance,m and bks or score")
+    ap.add_argument("--out", type=Path, default=None, metavar="FILE",
+                    help="with --instances: write the report to FILE instead of stdout")
     args = ap.parse_args(argv)
     argv = sys.argv[1:] if argv is None else argv
+    folder_mode = args.instances is not None or args.values is not None or args.out is not None
+    if folder_mode:
+        if args.instances is None or args.values is None:
+            ap.error("--instances DIR and --values CSV go together (--out needs them too)")
+        for flag, used in (("--sets", args.sets is not None), ("--subset", args.subset),
+                           ("--resume", args.resume)):
+            if used:
+                ap.error(f"{flag} does not apply to --instances")
+        if args.time_limit is None:
+            args.time_limit = 1.0
+    elif args.time_limit is None:
+        ap.error("the following arguments are required: --time-limit")
 
     from rich.console import Console
 
@@ -736,6 +825,9 @@ def main(argv: list[str] | None = None) -> None:
             import pyvrp  # noqa: F401
         except ImportError:
             raise SystemExit("pyvrp is not installed: pip install 'pyvrp==0.14.*' (extra 'bench')") from None
+    if folder_mode:
+        _main_folder(ap, args, solvers, limit, console, argv)
+        return
 
     cases, skipped = select_cases(args.sets, args.subset)
     if not cases:
@@ -787,6 +879,70 @@ def main(argv: list[str] | None = None) -> None:
     print(summary_table(summ, solvers))
     print("\n".join(targets_lines(summ, solvers, limit)))
     console.print(f"wrote {csv_path} and {path}")
+
+
+def _main_folder(ap: argparse.ArgumentParser, args: argparse.Namespace, solvers: list[str], limit: float,
+                 console, argv: Sequence[str]) -> None:
+    """``--instances DIR --values CSV``: run, then print the report or write it to ``--out``."""
+    from instances.benchmarks import read_reference_values
+
+    folder: Path = args.instances
+    try:
+        cases, bad = folder_cases(folder)
+    except OSError as exc:
+        ap.error(f"--instances: {exc}")
+    for b in bad:
+        print(f"skipped (not a KU Leuven TOPTW or Chao TOP file): {b}", file=sys.stderr)
+    if not cases:
+        ap.error(f"--instances: {folder}: no readable instance file"
+                 + (f" ({len(bad)} file(s) skipped)" if bad else " (empty folder)"))
+    try:
+        refs, kind = read_reference_values(args.values)
+    except (OSError, ValueError) as exc:
+        ap.error(f"--values: {exc}")
+    if args.out is not None and args.out.is_dir():
+        ap.error(f"--out: {args.out}: is a folder")
+
+    console.print(f"quality: {len(cases)} cases from {folder} x {len(solvers)} solvers at {limit:g} s; "
+                  f"estimated {len(cases) * len(solvers) * limit / 60 / max(args.jobs, 1):.1f} min",
+                  highlight=False)
+    todo = [(c, folder_reference(refs, kind, c)) for c in cases]
+    all_rows: list[RunRow] = []
+    if args.jobs <= 1:
+        for i, (case, ref) in enumerate(todo, 1):
+            rows = run_case(case, solvers, limit, args.seed, ref)
+            all_rows += rows
+            console.print(_progress_line(case, rows, i, len(todo)), highlight=False)
+    else:
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn"),
+                                 initializer=_worker_init) as ex:
+            futs = {ex.submit(run_case, case, solvers, limit, args.seed, ref): case for case, ref in todo}
+            for i, f in enumerate(as_completed(futs), 1):
+                rows = f.result()
+                all_rows += rows
+                console.print(_progress_line(futs[f], rows, i, len(todo)), highlight=False)
+
+    n_ref = sum(1 for _, r in todo if r is not None)
+    intro = (f"Instances: every file of `{folder}` ({len(cases)} cases; KU Leuven TOPTW files with "
+             f"m = 1..4, Chao TOP files with m from the file), {limit:g} s per solver per case, seed "
+             f"{args.seed}, solvers run one at a time. Reference values: `{args.values}` "
+             f"({'best-known, column bks' if kind == 'bks' else 'reported scores, column score'}; "
+             f"{n_ref} of {len(cases)} cases have one, the others have no gap). "
+             "Gap % = 100 (ref - score) / ref; means over the cases with a reference on which every "
+             "solver ran. Every plan is re-checked by `optimizer.toptw.verify`; an infeasible peer plan "
+             "or a crash counts as score 0 and is flagged. Time = wall clock of the whole call.")
+    body = render_markdown(all_rows, solvers, limit, False, args.seed, bad, intro=intro)
+    if args.out is None:
+        print(body)
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(f"# Solution quality at {limit:g} s per case\n\nRegenerate: "
+                            f"`python -m bench.quality {' '.join(argv)}`\n\n{body}\n",
+                            encoding="utf-8")
+        print(summary_table(summarize(all_rows, solvers), solvers))
+        console.print(f"wrote {args.out}", highlight=False)
 
 
 if __name__ == "__main__":

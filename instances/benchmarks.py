@@ -32,11 +32,15 @@ __all__ = [
     "TOPTW_SETS",
     "benchmarks_root",
     "default_decimals",
+    "detect_format",
     "instance_path",
+    "list_instance_files",
     "list_instances",
     "load_bks_toptw",
     "load_chao_reference_scores",
     "read_chao_top",
+    "read_instance_file",
+    "read_reference_values",
     "read_toptw",
     "truncated_euclidean",
 ]
@@ -336,3 +340,80 @@ def load_chao_reference_scores(root: Path | None = None) -> dict[tuple[str, str,
     ``("Set_21_234", "p2.2.a", 2)``. These are 1996 heuristic results, NOT best-known values."""
     root = root if root is not None else benchmarks_root()
     return _read_value_csv(root / "top_chao" / "reference_scores_chao1996.csv", "score")
+
+
+# ---------------------------------------------------------------------------------- any folder
+REFERENCE_VALUE_COLUMNS: dict[str, str] = {"bks": "bks", "score": "ref"}
+"""Value column of a reference CSV -> kind of reference: ``bks`` (as ``toptw/bks.csv``, best-known)
+or ``score`` (as ``reference_scores_chao1996.csv``, a published heuristic score)."""
+
+
+def list_instance_files(folder: str | Path) -> list[Path]:
+    """Sorted regular, non-hidden files of ``folder`` (not recursive), whatever their extension.
+
+    Raises ``FileNotFoundError`` / ``NotADirectoryError`` naming the folder.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: not a folder")
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def detect_format(path: str | Path) -> str:
+    """``"chao"`` when the first non-blank line is ``n <value>`` (Chao TOP), else ``"toptw"`` (KU
+    Leuven). Content only; ``ValueError`` for a non-ASCII or empty file."""
+    path = Path(path)
+    lines = _lines(path)
+    if not lines:
+        raise ValueError(f"{path}: line 1: empty file")
+    toks = lines[0][1]
+    return "chao" if len(toks) == 2 and toks[0].lower() == "n" else "toptw"
+
+
+def read_instance_file(path: str | Path, n_routes: int | None = None) -> tuple[str, TOPTWInstance]:
+    """``(format, instance)`` of a KU Leuven TOPTW or Chao TOP file, the format from
+    :func:`detect_format`. ``n_routes``: KU Leuven default 1; Chao default the file's ``m``.
+    Travel decimals of KU Leuven files follow :func:`default_decimals` (by file name)."""
+    fmt = detect_format(path)
+    if fmt == "chao":
+        return fmt, read_chao_top(path, n_routes=n_routes)
+    return fmt, read_toptw(path, n_routes=1 if n_routes is None else n_routes)
+
+
+def read_reference_values(path: str | Path) -> tuple[dict[tuple[str, str, int], float], str]:
+    """Reference values of a CSV with the columns of ``toptw/bks.csv`` (``set,instance,m,bks``) or of
+    ``reference_scores_chao1996.csv`` (``set,instance,m,score``); other columns are ignored.
+
+    Returns ``({(set, instance, m): value}, kind)`` with kind ``"bks"`` or ``"ref"``
+    (:data:`REFERENCE_VALUE_COLUMNS`; ``bks`` wins when both columns are present). A row with an
+    empty value (or ``-``) is no reference and is left out. Raises ``FileNotFoundError`` for a missing
+    file and ``ValueError("<path>: ...")`` naming a missing column, a bad number or a duplicate key.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    out: dict[tuple[str, str, int], float] = {}
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        names = [f.strip() for f in (reader.fieldnames or [])]
+        reader.fieldnames = names
+        missing = [c for c in ("set", "instance", "m") if c not in names]
+        value_col = next((c for c in REFERENCE_VALUE_COLUMNS if c in names), None)
+        if value_col is None:
+            missing.append(" or ".join(REFERENCE_VALUE_COLUMNS))
+        if missing:
+            raise ValueError(f"{path}: line 1: missing column(s) {', '.join(repr(c) for c in missing)}; "
+                             f"header is {names}")
+        for row in reader:
+            k = reader.line_num
+            raw = (row[value_col] or "").strip()
+            if raw in ("", "-"):
+                continue
+            key = ((row["set"] or "").strip(), (row["instance"] or "").strip(),
+                   line_int(path, k, (row["m"] or "").strip(), "m", minimum=1))
+            if key in out:
+                raise ValueError(f"{path}: line {k}: duplicate key {key}")
+            out[key] = line_number(path, k, raw, value_col)
+    return out, REFERENCE_VALUE_COLUMNS[value_col]
