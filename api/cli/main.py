@@ -16,6 +16,8 @@ as ``error: <message>``.
 from __future__ import annotations
 
 import math
+import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -111,6 +113,25 @@ def unserved_lines(plan: TourPlan) -> list[tuple[str, str]]:
 DEFAULT_ITERATIONS = 5000
 
 
+COMPILE_NOTE_AFTER_S = 1.0
+
+
+def _warm_up_telling(console: Console) -> float:
+    """``warm_up()``; when the output is not a terminal (no spinner shows), a line on stderr says what is
+    happening if compilation takes longer than ``COMPILE_NOTE_AFTER_S``, so a piped first run is not silent."""
+    if console.is_terminal:
+        return warm_up()
+    note = threading.Timer(COMPILE_NOTE_AFTER_S, lambda: print(
+        "lhasa-ops: compiling the solver kernels (first run after an install: about 30 s on 2 cores; "
+        "cached after)...", file=sys.stderr, flush=True))
+    note.daemon = True
+    note.start()
+    try:
+        return warm_up()
+    finally:
+        note.cancel()
+
+
 @app.command()
 def plan(
     demand: Path | None = typer.Option(None, "--demand", help="Demand file (.csv, .parquet or .json); "
@@ -139,7 +160,7 @@ def plan(
         fail(f"{path}: {e.strerror or e}")
 
     with console.status("Compiling the solver kernels (first run after an install only)...", spinner="dots"):
-        compile_s = warm_up()
+        compile_s = _warm_up_telling(console)
     with console.status(f"Solving {len(groups)} groups (limit {time_limit:g} s)...", spinner="dots"):
         result, violations = solve_and_verify(problem, stop, seed=seed)
     try:

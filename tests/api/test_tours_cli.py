@@ -93,3 +93,19 @@ def test_sites_lists_the_network(runner):
     res = runner.invoke(app, ["sites"])
     assert res.exit_code == 0, res.output
     assert "potala" in res.stdout and "Potala Palace" in res.stdout and "5,000/834" in res.stdout
+
+
+def test_a_piped_first_run_says_it_is_compiling(runner, tmp_path, monkeypatch):
+    """Issue 15: a first run piped to a file printed nothing for the ~30 s of compilation. When the
+    output is not a terminal and compiling takes over a second, a line on stderr says what is happening."""
+    import time
+
+    import api.cli.main as cli_main
+
+    monkeypatch.setattr(cli_main, "warm_up", lambda: time.sleep(1.4) or 1.4)
+    res = runner.invoke(app, ["plan", "--iterations", "5", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "compiling the solver kernels" in res.output
+    monkeypatch.setattr(cli_main, "warm_up", lambda: 0.01)
+    res = runner.invoke(app, ["plan", "--iterations", "5", "--out", str(tmp_path / "o2")])
+    assert res.exit_code == 0 and "compiling the solver kernels" not in res.output
