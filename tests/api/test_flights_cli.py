@@ -4,30 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 
+from flights_helpers import copy_flight_data, edit_csv_cell
 from typer.testing import CliRunner
 
 from api.cli.main import app
-from instances.paths import LHASA_DIR
-
-
-def _copy_data(tmp_path):
-    for f in ("viewpoints.csv", "vertiports.csv", "aircraft_types.csv", "airspace.geojson"):
-        shutil.copy(LHASA_DIR / f, tmp_path / f)
-    return tmp_path
-
-
-def _edit(path, row: int, col: str, value: str) -> None:
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    comments = [ln for ln in lines if ln.startswith("#")]
-    rows = list(csv.DictReader(ln for ln in lines if not ln.startswith("#")))
-    rows[row][col] = value
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.writelines(comments)
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
 
 
 def test_cli_design_prints_the_menu_and_writes_files(tmp_path):
@@ -44,8 +25,8 @@ def test_cli_design_prints_the_menu_and_writes_files(tmp_path):
     res = CliRunner().invoke(app, ["flights", "design", "--durations", "15,abc", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "durations_min[1]" in res.output
     (tmp_path / "data").mkdir()
-    data = _copy_data(tmp_path / "data")
-    _edit(data / "vertiports.csv", 0, "elevation_m", "high")
+    data = copy_flight_data(tmp_path / "data")
+    edit_csv_cell(data / "vertiports.csv", 0, "elevation_m", "high")
     res = CliRunner().invoke(app, ["flights", "design", "--data", str(data), "--out", str(tmp_path)])
     assert res.exit_code == 2 and "vertiports.csv: row 1 (line" in res.output and "elevation_m='high'" in res.output
 

@@ -4,10 +4,8 @@ the value (``instances._csv``)."""
 
 from __future__ import annotations
 
-import csv
-import shutil
-
 import pytest
+from flights_helpers import copy_flight_data, edit_csv_cell
 
 from instances.flights import (
     lhasa_fleet,
@@ -21,30 +19,12 @@ from instances.flights import (
     read_viewpoints,
     write_bookings_csv,
 )
-from instances.paths import AIRSPACE_GEOJSON, LHASA_DIR
+from instances.paths import AIRSPACE_GEOJSON
 from optimizer.core.airspace import airspace_from_geojson
 from optimizer.core.errors import InvalidInput
 from optimizer.flights import Booking, FlightData, FlightProduct, Viewpoint, random_bookings
 
 P30 = FlightProduct("p30", "vp", "ev", 30, 1.0)
-
-
-def _copy_data(tmp_path):
-    for f in ("viewpoints.csv", "vertiports.csv", "aircraft_types.csv", "airspace.geojson"):
-        shutil.copy(LHASA_DIR / f, tmp_path / f)
-    return tmp_path
-
-
-def _edit(path, row: int, col: str, value: str) -> None:
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    comments = [ln for ln in lines if ln.startswith("#")]
-    rows = list(csv.DictReader(ln for ln in lines if not ln.startswith("#")))
-    rows[row][col] = value
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.writelines(comments)
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
 
 
 @pytest.mark.parametrize(("table", "row", "col", "value"), [
@@ -59,8 +39,8 @@ def _edit(path, row: int, col: str, value: str) -> None:
 ])
 def test_loaders_reject_bad_rows_naming_the_field(tmp_path, table, row, col, value):
     """Every loader raises InvalidInput naming file, row and column for a bad value (no silent defaults)."""
-    d = _copy_data(tmp_path)
-    _edit(d / table, row, col, value)
+    d = copy_flight_data(tmp_path)
+    edit_csv_cell(d / table, row, col, value)
     with pytest.raises(InvalidInput) as e:
         load_flight_data(d)
     assert e.value.field == col
