@@ -65,6 +65,7 @@ from api.http.jobs import start_jobs, stop_jobs
 from api.http.routes.station_ops import router as station_ops_router
 from api.http.routes.stations import router as stations_router
 from api.http.routes.tours import router as tours_router
+from api.http.routes.web import install_web
 from api.http.security import BodyLimitMiddleware
 from api.services.tours import lhasa_network
 from optimizer.core.errors import InvalidInput
@@ -136,6 +137,8 @@ def create_app() -> FastAPI:
         version="0.1.0",
         summary="Tour-group routing for Lhasa: TOPTW with shared per-slot entry quotas.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc on local assets: api.http.routes.web.install_web
+        redoc_url=None,
     )
     install_error_handlers(app)  # one error shape (api.http.errors)
     app.add_middleware(BodyLimitMiddleware)  # 413 over $LHASA_OPS_MAX_BODY_BYTES (api.http.security)
@@ -149,6 +152,7 @@ def create_app() -> FastAPI:
     app.include_router(flight_schedule_router)  # POST /v1/flights/schedule (api.http.routes.flight_schedule)
     app.include_router(flights_router)  # POST /v1/flights/products (api.http.routes.flights)
     app.include_router(tours_router)  # /healthz, /v1/instances/lhasa/sites, POST /v1/tours/plan (api.http.routes.tours)
+    install_web(app)  # GET / (the web app), /static, offline /docs and /redoc, /v1/web/* (api.http.routes.web)
     return app
 
 

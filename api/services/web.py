@@ -1,0 +1,268 @@
+"""Use cases of the planners' web app (``lhasa-ops serve``, page ``/``): map layers, the demo day's
+demand, reading an uploaded demand or scenario file, a day plan with everything the page draws, and
+one-line headlines of a scenario run.
+
+The browser calls the family endpoints (``/v1/tours/plan``, ``/v1/scenarios``, ``/v1/stations/...``,
+``/v1/drones/...``, ``/v1/flights/...``) for everything else; these functions only add what a map
+page needs and the API did not answer yet. Nothing here solves differently: a day plan is
+``api.services.tours.plan_groups`` / ``demo_day`` (checked by the independent verifier).
+
+Units: GeoJSON positions ``[lon, lat]`` WGS84 degrees (RFC 7946); times in minutes from midnight
+with ``HH:MM`` companions; persons; percentages 0..100; utilisation as a fraction of a quota.
+Errors: ``InvalidInput(field, value, message)`` for a bad upload or request (HTTP 422 in the app).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import tomllib
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry import MultiPoint, mapping
+
+from api.services import tours
+from instances.demand import groups_from_records, groups_to_records
+from instances.drones import read_drone_demand
+from instances.flights import read_bookings_csv
+from instances.paths import AIRSPACE_GEOJSON, DEMAND_PEAK_DAY_CSV, DRONE_DEMAND_CSV, FLIGHT_BOOKINGS_CSV
+from instances.stations import read_stations
+from optimizer.core.errors import InvalidInput
+from optimizer.core.network import Network
+from optimizer.core.stop import StoppingCriterion
+from optimizer.tours.report import routes_geojson, site_slot_usage, to_dict
+
+DEMAND_SUFFIXES = (".csv", ".json")
+"""Demand files the page can upload (the readers of ``instances.demand``)."""
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+"""Largest uploaded file, bytes (the app's body limit applies too)."""
+HEADLINE_SHARE = 95.0
+"""Served share (%) a headline names the limit for (the scenario report's ``SERVED_SHARE``)."""
+
+
+def _feature(geometry: Mapping[str, Any], **props: Any) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": dict(geometry), "properties": props}
+
+
+def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _clock(minutes: float) -> str:
+    m = int(round(minutes))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+@lru_cache(maxsize=1)
+def _airspace_doc() -> dict[str, Any]:
+    return json.loads(Path(AIRSPACE_GEOJSON).read_text(encoding="utf-8"))
+
+
+def map_layers(network: Network | None = None) -> dict[str, Any]:
+    """The vector layers of the page's map (drawn without any tile server).
+
+    Returns ``{"sites", "roads", "zones", "stations", "no_fly", "bbox"}``: GeoJSON
+    FeatureCollections of the network's sites (Point; ``id``, ``name_en``, ``name_zh``, ``kind``,
+    ``score``, ``daily_quota``/``slot_quota`` persons, ``hub`` true for score 0), roads
+    (LineString between the two sites, straight; ``a``, ``b``, ``name``, ``length_km``,
+    ``travel_min``), rings and circles (``zone_id``, ``name``, ``kind`` "ring" | "circle";
+    a ring is a closed LineString through its members in file order, a circle the convex hull of its
+    members, buffered by 0.01 degree), stations of ``instances/lhasa/stations.csv`` (``site_id``,
+    ``kind``, ``status``, ``capacity``) and the no-fly zones of ``instances/lhasa/airspace.geojson``
+    as they are; ``bbox`` is ``[lon_min, lat_min, lon_max, lat_max]`` of the sites.
+    Raises ``InvalidInput`` when a data file is broken.
+    """
+    net = network if network is not None else tours.lhasa_network()
+    sites = [_feature({"type": "Point", "coordinates": [s.lon, s.lat]}, id=s.id, name_en=s.name_en,
+                      name_zh=s.name_zh, kind=s.kind, score=s.score, visit_min=s.visit_min,
+                      open=_clock(s.window[0]), close=_clock(s.window[1]), daily_quota=s.daily_quota,
+                      slot_quota=s.slot_quota, hub=not s.is_poi, elevation_m=s.elevation_m)
+             for s in net.sites]
+    roads = []
+    for r in net.roads:
+        a, b = net.site(r.a), net.site(r.b)
+        roads.append(_feature({"type": "LineString", "coordinates": [[a.lon, a.lat], [b.lon, b.lat]]},
+                              a=r.a, b=r.b, name=r.name, length_km=r.length_km, travel_min=r.travel_min))
+    zones = []
+    for zid, members in net.zones.items():
+        pts = [(net.site(m).lon, net.site(m).lat) for m in members if net.has_site(m)]
+        if not pts:
+            continue
+        kind = "ring" if zid.upper().startswith("R") else "circle"
+        name = net.zone_names.get(zid, zid)
+        if kind == "ring" and len(pts) >= 2:
+            geom = {"type": "LineString", "coordinates": [list(p) for p in pts + [pts[0]]]}
+        else:
+            geom = mapping(MultiPoint(pts).convex_hull.buffer(0.01))
+        zones.append(_feature(geom, zone_id=zid, name=name, kind=kind, members=list(members)))
+    stations = []
+    for st in read_stations(network=net):
+        s = net.site(st.site_id)
+        stations.append(_feature({"type": "Point", "coordinates": [s.lon, s.lat]}, site_id=st.site_id,
+                                 name_en=s.name_en, name_zh=s.name_zh, kind=st.kind, status=st.status,
+                                 capacity=st.capacity))
+    no_fly = [f for f in _airspace_doc().get("features", []) if f.get("properties", {}).get("kind") == "no_fly"]
+    lons = [s.lon for s in net.sites]
+    lats = [s.lat for s in net.sites]
+    return {"sites": _collection(sites), "roads": _collection(roads), "zones": _collection(zones),
+            "stations": _collection(stations), "no_fly": _collection(no_fly),
+            "bbox": [min(lons), min(lats), max(lons), max(lats)]}
+
+
+def demo_groups(network: Network | None = None) -> list[dict[str, Any]]:
+    """The demo day's groups (``instances/lhasa/demand_peak_day.csv``, 320 groups) as the JSON
+    records of ``POST /v1/tours/plan``."""
+    net = network if network is not None else tours.lhasa_network()
+    return groups_to_records(tours.read_groups(DEMAND_PEAK_DAY_CSV, net))
+
+
+def demo_deliveries() -> list[dict[str, Any]]:
+    """The example drone demand (``instances/lhasa/drone_demand_example.csv``, synthetic, with two rows
+    meant to be refused: a 45 kg parcel and a drop in the old-city no-fly zone) as the records of
+    ``POST /v1/drones/delivery-plan`` (lon/lat degrees, weight kg, open/close HH:MM)."""
+    return [{"id": d.id, "lon": d.lon, "lat": d.lat, "weight_kg": d.weight_kg, "open": _clock(d.window[0]),
+             "close": _clock(d.window[1]), "priority": d.priority} for d in read_drone_demand(DRONE_DEMAND_CSV)]
+
+
+def demo_bookings() -> list[dict[str, Any]]:
+    """The example sightseeing-flight bookings (``instances/lhasa/flight_bookings_example.csv``,
+    synthetic) as the records of ``POST /v1/flights/schedule`` (times HH:MM, party size persons)."""
+    return [{"id": b.id, "product_id": b.product_id, "party_size": b.party_size, "open": _clock(b.window[0]),
+             "close": _clock(b.window[1]), "desired": _clock(b.desired_min)}
+            for b in read_bookings_csv(FLIGHT_BOOKINGS_CSV)]
+
+
+def read_demand_upload(filename: str, data: bytes, network: Network | None = None) -> list[dict[str, Any]]:
+    """Validate an uploaded demand file (CSV or JSON, the layout of ``instances.demand``) and answer its
+    groups as plan-request records.
+
+    Raises ``InvalidInput`` naming the file, row, field and value (``DemandError``), or
+    ``InvalidInput("file", filename, ...)`` for an unsupported name or a file over
+    ``MAX_UPLOAD_BYTES``.
+    """
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in DEMAND_SUFFIXES:
+        raise InvalidInput("file", filename, f"a demand file must end in one of {', '.join(DEMAND_SUFFIXES)}")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InvalidInput("file", filename, f"the file has {len(data)} bytes, more than {MAX_UPLOAD_BYTES}")
+    net = network if network is not None else tours.lhasa_network()
+    with tempfile.TemporaryDirectory(prefix="lhasa-upload-") as tmp:
+        path = Path(tmp) / (Path(filename).name or f"demand{suffix}")
+        path.write_bytes(data)
+        groups = tours.read_groups(path, net)
+    return groups_to_records(groups)
+
+
+def read_scenario_upload(filename: str, data: bytes) -> dict[str, Any]:
+    """A scenario TOML (or JSON) upload as the JSON document ``POST /v1/scenarios`` takes.
+
+    Only parsing happens here (``InvalidInput("file", filename, ...)`` naming the line of a TOML
+    error); the document is validated when it is posted.
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InvalidInput("file", filename, f"the file has {len(data)} bytes, more than {MAX_UPLOAD_BYTES}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("file", filename, f"not UTF-8 text: {exc}") from None
+    try:
+        doc = json.loads(text) if filename.lower().endswith(".json") else tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput("file", filename, f"cannot parse: {exc}") from None
+    if not isinstance(doc, dict):
+        raise InvalidInput("file", filename, "the document must be a table/object")
+    return doc
+
+
+def day_plan(records: Sequence[Mapping[str, Any]] | None, stop: StoppingCriterion, seed: int = 0,
+             network: Network | None = None) -> dict[str, Any]:
+    """Plan a day for ``records`` (None: the demo day) and answer what the Day plan page draws.
+
+    Returns ``to_dict`` of the plan (``kpis``, ``routes``, ``unserved``, ...) plus ``violations``
+    (always empty: a plan the verifier rejects raises ``RuntimeError``), ``geojson`` (one
+    LineString per route through its stops, one Point per visited site; ``routes_geojson``),
+    ``usage`` (the rows of ``site_slot_usage``: ``site_id``, ``site_name``, ``slot``, ``slot_start``
+    HH:MM, ``persons``, ``slot_quota``, ``utilisation`` fraction or null) and ``demo`` (true for the demo day).
+    Raises ``InvalidInput`` for bad records.
+    """
+    net = network if network is not None else tours.lhasa_network()
+    if records is None:
+        problem, plan = tours.demo_day(stop, seed=seed)
+    else:
+        problem, plan = tours.plan_groups(net, groups_from_records(list(records), net), stop, seed=seed)
+    out = to_dict(problem, plan)
+    out["violations"] = []
+    out["geojson"] = routes_geojson(problem, plan)
+    usage = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+             for row in site_slot_usage(problem, plan).iter_rows(named=True)]
+    out["usage"] = usage
+    out["demo"] = records is None
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0f}%" if not math.isnan(x) else "?"
+
+
+def _scale(x: Any) -> str:
+    return f"x{float(x):g}"
+
+
+def _limit_site(row: Mapping[str, Any]) -> tuple[str | None, float]:
+    """The quota site with the highest peak utilisation in a KPI row (``peak_util_<site>``)."""
+    best, util = None, -1.0
+    for k, v in row.items():
+        if k.startswith("peak_util_") and isinstance(v, (int, float)) and v is not None and v > util:
+            best, util = k[len("peak_util_"):], float(v)
+    return best, util
+
+
+def scenario_headlines(results: Sequence[Mapping[str, Any]], network: Network | None = None) -> list[dict[str, Any]]:
+    """One line per scenario family (a ``demand_scale`` sweep, or one scenario) of a run's KPI rows
+    (``GET /v1/scenarios/{id}`` ``results``), in English and Chinese.
+
+    A family whose served share drops below ``HEADLINE_SHARE`` names the quota site with the
+    highest peak slot utilisation at that point as the first limit, then the served share per
+    scale ("the Potala Palace quota is the first limit: 95% of groups served at x1.5 demand, 83% at
+    x2"); a family that stays above it says so. Returns ``[{"family", "scenarios", "en", "zh"}]``.
+    """
+    net = network if network is not None else tours.lhasa_network()
+    families: dict[str, list[Mapping[str, Any]]] = {}
+    for r in results:
+        families.setdefault(str(r.get("family") or r.get("scenario")), []).append(r)
+    out = []
+    for fam, rows in families.items():
+        rows = sorted(rows, key=lambda r: float(r.get("demand_scale") or 1.0))
+        served = [(float(r.get("demand_scale") or 1.0), float(r.get("served_pct") or 0.0)) for r in rows]
+        sweep = len(rows) > 1
+        if sweep:
+            parts_en = [f"{_pct(p)} of groups served at {_scale(s)} demand" if i == 0 else f"{_pct(p)} at {_scale(s)}"
+                        for i, (s, p) in enumerate(served)]
+        else:
+            parts_en = [f"{_pct(served[0][1])} of groups served"]
+        parts_zh = [(f"{_scale(s)} 需求时 " if sweep else "") + f"{_pct(p)} 的团队成行" for s, p in served]
+        first_short = next((r for r in rows if float(r.get("served_pct") or 0.0) < HEADLINE_SHARE), None)
+        en_body = ", ".join(parts_en)
+        zh_body = "，".join(parts_zh)
+        if first_short is not None:
+            site, util = _limit_site(first_short)
+            if site and net.has_site(site) and util >= 0.95:
+                s = net.site(site)
+                en = f"{fam}: the {s.name_en} quota is the first limit: {en_body}"
+                zh = f"{fam}：{s.name_zh}的限额最先成为瓶颈：{zh_body}"
+            else:
+                en = f"{fam}: below {HEADLINE_SHARE:.0f}% served without a full quota (travel time and hours): {en_body}"
+                zh = f"{fam}：成行率低于 {HEADLINE_SHARE:.0f}%（非限额原因：路程与开放时间）：{zh_body}"
+        else:
+            en = f"{fam}: no limit reached: {en_body}"
+            zh = f"{fam}：未触及瓶颈：{zh_body}"
+        out.append({"family": fam, "scenarios": [r.get("scenario") for r in rows], "en": en, "zh": zh})
+    return out
+
+
+__all__ = ["DEMAND_SUFFIXES", "HEADLINE_SHARE", "MAX_UPLOAD_BYTES", "day_plan", "demo_bookings", "demo_deliveries", "demo_groups", "map_layers",
+           "read_demand_upload", "read_scenario_upload", "scenario_headlines"]
