@@ -34,14 +34,15 @@ from instances.stations import read_stations
 from optimizer.core.errors import InvalidInput
 from optimizer.core.network import Network
 from optimizer.core.stop import StoppingCriterion
+from optimizer.scenarios.report import SERVED_SHARE, headlines
 from optimizer.tours.report import routes_geojson, site_slot_usage, to_dict
 
 DEMAND_SUFFIXES = (".csv", ".json")
 """Demand files the page can upload (the readers of ``instances.demand``)."""
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 """Largest uploaded file, bytes (the app's body limit applies too)."""
-HEADLINE_SHARE = 95.0
-"""Served share (%) a headline names the limit for (the scenario report's ``SERVED_SHARE``)."""
+HEADLINE_SHARE = 100 * SERVED_SHARE
+"""Served share (%) below which a headline names the limit (the scenario report's ``SERVED_SHARE``)."""
 
 
 def _feature(geometry: Mapping[str, Any], **props: Any) -> dict[str, Any]:
@@ -53,7 +54,7 @@ def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _clock(minutes: float) -> str:
-    m = int(round(minutes))
+    m = round(minutes)
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
@@ -204,64 +205,13 @@ def day_plan(records: Sequence[Mapping[str, Any]] | None, stop: StoppingCriterio
     return out
 
 
-def _pct(x: float) -> str:
-    return f"{x:.0f}%" if not math.isnan(x) else "?"
-
-
-def _scale(x: Any) -> str:
-    return f"x{float(x):g}"
-
-
-def _limit_site(row: Mapping[str, Any]) -> tuple[str | None, float]:
-    """The quota site with the highest peak utilisation in a KPI row (``peak_util_<site>``)."""
-    best, util = None, -1.0
-    for k, v in row.items():
-        if k.startswith("peak_util_") and isinstance(v, (int, float)) and v is not None and v > util:
-            best, util = k[len("peak_util_"):], float(v)
-    return best, util
-
-
 def scenario_headlines(results: Sequence[Mapping[str, Any]], network: Network | None = None) -> list[dict[str, Any]]:
-    """One line per scenario family (a ``demand_scale`` sweep, or one scenario) of a run's KPI rows
-    (``GET /v1/scenarios/{id}`` ``results``), in English and Chinese.
-
-    A family whose served share drops below ``HEADLINE_SHARE`` names the quota site with the
-    highest peak slot utilisation at that point as the first limit, then the served share per
-    scale ("the Potala Palace quota is the first limit: 95% of groups served at x1.5 demand, 83% at
-    x2"); a family that stays above it says so. Returns ``[{"family", "scenarios", "en", "zh"}]``.
-    """
+    """One line per scenario family of a run's KPI rows (``GET /v1/scenarios/{id}`` ``results``), in
+    English and Chinese: ``optimizer.scenarios.report.headlines`` with the network's site names
+    ("peak: the Potala Palace quota is the first limit: 100% of groups served at x1 demand, 95% at
+    x1.5, 83% at x2"). Returns ``[{"family", "scenarios", "en", "zh"}]``."""
     net = network if network is not None else tours.lhasa_network()
-    families: dict[str, list[Mapping[str, Any]]] = {}
-    for r in results:
-        families.setdefault(str(r.get("family") or r.get("scenario")), []).append(r)
-    out = []
-    for fam, rows in families.items():
-        rows = sorted(rows, key=lambda r: float(r.get("demand_scale") or 1.0))
-        served = [(float(r.get("demand_scale") or 1.0), float(r.get("served_pct") or 0.0)) for r in rows]
-        sweep = len(rows) > 1
-        if sweep:
-            parts_en = [f"{_pct(p)} of groups served at {_scale(s)} demand" if i == 0 else f"{_pct(p)} at {_scale(s)}"
-                        for i, (s, p) in enumerate(served)]
-        else:
-            parts_en = [f"{_pct(served[0][1])} of groups served"]
-        parts_zh = [(f"{_scale(s)} 需求时 " if sweep else "") + f"{_pct(p)} 的团队成行" for s, p in served]
-        first_short = next((r for r in rows if float(r.get("served_pct") or 0.0) < HEADLINE_SHARE), None)
-        en_body = ", ".join(parts_en)
-        zh_body = "，".join(parts_zh)
-        if first_short is not None:
-            site, util = _limit_site(first_short)
-            if site and net.has_site(site) and util >= 0.95:
-                s = net.site(site)
-                en = f"{fam}: the {s.name_en} quota is the first limit: {en_body}"
-                zh = f"{fam}：{s.name_zh}的限额最先成为瓶颈：{zh_body}"
-            else:
-                en = f"{fam}: below {HEADLINE_SHARE:.0f}% served without a full quota (travel time and hours): {en_body}"
-                zh = f"{fam}：成行率低于 {HEADLINE_SHARE:.0f}%（非限额原因：路程与开放时间）：{zh_body}"
-        else:
-            en = f"{fam}: no limit reached: {en_body}"
-            zh = f"{fam}：未触及瓶颈：{zh_body}"
-        out.append({"family": fam, "scenarios": [r.get("scenario") for r in rows], "en": en, "zh": zh})
-    return out
+    return headlines(results, {s.id: (s.name_en, s.name_zh) for s in net.sites}, share=HEADLINE_SHARE)
 
 
 __all__ = ["DEMAND_SUFFIXES", "HEADLINE_SHARE", "MAX_UPLOAD_BYTES", "day_plan", "demo_bookings", "demo_deliveries", "demo_groups", "map_layers",

@@ -15,11 +15,14 @@ of them. It says nothing about scales between or beyond those tested.
 
 Plots (``plot_slot_utilisation``, ``plot_entries_per_hour``, ``plot_unserved_by_site``) draw on an
 ``Axes`` the caller passes. ``html_report(problem, solution, images)`` is one self-contained HTML
-page (no external JS/CSS): the KPI table, ``max_scale_95`` per site, and per scenario an inline
-SVG map (sites placed by lon/lat; sites with a quota coloured by peak utilisation - slot quota if
-any, else daily; other sites grey, sized by persons; lines for the ``N_LEGS`` busiest
-site-to-site legs, width by persons; a whole-region map and an old-town close-up) and the PNGs
-the caller rendered from the plots, embedded as base64.
+page (no external JS/CSS): one headline per scenario family (``headlines``: "the Potala Palace
+quota is the first limit: ..."), the KPIs side by side with readable headers (``KPI_LABELS``),
+``max_scale_95`` per site, and per scenario an inline SVG map (sites placed by lon/lat; sites with a
+quota coloured by peak utilisation - slot quota if any, else daily; other sites grey, sized by
+persons; the road network in grey and the scenario's closed roads in red dashes; lines for the
+``N_LEGS`` busiest site-to-site legs, width by persons; names placed without collisions and inside
+the picture; a whole-region map and an old-town close-up) and the PNGs the caller rendered from
+the plots, embedded as base64.
 
 Units: persons, minutes (``mean_wait_min``, ``total_travel_min``), fractions of a quota
 (utilisation), seconds (``runtime_s``).
@@ -75,6 +78,91 @@ KPI_SHOWN = ("scenario", "groups", "served_pct", "visitors", "visitors_served", 
              "unserved_zone", "mean_score_per_visitor", "mean_wait_min", "peak_slot_util_max", "violations",
              "runtime_s")
 """KPI columns of the HTML report's table (``peak_util_<site>`` follow)."""
+
+KPI_LABELS: dict[str, str] = {
+    "scenario": "Scenario", "groups": "Groups", "served_pct": "Groups served, %", "visitors": "Visitors, persons",
+    "visitors_served": "Visitors served, persons", "must_visits_unserved": "Must-see visits missed",
+    "unserved_closed": "Missed: site closed", "unserved_unreachable": "Missed: no open road",
+    "unserved_window": "Missed: opening hours", "unserved_quota": "Missed: entry quota full",
+    "unserved_time": "Missed: no time left in the day", "unserved_zone": "Missed: outside the group's zone",
+    "mean_score_per_visitor": "Score per visitor", "mean_wait_min": "Mean wait, min per visit",
+    "peak_slot_util_max": "Busiest quota slot, % of quota", "violations": "Rules broken (verifier; must be 0)",
+    "runtime_s": "Planning time, s",
+}
+"""Readable headers (with units) of the report's KPI table; ``peak_util_<site>`` reads "Busiest slot at
+<site name>, % of quota" (``kpi_label``)."""
+PERCENT_KPIS = ("peak_slot_util_max",)
+"""Fractions shown as percentages in the report (``peak_util_<site>`` too)."""
+
+
+def kpi_label(column: str, names: Mapping[str, str] | None = None) -> str:
+    """The readable header of a KPI column (``KPI_LABELS``; ``peak_util_<site>`` with the site's name)."""
+    if column.startswith("peak_util_"):
+        sid = column[len("peak_util_"):]
+        return f"Busiest slot at {(names or {}).get(sid, sid)}, % of quota"
+    return KPI_LABELS.get(column, column.replace("_", " "))
+
+
+HEADLINE_REASONS: dict[str, tuple[str, str]] = {
+    "closed": ("the site closure", "景点关闭"), "unreachable": ("the road closure (no open road)", "道路关闭（无路可达）"),
+    "window": ("opening hours", "开放时间"), "quota": ("entry quotas", "入场限额"), "time": ("the length of the day", "一天的时长"),
+    "zone": ("the groups' zones", "团队区域限制"), "nothing_fits": ("the day's timetable", "日程安排"),
+    "no_interest": ("the groups' interests", "团队兴趣")}
+"""What a headline names as the limit when most missed must-see visits have this reason (English, Chinese)."""
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0f}%"
+
+
+def headlines(rows: Sequence[Mapping[str, Any]], names: Mapping[str, tuple[str, str]],
+              share: float = 100 * SERVED_SHARE) -> list[dict[str, Any]]:
+    """One line per scenario family of KPI rows (``scenario_kpis``), English and Chinese.
+
+    A family is a ``demand_scale`` sweep (or one scenario), read in increasing scale. When its served
+    share (``served_pct``) first drops below ``share`` %, the quota site with the highest peak slot
+    utilisation there (``peak_util_<site>`` >= 0.95) is named as the first limit: "peak: the Potala
+    Palace quota is the first limit: 100% of groups served at x1 demand, 95% at x1.5, 83% at x2") when
+    most must-see visits missed there were refused for a full quota; otherwise the most frequent
+    reason is named (``HEADLINE_REASONS``: "the road closure (no open road) is the first limit (22
+    must-see visits missed)"); a family that stays at or above ``share`` says "no limit reached". ``names``: site id -> (English, Chinese) name. Returns
+    ``[{"family", "scenarios", "en", "zh"}]`` in the order the families first appear.
+    """
+    families: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        families.setdefault(str(r.get("family") or r.get("scenario")), []).append(r)
+    out = []
+    for fam, members in families.items():
+        members = sorted(members, key=lambda r: float(r.get("demand_scale") or 1.0))
+        served = [(float(r.get("demand_scale") or 1.0), float(r.get("served_pct") or 0.0)) for r in members]
+        if len(members) > 1:
+            en_body = ", ".join(f"{_pct(p)} of groups served at x{s:g} demand" if i == 0 else f"{_pct(p)} at x{s:g}"
+                                for i, (s, p) in enumerate(served))
+            zh_body = "，".join(f"x{s:g} 需求时 {_pct(p)} 的团队成行" for s, p in served)
+        else:
+            en_body, zh_body = f"{_pct(served[0][1])} of groups served", f"{_pct(served[0][1])} 的团队成行"
+        short = next((r for r in members if float(r.get("served_pct") or 0.0) < share), None)
+        if short is None:
+            en, zh = f"{fam}: no limit reached: {en_body}", f"{fam}：未触及瓶颈：{zh_body}"
+        else:
+            missed = {r: int(short.get(f"unserved_{r}") or 0) for r in REASONS}
+            reason = max(REASONS, key=lambda r: missed[r])
+            peaks = [(float(v), k[len("peak_util_"):]) for k, v in short.items()
+                     if k.startswith("peak_util_") and isinstance(v, (int, float)) and not isinstance(v, bool)]
+            util, site = max(peaks, default=(0.0, ""))
+            if reason == "quota" and missed[reason] > 0 and site and util >= SERVED_SHARE:
+                en_name, zh_name = names.get(site, (site, site))
+                en = f"{fam}: the {en_name} quota is the first limit: {en_body}"
+                zh = f"{fam}：{zh_name}的限额最先成为瓶颈：{zh_body}"
+            elif missed[reason] > 0:
+                what_en, what_zh = HEADLINE_REASONS.get(reason, (reason, reason))
+                en = f"{fam}: {what_en} is the first limit ({missed[reason]} must-see visits missed): {en_body}"
+                zh = f"{fam}：{what_zh}最先成为瓶颈（{missed[reason]} 个必游景点未能安排）：{zh_body}"
+            else:
+                en = f"{fam}: below {share:.0f}% of groups served: {en_body}"
+                zh = f"{fam}：成行率低于 {share:.0f}%：{zh_body}"
+        out.append({"family": fam, "scenarios": [r.get("scenario") for r in members], "en": en, "zh": zh})
+    return out
 
 PEAKS_SCHEMA: dict[str, Any] = {
     "scenario": pl.String, "site_id": pl.String, "site_name": pl.String, "daily_persons": pl.Int64,
@@ -381,10 +469,44 @@ def _colour(u: float) -> str:
     return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
 
 
+LABEL_FONT_PX = 10
+LABEL_CHAR_PX = 0.6 * LABEL_FONT_PX
+"""Estimated width of one label character (sans-serif, px) for placing labels without collisions."""
+
+
+def _place_labels(items: Sequence[tuple[float, float, float, str]], width: int, height: int,
+                  taken: list[tuple[float, float, float, float]]) -> list[tuple[float, float, str, str]]:
+    """Greedy label placement: for each (x, y, radius, text) in priority order, the first of right,
+    left, above, below and the four diagonals whose box stays inside the picture and overlaps no placed label or circle in
+    ``taken`` (boxes x0, y0, x1, y1); a label with no free place is left out. Returns (x, y, anchor, text)."""
+    placed = []
+    for x, y, rad, text in items:
+        w, h = LABEL_CHAR_PX * len(text), LABEL_FONT_PX + 2
+        d = 0.7 * rad + 2
+        for (bx, by, anchor) in ((x + rad + 2, y - h / 2, "start"), (x - rad - 2 - w, y - h / 2, "end"),
+                                 (x - w / 2, y - rad - 2 - h, "middle"), (x - w / 2, y + rad + 2, "middle"),
+                                 (x + d, y - d - h, "start"), (x + d, y + d, "start"),
+                                 (x - d - w, y - d - h, "end"), (x - d - w, y + d, "end")):
+            box = (bx, by, bx + w, by + h)
+            if box[0] < 1 or box[1] < 18 or box[2] > width - 1 or box[3] > height - 1:
+                continue
+            if any(not (box[2] < o[0] or box[0] > o[2] or box[3] < o[1] or box[1] > o[3]) for o in taken):
+                continue
+            taken.append(box)
+            tx = {"start": bx, "end": bx + w, "middle": bx + w / 2}[anchor]
+            placed.append((tx, by + h - 3, anchor, text))
+            break
+    return placed
+
+
 def map_svg(sites: pl.DataFrame, peaks: pl.DataFrame, legs: pl.DataFrame, bbox: tuple[float, float, float, float]
-            | None = None, width: int = 520, title: str = "") -> str:
-    """An inline SVG of sites inside ``bbox`` (all sites if None) coloured by utilisation, and the
-    ``N_LEGS`` busiest legs with both ends inside."""
+            | None = None, width: int = 520, title: str = "", roads: Sequence[tuple[str, str]] = (),
+            closed_roads: Sequence[tuple[str, str]] = ()) -> str:
+    """An inline SVG of sites inside ``bbox`` (all sites if None) coloured by utilisation, the road
+    network (``roads``: site-id pairs, thin grey straight lines), the ``closed_roads`` (thick red
+    dashes) and the ``N_LEGS`` busiest legs with both ends inside. Site names are placed so that they
+    neither overlap each other nor leave the picture (a name with no free place is left out; the
+    circle's tooltip still names it)."""
     present = set(peaks["site_id"].to_list())
     # a POI missing from this scenario's peaks is a site another scenario added: not drawn here
     pos = {r["site_id"]: (r["lon"], r["lat"], r["name_en"]) for r in sites.iter_rows(named=True)
@@ -405,8 +527,15 @@ def map_svg(sites: pl.DataFrame, peaks: pl.DataFrame, legs: pl.DataFrame, bbox: 
 
     inside = {s for s, (lon, lat, _) in pos.items() if x0 <= lon <= x1 and y0 <= lat <= y1}
     parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" style="background:#f7f7f2;border:1px solid #ccc">'),
-             f'<text x="6" y="16" font-size="12" font-family="sans-serif">{html.escape(title)}</text>']
+             f'viewBox="0 0 {width} {height}" style="background:#f7f7f2;border:1px solid #ccc" '
+             f'font-family="sans-serif">'),
+             f'<text x="6" y="14" font-size="12" font-weight="bold">{html.escape(title)}</text>']
+    closed = {tuple(sorted(r)) for r in closed_roads}
+    for a, b in sorted({tuple(sorted(r)) for r in roads} - closed):
+        if a in pos and b in pos and (a in inside or b in inside):
+            (ax_, ay), (bx, by) = xy(a), xy(b)
+            parts.append(f'<line x1="{ax_:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="#b5b5b5" '
+                         f'stroke-width="0.8"/>')
     top = legs.filter(pl.col("a").is_in(list(inside)) & pl.col("b").is_in(list(inside))) \
         .sort("persons", descending=True).head(N_LEGS)
     pmax = max(top["persons"].to_list(), default=1) or 1
@@ -416,8 +545,15 @@ def map_svg(sites: pl.DataFrame, peaks: pl.DataFrame, legs: pl.DataFrame, bbox: 
         parts.append(f'<line x1="{ax_:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="#3366aa" '
                      f'stroke-opacity="0.55" stroke-width="{w:.1f}"><title>{html.escape(r["a"])} - '
                      f'{html.escape(r["b"])}: {r["persons"]} persons</title></line>')
+    for a, b in sorted(closed):
+        if a in pos and b in pos:
+            (ax_, ay), (bx, by) = xy(a), xy(b)
+            parts.append(f'<line x1="{ax_:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="#d00000" '
+                         f'stroke-width="3.5" stroke-dasharray="7 4" class="closed-road"><title>closed road: '
+                         f'{html.escape(pos[a][2])} - {html.escape(pos[b][2])}</title></line>')
     pk = {r["site_id"]: r for r in peaks.iter_rows(named=True)}
     dmax = max([r["daily_persons"] for r in pk.values()] + [1])
+    circles: list[tuple[float, float, float, str, float]] = []  # x, y, radius, label, priority
     for sid in sorted(inside):
         x, y = xy(sid)
         name = pos[sid][2]
@@ -440,9 +576,14 @@ def map_svg(sites: pl.DataFrame, peaks: pl.DataFrame, legs: pl.DataFrame, bbox: 
         in_city = CITY_BBOX[0] <= pos[sid][0] <= CITY_BBOX[1] and CITY_BBOX[2] <= pos[sid][1] <= CITY_BBOX[3]
         if full_region and in_city:
             continue  # the old-town close-up labels these
-        if util is not None or r["daily_persons"] >= 0.25 * dmax:
-            parts.append(f'<text x="{x + rad + 2:.1f}" y="{y + 3:.1f}" font-size="9" font-family="sans-serif">'
-                         f'{html.escape(name[:28])}</text>')
+        # every scenic site gets a label where there is room (_place_labels): quota and closed sites first
+        prio = (2.0 if util is not None or r.get("closed") else 1.0) + r["daily_persons"] / dmax
+        circles.append((x, y, rad, name, prio))
+    taken = [(x - rad, y - rad, x + rad, y + rad) for x, y, rad, _, _ in circles]
+    order = [(x, y, rad, name) for x, y, rad, name, _ in sorted(circles, key=lambda c: -c[4])]
+    for tx, ty, anchor, text in _place_labels(order, width, height, taken):
+        parts.append(f'<text x="{tx:.1f}" y="{ty:.1f}" font-size="{LABEL_FONT_PX}" text-anchor="{anchor}" '
+                     f'paint-order="stroke" stroke="#f7f7f2" stroke-width="2.5">{html.escape(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -467,14 +608,47 @@ def _table(df: pl.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-CSS = """body{font-family:sans-serif;margin:20px;color:#222}table{border-collapse:collapse;font-size:12px;
-margin:8px 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#eee}
-td:first-child{text-align:left}h2{margin-top:28px;border-bottom:1px solid #ccc}.maps{display:flex;gap:12px;
-flex-wrap:wrap}img{max-width:100%}.note{color:#555;font-size:12px}"""
+CSS = """body{font-family:"Noto Sans","Noto Sans CJK SC",sans-serif;margin:20px;color:#222;max-width:1500px}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
+th{background:#eee;font-weight:600}td:first-child,th:first-child{text-align:left}thead th{white-space:normal;
+vertical-align:bottom;min-width:5em}tbody th{text-align:left;white-space:nowrap}.scroll{overflow-x:auto;max-width:100%}
+h2{margin-top:28px;border-bottom:1px solid #ccc}.maps{display:flex;gap:12px;flex-wrap:wrap}img{max-width:100%}
+.note{color:#555;font-size:12px}.headlines li{margin:4px 0;font-size:15px}"""
+
+
+def _kpi_value(column: str, v: Any) -> str:
+    if v is None:
+        return ""
+    if column in PERCENT_KPIS or column.startswith("peak_util_"):
+        return f"{100 * float(v):.0f}"
+    if isinstance(v, float):
+        return f"{v:,.1f}" if abs(v) < 1000 else f"{v:,.0f}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return html.escape(str(v))
+
+
+def kpi_html_table(kpis: pl.DataFrame, names: Mapping[str, str]) -> str:
+    """The KPI table side by side: one column per scenario, one row per KPI with a readable header
+    (``kpi_label``); fractions of a quota as percentages."""
+    scen = kpis["scenario"].to_list()
+    head = "<th></th>" + "".join(f"<th scope='col'>{html.escape(str(n))}</th>" for n in scen)
+    body = []
+    for c in kpis.columns:
+        if c == "scenario":
+            continue
+        vals = kpis[c].to_list()
+        body.append(f"<tr><th scope='row'>{html.escape(kpi_label(c, names))}</th>"
+                    + "".join(f"<td>{_kpi_value(c, v)}</td>" for v in vals) + "</tr>")
+    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
 
 
 def html_report(problem: ScenarioProblem, solution: ScenarioRun, images: Mapping[str, bytes]) -> str:
     """One self-contained HTML page of the run (see the module docstring).
+
+    Opens with one headline per scenario family (``headlines``), then the KPIs side by side with
+    readable headers (``kpi_html_table``), and per scenario the maps with the road network, its
+    closed roads in red and site names that do not collide (``map_svg``).
 
     ``images``: PNG bytes the caller rendered from the plots: ``"unserved_by_site"``
     (``plot_unserved_by_site``) and ``"heatmap_<slug>"`` per scenario (``plot_slot_utilisation``
@@ -484,17 +658,30 @@ def html_report(problem: ScenarioProblem, solution: ScenarioRun, images: Mapping
     meta = scenario_list(solution.results)
     kpis = t["kpis"].select([c for c in KPI_SHOWN if c in t["kpis"].columns]
                             + [c for c in t["kpis"].columns if c.startswith("peak_util_")])
+    net = problem.network
+    names_en = {s.id: s.name_en for s in net.sites}
+    for r in t["sites"].iter_rows(named=True):
+        names_en.setdefault(r["site_id"], r["name_en"])
+    lines = headlines([r.kpis for r in solution.results],
+                      {s.id: (s.name_en, s.name_zh) for s in net.sites})
+    roads = [(r.a, r.b) for r in net.roads]
+    scenarios = {r.scenario.name: r.scenario for r in solution.results}
     max95 = t["max_scale_95"]
     if not max95.is_empty():
         max95 = max95.pivot(on="family", index="site_id", values="max_scale_95").sort("site_id")
+        max95 = max95.with_columns(pl.Series("site_id", [names_en.get(x, x) for x in max95["site_id"].to_list()]))
+        max95 = max95.rename({"site_id": "Must-see site (columns: scenario family, largest scale)"})
     un_img = images.get("unserved_by_site")
     parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>Lhasa scenario report</title>",
              f"<style>{CSS}</style></head><body><h1>Lhasa tour scenarios</h1>",
-             ("<p class='note'>Served = a route with every original must-visit visited. Unserved reasons: closed "
-             "(site closed by the scenario), unreachable (no open road), window, quota (every reachable entry "
-             "slot full), time, zone. Peak utilisation = busiest entry slot / slot quota. violations must be 0 "
-             "(independent verifier).</p>"),
-             "<h2>KPIs</h2>", _table(kpis),
+             "<h2>In one line</h2><ul class='headlines'>"
+             + "".join(f"<li>{html.escape(h['en'])}<br><span class='note'>{html.escape(h['zh'])}</span></li>"
+                       for h in lines) + "</ul>",
+             ("<p class='note'>Served = a route with every original must-visit visited. Missed must-visits by "
+             "reason: site closed by the scenario, no open road, opening hours, entry quota full (every reachable "
+             "slot), no time left in the day, outside the group's zone. Busiest slot = persons entering in the "
+             "busiest entry slot / the slot quota. Rules broken must be 0 (independent verifier).</p>"),
+             "<h2>Key figures, side by side</h2>", kpi_html_table(kpis, names_en),
              "<h2>Scenarios</h2><ul>" + "".join(f"<li><b>{html.escape(m['name'])}</b>: {html.escape(m['changes'])}"
                                                   "</li>" for m in meta) + "</ul>"]
     if solution.unserved:
@@ -511,18 +698,21 @@ def html_report(problem: ScenarioProblem, solution: ScenarioRun, images: Mapping
         peaks = t["site_peaks"].filter(pl.col("scenario") == m["name"])
         legs_m = t["legs"].filter(pl.col("scenario") == m["name"])
         img = images.get(f"heatmap_{m['slug']}")
+        sc = scenarios.get(m["name"])
+        closed = sc.closed_roads if sc is not None else ()
         parts += [f"<h2>{html.escape(m['name'])}</h2><p class='note'>{html.escape(m['changes'])}</p>",
-                  "<div class='maps'>", map_svg(t["sites"], peaks, legs_m, None, 520, "Lhasa region"),
-                  map_svg(t["sites"], peaks, legs_m, CITY_BBOX, 520, "Old town"), "</div>",
+                  "<div class='maps'>", map_svg(t["sites"], peaks, legs_m, None, 620, "Lhasa region", roads, closed),
+                  map_svg(t["sites"], peaks, legs_m, CITY_BBOX, 620, "Old town", roads, closed), "</div>",
                   ("<p class='note'>Circles: green to red = peak utilisation of a quota (0 to 100 %), grey = no "
-                  "quota, black = closed; size = persons/day. Lines: the 20 busiest site-to-site legs, width "
-                  "= persons. Squares: hubs.</p>"),
+                  "quota, black = closed; size = persons/day. Blue lines: the 20 busiest site-to-site legs, width "
+                  "= persons. Thin grey lines: roads; red dashes: roads closed by the scenario. Squares: hubs. "
+                  "Hover a circle for its name when there was no room for a label.</p>"),
                   f"<img src='{_png(img)}' alt='heatmap {html.escape(m['name'])}'>" if img is not None else ""]
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-__all__ = ["CITY_BBOX", "KPI_COLUMNS", "KPI_SHOWN", "N_BUSIEST_OTHERS", "N_LEGS", "REASONS", "SERVED_SHARE",
-           "heatmap_rows", "html_report", "kpi_table", "legs", "map_svg", "max_scale_95", "plot_entries_per_hour",
-           "plot_slot_utilisation", "plot_unserved_by_site", "run_tables", "scenario_kpis", "scenario_list",
+__all__ = ["CITY_BBOX", "KPI_COLUMNS", "KPI_LABELS", "KPI_SHOWN", "N_BUSIEST_OTHERS", "N_LEGS", "REASONS",
+           "SERVED_SHARE", "headlines", "heatmap_rows", "html_report", "kpi_html_table", "kpi_label", "kpi_table",
+           "legs", "map_svg", "max_scale_95", "plot_entries_per_hour", "plot_slot_utilisation", "plot_unserved_by_site", "run_tables", "scenario_kpis", "scenario_list",
            "scenario_tables", "to_dict"]

@@ -169,13 +169,14 @@ def test_demo_records_for_drones_and_flights_are_accepted(client):
     assert len(bk) == 100 and {"id", "product_id", "party_size", "open", "close", "desired"} <= set(bk[0])
 
 
-def _row(name, family, scale, served, potala):
-    return {"scenario": name, "family": family, "demand_scale": scale, "served_pct": served, "peak_util_potala": potala}
+def _row(name, family, scale, served, potala, quota=0, unreachable=0):
+    return {"scenario": name, "family": family, "demand_scale": scale, "served_pct": served, "peak_util_potala": potala,
+            "unserved_quota": quota, "unserved_unreachable": unreachable}
 
 
 def test_headline_names_the_first_limit_of_a_sweep():
-    rows = [_row("peak x2", "peak", 2.0, 82.8, 1.0), _row("peak x1", "peak", 1.0, 100.0, 0.9),
-            _row("peak x1.5", "peak", 1.5, 95.4, 1.0), _row("calm", "calm", 1.0, 100.0, 0.5)]
+    rows = [_row("peak x2", "peak", 2.0, 82.8, 1.0, quota=110), _row("peak x1", "peak", 1.0, 100.0, 0.9),
+            _row("peak x1.5", "peak", 1.5, 95.4, 1.0, quota=22), _row("calm", "calm", 1.0, 100.0, 0.5)]
     h = {x["family"]: x for x in scenario_headlines(rows)}
     assert h["peak"]["en"] == ("peak: the Potala Palace quota is the first limit: 100% of groups served at x1 demand, "
                                "95% at x1.5, 83% at x2")
@@ -185,5 +186,14 @@ def test_headline_names_the_first_limit_of_a_sweep():
 
 
 def test_headline_without_a_full_quota_does_not_blame_one():
-    h = scenario_headlines([_row("far", "far", 1.0, 70.0, 0.4)])[0]
+    h = scenario_headlines([_row("far", "far", 1.0, 70.0, 0.4, quota=3)])[0]
     assert "quota is the first limit" not in h["en"] and "70%" in h["en"]
+
+
+def test_headline_blames_a_closed_road_not_the_full_potala():
+    """The sample's 'namtso road closed' (Potala full as on every peak day, but the groups lost their
+    must-visits to the closed road) once read 'the Potala Palace quota is the first limit'."""
+    h = scenario_headlines([_row("namtso road closed", "namtso road closed", 1.0, 93.1, 1.0, unreachable=22)])[0]
+    assert h["en"] == ("namtso road closed: the road closure (no open road) is the first limit (22 must-see visits "
+                       "missed): 93% of groups served")
+    assert "道路关闭" in h["zh"]
