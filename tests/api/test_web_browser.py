@@ -162,6 +162,7 @@ def test_planner_day_scenarios_chinese_stations_low_altitude(server, browser_pag
     assert "Groups served, %" in rows and not any("_" in r for r in rows), rows  # readable headers
     assert page.locator("#sc-headlines li").count() == 1
     assert "groups served at x1 demand" in page.locator("#sc-headlines li").first.inner_text()
+    page.locator("#sc-headlines").scroll_into_view_if_needed()
     _shot(page, "2_scenarios")
 
     # Chinese
@@ -169,6 +170,8 @@ def test_planner_day_scenarios_chinese_stations_low_altitude(server, browser_pag
     assert page.locator("#tab-day").inner_text() == "日计划"
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     assert "成行团队比例 %" in page.locator("#sc-table tbody").inner_text()
+    assert "团队成行" in page.locator("#sc-headlines li").first.inner_text()
+    page.locator("#sc-table").scroll_into_view_if_needed()
     _shot(page, "3_scenarios_zh")
     page.click("#tab-day")
     assert "成行团队" in page.locator("#day-kpis").inner_text()

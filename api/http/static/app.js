@@ -382,8 +382,8 @@
         <div class="head"><label>${t("sc_name")} <input data-k="name" value="${esc(s.name)}"></label>
         <label>${t("sc_scale")} <input data-k="scale" value="${esc(s.scale)}" size="10"></label>
         <button type="button" data-remove="${i}">${t("sc_remove")}</button></div>
-        <div class="row"><label>${t("sc_closed_sites")}<br><select multiple data-k="closed_sites">${siteOptions(s.closed_sites, true)}</select></label>
-        <label>${t("sc_closed_roads")}<br><select multiple data-k="closed_roads">${roadOptions(s.closed_roads)}</select></label></div>
+        <label class="multi">${t("sc_closed_sites")}<br><select multiple data-k="closed_sites">${siteOptions(s.closed_sites, true)}</select></label>
+        <label class="multi">${t("sc_closed_roads")}<br><select multiple data-k="closed_roads">${roadOptions(s.closed_roads)}</select></label>
         <div class="row"><span>${t("sc_quota")}:</span><label>${t("sc_site")} <select data-k="quota.site">${siteOptions(s.quota.site)}</select></label>
         <label>${t("sc_daily")} <input type="number" min="0" data-k="quota.daily" value="${esc(s.quota.daily)}"></label>
         <label>${t("sc_slot")} <input type="number" min="0" data-k="quota.slot" value="${esc(s.quota.slot)}"></label></div>
@@ -437,14 +437,14 @@
   $("#sc-run").addEventListener("click", (e) => busy(e.target, async () => {
     let doc;
     try { doc = $("#sc-use-doc").checked ? JSON.parse($("#sc-doc").value) : buildDoc(); } catch (err) { throw new Error(`JSON: ${err.message}`); }
-    S.sc.doc = doc; S.sc.results = []; S.sc.headlines = [];
+    S.sc.doc = doc; S.sc.results = []; S.sc.headlines = []; S.sc.finished = false;
     const job = await api("POST", "/v1/scenarios", doc);
     S.sc.job = job.id; $("#sc-job").hidden = false; $("#sc-result").hidden = true;
     for (;;) {
       const st = await api("GET", `/v1/scenarios/${job.id}`);
       const pr = st.progress || { done: 0, total: 1 };
       $("#sc-progress").max = Math.max(1, pr.total); $("#sc-progress").value = pr.done;
-      $("#sc-status").textContent = `${t("sc_progress", { d: pr.done, t: pr.total })} (${t(st.status === "running" ? "job_running" : st.status === "queued" ? "queued" : st.status)})`;
+      S.sc.progress = { done: pr.done, total: pr.total, status: st.status }; renderProgress();
       S.sc.results = st.results || [];
       if (S.sc.results.length) renderScenarioResults();
       if (st.status === "failed") throw new Error(st.error || "failed");
@@ -452,9 +452,13 @@
       await new Promise((r) => setTimeout(r, 600));
     }
     S.sc.headlines = (await api("GET", `/v1/web/scenarios/${job.id}/headlines`)).headlines;
-    renderScenarioResults();
-    $("#sc-status").textContent += " ✓";
+    S.sc.finished = true; renderScenarioResults(); renderProgress();
   }));
+  function renderProgress() {
+    const p = S.sc.progress; if (!p) return;
+    const word = { running: "job_running", queued: "queued", done: "done", failed: "failed" }[p.status] || p.status;
+    $("#sc-status").textContent = `${t("sc_progress", { d: p.done, t: p.total })} (${t(word)})${S.sc.finished ? " ✓" : ""}`;
+  }
   const KPI_ROWS = [["served_pct", "c_served_pct", 1], ["groups", "c_groups", 0], ["visitors", "c_visitors", 0], ["visitors_served", "c_visitors_served", 0],
     ["must_visits_unserved", "c_must_unserved", 0], ["unserved_closed", "c_unserved_closed", 0], ["unserved_unreachable", "c_unserved_unreachable", 0],
     ["unserved_window", "c_unserved_window", 0], ["unserved_quota", "c_unserved_quota", 0], ["unserved_time", "c_unserved_time", 0], ["unserved_zone", "c_unserved_zone", 0],
@@ -629,7 +633,7 @@
   // ------------------------------------------------------------------ header tools
   $("#lang").addEventListener("click", () => {
     S.lang = S.lang === "zh" ? "en" : "zh"; localStorage.setItem("lhasa.lang", S.lang);
-    applyLang(); relabel(); renderScenarioForm(); renderDay(); renderScenarioResults(); renderSiting(); renderOps(); renderAir(); showPage(S.page);
+    applyLang(); setStatus(""); relabel(); renderScenarioForm(); renderProgress(); renderDay(); renderScenarioResults(); renderSiting(); renderOps(); renderAir(); showPage(S.page);
   });
   $("#api-key").value = sessionStorage.getItem("lhasa.key") || "";
   $("#api-key").addEventListener("change", (e) => sessionStorage.setItem("lhasa.key", e.target.value.trim()));
