@@ -15,6 +15,7 @@ with the network off.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -26,6 +27,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from instances.paths import DEMAND_PEAK_DAY_CSV
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
@@ -119,7 +122,7 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
-def test_planner_day_scenarios_chinese_stations_low_altitude(server, browser_page):
+def test_planner_day_scenarios_chinese_stations_low_altitude(server, browser_page, tmp_path):
     """The whole must-show flow in one browser session, with no request to any other host."""
     page = browser_page
     page.goto(server + "/")
@@ -146,6 +149,36 @@ def test_planner_day_scenarios_chinese_stations_low_altitude(server, browser_pag
     assert second in page.locator("#day-timeline svg").first.inner_html()
     assert page.locator("#day-usage table tr").count() > 3
     _shot(page, "1_day_plan")
+
+    # downloads of what is shown
+    with page.expect_download() as dl:
+        page.click("#dl-day-geojson")
+    gj = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
+    assert sum(f["properties"]["kind"] == "route" for f in gj["features"]) == n_routes
+    with page.expect_download() as dl:
+        page.click("#dl-day-visits")
+    visits_csv = Path(dl.value.path()).read_text(encoding="utf-8").splitlines()
+    assert visits_csv[0].startswith("group_id,size,seq,site_id") and len(visits_csv) == 1 + plan["kpis"]["visits"]
+    with page.expect_download() as dl:
+        page.click("#dl-map-png")
+    assert Path(dl.value.path()).read_bytes()[:4] == b"\x89PNG"
+
+    # Day plan: an uploaded demand file (the first 6 groups of the peak day)
+    upload = tmp_path / "six_groups.csv"
+    upload.write_text("\n".join(DEMAND_PEAK_DAY_CSV.read_text(encoding="utf-8").splitlines()[:7]) + "\n", encoding="utf-8")
+    page.set_input_files("#day-file", str(upload))
+    with page.expect_response(lambda r: r.url.endswith("/v1/web/day-plan"), timeout=120_000) as resp:
+        page.click("#day-run")
+    small = resp.value.json()
+    assert small["demo"] is False and small["kpis"]["groups"] == 6
+    page.wait_for_function("document.querySelector('#day-kpis').textContent.includes('of 6 groups')", timeout=30_000)
+    assert page.locator("#map path.route-line").count() == len(small["routes"])
+
+    # keyboard: arrow keys move between the page tabs
+    page.focus("#tab-day")
+    page.keyboard.press("ArrowRight")
+    assert page.locator("#tab-scenarios").get_attribute("aria-selected") == "true"
+    assert page.evaluate("document.activeElement.id") == "tab-scenarios"
 
     # Scenarios: a 2-scenario sweep as a job, to completion
     page.click("#tab-scenarios")
@@ -183,15 +216,30 @@ def test_planner_day_scenarios_chinese_stations_low_altitude(server, browser_pag
     page.click("#st-run")
     page.wait_for_selector("#st-marginal svg", timeout=120_000)
     assert page.locator("#map path.station-chosen").count() == 3
+    page.click("#st-charge")
+    page.wait_for_selector("#st-ops svg", timeout=120_000)
+    page.click("#st-oxygen")
+    page.wait_for_function("document.querySelectorAll('#st-ops svg').length === 2", timeout=120_000)
+    with page.expect_download() as dl:
+        page.click("#dl-st-png")
+    assert Path(dl.value.path()).read_bytes()[:4] == b"\x89PNG"
     _shot(page, "5_stations")
 
     # Low altitude
     page.click("#tab-air")
     page.click("#air-drones")
     page.wait_for_selector("#air-result dl", timeout=120_000)
+    page.click("#air-products")
+    page.wait_for_selector("#air-result table >> nth=1", timeout=120_000)
     page.click("#air-schedule")
     page.wait_for_selector("#air-result svg", timeout=120_000)
     _shot(page, "6_low_altitude")
+
+    # a tablet in portrait: map above, panel below, nothing wider than the screen
+    page.set_viewport_size({"width": 810, "height": 1080})
+    page.click("#tab-day")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 810
+    _shot(page, "9_tablet_day_plan")
 
     assert page.js_errors == []
     assert page.foreign == [], f"requests to other hosts: {page.foreign[:5]}"

@@ -593,7 +593,7 @@
       if (d.unserved.length) h += `<details><summary>${t("dr_unserved")} (${d.unserved.length})</summary><table>${d.unserved.map((u) => `<tr><td>${esc(u.delivery)}</td><td style="white-space:normal;text-align:left">${esc(u.reason)}</td></tr>`).join("")}</table></details>`;
     }
     const p = S.air.products;
-    if (p) h += `<h3>${t("fl_products")}</h3><div class="scroll"><table><tr><th>id</th><th>${t("fl_block")}</th><th>${t("fl_seats")}</th><th>km</th><th>${t("stops")}</th></tr>${p.products.map((x) => `<tr><td>${esc(x.id)}</td><td>${num(x.block_min)}</td><td>${num(x.seats)}</td><td>${num(x.distance_km, 1)}</td><td style="white-space:normal;text-align:left">${esc(x.viewpoints.join(", "))}</td></tr>`).join("")}</table></div>`;
+    if (p) h += `<h3>${t("fl_products")}</h3><div class="scroll"><table><tr><th>id</th><th>${t("fl_block")}</th><th>${t("fl_seats")}</th><th>${t("km")}</th><th>${t("fl_viewpoints")}</th></tr>${p.products.map((x) => `<tr><td>${esc(x.id)}</td><td>${num(x.block_min)}</td><td>${num(x.seats)}</td><td>${num(x.distance_km, 1)}</td><td style="white-space:normal;text-align:left">${esc(x.viewpoints.join(", "))}</td></tr>`).join("")}</table></div>`;
     const s = S.air.schedule;
     if (s) {
       const k = s.kpis; const ac = [...new Set(s.departures.map((x) => x.aircraft_id))].sort();
