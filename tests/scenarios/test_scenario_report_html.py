@@ -38,7 +38,7 @@ def report(tmp_path_factory):
 
 
 def test_report_opens_with_a_headline_per_family(report):
-    items = re.findall(r"<ul class='headlines'>(.*?)</ul>", report, re.S)[0]
+    items = re.findall(r"<ul class='headlines'>(.*?)</ul>", report, re.DOTALL)[0]
     lines = re.findall(r"<li>(.*?)<br>", items)
     assert len(lines) == 2
     assert lines[0].startswith("tiny: ") and "of groups served at x1 demand" in lines[0] and "at x2" in lines[0]
@@ -46,7 +46,7 @@ def test_report_opens_with_a_headline_per_family(report):
 
 
 def test_kpi_headers_are_words_not_column_names(report):
-    table = re.findall(r"<h2>Key figures, side by side</h2>(.*?)</table>", report, re.S)[0]
+    table = re.findall(r"<h2>Key figures, side by side</h2>(.*?)</table>", report, re.DOTALL)[0]
     heads = re.findall(r"<th scope='(?:row|col)'>(.*?)</th>", table)
     assert "Groups served, %" in heads and "Mean wait, min per visit" in heads
     assert any(h.startswith("Busiest slot at Potala Palace") for h in heads)
@@ -55,14 +55,14 @@ def test_kpi_headers_are_words_not_column_names(report):
 
 
 def test_closed_road_is_drawn_only_in_its_scenario(report):
-    sections = dict(re.findall(r"<h2>(tiny x1|tiny x2|road shut)</h2>(.*?)(?=<h2>|</body>)", report, re.S))
+    sections = dict(re.findall(r"<h2>(tiny x1|tiny x2|road shut)</h2>(.*?)(?=<h2>|</body>)", report, re.DOTALL))
     assert sections["road shut"].count('class="closed-road"') == 2  # region map and old-town close-up
     assert "closed-road" not in sections["tiny x1"]
     assert sections["tiny x1"].count('stroke="#b5b5b5"') > 10  # the road network is drawn
 
 
 def test_site_labels_do_not_overlap_or_leave_the_map(report):
-    for svg in re.findall(r"<svg.*?</svg>", report, re.S):
+    for svg in re.findall(r"<svg.*?</svg>", report, re.DOTALL):
         width, height = (int(x) for x in re.search(r'width="(\d+)" height="(\d+)"', svg).groups())
         boxes = []
         for x, y, anchor, text in re.findall(r'<text x="([\d.]+)" y="([\d.]+)" font-size="\d+" '
