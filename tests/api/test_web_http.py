@@ -197,3 +197,21 @@ def test_headline_blames_a_closed_road_not_the_full_potala():
     assert h["en"] == ("namtso road closed: the road closure (no open road) is the first limit (22 must-see visits "
                        "missed): 93% of groups served")
     assert "道路关闭" in h["zh"]
+
+
+def _i18n_keys() -> dict[str, set[str]]:
+    text = (STATIC_DIR / "i18n.js").read_text(encoding="utf-8")
+    en = text[text.index("  en: {"):text.index("  zh: {")]
+    zh = text[text.index("  zh: {"):]
+    key = re.compile(r"(?:^|[\s,{])([a-z][a-z0-9_]*):\s*\"", re.MULTILINE)
+    return {"en": set(key.findall(en)), "zh": set(key.findall(zh))}
+
+
+def test_every_label_exists_in_english_and_chinese():
+    """The language switch never falls back to a raw key or to English for a label of the page."""
+    keys = _i18n_keys()
+    assert keys["en"] == keys["zh"], (keys["en"] ^ keys["zh"])
+    page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    used = set(re.findall(r'data-i18n="([a-z0-9_]+)"', page))
+    used |= set(re.findall(r'\bt\("([a-z0-9_]+)"[,)]', (STATIC_DIR / "app.js").read_text(encoding="utf-8")))
+    assert used and used <= keys["en"], used - keys["en"]

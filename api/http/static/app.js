@@ -284,7 +284,7 @@
     sel.value = S.dayGroup || "";
     renderTimeline(); renderUsage();
     $("#day-unserved").innerHTML = d.unserved.length ? `<table><tr><th>${t("pick_group")}</th><th>${t("sc_site")}</th><th>${t("reason")}</th></tr>` +
-      d.unserved.map((u) => `<tr><td>${esc(u.group_id)}</td><td>${esc(u.site_id ? siteName(u.site_id) : "–")}</td><td title="${esc(u.detail)}">${esc(u.reason)}</td></tr>`).join("") + "</table>" : `<p>${t("none")}</p>`;
+      d.unserved.map((u) => `<tr><td>${esc(u.group_id)}</td><td>${esc(u.site_id ? siteName(u.site_id) : "–")}</td><td title="${esc(u.detail)}">${esc(I18N.en["reason_" + u.reason] ? t("reason_" + u.reason) : u.reason)}</td></tr>`).join("") + "</table>" : `<p>${t("none")}</p>`;
   }
   $("#day-group").addEventListener("change", (e) => { S.dayGroup = e.target.value; renderTimeline(); highlightRoute(); });
   function renderTimeline() {
@@ -418,7 +418,7 @@
         o.quota = { [s.quota.site]: q };
       }
       if (s.add.id) {
-        o.add_site = [{ id: s.add.id, name_en: s.add.name || s.add.id, name_zh: s.add.name || s.add.id, lat: Number(s.add.lat), lon: Number(s.add.lon), kind: "park", rating: "unk", score: 40, visit_min: 60, open: "09:00", close: "18:00",
+        o.add_site = [{ id: s.add.id, name_en: s.add.name || s.add.id, name_zh: s.add.name || s.add.id, lat: s.add.lat === "" ? null : Number(s.add.lat), lon: s.add.lon === "" ? null : Number(s.add.lon), kind: "park", rating: "unk", score: 40, visit_min: 60, open: "09:00", close: "18:00",
           roads: s.add.to ? [{ to: s.add.to, length_km: Number(s.add.km || 5), speed_kmh: 30 }] : [] }];
       }
       if (s.zone.id && s.zone.members.trim()) o.zones = { [s.zone.id]: s.zone.members.split(/[,\s]+/).filter(Boolean) };

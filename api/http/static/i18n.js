@@ -60,7 +60,10 @@ window.I18N = {
     dr_served: "Deliveries made", dr_energy: "Energy", dr_flight: "Flight time", dr_trips: "Trips",
     dr_unserved: "Not delivered", fl_products: "Flight products", fl_viewpoints: "Viewpoints in flying order", fl_block: "min in the air", fl_seats: "seats",
     fl_served: "Bookings flown", fl_pax: "Passengers", fl_load: "Seat load factor", fl_deps: "Departures",
-    fl_gantt: "The flight day by aircraft", reason: "Reason", cny: "CNY", wh: "Wh",
+    fl_gantt: "The flight day by aircraft",
+    reason_window: "opening hours", reason_quota: "entry quota full", reason_time: "no time left in the day",
+    reason_zone: "outside the group's zone", reason_nothing_fits: "nothing fits the day", reason_no_interest: "no site of interest",
+    reason_unreachable: "no open road", reason_closed: "site closed", reason: "Reason", cny: "CNY", wh: "Wh",
   },
   zh: {
     skip: "跳到面板", title: "拉萨运营规划", tab_day: "日计划", tab_scenarios: "情景分析",
@@ -120,6 +123,9 @@ window.I18N = {
     dr_served: "完成配送", dr_energy: "能耗", dr_flight: "飞行时间", dr_trips: "架次",
     dr_unserved: "未配送", fl_products: "飞行产品", fl_viewpoints: "依次飞越的观景点", fl_block: "分钟空中", fl_seats: "座",
     fl_served: "已安排预订", fl_pax: "乘客", fl_load: "客座率", fl_deps: "航班",
-    fl_gantt: "按航空器的飞行日", reason: "原因", cny: "元", wh: "Wh",
+    fl_gantt: "按航空器的飞行日",
+    reason_window: "开放时间不符", reason_quota: "入场限额已满", reason_time: "当天时间不够",
+    reason_zone: "超出团队区域", reason_nothing_fits: "日程无法安排", reason_no_interest: "无感兴趣的景点",
+    reason_unreachable: "道路不通", reason_closed: "景点关闭", reason: "原因", cny: "元", wh: "Wh",
   },
 };
