@@ -152,6 +152,7 @@
     s += `<text x="${L}" y="${T - 2}" fill="#555">${esc(yUnit)}</text>`;
     return s + "</svg>";
   }
+  const textWidth = (text) => [...String(text)].reduce((a, c) => a + (c.charCodeAt(0) > 0x2e80 ? 11 : 6.5), 0); // 11 px font
   function gantt({ title, rows, t0, t1, width = 560 }) { // rows: [{label, bars: [{a, b, colour, text, tip}]}]
     const L = 110, R = 10, T = 28, rh = 22, W = width - L - R, h = T + rows.length * rh + 24;
     const x = (m) => L + (W * (m - t0)) / Math.max(1, t1 - t0);
@@ -164,7 +165,7 @@
       for (const b of r.bars) {
         const w = Math.max(1, x(b.b) - x(b.a));
         s += `<rect x="${x(b.a).toFixed(1)}" y="${y + 2}" width="${w.toFixed(1)}" height="${rh - 6}" fill="${b.colour}" stroke="#fff" stroke-width="0.5"><title>${esc(b.tip || b.text || "")}</title></rect>`;
-        if (b.text && w > 7 * String(b.text).length) s += `<text x="${(x(b.a) + w / 2).toFixed(1)}" y="${y + 14}" text-anchor="middle" fill="#fff">${esc(b.text)}</text>`;
+        if (b.text && w > textWidth(b.text) + 4) s += `<text x="${(x(b.a) + w / 2).toFixed(1)}" y="${y + 14}" text-anchor="middle" fill="#fff">${esc(b.text)}</text>`;
       }
     });
     return s + "</svg>";
@@ -209,16 +210,28 @@
     for (const [id, m] of Object.entries(siteMarkers)) if (m.getTooltip()) m.setTooltipContent(siteName(id));
     declutter();
   }
-  function declutter() { // hide labels that would overlap one already shown (higher score first)
-    const order = S.layers ? [...S.layers.sites.features].filter((f) => !f.properties.hub).sort((a, b) => b.properties.score - a.properties.score) : [];
+  function placeTooltip(m, dir) {
+    const tt = m.getTooltip();
+    if (tt.options.direction !== dir) { tt.options.direction = dir; tt.options.offset = dir === "left" ? [-5, 0] : [5, 0]; tt.update(); }
+  }
+  function declutter() { // labels neither overlap (higher score first) nor leave the map: right, else left, else hidden
+    if (!S.layers) return;
+    const order = [...S.layers.sites.features].filter((f) => !f.properties.hub).sort((a, b) => b.properties.score - a.properties.score);
+    const box = $("#map").getBoundingClientRect();
     const shown = [];
     for (const f of order) {
       const m = siteMarkers[f.properties.id]; const tt = m && m.getTooltip(); const el = tt && tt.getElement();
       if (!el) continue;
       el.style.visibility = "visible";
-      const r = el.getBoundingClientRect();
-      const hit = shown.some((o) => !(r.right < o.left || r.left > o.right || r.bottom < o.top || r.top > o.bottom));
-      if (hit) el.style.visibility = "hidden"; else shown.push(r);
+      let ok = false;
+      for (const dir of ["right", "left"]) {
+        placeTooltip(m, dir);
+        const r = el.getBoundingClientRect();
+        const inside = r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom;
+        const hit = shown.some((o) => !(r.right < o.left || r.left > o.right || r.bottom < o.top || r.top > o.bottom));
+        if (inside && !hit) { shown.push(r); ok = true; break; }
+      }
+      if (!ok) { placeTooltip(m, "right"); el.style.visibility = "hidden"; }
     }
   }
   map.on("zoomend moveend", () => requestAnimationFrame(declutter));
