@@ -150,6 +150,24 @@ def test_planner_day_scenarios_chinese_stations_low_altitude(server, browser_pag
     assert page.locator("#day-usage table tr").count() > 3
     _shot(page, "1_day_plan")
 
+    # old-town close-up: the visible site names neither overlap nor leave the map
+    page.click("#zoom-town")
+    page.wait_for_timeout(800)
+    boxes = page.evaluate("""() => {
+        const m = document.querySelector('#map').getBoundingClientRect();
+        const out = [...document.querySelectorAll('#map .site-label')].filter((e) => e.style.visibility !== 'hidden')
+            .map((e) => { const r = e.getBoundingClientRect(); return [e.textContent, r.left, r.top, r.right, r.bottom]; });
+        return {map: [m.left, m.top, m.right, m.bottom], labels: out};
+    }""")
+    ml, mt, mr, mb = boxes["map"]
+    labels = boxes["labels"]
+    assert len(labels) >= 8, labels
+    for i, (text, left, top, right, bottom) in enumerate(labels):
+        assert ml <= left and right <= mr and mt <= top and bottom <= mb, f"label {text!r} leaves the map"
+        for other in labels[:i]:
+            assert right < other[1] or left > other[3] or bottom < other[2] or top > other[4], (text, other[0])
+    _shot(page, "1b_day_plan_old_town")
+
     # downloads of what is shown
     with page.expect_download() as dl:
         page.click("#dl-day-geojson")
