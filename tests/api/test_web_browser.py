@@ -28,7 +28,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from api.services import tours
 from instances.paths import DEMAND_PEAK_DAY_CSV
+from optimizer.tours import TourProblem, verify
+from optimizer.tours.report import plan_from_dict
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
@@ -136,6 +139,9 @@ def test_planner_day_scenarios_chinese_stations_low_altitude(server, browser_pag
         page.click("#day-run")
     plan = resp.value.json()
     assert resp.value.status == 200 and plan["violations"] == [] and plan["kpis"]["groups"] == 320
+    net = tours.lhasa_network()
+    demo = TourProblem(network=net, groups=tours.read_groups(DEMAND_PEAK_DAY_CSV, net))
+    assert verify(demo, plan_from_dict(plan)) == []  # the independent verifier accepts what the page shows
     page.wait_for_selector("#day-kpis dt", timeout=30_000)
     kpis = page.locator("#day-kpis").inner_text()
     served = int(plan["kpis"]["groups_served"])
@@ -189,6 +195,7 @@ def test_planner_day_scenarios_chinese_stations_low_altitude(server, browser_pag
         page.click("#day-run")
     small = resp.value.json()
     assert small["demo"] is False and small["kpis"]["groups"] == 6
+    assert verify(TourProblem(network=net, groups=tours.read_groups(upload, net)), plan_from_dict(small)) == []
     page.wait_for_function("document.querySelector('#day-kpis').textContent.includes('of 6 groups')", timeout=30_000)
     assert page.locator("#map path.route-line").count() == len(small["routes"])
 

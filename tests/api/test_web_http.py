@@ -215,3 +215,16 @@ def test_every_label_exists_in_english_and_chinese():
     used = set(re.findall(r'data-i18n="([a-z0-9_]+)"', page))
     used |= set(re.findall(r'\bt\("([a-z0-9_]+)"[,)]', (STATIC_DIR / "app.js").read_text(encoding="utf-8")))
     assert used and used <= keys["en"], used - keys["en"]
+
+
+def test_with_keys_the_page_and_docs_stay_open_and_planning_needs_a_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("LHASA_OPS_DB", str(tmp_path / "jobs.sqlite"))
+    monkeypatch.setenv("LHASA_OPS_API_KEYS", "alpha")
+    monkeypatch.delenv("LHASA_OPS_API_KEYS_FILE", raising=False)
+    with TestClient(create_app()) as c:
+        for path in ("/", "/static/app.js", "/docs", "/redoc", "/v1/web/layers", "/v1/web/demo-demand"):
+            assert c.get(path).status_code == 200, path
+        body = {"groups": [{"group_id": "A", "size": 5, "start": "potala", "end": "potala",
+                            "day_window": ["09:00", "17:00"]}], "iterations": 20, "time_limit_s": 5}
+        assert c.post("/v1/web/day-plan", json=body).status_code == 401
+        assert c.post("/v1/web/day-plan", json=body, headers={"X-API-Key": "alpha"}).status_code == 200
