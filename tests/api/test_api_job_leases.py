@@ -3,7 +3,7 @@ of its own on the same file and a ``JobRunner``; a job is claimed atomically wit
 heartbeat renews, a claimed unexpired job is never run by the other server, an expired lease (a
 killed or frozen server) is taken over, and a late write from the dead owner is refused and logged.
 
-Every step execution is counted in a file (one line ``<job> <step> <runner>`` per finished
+Every test runs on SQLite and on PostgreSQL (``job_db`` in conftest). Every step execution is counted in a file (one line ``<job> <step> <runner>`` per finished
 computation), so "exactly once" is measured, not assumed."""
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ def make_runner(path, owner, **kw):
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "jobs.sqlite3"
+def db(job_db):
+    """The shared store of the two servers: a SQLite file, then a PostgreSQL database (conftest)."""
+    return job_db.url
 
 
 @pytest.fixture

@@ -126,7 +126,7 @@ def read_only_db(env, monkeypatch):
                 path = f"{env.resolve().as_uri()}?mode=ro"
             return real(path, *args, **kw)
 
-        monkeypatch.setattr(jobs.sqlite3, "connect", connect)
+        monkeypatch.setattr(sqlite3, "connect", connect)
     yield env
     env.chmod(0o644)
 
