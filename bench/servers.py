@@ -17,10 +17,13 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,6 +159,28 @@ def wait_job(server: Server, job_id: str, pred, timeout: float = 300.0, path: st
     raise TimeoutError(f"job {job_id} on {server.name}: {job.get('status')} {job.get('progress')}")
 
 
+@contextmanager
+def hold_lock(db: str) -> Iterator[None]:
+    """Hold another process's exclusive lock on the job store ``db`` until the block ends: SQLite
+    ``BEGIN EXCLUSIVE`` on its own connection; PostgreSQL ``LOCK TABLE jobs IN ACCESS EXCLUSIVE
+    MODE`` in an open transaction (the tables must exist)."""
+    if "://" not in db or db.startswith("sqlite"):
+        path = db.split("sqlite:///", 1)[-1]
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("BEGIN EXCLUSIVE")
+            yield
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return
+    import psycopg
+
+    with psycopg.connect(db) as conn:  # one transaction, committed at exit
+        conn.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
+        yield
+
+
 def audit_counts(path: Path) -> dict[tuple[str, str], list[tuple[str, str]]]:
     """``{(job, step): [(owner, outcome), ...]}`` from an audit file (empty when missing)."""
     out: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
@@ -171,5 +196,5 @@ def audit_counts(path: Path) -> dict[tuple[str, str], list[tuple[str, str]]]:
     return out
 
 
-__all__ = ["HEARTBEAT_S", "LEASE_S", "SIX_NAMES", "SIX_SCENARIOS", "Server", "audit_counts", "free_port",
+__all__ = ["HEARTBEAT_S", "LEASE_S", "SIX_NAMES", "SIX_SCENARIOS", "Server", "audit_counts", "free_port", "hold_lock",
            "restart", "server_env", "start_server", "wait_job"]

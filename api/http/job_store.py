@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, inspect
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError
 
 from api.http.job_sql import LEASE_COLUMNS, METADATA, SQL
 from api.http.security import ApiError
@@ -143,6 +143,12 @@ def check_db_path(path: Path | str) -> InvalidInput | None:
     return None
 
 
+def _possible_id(job_id: object) -> bool:
+    """Whether ``job_id`` can name a job: a string without NUL (PostgreSQL text cannot hold one)
+    of at most 200 characters (ids are 32 hex digits)."""
+    return isinstance(job_id, str) and "\x00" not in job_id and len(job_id) <= 200
+
+
 class LeaseLost(Exception):
     """A runner's write to a job it no longer owns (another runner took the lease over): refused."""
 
@@ -205,6 +211,10 @@ class JobStore:
                         conn.exec_driver_sql(SQL.probe_timeout_pg.format(ms=max(1, int(timeout_s * 1000))))
                     yield conn
         except (SQLAlchemyError, sqlite3.Error, OSError) as e:
+            orig = getattr(e, "orig", None)
+            if isinstance(e, DataError) or str(getattr(orig, "sqlstate", "") or "").startswith("22"):
+                # not a store fault: the value cannot be stored (a job with it fails, never loops)
+                raise InvalidInput("job", None, f"the job store cannot store this value: {orig}") from e
             raise store_error(e, self.where) from e
         except Exception as e:
             if type(e).__module__.startswith("psycopg"):
@@ -343,6 +353,8 @@ class JobStore:
 
     def lease(self, job_id: str) -> tuple[str | None, float | None]:
         """``(owner, lease_until)`` of the job (``(None, None)``: unknown or never claimed)."""
+        if not _possible_id(job_id):
+            return None, None
         with self._conn() as c:
             row = c.execute(SQL.owner_of, {"id": job_id}).mappings().first()
         return (None, None) if row is None else (row["owner"], row["lease_until"])
@@ -350,7 +362,9 @@ class JobStore:
     # -- reads --------------------------------------------------------------------------------
 
     def get(self, job_id: str) -> dict[str, Any] | None:
-        """The job as a dict (``results`` in step order), or None."""
+        """The job as a dict (``results`` in step order), or None (also for an id no job can have)."""
+        if not _possible_id(job_id):
+            return None
         with self._conn() as c:
             row = c.execute(SQL.get_job, {"id": job_id}).mappings().first()
             if row is None:

@@ -7,14 +7,14 @@ Without ``$LHASA_OPS_TEST_PG`` the PostgreSQL cases skip, saying so; ``.ci/run``
 from __future__ import annotations
 
 import os
-import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from bench.servers import hold_lock
 
 PG_ENV = "LHASA_OPS_TEST_PG"
 NO_PG = f"PostgreSQL job-store tests need ${PG_ENV}=postgresql://user:pw@host:port/db (.ci/run sets it)"
@@ -29,25 +29,11 @@ class JobDb:
     url: str
     path: Path | None = None
 
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Another process's exclusive lock on the job store until the block ends: SQLite ``BEGIN
-        EXCLUSIVE``; PostgreSQL ``LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE`` in an open transaction
-        (the tables must exist: open a ``JobStore`` first)."""
-        if self.path is not None:
-            conn = sqlite3.connect(self.path, isolation_level=None)
-            conn.execute("BEGIN EXCLUSIVE")
-            try:
-                yield
-            finally:
-                conn.execute("COMMIT")
-                conn.close()
-            return
-        import psycopg
-
-        with psycopg.connect(self.url) as conn:  # a transaction, committed at exit
-            conn.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
-            yield
+    def lock(self):
+        """Another process's exclusive lock on the job store until the block ends (SQLite ``BEGIN
+        EXCLUSIVE``; PostgreSQL ``LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE``; ``bench.servers.hold_lock``).
+        The tables must exist: open a ``JobStore`` first."""
+        return hold_lock(self.url)
 
     def set_read_only(self, on: bool = True) -> None:
         """PostgreSQL: make new sessions of this database read-only (``default_transaction_read_only``)."""

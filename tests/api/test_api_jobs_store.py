@@ -12,6 +12,7 @@ import time
 import pytest
 
 from api.http.jobs import JobRunner, JobStore, StoreError, register_kind, register_steps_kind, wait_for
+from optimizer.core.errors import InvalidInput
 
 KIND_ECHO = "test_store_echo"
 KIND_GATED = "test_store_gated"
@@ -151,3 +152,18 @@ def test_a_runner_stopped_while_the_store_is_locked_leaves_the_job_to_the_next_s
         assert wait_for(store, job, lambda j: j["status"] == "done", timeout=20)["results"] == [{"x": 4}]
     finally:
         r2.stop(10)
+
+
+def test_ids_and_values_no_job_can_have(store):
+    """An id with NUL (PostgreSQL text cannot hold one) or of 5,000 characters is simply no job, not
+    a store fault; a step name the database cannot store fails the write as bad input (the runner
+    fails that job) instead of looking like a store outage retried forever."""
+    assert store.get("a\x00b") is None and store.get("x" * 5000) is None
+    assert store.lease("a\x00b") == (None, None)
+    job = store.create({"x": 1}, 1, kind=KIND_ECHO)
+    if store.postgres:
+        with pytest.raises(InvalidInput):
+            store.add_result(job, 0, "bad\x00name", {"x": 1})
+    else:
+        assert store.add_result(job, 0, "bad\x00name", {"x": 1})  # SQLite text holds NUL
+    assert store.probe() is None
