@@ -31,6 +31,7 @@ wait instead of hanging it, like SQLite's busy timeout).
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -70,8 +71,8 @@ def db_url(value: str | os.PathLike[str] | None = None) -> URL:
         return URL.create("sqlite", database=str(Path(raw).absolute()))
     try:
         url = make_url(raw)
-    except ArgumentError as e:
-        raise InvalidInput(DB_ENV, _masked(raw), f"is not a database URL ({e})") from e
+    except (ArgumentError, ValueError) as e:
+        raise InvalidInput(DB_ENV, _masked(raw), f"is not a database URL ({_masked(str(e))})") from e
     if url.drivername == "sqlite":
         if not url.database:
             raise InvalidInput(DB_ENV, _masked(raw), "an in-memory SQLite database cannot be shared; give a file")
@@ -84,10 +85,8 @@ def db_url(value: str | os.PathLike[str] | None = None) -> URL:
 
 
 def _masked(raw: str) -> str:
-    try:
-        return make_url(raw).render_as_string(hide_password=True)
-    except ArgumentError:
-        return raw
+    """``raw`` with the password of a ``scheme://user:password@`` part replaced by ``***``."""
+    return re.sub(r"(://[^:/@\s]*):[^@\s]*@", r"\1:***@", raw)
 
 
 def is_postgres(url: URL) -> bool:
