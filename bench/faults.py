@@ -430,6 +430,7 @@ def pg_database(create: bool, url: str | None = None) -> str:
 BAD_ENV: list[tuple[str, str]] = [
     ("LHASA_OPS_DB", "ftp://example.org/jobs"),
     ("LHASA_OPS_DB", "postgresql://user@localhost/"),
+    ("LHASA_OPS_DB", "postgresql://user@localhost:notaport/ops"),
     ("LHASA_OPS_DB", "{work}"),
     ("LHASA_OPS_DB", "{work}/plain.txt"),
     ("LHASA_OPS_DB", "{work}/plain.txt/jobs.sqlite3"),
