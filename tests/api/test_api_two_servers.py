@@ -14,7 +14,9 @@ from bench.servers import SIX_NAMES, SIX_SCENARIOS, audit_counts, start_server, 
 @pytest.fixture
 def two_servers(job_db, tmp_path):
     audit = tmp_path / "audit.txt"
-    servers = [start_server(name, job_db.url, tmp_path / "logs", audit) for name in ("a", "b")]
+    # a long lease: no takeover is wanted here, even if a heartbeat is late on a loaded machine
+    servers = [start_server(name, job_db.url, tmp_path / "logs", audit, LHASA_OPS_JOB_LEASE_S="30",
+                            LHASA_OPS_JOB_HEARTBEAT_S="1") for name in ("a", "b")]
     yield servers, audit
     for s in servers:
         s.stop(60)
