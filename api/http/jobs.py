@@ -104,8 +104,8 @@ log = logging.getLogger(__name__)
 
 
 def db_path() -> Path:
-    """The SQLite database file of ``$LHASA_OPS_DB`` (or ``./lhasa_ops.sqlite3``). For a
-    PostgreSQL URL use ``store_db.db_url()``; this returns the URL as a path-like only for messages."""
+    """``$LHASA_OPS_DB`` (or ``./lhasa_ops.sqlite3``) as a ``Path``: the SQLite file, kept for callers
+    written before PostgreSQL. For either back end use ``store_db.db_url()`` / ``configured_store_exists()``."""
     return Path(db_value())
 
 
