@@ -369,7 +369,8 @@ def _no_files(doc: Mapping[str, Any]) -> None:
 
 def check_request(doc: Mapping[str, Any], max_time_limit_s: float) -> ScenarioSet:
     """Validate a posted scenario document: the schema, no demand ``file``, at most
-    ``MAX_SCENARIOS`` scenarios of at most ``MAX_SCENARIO_GROUPS`` groups, and every
+    ``MAX_SCENARIOS`` scenarios of at most ``MAX_SCENARIO_GROUPS`` groups, names without control
+    characters (they name the job's steps in the store), and every
     ``time_limit_s`` <= ``max_time_limit_s`` (the server maximum). ``InvalidInput`` naming the key."""
     _no_files(doc)
     sset = parse_document(doc)
@@ -377,6 +378,8 @@ def check_request(doc: Mapping[str, Any], max_time_limit_s: float) -> ScenarioSe
         raise InvalidInput("scenario", len(sset.scenarios), f"at most {MAX_SCENARIOS} scenarios per run "
                            "(after sweep expansion)")
     for s in sset.scenarios:
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in s.name):  # a step name in the job store
+            raise InvalidInput(f"scenario[{s.family}].name", s.name, "must not contain control characters")
         if s.time_limit_s is not None and s.time_limit_s > max_time_limit_s:
             where = "base.time_limit_s" if s.name == "base" else f"scenario[{s.family}].time_limit_s"
             raise InvalidInput(where, s.time_limit_s, f"must be <= {max_time_limit_s:g} seconds (server maximum "

@@ -3,7 +3,7 @@ of its own on the same file and a ``JobRunner``; a job is claimed atomically wit
 heartbeat renews, a claimed unexpired job is never run by the other server, an expired lease (a
 killed or frozen server) is taken over, and a late write from the dead owner is refused and logged.
 
-Every step execution is counted in a file (one line ``<job> <step> <runner>`` per finished
+Every test runs on SQLite and on PostgreSQL (``job_db`` in conftest). Every step execution is counted in a file (one line ``<job> <step> <runner>`` per finished
 computation), so "exactly once" is measured, not assumed."""
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ def make_runner(path, owner, **kw):
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "jobs.sqlite3"
+def db(job_db):
+    """The shared store of the two servers: a SQLite file, then a PostgreSQL database (conftest)."""
+    return job_db.url
 
 
 @pytest.fixture
@@ -213,6 +214,35 @@ def test_a_stopping_runner_hands_its_job_on_at_once(db, tmp_path, runners):
     b.start()
     wait_for(store, job_id, lambda j: j["status"] == "done", timeout=20)
     assert sorted(s for _, s, _ in executions(counter)) == [f"s{i}" for i in range(STEPS)]
+
+
+def test_concurrent_claims_take_each_job_once(db):
+    """Four 'servers' (a store each) claim the next job as fast as they can, in threads: every job
+    is claimed by exactly one of them (SQLite: BEGIN IMMEDIATE; PostgreSQL: FOR UPDATE SKIP LOCKED)."""
+    stores = [JobStore(db, busy_timeout_s=10.0) for _ in range(4)]
+    jobs = {stores[0].create({"steps": 1}, 1, kind=KIND) for _ in range(24)}
+    claims: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def claim_all(k):
+        while True:
+            job_id = stores[k].claim_next(f"server-{k}", lease_s=60)
+            if job_id is None:
+                return
+            with lock:
+                claims.append((job_id, k))
+
+    threads = [threading.Thread(target=claim_all, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(j for j, _ in claims) == sorted(jobs)  # each job once, none missed
+    for job_id, k in claims:
+        assert stores[0].lease(job_id)[0] == f"server-{k}"
+    print(f"claims per server: {[sum(1 for _, s in claims if s == k) for k in range(4)]}")
+    for s in stores:
+        s.close()
 
 
 def test_lease_settings(monkeypatch):

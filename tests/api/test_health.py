@@ -85,15 +85,23 @@ def test_before_warm_up_readyz_is_503_and_healthz_200(env):
     assert c.get("/readyz").headers["retry-after"]
 
 
-def test_ready_then_store_locked_then_ready_again(env):
-    JobStore(env)  # an existing store: opened (and its runner started) at startup
+@pytest.fixture
+def env_db(env, job_db, monkeypatch):
+    """``env`` on a fresh job database: a SQLite file, then a PostgreSQL database (conftest)."""
+    monkeypatch.setenv("LHASA_OPS_DB", job_db.url)
+    return job_db
+
+
+def test_ready_then_store_locked_then_ready_again(env_db):
+    JobStore(env_db.url).close()  # an existing store: opened (and its runner started) at startup
     with TestClient(create_app()) as c:
         body = ready(c)
         assert body["status"] == "ready" and body["checks"]["store"]["state"] == "writable"
         assert body["checks"]["runner"]["state"] == "ok"
-        with exclusive_lock(env):
+        with env_db.lock():
             body = not_ready(c, "store_locked")
             assert body["code"] == "store_locked" and body["field"] == "LHASA_OPS_DB"
+            assert "locked" in body["message"], body
             r = c.post("/v1/jobs/oxygen-plan", json={"iterations": 10, "method": "policy", "time_limit_s": 5})
             assert r.status_code == 503 and r.json()["code"] == "store_locked", r.text  # JSON, never a 500
             t0 = time.monotonic()
@@ -126,7 +134,7 @@ def read_only_db(env, monkeypatch):
                 path = f"{env.resolve().as_uri()}?mode=ro"
             return real(path, *args, **kw)
 
-        monkeypatch.setattr(jobs.sqlite3, "connect", connect)
+        monkeypatch.setattr(sqlite3, "connect", connect)
     yield env
     env.chmod(0o644)
 
@@ -135,6 +143,18 @@ def test_read_only_store_is_not_ready_and_jobs_get_a_json_503(read_only_db):
     with TestClient(create_app()) as c:
         body = not_ready(c, "store_not_writable")
         assert body["checks"]["store"]["state"] == "store_not_writable"
+        r = c.post("/v1/jobs/oxygen-plan", json={"iterations": 10, "method": "policy", "time_limit_s": 5})
+        assert r.status_code == 503 and SHAPE <= set(r.json()) and r.json()["code"] == "store_not_writable"
+        assert c.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("job_db", ["postgresql"], indirect=True)  # SQLite: the test above
+def test_read_only_postgresql_store_is_not_ready_and_jobs_get_a_json_503(env_db):
+    JobStore(env_db.url).close()
+    env_db.set_read_only()  # every new session of the database is read-only
+    with TestClient(create_app()) as c:
+        body = not_ready(c, "store_not_writable")
+        assert body["field"] == "LHASA_OPS_DB" and "read-only" in body["message"], body
         r = c.post("/v1/jobs/oxygen-plan", json={"iterations": 10, "method": "policy", "time_limit_s": 5})
         assert r.status_code == 503 and SHAPE <= set(r.json()) and r.json()["code"] == "store_not_writable"
         assert c.get("/healthz").status_code == 200

@@ -4,8 +4,9 @@
 
 * ``kernels``: the search kernels are compiled (the tour kernels at startup, the drone kernels on
   their background thread);
-* ``store``: the job store (``$LHASA_OPS_DB``) takes a write now (a rolled-back write with a short
-  lock timeout, ``JobStore.probe``), or, before the first job, the file can be created;
+* ``store``: the job store (``$LHASA_OPS_DB``: a SQLite file or a PostgreSQL database) takes a write
+  now (a rolled-back write with a short lock timeout, ``JobStore.probe``), or, before the first job,
+  the SQLite file can be created;
 * ``runner``: the job runner thread is alive and not retrying after store errors.
 
 Otherwise 503 with the first reason as ``{"code", "message", "field"}``, every reason in
@@ -24,7 +25,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.http.jobs import DB_ENV, JobStore, check_db_path, db_path
+from api.http.jobs import DB_ENV, JobStore, check_db_path
+from api.http.store_db import db_url, describe, store_exists
+from optimizer.core.errors import InvalidInput
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -67,20 +70,27 @@ def readiness(app: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                         "field": "kernels"})
 
     store = getattr(app.state, "job_store", None)
-    path = db_path() if store is None else store.path
-    if store is not None or path.exists():
-        if store is not None:
-            err = store.probe()
+    try:
+        url = db_url() if store is None else store.url
+    except InvalidInput as e:  # refused at start-up; only a changed environment gets here
+        url, where = None, str(e.value)
+        checks["store"] = {"path": where, "state": "store_unavailable"}
+        reasons.append({"code": "store_unavailable", "message": str(e), "field": DB_ENV})
+    if url is not None:
+        where = describe(url)
+        if store is not None or store_exists(url):
+            if store is not None:
+                err = store.probe()
+            else:
+                err = JobStore.probe_path(url.render_as_string(hide_password=False))  # not opened here yet
+            checks["store"] = {"path": where, "state": "writable" if err is None else err.code}
+            if err is not None:
+                reasons.append({"code": err.code, "message": err.message, "field": DB_ENV})
         else:
-            err = JobStore.probe_path(path)  # a file a previous process wrote, not opened here yet
-        checks["store"] = {"path": str(path), "state": "writable" if err is None else err.code}
-        if err is not None:
-            reasons.append({"code": err.code, "message": err.message, "field": DB_ENV})
-    else:
-        problem = check_db_path(path)
-        checks["store"] = {"path": str(path), "state": "not created yet" if problem is None else "not_writable"}
-        if problem is not None:
-            reasons.append({"code": "store_not_writable", "message": str(problem), "field": DB_ENV})
+            problem = check_db_path(where)
+            checks["store"] = {"path": where, "state": "not created yet" if problem is None else "not_writable"}
+            if problem is not None:
+                reasons.append({"code": "store_not_writable", "message": str(problem), "field": DB_ENV})
 
     runner = getattr(app.state, "job_runner", None)
     if runner is None:

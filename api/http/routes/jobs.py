@@ -33,7 +33,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.http.jobs import KIND_SCENARIOS, db_path, ensure_jobs, register_kind
+from api.http.jobs import KIND_SCENARIOS, configured_store_exists, ensure_jobs, register_kind
 from api.http.limits import MAX_JOB_TIME_LIMIT_ENV, MAX_JOB_TIME_LIMIT_S, max_job_time_limit_s
 from api.http.routes.station_ops import OxygenRequest, oxygen_doc
 from api.http.security import require_api_key
@@ -121,7 +121,7 @@ def _not_found(job_id: str) -> JSONResponse:
 
 
 def _job(request: Request, job_id: str) -> dict[str, Any] | None:
-    if getattr(request.app.state, "job_store", None) is None and not db_path().exists():
+    if getattr(request.app.state, "job_store", None) is None and not configured_store_exists():
         return None
     return ensure_jobs(request.app).get(job_id)
 
