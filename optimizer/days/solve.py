@@ -409,6 +409,9 @@ def check_event(state: DayState, event: DayEvent) -> None:
             known = any({r.a, r.b} == {a, b} for r in state.base.roads)
             raise InvalidInput("event.road", f"{a}-{b}", "is already closed" if known
                                else "is not a road segment of the network (give the two site ids at its ends)")
+        for end in (a, b):
+            if sum(1 for r in net.roads if end in (r.a, r.b)) == 1:
+                raise InvalidInput("event.road", f"{a}-{b}", f"is the last open road of {end}: close the site instead")
     if event.group_id is not None:
         if event.group_id not in state.groups:
             raise InvalidInput("event.group_id", event.group_id, "is not booked on this day")
