@@ -537,6 +537,14 @@ def apply_event(state: DayState, event: DayEvent, stop: StoppingCriterion, seed:
         # a residual whose end cannot be reached from where it is gets no visit (the engine's shift
         # arithmetic is undefined on an infinite direct trip: inf - inf)
         P.n_cand[~np.isfinite(P.t_direct)] = 0
+        for r, gid in enumerate(res_ids):  # a site is visited once a day: drop those seen before t
+            seen = {net.index(v.site_id) for seg in new.segments[gid] if seg.route is not None
+                    for v in seg.route.visits}
+            if seen:
+                keep = [int(j) for j in P.cand[r, :P.n_cand[r]] if int(j) not in seen]
+                P.cand[r, :len(keep)] = keep
+                P.n_cand[r] = len(keep)
+                P.value[r, list(seen)] = 0.0
         S = _ledger_state(P, daily, new.n_slots, slot_left, day_left)
         for r, gid in enumerate(res_ids):
             kept = 0

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.core.network import Network, shortest_path_matrices
-from optimizer.days.problem import DayEvent, Segment, slot_of
+from optimizer.days.problem import NETWORK_EVENTS, DayEvent, Segment, slot_of
 from optimizer.tours.problem import MAX_DAY_MIN, TourGroup
 from optimizer.tours.solution import TourUnserved
 
@@ -69,7 +69,8 @@ class DayState:
     events: list[DayEvent] = field(default_factory=list)
     clock: float = 0.0
     version: int = 0
-    _networks: dict[int, Network] = field(default_factory=dict, repr=False, compare=False)
+    _networks: dict[tuple, Network] = field(default_factory=dict, repr=False, compare=False)
+    """Networks by the events that made them (shared by copies: a key names its events exactly)."""
 
     @property
     def epoch(self) -> int:
@@ -130,10 +131,13 @@ def network_after(base: Network, events: list[DayEvent] | tuple[DayEvent, ...]) 
 
 def network_at(state: DayState, epoch: int) -> Network:
     """Network of ``epoch`` (cached on the state)."""
-    net = state._networks.get(epoch)
+    key = tuple(ev for ev in state.events[:epoch] if ev.kind in NETWORK_EVENTS)
+    net = state._networks.get(key)
     if net is None:
-        net = network_after(state.base, state.events[:epoch])
-        state._networks[epoch] = net
+        net = network_after(state.base, list(key))
+        if len(state._networks) > 64:
+            state._networks.clear()
+        state._networks[key] = net
     return net
 
 

@@ -14,6 +14,7 @@ Rules (``DayViolation.kind``)
     quota in effect for that slot (``slot_quota_at``: cuts apply to slots beginning at or after
     the cut) or the daily quota, over every visit of every segment;
     ``closed``: a visit of a closed site starting at or after the closure;
+    ``duplicate``: a site visited in two segments of one group (once a day, as within a route);
     ``epoch``: a segment planned on a network of the future, or a live segment older than the last
     event that changed the network;
     ``moved`` (``verify_transition``): a visit that had started before the new version's clock,
@@ -131,6 +132,9 @@ def _check_chain(state: DayState, gid: str, segs) -> list[DayViolation]:
             if seg.epoch != len(state.events):
                 out.append(_v("epoch", f"live segment on epoch {seg.epoch}, not the current {len(state.events)}", gid))
         if seg.route is not None:
+            again = sorted({v.site_id for v in seg.route.visits} & seen)
+            if again:
+                out.append(_v("duplicate", f"segment {i} visits {again} again (a site is visited once a day)", gid))
             seen |= {v.site_id for v in seg.route.visits}
     if gid in state.cancelled and not segs[-1].fixed:
         out.append(_v("chain", "a cancelled group still has a live segment", gid))
