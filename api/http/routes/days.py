@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictInt
 from sqlalchemy.exc import OperationalError
@@ -123,7 +125,8 @@ def get_day(date: str, svc: DayService = Depends(service)) -> Any:
 
 
 @router.get("/v1/days/{date}/versions/{version}", response_model=DayAnswer)
-def get_version(date: str, version: int, svc: DayService = Depends(service)) -> Any:
+def get_version(date: str, version: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                svc: DayService = Depends(service)) -> Any:
     """One stored version: reason, kind, diff and KPIs."""
     return _guard(svc.version, date, version)
 
