@@ -56,6 +56,8 @@ ALTERNATIVE_ITERATIONS = 15
 MAX_ALTERNATIVE_TRIES = 24
 """At most this many alternatives are planned per refused booking (slots, then sites)."""
 TOL = 1e-6
+DECODE_SHARE = 0.85
+"""A re-plan's search stops at this share of the time limit; the rest is for decoding the routes."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -574,11 +576,11 @@ def apply_event(state: DayState, event: DayEvent, stop: StoppingCriterion, seed:
                 residuals[r] for r in affected), slot_min=new.slot_min))], dtype=np.int64)
             seed_protected(Psub, Ssub, order)
             left = None
-            if stop.max_runtime_s is not None:
-                left = max(0.01, stop.max_runtime_s - (time.perf_counter() - t0))
+            if stop.max_runtime_s is not None:  # the search ends early enough to decode in time
+                left = max(0.01, DECODE_SHARE * stop.max_runtime_s - (time.perf_counter() - t0))
             sub_stop = StoppingCriterion(max_runtime_s=left, max_iterations=stop.max_iterations,
                                          max_no_improvement=stop.max_no_improvement)
-            res = run_ils(Psub, Ssub, sub_stop, seed=seed, params=TOUR_PARAMS, t0=t0 if left is not None else None)
+            res = run_ils(Psub, Ssub, sub_stop, seed=seed, params=TOUR_PARAMS)
             B = res.state
             iters, stopped_by = res.iterations, res.stopped_by
             S.rt[:, idx, :] = B.rt
