@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.quick:
         args.groups, args.bookings, args.create_time_limit = 500, 50, 10.0
-    from api.services.days import DayService, demo_log, replay, _demo_road
     from api.services.day_store import DayStore
+    from api.services.days import DayService, _demo_road, demo_log, replay
     from api.services.tours import lhasa_network
     from instances.demand import groups_to_records
     from instances.demand_generator import generate_demand
@@ -86,27 +86,43 @@ def main(argv: list[str] | None = None) -> int:
         groups = generate_demand(net, args.groups + args.bookings, seed=2026)
         recs = groups_to_records(groups)
         t = time.perf_counter()
-        r = client.post("/v1/days", json={"date": "2026-08-01", "groups": recs[:args.groups],
-                                          "time_limit_s": args.create_time_limit})
+        r = client.post(
+            "/v1/days",
+            json={
+                "date": "2026-08-01",
+                "groups": recs[: args.groups],
+                "time_limit_s": args.create_time_limit,
+            },
+        )
         assert r.status_code == 201, r.text
         created = r.json()
-        notes.append(f"First plan of {args.groups:,} groups: {time.perf_counter() - t:.1f} s wall "
-                     f"(search {created['solve']['runtime_s']:.1f} s, {created['solve']['iterations']} iterations), "
-                     f"{int(created['kpis']['groups_served']):,} served, 0 violations.")
+        notes.append(
+            f"First plan of {args.groups:,} groups: {time.perf_counter() - t:.1f} s wall "
+            f"(search {created['solve']['runtime_s']:.1f} s, {created['solve']['iterations']} iterations), "
+            f"{int(created['kpis']['groups_served']):,} served, 0 violations."
+        )
         lat, status = [], {}
-        for rec in recs[args.groups:]:
+        for rec in recs[args.groups :]:
             t = time.perf_counter()
             r = client.post("/v1/days/2026-08-01/bookings", json={"group": rec})
             lat.append((time.perf_counter() - t) * 1000)
             key = "booked" if r.status_code == 201 else r.json().get("code", str(r.status_code))
             status[key] = status.get(key, 0) + 1
         lat_a = np.array(lat)
-        rows.append([f"booking insertion ({args.groups:,} groups in the day, {args.bookings} bookings over HTTP)",
-                     f"p50 {np.percentile(lat_a, 50):.1f} ms, p95 {np.percentile(lat_a, 95):.1f} ms, "
-                     f"max {lat_a.max():.1f} ms", "p95 <= 50 ms", ", ".join(f"{k} {v}" for k, v in sorted(status.items()))])
+        rows.append(
+            [
+                f"booking insertion ({args.groups:,} groups in the day, {args.bookings} bookings over HTTP)",
+                f"p50 {np.percentile(lat_a, 50):.1f} ms, p95 {np.percentile(lat_a, 95):.1f} ms, "
+                f"max {lat_a.max():.1f} ms",
+                "p95 <= 50 ms",
+                ", ".join(f"{k} {v}" for k, v in sorted(status.items())),
+            ]
+        )
         road = _demo_road(net).split(";")
-        for body in ({"kind": "road_closed", "at": "11:00", "road": road},
-                     {"kind": "quota_cut", "at": "12:00", "site_id": "potala", "quota": 500}):
+        for body in (
+            {"kind": "road_closed", "at": "11:00", "road": road},
+            {"kind": "quota_cut", "at": "12:00", "site_id": "potala", "quota": 500},
+        ):
             t = time.perf_counter()
             r = client.post("/v1/days/2026-08-01/events", json=body | {"time_limit_s": args.event_time_limit})
             wall = time.perf_counter() - t
@@ -116,24 +132,41 @@ def main(argv: list[str] | None = None) -> int:
             tv = time.perf_counter()
             viol = len(verify(svc.state("2026-08-01")))
             tv = time.perf_counter() - tv
-            rows.append([f"re-plan after {body['kind']} at {body['at']} ({args.groups + status.get('booked', 0):,} groups)",
-                         f"re-plan {ans['solve']['runtime_s']:.2f} s (request {wall:.1f} s incl. verifier + store); "
-                         f"{ans['groups_changed']} groups changed, {len(ans['replanned'])} re-planned, "
-                         f"{len(ans['lost_visits'])} visits lost", f"<= {args.event_time_limit:g} s, 0 violations",
-                         f"{viol} violations (independent check {tv:.1f} s)"])
+            rows.append(
+                [
+                    f"re-plan after {body['kind']} at {body['at']} "
+                    f"({args.groups + status.get('booked', 0):,} groups)",
+                    f"re-plan {ans['solve']['runtime_s']:.2f} s "
+                    f"(request {wall:.1f} s incl. verifier + store); "
+                    f"{ans['groups_changed']} groups changed, {len(ans['replanned'])} re-planned, "
+                    f"{len(ans['lost_visits'])} visits lost",
+                    f"<= {args.event_time_limit:g} s, 0 violations",
+                    f"{viol} violations (independent check {tv:.1f} s)",
+                ]
+            )
         # concurrency
         client.post("/v1/days", json={"date": "2026-08-02", "groups": [], "iterations": 1})
-        client.post("/v1/days/2026-08-02/events", json={"kind": "quota_cut", "at": "00:00", "site_id": "potala",
-                                                        "quota": 100, "iterations": 1})
+        client.post(
+            "/v1/days/2026-08-02/events",
+            json={"kind": "quota_cut", "at": "00:00", "site_id": "potala", "quota": 100, "iterations": 1},
+        )
         answers: list[tuple[int, dict]] = []
         barrier = threading.Barrier(8)
 
         def one(k: int) -> None:
             with httpx.Client(base_url=url, timeout=60) as c:
                 barrier.wait()
-                g = {"group_id": f"C{k}", "size": 30, "start": "lhasa_railway", "end": "lhasa_railway",
-                     "day_window": ["08:00", "19:00"], "must_visit": ["potala"]}
-                r = c.post("/v1/days/2026-08-02/bookings", json={"group": g, "wanted_slots": {"potala": "10:00"}})
+                g = {
+                    "group_id": f"C{k}",
+                    "size": 30,
+                    "start": "lhasa_railway",
+                    "end": "lhasa_railway",
+                    "day_window": ["08:00", "19:00"],
+                    "must_visit": ["potala"],
+                }
+                r = c.post(
+                    "/v1/days/2026-08-02/bookings", json={"group": g, "wanted_slots": {"potala": "10:00"}}
+                )
                 answers.append((r.status_code, r.json()))
 
         ts = [threading.Thread(target=one, args=(k,)) for k in range(8)]
@@ -144,36 +177,74 @@ def main(argv: list[str] | None = None) -> int:
         ok = sum(1 for s, _ in answers if s == 201)
         full = [a for s, a in answers if s == 409 and a.get("code") == "full"]
         day2 = DayService(DayStore(db), net).state("2026-08-02")
-        persons = sum(day2.groups[g].size for g in day2.groups for s in day2.segments[g] if s.route
-                      for v in s.route.visits if v.site_id == "potala" and 600 <= v.start < 660)
-        rows.append(["8 concurrent clients, last 100 places of potala 10:00 (30 persons each)",
-                     f"{ok} admitted ({persons} persons), {len(full)} told full "
-                     f"({sum(1 for a in full if a['alternatives'])} with alternatives)",
-                     "exactly 3 admitted (90 <= 100), rest full with alternatives",
-                     f"{len(verify(day2))} violations"])
+        persons = sum(
+            day2.groups[g].size
+            for g in day2.groups
+            for s in day2.segments[g]
+            if s.route
+            for v in s.route.visits
+            if v.site_id == "potala" and 600 <= v.start < 660
+        )
+        rows.append(
+            [
+                "8 concurrent clients, last 100 places of potala 10:00 (30 persons each)",
+                f"{ok} admitted ({persons} persons), {len(full)} told full "
+                f"({sum(1 for a in full if a['alternatives'])} with alternatives)",
+                "exactly 3 admitted (90 <= 100), rest full with alternatives",
+                f"{len(verify(day2))} violations",
+            ]
+        )
     finally:
         server.should_exit = True
         th.join(timeout=10)
     # replay of the demo day (service in process; the CLI runs the same function)
     log = demo_log(tmp / "demo_day.csv", seed=0)
-    rep = replay(log, store=DayStore(str(tmp / "replay.sqlite")), time_limit_s=args.event_time_limit,
-                 offline_iterations=5000)
-    rows.append(["replay of the demo day (320 bookings, seeded order; quota cut, road closure, late coach)",
-                 f"{rep.booked} booked, {rep.refused} refused; online {rep.online_score_before_events:,.0f} "
-                 f"({rep.online_groups_served_before_events} served) vs whole day at once {rep.offline_score:,.0f} "
-                 f"({rep.offline_groups_served} served): ratio {rep.ratio:.3f}; after the 3 events {rep.online_score:,.0f}",
-                 "verifier-clean after every event",
-                 f"{rep.violations} violations over {rep.versions} versions"])
-    events = table(["event", "groups changed", "re-planned", "visits lost", "re-plan s", "score after"],
-                   [[f"{e['kind']} {e['at']}", e["groups_changed"], e["replanned"], e["lost_visits"],
-                     f"{e['runtime_s']:.2f}", f"{e['total_score']:,.0f}"] for e in rep.events])
-    body = (table(["measure", "result", "target", "check"], rows) + "\n\n" + "\n".join(f"- {n}" for n in notes)
-            + "\n- Timings on the shared 2-core machine (other benchmarks and test runs may load it).\n\n"
-            "Replay events:\n\n" + events + "\n")
+    rep = replay(
+        log,
+        store=DayStore(str(tmp / "replay.sqlite")),
+        time_limit_s=args.event_time_limit,
+        offline_iterations=5000,
+    )
+    rows.append(
+        [
+            "replay of the demo day (320 bookings, seeded order; quota cut, road closure, late coach)",
+            f"{rep.booked} booked, {rep.refused} refused; online {rep.online_score_before_events:,.0f} "
+            f"({rep.online_groups_served_before_events} served) vs whole day at once "
+            f"{rep.offline_score:,.0f} ({rep.offline_groups_served} served): ratio {rep.ratio:.3f}; "
+            f"after the 3 events {rep.online_score:,.0f}",
+            "verifier-clean after every event",
+            f"{rep.violations} violations over {rep.versions} versions",
+        ]
+    )
+    events = table(
+        ["event", "groups changed", "re-planned", "visits lost", "re-plan s", "score after"],
+        [
+            [
+                f"{e['kind']} {e['at']}",
+                e["groups_changed"],
+                e["replanned"],
+                e["lost_visits"],
+                f"{e['runtime_s']:.2f}",
+                f"{e['total_score']:,.0f}",
+            ]
+            for e in rep.events
+        ],
+    )
+    body = (
+        table(["measure", "result", "target", "check"], rows)
+        + "\n\n"
+        + "\n".join(f"- {n}" for n in notes)
+        + "\n- Timings on the shared 2-core machine (other benchmarks and test runs may load it).\n\n"
+        "Replay events:\n\n" + events + "\n"
+    )
     print(body)
     if not args.quick:
-        write_section("days", "Live day plans (issue 17): bookings, re-planning, concurrency, replay",
-                      "python -m bench.days", body)
+        write_section(
+            "days",
+            "Live day plans (issue 17): bookings, re-planning, concurrency, replay",
+            "python -m bench.days",
+            body,
+        )
     return 0
 
 

@@ -21,14 +21,17 @@ from api.services.day_store import DayStore
 from api.services.days import DEFAULT_EVENT_TIME_LIMIT_S, demo_log, replay
 from optimizer.core.errors import InvalidInput
 
-day_app = typer.Typer(help="Day-of operations: bookings against a live plan, disruptions, replay.",
-                      no_args_is_help=True)
+day_app = typer.Typer(
+    help="Day-of operations: bookings against a live plan, disruptions, replay.", no_args_is_help=True
+)
 
 
 @day_app.command("demo-log")
-def demo_log_cmd(out: Path = typer.Argument(..., help="CSV file to write."),
-                 seed: int = typer.Option(0, help="Seed of the booking order.")) -> None:
-    """Write the demo day's log: 320 bookings in a seeded random order, a quota cut, a road closure, a late coach."""
+def demo_log_cmd(
+    out: Path = typer.Argument(..., help="CSV file to write."),
+    seed: int = typer.Option(0, help="Seed of the booking order."),
+) -> None:
+    """Write the demo day's log: 320 bookings in a seeded order, a quota cut, a road closure, a late coach."""
     if seed < 0:
         fail(f"--seed must be an integer >= 0, got {seed}")
     path = demo_log(out, seed=seed)
@@ -36,13 +39,15 @@ def demo_log_cmd(out: Path = typer.Argument(..., help="CSV file to write."),
 
 
 @day_app.command("replay")
-def replay_cmd(log: Path = typer.Argument(..., help="Day log CSV (see `day demo-log`)."),
-               date: str = typer.Option("2026-08-01", help="Date of the day, YYYY-MM-DD."),
-               db: str = typer.Option("", help="Day store: a file or URL (default: in memory)."),
-               time_limit: float = typer.Option(DEFAULT_EVENT_TIME_LIMIT_S, help="Re-plan time limit per event, s."),
-               iterations: int = typer.Option(0, help="ILS iterations per re-plan (0: no iteration limit)."),
-               offline_iterations: int = typer.Option(5000, help="ILS iterations of the whole-day plan."),
-               seed: int = typer.Option(0, help="Seed.")) -> None:
+def replay_cmd(
+    log: Path = typer.Argument(..., help="Day log CSV (see `day demo-log`)."),
+    date: str = typer.Option("2026-08-01", help="Date of the day, YYYY-MM-DD."),
+    db: str = typer.Option("", help="Day store: a file or URL (default: in memory)."),
+    time_limit: float = typer.Option(DEFAULT_EVENT_TIME_LIMIT_S, help="Re-plan time limit per event, s."),
+    iterations: int = typer.Option(0, help="ILS iterations per re-plan (0: no iteration limit)."),
+    offline_iterations: int = typer.Option(5000, help="ILS iterations of the whole-day plan."),
+    seed: int = typer.Option(0, help="Seed."),
+) -> None:
     """Replay a day of bookings and events; verify every version; online vs whole-day score."""
     if not time_limit > 0:
         fail(f"--time-limit must be > 0 seconds, got {time_limit:g}")
@@ -50,24 +55,48 @@ def replay_cmd(log: Path = typer.Argument(..., help="Day log CSV (see `day demo-
         fail("--iterations must be >= 0, --offline-iterations >= 1 and --seed >= 0")
     try:
         store = DayStore(db or "sqlite://")
-        rep = replay(log, date=date, store=store, time_limit_s=time_limit, iterations=iterations or None,
-                     offline_iterations=offline_iterations, seed=seed)
+        rep = replay(
+            log,
+            date=date,
+            store=store,
+            time_limit_s=time_limit,
+            iterations=iterations or None,
+            offline_iterations=offline_iterations,
+            seed=seed,
+        )
     except InvalidInput as e:
         fail(str(e))
     out = Console(highlight=False)
-    out.print(f"lhasa-ops day replay  {log}: {rep.bookings} bookings, {len(rep.events)} events, {rep.versions} versions")
-    out.print(f"Bookings         {rep.booked} booked, {rep.refused} refused (full or unservable); "
-              f"p50 {rep.booking_ms_p50:.1f} ms, p95 {rep.booking_ms_p95:.1f} ms")
+    out.print(
+        f"lhasa-ops day replay  {log}: {rep.bookings} bookings, {len(rep.events)} events, "
+        f"{rep.versions} versions"
+    )
+    out.print(
+        f"Bookings         {rep.booked} booked, {rep.refused} refused (full or unservable); "
+        f"p50 {rep.booking_ms_p50:.1f} ms, p95 {rep.booking_ms_p95:.1f} ms"
+    )
     t = Table(title="Events")
     for c in ("at", "event", "groups changed", "re-planned", "visits lost", "re-plan s", "score after"):
         t.add_column(c)
     for e in rep.events:
-        t.add_row(str(e["at"]), e["kind"], str(e["groups_changed"]), str(e["replanned"]), str(e["lost_visits"]),
-                  f"{e['runtime_s']:.2f}", f"{e['total_score']:,.0f}")
+        t.add_row(
+            str(e["at"]),
+            e["kind"],
+            str(e["groups_changed"]),
+            str(e["replanned"]),
+            str(e["lost_visits"]),
+            f"{e['runtime_s']:.2f}",
+            f"{e['total_score']:,.0f}",
+        )
     out.print(t)
-    out.print(f"Online score     {rep.online_score_before_events:,.0f} after the bookings "
-              f"({rep.online_groups_served_before_events} groups served), {rep.online_score:,.0f} at the end")
-    out.print(f"Whole day        {rep.offline_score:,.0f} ({rep.offline_groups_served} groups served) planned at once")
+    out.print(
+        f"Online score     {rep.online_score_before_events:,.0f} after the bookings "
+        f"({rep.online_groups_served_before_events} groups served), {rep.online_score:,.0f} at the end"
+    )
+    out.print(
+        f"Whole day        {rep.offline_score:,.0f} ({rep.offline_groups_served} groups served) "
+        "planned at once"
+    )
     out.print(f"Online/offline   {rep.ratio:.3f}  (the price of first come, first served)")
     out.print(f"Verifier         {rep.violations} violations over {rep.versions} versions")
     out.print(f"Replay           {rep.seconds:.1f} s")

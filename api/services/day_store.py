@@ -27,8 +27,19 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (Column, Integer, MetaData, String, Table, Text, create_engine, event, insert, select,
-                        update)
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 
 DB_ENV = "LHASA_OPS_DB"
@@ -37,13 +48,15 @@ BUSY_TIMEOUT_S = 30.0
 
 metadata = MetaData()
 days_table = Table(
-    "days", metadata,
+    "days",
+    metadata,
     Column("date", String(10), primary_key=True),
     Column("version", Integer, nullable=False),
     Column("updated", String(40), nullable=False),
 )
 versions_table = Table(
-    "day_versions", metadata,
+    "day_versions",
+    metadata,
     Column("date", String(10), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("reason", Text, nullable=False),
@@ -66,7 +79,7 @@ def engine_url(value: str | None = None) -> str:
     v = value if value is not None else (os.environ.get(DB_ENV) or DEFAULT_DB)
     for prefix in ("postgresql://", "postgres://"):
         if v.startswith(prefix):
-            return "postgresql+psycopg://" + v[len(prefix):]
+            return "postgresql+psycopg://" + v[len(prefix) :]
     if "://" in v:
         return v
     return f"sqlite:///{v}"
@@ -114,12 +127,22 @@ class DayStore:
         """A write transaction holding ``date``'s row: yields (connection, stored version or None).
         Commits when the block ends, rolls back on an exception."""
         with self.engine.begin() as conn:
-            row = conn.execute(select(days_table.c.version).where(days_table.c.date == date)
-                               .with_for_update()).first()
+            row = conn.execute(
+                select(days_table.c.version).where(days_table.c.date == date).with_for_update()
+            ).first()
             yield conn, (int(row[0]) if row is not None else None)
 
-    def add_version(self, conn: Connection, date: str, version: int, reason: str, kind: str,
-                    diff: dict[str, Any], kpis: dict[str, float], snapshot: dict[str, Any] | None) -> None:
+    def add_version(
+        self,
+        conn: Connection,
+        date: str,
+        version: int,
+        reason: str,
+        kind: str,
+        diff: dict[str, Any],
+        kpis: dict[str, float],
+        snapshot: dict[str, Any] | None,
+    ) -> None:
         """Write version ``version`` of ``date`` inside ``write``; ``VersionConflict`` unless the
         stored version is ``version - 1`` (or the day is new and ``version`` is 1)."""
         now = _now()
@@ -129,15 +152,25 @@ class DayStore:
                 raise VersionConflict(f"day {date} exists")
             conn.execute(insert(days_table).values(date=date, version=1, updated=now))
         else:
-            res = conn.execute(update(days_table).where(days_table.c.date == date,
-                                                        days_table.c.version == version - 1)
-                               .values(version=version, updated=now))
+            res = conn.execute(
+                update(days_table)
+                .where(days_table.c.date == date, days_table.c.version == version - 1)
+                .values(version=version, updated=now)
+            )
             if res.rowcount != 1:
                 raise VersionConflict(f"day {date} is no longer at version {version - 1}")
-        conn.execute(insert(versions_table).values(
-            date=date, version=version, reason=reason, kind=kind, diff=json.dumps(diff, allow_nan=False),
-            kpis=json.dumps(kpis, allow_nan=False),
-            snapshot=json.dumps(snapshot, allow_nan=False) if snapshot is not None else None, created=now))
+        conn.execute(
+            insert(versions_table).values(
+                date=date,
+                version=version,
+                reason=reason,
+                kind=kind,
+                diff=json.dumps(diff, allow_nan=False),
+                kpis=json.dumps(kpis, allow_nan=False),
+                snapshot=json.dumps(snapshot, allow_nan=False) if snapshot is not None else None,
+                created=now,
+            )
+        )
 
     def current_version(self, date: str) -> int | None:
         with self.engine.connect() as conn:
@@ -145,17 +178,26 @@ class DayStore:
             conn.rollback()
         return int(row[0]) if row is not None else None
 
-    def load(self, date: str, conn: Connection | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    def load(
+        self, date: str, conn: Connection | None = None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """(last snapshot, diffs of the versions after it, in order) of ``date``; None if unknown."""
+
         def run(c: Connection):
             v = versions_table.c
-            snap = c.execute(select(v.version, v.snapshot).where(v.date == date, v.snapshot.is_not(None))
-                             .order_by(v.version.desc()).limit(1)).first()
+            snap = c.execute(
+                select(v.version, v.snapshot)
+                .where(v.date == date, v.snapshot.is_not(None))
+                .order_by(v.version.desc())
+                .limit(1)
+            ).first()
             if snap is None:
                 return None
-            rows = c.execute(select(v.version, v.diff).where(v.date == date, v.version > snap[0])
-                             .order_by(v.version)).all()
+            rows = c.execute(
+                select(v.version, v.diff).where(v.date == date, v.version > snap[0]).order_by(v.version)
+            ).all()
             return json.loads(snap[1]), [json.loads(r[1]) | {"version": int(r[0])} for r in rows]
+
         if conn is not None:
             return run(conn)
         with self.engine.connect() as c:
@@ -167,10 +209,20 @@ class DayStore:
         """One version's reason, kind, diff, KPIs and time (no snapshot); None if unknown."""
         v = versions_table.c
         with self.engine.connect() as c:
-            row = c.execute(select(v.version, v.reason, v.kind, v.diff, v.kpis, v.created)
-                            .where(v.date == date, v.version == version)).first()
+            row = c.execute(
+                select(v.version, v.reason, v.kind, v.diff, v.kpis, v.created).where(
+                    v.date == date, v.version == version
+                )
+            ).first()
             c.rollback()
         if row is None:
             return None
-        return {"date": date, "version": int(row[0]), "reason": row[1], "kind": row[2], "diff": json.loads(row[3]),
-                "kpis": json.loads(row[4]), "created": row[5]}
+        return {
+            "date": date,
+            "version": int(row[0]),
+            "reason": row[1],
+            "kind": row[2],
+            "diff": json.loads(row[3]),
+            "kpis": json.loads(row[4]),
+            "created": row[5],
+        }

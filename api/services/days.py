@@ -36,20 +36,42 @@ from typing import Any
 import numpy as np
 
 from api.services.day_store import DayStore
-from api.services.tours import lhasa_network, read_groups, DEFAULT_DEMAND
+from api.services.tours import DEFAULT_DEMAND, lhasa_network, read_groups
 from instances.demand import groups_from_records, groups_to_records
 from optimizer.core.clock import fmt_clock, parse_clock
 from optimizer.core.errors import InvalidInput
 from optimizer.core.network import Network
 from optimizer.core.stop import StoppingCriterion
-from optimizer.days import (DayEvent, DayState, apply_event, book, cancel_booking, commit_booking, create_day,
-                            day_kpis, diff_states, ledger, verify, verify_transition)
-from optimizer.days.report import (alternative_to_dict, change_to_dict, day_route_dict, event_to_dict,
-                                   group_from_dict, group_to_dict, segment_from_dict, segment_to_dict,
-                                   state_from_dict, state_to_dict, to_dict, unserved_to_dict)
+from optimizer.days import (
+    DayEvent,
+    DayState,
+    apply_event,
+    book,
+    cancel_booking,
+    commit_booking,
+    create_day,
+    day_kpis,
+    ledger,
+    verify,
+    verify_transition,
+)
+from optimizer.days.report import (
+    alternative_to_dict,
+    change_to_dict,
+    day_route_dict,
+    event_to_dict,
+    group_from_dict,
+    group_to_dict,
+    segment_from_dict,
+    segment_to_dict,
+    state_from_dict,
+    state_to_dict,
+    to_dict,
+    unserved_to_dict,
+)
+from optimizer.tours.problem import TourProblem
 from optimizer.tours.solution import TourUnserved
 from optimizer.tours.solve import solve as tours_solve
-from optimizer.tours.problem import TourProblem
 
 DEFAULT_EVENT_TIME_LIMIT_S = 5.0
 DEFAULT_NO_IMPROVEMENT = 300
@@ -99,9 +121,15 @@ def event_from_record(rec: Mapping[str, Any]) -> DayEvent:
             delay = float(delay) if delay.strip() else None
         except ValueError:
             raise InvalidInput("event.delay_min", delay, "must be a number of minutes") from None
-    return DayEvent(kind=str(rec.get("kind") or ""), at=clock_value(rec.get("at"), "event.at"),
-                    site_id=rec.get("site_id") or None, road=road, quota=quota,
-                    group_id=rec.get("group_id") or None, delay_min=delay)
+    return DayEvent(
+        kind=str(rec.get("kind") or ""),
+        at=clock_value(rec.get("at"), "event.at"),
+        site_id=rec.get("site_id") or None,
+        road=road,
+        quota=quota,
+        group_id=rec.get("group_id") or None,
+        delay_min=delay,
+    )
 
 
 @dataclass
@@ -143,12 +171,31 @@ class DayService:
     def _apply_diff(self, day: _Day, d: dict[str, Any]) -> None:
         st = day.state
         if d["op"] == "book":
+            for m in d.get("moved", []):
+                gid, seg = m["group_id"], segment_from_dict(m["segment"])
+                size = st.groups[gid].size
+                old = st.live(gid)
+                for v in old.route.visits if old is not None and old.route is not None else ():
+                    j = st.base.index(v.site_id)
+                    day.slot_left[j, int(np.floor(v.start / st.slot_min + 1e-9))] += size
+                    day.day_left[j] += size
+                st.segments[gid] = st.segments[gid][:-1] + [seg]
+                st.unserved[gid] = [
+                    TourUnserved.of(u["group_id"], u["site_id"], u["reason"], u["detail"])
+                    for u in m.get("unserved", [])
+                ]
+                for v in seg.route.visits if seg.route is not None else ():
+                    j = st.base.index(v.site_id)
+                    day.slot_left[j, int(np.floor(v.start / st.slot_min + 1e-9))] -= size
+                    day.day_left[j] -= size
             g = group_from_dict(d["group"])
             st.groups[g.id] = g
             seg = segment_from_dict(d["segment"])
             st.segments[g.id] = [seg]
-            st.unserved[g.id] = [TourUnserved.of(u["group_id"], u["site_id"], u["reason"], u["detail"])
-                                 for u in d.get("unserved", [])]
+            st.unserved[g.id] = [
+                TourUnserved.of(u["group_id"], u["site_id"], u["reason"], u["detail"])
+                for u in d.get("unserved", [])
+            ]
             for v in seg.route.visits if seg.route is not None else ():
                 j = st.base.index(v.site_id)
                 day.slot_left[j, int(np.floor(v.start / st.slot_min + 1e-9))] -= g.size
@@ -170,8 +217,14 @@ class DayService:
 
     # ---------------------------------------------------------------- use cases
 
-    def create(self, date: str, records: Sequence[Mapping[str, Any]], stop: StoppingCriterion,
-               seed: int = 0, source: str = "request") -> dict[str, Any]:
+    def create(
+        self,
+        date: str,
+        records: Sequence[Mapping[str, Any]],
+        stop: StoppingCriterion,
+        seed: int = 0,
+        source: str = "request",
+    ) -> dict[str, Any]:
         """Plan the groups at once and store version 1; ``DayExists`` if the date has a plan."""
         date = check_date(date)
         groups = groups_from_records(list(records), self.network, source=source)
@@ -190,12 +243,30 @@ class DayService:
             with self.store.write(date) as (conn, stored):
                 if stored is not None:
                     raise DayExists(date)
-                self.store.add_version(conn, date, 1, "first plan", "create",
-                                       {"op": "create", "groups": len(groups)}, kpis, state_to_dict(state))
+                self.store.add_version(
+                    conn,
+                    date,
+                    1,
+                    "first plan",
+                    "create",
+                    {"op": "create", "groups": len(groups)},
+                    kpis,
+                    state_to_dict(state),
+                )
             sl, dl = ledger(state)
             self._days[date] = _Day(state, sl, dl)
-        return {"date": date, "version": 1, "reason": "first plan", "kpis": kpis, "violations": [],
-                "solve": {"runtime_s": stats.runtime_s, "iterations": stats.iterations, "stopped_by": stats.stopped_by}}
+        return {
+            "date": date,
+            "version": 1,
+            "reason": "first plan",
+            "kpis": kpis,
+            "violations": [],
+            "solve": {
+                "runtime_s": stats.runtime_s,
+                "iterations": stats.iterations,
+                "stopped_by": stats.stopped_by,
+            },
+        }
 
     def current(self, date: str, groups: bool = True) -> dict[str, Any]:
         """The current version with its KPIs (``optimizer.days.report.to_dict``)."""
@@ -219,12 +290,21 @@ class DayService:
             raise DayNotFound(f"{date} version {version}")
         return out
 
-    def book(self, date: str, record: Mapping[str, Any], at: Any = None,
-             wanted_slots: Mapping[str, Any] | None = None, alternatives: int = 3, seed: int = 0,
-             group=None) -> tuple[str, dict[str, Any]]:
+    def book(
+        self,
+        date: str,
+        record: Mapping[str, Any],
+        at: Any = None,
+        wanted_slots: Mapping[str, Any] | None = None,
+        alternatives: int = 3,
+        seed: int = 0,
+        group=None,
+        allow_moves: bool = False,
+    ) -> tuple[str, dict[str, Any]]:
         """Book one group (``record`` in the demand JSON layout). Returns (status, answer):
-        ``booked`` with the new version and the route; ``full`` with the alternatives; or
-        ``unservable`` with the reasons. The plan changes only for ``booked``."""
+        ``booked`` with the new version and the route (and ``moved``: the confirmed groups moved to
+        make room, only with ``allow_moves``); ``full`` with the alternatives; or ``unservable``
+        with the reasons. The plan changes only for ``booked``."""
         date = check_date(date)
         if group is None:
             group = groups_from_records([dict(record)], self.network, source="group")[0]
@@ -233,21 +313,63 @@ class DayService:
         with self._lock(date):
             with self.store.write(date) as (conn, stored):
                 day = self._day(date, conn, stored)
-                res = book(day.state, group, day.slot_left, day.day_left, at=at_min, wanted_slots=wanted,
-                           k=alternatives, seed=seed)
+                res = book(
+                    day.state,
+                    group,
+                    day.slot_left,
+                    day.day_left,
+                    at=at_min,
+                    wanted_slots=wanted,
+                    k=alternatives,
+                    seed=seed,
+                    allow_moves=allow_moves,
+                )
                 if res.status != "booked":
                     return res.status, {
-                        "status": res.status, "date": date, "version": day.state.version, "group_id": group.id,
+                        "status": res.status,
+                        "date": date,
+                        "version": day.state.version,
+                        "group_id": group.id,
                         "unserved": [unserved_to_dict(u) for u in res.unserved],
-                        "alternatives": [alternative_to_dict(a) for a in res.alternatives]}
+                        "alternatives": [alternative_to_dict(a) for a in res.alternatives],
+                    }
                 version = day.state.version + 1
-                diff = {"op": "book", "group": group_to_dict(group), "segment": segment_to_dict(res.segment),
-                        "unserved": [unserved_to_dict(u) for u in res.unserved]}
+                moved = [
+                    {
+                        "group_id": g,
+                        "segment": segment_to_dict(seg),
+                        "unserved": [unserved_to_dict(u) for u in us],
+                    }
+                    for g, seg, us in res.moved
+                ]
+                before = {
+                    g: [(v.site_id, v.start) for v in day.state.live(g).route.visits] for g, _, _ in res.moved
+                }
+                diff = {
+                    "op": "book",
+                    "group": group_to_dict(group),
+                    "segment": segment_to_dict(res.segment),
+                    "unserved": [unserved_to_dict(u) for u in res.unserved],
+                    "moved": moved,
+                }
                 self.store.add_version(conn, date, version, f"booking {group.id}", "booking", diff, {}, None)
             commit_booking(day.state, res, day.slot_left, day.day_left)
             day.state.version = version
-            return "booked", {"status": "booked", "date": date, "version": version, "group_id": group.id,
-                              "route": day_route_dict(res.segment.route)}
+            return "booked", {
+                "status": "booked",
+                "date": date,
+                "version": version,
+                "group_id": group.id,
+                "route": day_route_dict(res.segment.route),
+                "moved": [
+                    {
+                        "group_id": g,
+                        "before": [{"site_id": x, "start_hhmm": fmt_clock(t)} for x, t in before[g]],
+                        "after": day_route_dict(seg.route),
+                    }
+                    for g, seg, _ in res.moved
+                ],
+            }
 
     def cancel(self, date: str, group_id: str) -> dict[str, Any]:
         """Cancel a booking and free its slots (``optimizer.days.cancel_booking``)."""
@@ -258,21 +380,35 @@ class DayService:
                 trial = day.state.copy()
                 outcome = cancel_booking(trial, group_id, day.slot_left.copy(), day.day_left.copy())
                 version = day.state.version + 1
-                self.store.add_version(conn, date, version, f"cancel {group_id}", "cancel",
-                                       {"op": "cancel", "group_id": group_id}, {}, None)
+                self.store.add_version(
+                    conn,
+                    date,
+                    version,
+                    f"cancel {group_id}",
+                    "cancel",
+                    {"op": "cancel", "group_id": group_id},
+                    {},
+                    None,
+                )
             cancel_booking(day.state, group_id, day.slot_left, day.day_left)
             day.state.version = version
             return {"date": date, "version": version, "group_id": group_id, "outcome": outcome}
 
-    def event(self, date: str, record: Mapping[str, Any] | DayEvent,
-              time_limit_s: float = DEFAULT_EVENT_TIME_LIMIT_S, iterations: int | None = None,
-              seed: int = 0) -> dict[str, Any]:
+    def event(
+        self,
+        date: str,
+        record: Mapping[str, Any] | DayEvent,
+        time_limit_s: float = DEFAULT_EVENT_TIME_LIMIT_S,
+        iterations: int | None = None,
+        seed: int = 0,
+    ) -> dict[str, Any]:
         """Apply a disruption and re-plan (``optimizer.days.apply_event``); the new version is
         verified (and its fixed prefix checked against the previous one) before it is stored."""
         date = check_date(date)
         ev = record if isinstance(record, DayEvent) else event_from_record(record)
-        stop = StoppingCriterion(max_runtime_s=time_limit_s, max_iterations=iterations,
-                                 max_no_improvement=DEFAULT_NO_IMPROVEMENT)
+        stop = StoppingCriterion(
+            max_runtime_s=time_limit_s, max_iterations=iterations, max_no_improvement=DEFAULT_NO_IMPROVEMENT
+        )
         with self._lock(date):
             with self.store.write(date) as (conn, stored):
                 day = self._day(date, conn, stored)
@@ -282,18 +418,41 @@ class DayService:
                     raise RuntimeError(f"re-plan with {len(violations)} violations, first: {violations[0]}")
                 kpis = day_kpis(rep.state)
                 changes = [change_to_dict(c) for c in rep.changes]
-                diff = {"op": "event", "event": event_to_dict(ev), "changed": changes,
-                        "replanned": list(rep.replanned)}
-                self.store.add_version(conn, date, rep.state.version, f"{ev.kind} at {fmt_clock(ev.at)}", "event",
-                                       diff, kpis, state_to_dict(rep.state))
+                diff = {
+                    "op": "event",
+                    "event": event_to_dict(ev),
+                    "changed": changes,
+                    "replanned": list(rep.replanned),
+                }
+                self.store.add_version(
+                    conn,
+                    date,
+                    rep.state.version,
+                    f"{ev.kind} at {fmt_clock(ev.at)}",
+                    "event",
+                    diff,
+                    kpis,
+                    state_to_dict(rep.state),
+                )
             sl, dl = ledger(rep.state)
             self._days[date] = _Day(rep.state, sl, dl)
             lost = [{"group_id": c["group_id"], **x} for c in changes for x in c["lost"]]
-            return {"date": date, "version": rep.state.version, "event": event_to_dict(ev), "kpis": kpis,
-                    "groups_changed": len(changes), "changed": changes, "lost_visits": lost,
-                    "replanned": list(rep.replanned), "violations": [],
-                    "solve": {"runtime_s": rep.stats.runtime_s, "iterations": rep.stats.iterations,
-                              "stopped_by": rep.stats.stopped_by}}
+            return {
+                "date": date,
+                "version": rep.state.version,
+                "event": event_to_dict(ev),
+                "kpis": kpis,
+                "groups_changed": len(changes),
+                "changed": changes,
+                "lost_visits": lost,
+                "replanned": list(rep.replanned),
+                "violations": [],
+                "solve": {
+                    "runtime_s": rep.stats.runtime_s,
+                    "iterations": rep.stats.iterations,
+                    "stopped_by": rep.stats.stopped_by,
+                },
+            }
 
 
 # -------------------------------------------------------------------------------- replay
@@ -316,12 +475,26 @@ def demo_log(path: Path | str, seed: int = 0, network: Network | None = None) ->
     rows = []
     for k, i in enumerate(order):
         rec = groups_to_records([groups[i]])[0]
-        rows.append({"seq": k + 1, "at": "", "kind": "booking", "group_id": groups[i].id,
-                     "group": json.dumps(rec, ensure_ascii=False)})
+        rows.append(
+            {
+                "seq": k + 1,
+                "at": "",
+                "kind": "booking",
+                "group_id": groups[i].id,
+                "group": json.dumps(rec, ensure_ascii=False),
+            }
+        )
     rows.append({"seq": len(rows) + 1, "at": "10:00", "kind": "quota_cut", "site_id": "potala", "quota": 400})
     rows.append({"seq": len(rows) + 1, "at": "11:00", "kind": "road_closed", "road": _demo_road(net)})
-    rows.append({"seq": len(rows) + 1, "at": "12:00", "kind": "group_delayed", "group_id": groups[order[0]].id,
-                 "delay_min": 45})
+    rows.append(
+        {
+            "seq": len(rows) + 1,
+            "at": "12:00",
+            "kind": "group_delayed",
+            "group_id": groups[order[0]].id,
+            "delay_min": 45,
+        }
+    )
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as f:
@@ -353,7 +526,9 @@ def read_log(path: Path | str) -> list[dict[str, str]]:
             reader = csv.DictReader(f)
             missing = [c for c in ("at", "kind") if c not in (reader.fieldnames or [])]
             if missing:
-                raise InvalidInput("log", str(p), f"missing column(s) {missing}; columns are {list(LOG_COLUMNS)}")
+                raise InvalidInput(
+                    "log", str(p), f"missing column(s) {missing}; columns are {list(LOG_COLUMNS)}"
+                )
             return [dict(r) for r in reader]
     except OSError as e:
         raise InvalidInput("log", str(p), f"cannot read: {e.strerror or e}") from None
@@ -384,10 +559,17 @@ class ReplayReport:
         return self.online_score_before_events / self.offline_score if self.offline_score else 1.0
 
 
-def replay(path: Path | str, date: str = "2026-08-01", store: DayStore | None = None,
-           time_limit_s: float = DEFAULT_EVENT_TIME_LIMIT_S, iterations: int | None = None,
-           offline_iterations: int = 5000, seed: int = 0, network: Network | None = None,
-           progress=None) -> ReplayReport:
+def replay(
+    path: Path | str,
+    date: str = "2026-08-01",
+    store: DayStore | None = None,
+    time_limit_s: float = DEFAULT_EVENT_TIME_LIMIT_S,
+    iterations: int | None = None,
+    offline_iterations: int = 5000,
+    seed: int = 0,
+    network: Network | None = None,
+    progress=None,
+) -> ReplayReport:
     """Replay a day log through ``DayService`` (an empty day, then every row in order), check every
     version with the verifier, and plan the booked groups at once (``optimizer.tours.solve``,
     ``offline_iterations``) for the price of first come, first served.
@@ -428,9 +610,18 @@ def replay(path: Path | str, date: str = "2026-08-01", store: DayStore | None = 
                     k0 = day_kpis(svc.state(date))
                     before_events, served_before = k0["total_score"], int(k0["groups_served"])
                 ans = svc.event(date, row, time_limit_s=time_limit_s, iterations=iterations, seed=seed)
-                events.append({"row": i, "kind": kind, "at": row.get("at"), "groups_changed": ans["groups_changed"],
-                               "replanned": len(ans["replanned"]), "lost_visits": len(ans["lost_visits"]),
-                               "runtime_s": ans["solve"]["runtime_s"], "total_score": ans["kpis"]["total_score"]})
+                events.append(
+                    {
+                        "row": i,
+                        "kind": kind,
+                        "at": row.get("at"),
+                        "groups_changed": ans["groups_changed"],
+                        "replanned": len(ans["replanned"]),
+                        "lost_visits": len(ans["lost_visits"]),
+                        "runtime_s": ans["solve"]["runtime_s"],
+                        "total_score": ans["kpis"]["total_score"],
+                    }
+                )
         except json.JSONDecodeError as e:
             raise InvalidInput(f"log row {i}.group", row.get("group"), f"not JSON: {e.msg}") from None
         except InvalidInput as e:
@@ -452,9 +643,20 @@ def replay(path: Path | str, date: str = "2026-08-01", store: DayStore | None = 
         plan = tours_solve(problem, StoppingCriterion(max_iterations=offline_iterations), seed=seed)
         offline, offline_served = plan.stats.objective, int(plan.kpis["groups_served"])
     lat_ms = np.array(lat) * 1000 if lat else np.zeros(1)
-    return ReplayReport(versions=final.version, bookings=n_book, booked=n_ok, refused=n_bad, events=events,
-                        violations=violations, online_score=day_kpis(final)["total_score"],
-                        online_score_before_events=before_events, offline_score=float(offline or 0.0),
-                        offline_groups_served=offline_served, online_groups_served_before_events=served_before,
-                        kpis=day_kpis(final), booking_ms_p50=float(np.percentile(lat_ms, 50)),
-                        booking_ms_p95=float(np.percentile(lat_ms, 95)), seconds=time.perf_counter() - t0)
+    return ReplayReport(
+        versions=final.version,
+        bookings=n_book,
+        booked=n_ok,
+        refused=n_bad,
+        events=events,
+        violations=violations,
+        online_score=day_kpis(final)["total_score"],
+        online_score_before_events=before_events,
+        offline_score=float(offline or 0.0),
+        offline_groups_served=offline_served,
+        online_groups_served_before_events=served_before,
+        kpis=day_kpis(final),
+        booking_ms_p50=float(np.percentile(lat_ms, 50)),
+        booking_ms_p95=float(np.percentile(lat_ms, 95)),
+        seconds=time.perf_counter() - t0,
+    )

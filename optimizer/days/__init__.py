@@ -28,7 +28,25 @@ from optimizer.days.state import DayState, day_kpis, ledger, network_at
 from optimizer.days.verify import DayViolation, verify, verify_transition
 
 __all__ = [
-    "EVENT_KINDS", "Alternative", "BookingResult", "DayEvent", "DayState", "DayViolation", "GroupChange",
-    "Replan", "Segment", "apply_event", "book", "cancel_booking", "check_event", "commit_booking", "create_day",
-    "day_kpis", "diff_states", "ledger", "network_at", "verify", "verify_transition",
+    "EVENT_KINDS",
+    "Alternative",
+    "BookingResult",
+    "DayEvent",
+    "DayState",
+    "DayViolation",
+    "GroupChange",
+    "Replan",
+    "Segment",
+    "apply_event",
+    "book",
+    "cancel_booking",
+    "check_event",
+    "commit_booking",
+    "create_day",
+    "day_kpis",
+    "diff_states",
+    "ledger",
+    "network_at",
+    "verify",
+    "verify_transition",
 ]

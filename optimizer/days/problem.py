@@ -67,24 +67,45 @@ class DayEvent:
 
     def __post_init__(self) -> None:
         if self.kind not in EVENT_KINDS:
-            raise InvalidInput("event.kind", self.kind, f"unknown event kind; known: {', '.join(EVENT_KINDS)}")
+            raise InvalidInput(
+                "event.kind", self.kind, f"unknown event kind; known: {', '.join(EVENT_KINDS)}"
+            )
         at = check_finite("event.at", self.at)
         if not 0 <= at <= MAX_DAY_MIN:
-            raise InvalidInput("event.at", self.at, f"must be within 0..{MAX_DAY_MIN:g} minutes from midnight")
-        need = {"site_closed": ("site_id",), "quota_cut": ("site_id", "quota"), "road_closed": ("road",),
-                "group_delayed": ("group_id", "delay_min"), "group_cancelled": ("group_id",)}[self.kind]
+            raise InvalidInput(
+                "event.at", self.at, f"must be within 0..{MAX_DAY_MIN:g} minutes from midnight"
+            )
+        need = {
+            "site_closed": ("site_id",),
+            "quota_cut": ("site_id", "quota"),
+            "road_closed": ("road",),
+            "group_delayed": ("group_id", "delay_min"),
+            "group_cancelled": ("group_id",),
+        }[self.kind]
         for name in need:
             if getattr(self, name) is None or getattr(self, name) == "":
-                raise InvalidInput(f"event.{name}", getattr(self, name), f"is required for a {self.kind} event")
-        if self.road is not None and (len(self.road) != 2 or not all(isinstance(x, str) and x for x in self.road)):
+                raise InvalidInput(
+                    f"event.{name}", getattr(self, name), f"is required for a {self.kind} event"
+                )
+        if self.road is not None and (
+            len(self.road) != 2 or not all(isinstance(x, str) and x for x in self.road)
+        ):
             raise InvalidInput("event.road", self.road, "must be two site ids (the ends of the road segment)")
         if self.quota is not None:
-            if isinstance(self.quota, bool) or not isinstance(self.quota, int) or not 0 <= self.quota <= MAX_QUOTA:
-                raise InvalidInput("event.quota", self.quota, f"must be an integer in 0..{MAX_QUOTA:,} persons per slot")
+            if (
+                isinstance(self.quota, bool)
+                or not isinstance(self.quota, int)
+                or not 0 <= self.quota <= MAX_QUOTA
+            ):
+                raise InvalidInput(
+                    "event.quota", self.quota, f"must be an integer in 0..{MAX_QUOTA:,} persons per slot"
+                )
         if self.delay_min is not None:
             d = check_finite("event.delay_min", self.delay_min)
             if not 0 < d <= MAX_DELAY_MIN:
-                raise InvalidInput("event.delay_min", self.delay_min, f"must be in (0, {MAX_DELAY_MIN:g}] minutes")
+                raise InvalidInput(
+                    "event.delay_min", self.delay_min, f"must be in (0, {MAX_DELAY_MIN:g}] minutes"
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +142,16 @@ class Segment:
     def tour_group(self, group: TourGroup) -> TourGroup:
         """The piece as a ``TourGroup`` of its own (what its route is checked against)."""
         close = max(self.close, self.open)
-        return TourGroup(id=group.id, size=group.size, start=self.start, end=self.end,
-                         day_window=(self.open, close), must_visit=self.must_visit,
-                         interests=group.interests, zone=group.zone)
+        return TourGroup(
+            id=group.id,
+            size=group.size,
+            start=self.start,
+            end=self.end,
+            day_window=(self.open, close),
+            must_visit=self.must_visit,
+            interests=group.interests,
+            zone=group.zone,
+        )
 
 
 def slot_of(start: float, slot_min: float) -> int:

@@ -99,6 +99,9 @@ class BookingResult:
     segment: Segment | None
     unserved: tuple[TourUnserved, ...]
     alternatives: tuple[Alternative, ...] = ()
+    moved: tuple[tuple[str, Segment, tuple[TourUnserved, ...]], ...] = ()
+    """(group id, its new live segment, its unserved) of every confirmed group moved to make room
+    (only when the booking allowed moves)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +141,16 @@ def _ledger_state(P, daily, n_slots: int, slot_left: np.ndarray, day_left: np.nd
     return S._replace(slot_left=slot_left, day_left=day_left)
 
 
-def _plan_one(net, group: TourGroup, slot_min: float, slot_left: np.ndarray, day_left: np.ndarray,
-              wanted: dict[str, int], iterations: int, seed: int):
+def _plan_one(
+    net,
+    group: TourGroup,
+    slot_min: float,
+    slot_left: np.ndarray,
+    day_left: np.ndarray,
+    wanted: dict[str, int],
+    iterations: int,
+    seed: int,
+):
     """Plan one group alone against a *copy* of the ledger; entry at a site of ``wanted`` only in
     its slot. Returns (route or None, unserved list)."""
     problem = TourProblem(network=net, groups=(group,), slot_min=slot_min)
@@ -175,8 +186,14 @@ def route_usage(route: Route | None, size: int, net, slot_min: float):
 # first plan
 
 
-def create_day(date: str, base, groups: tuple[TourGroup, ...], stop: StoppingCriterion, seed: int = 0,
-               slot_min: float = 60.0) -> tuple[DayState, SolveStats]:
+def create_day(
+    date: str,
+    base,
+    groups: tuple[TourGroup, ...],
+    stop: StoppingCriterion,
+    seed: int = 0,
+    slot_min: float = 60.0,
+) -> tuple[DayState, SolveStats]:
     """Version 1 of a day: every group planned at once (``optimizer.tours.solve``); returns the
     state and the search stats. Raises ``InvalidInput`` for bad groups (``TourProblem`` validation)."""
     problem = TourProblem(network=base, groups=tuple(groups), slot_min=slot_min)
@@ -185,8 +202,17 @@ def create_day(date: str, base, groups: tuple[TourGroup, ...], stop: StoppingCri
     routes = {r.group_id: r for r in plan.routes}
     for g in groups:
         state.groups[g.id] = g
-        state.segments[g.id] = [Segment(epoch=0, start=g.start, end=g.end, open=g.day_window[0],
-                                        close=g.day_window[1], must_visit=g.must_visit, route=routes.get(g.id))]
+        state.segments[g.id] = [
+            Segment(
+                epoch=0,
+                start=g.start,
+                end=g.end,
+                open=g.day_window[0],
+                close=g.day_window[1],
+                must_visit=g.must_visit,
+                route=routes.get(g.id),
+            )
+        ]
         state.unserved[g.id] = [u for u in plan.unserved if u.group_id == g.id]
     return state, plan.stats
 
@@ -206,14 +232,25 @@ def booking_group(state: DayState, group: TourGroup, at: float | None) -> TourGr
     return group
 
 
-def book(state: DayState, group: TourGroup, slot_left: np.ndarray, day_left: np.ndarray,
-         at: float | None = None, wanted_slots: dict[str, float] | None = None, k: int = 3,
-         seed: int = 0, iterations: int = BOOKING_ITERATIONS) -> BookingResult:
+def book(
+    state: DayState,
+    group: TourGroup,
+    slot_left: np.ndarray,
+    day_left: np.ndarray,
+    at: float | None = None,
+    wanted_slots: dict[str, float] | None = None,
+    k: int = 3,
+    seed: int = 0,
+    iterations: int = BOOKING_ITERATIONS,
+    allow_moves: bool = False,
+) -> BookingResult:
     """Insert ``group`` into the day without moving anyone (see the module docstring).
 
     ``slot_left`` int64[n, K] and ``day_left`` int64[n] are the current ledger (``ledger(state)``);
     they are only read here: the caller commits a ``booked`` result (``commit_booking``).
     ``wanted_slots``: site id -> start of the wanted entry slot, minutes (must be a must-visit).
+    ``allow_moves``: when the group does not fit as things are, confirmed groups may be moved to
+    make room (``book_with_moves``; none of them loses a must-visit).
     Raises ``InvalidInput`` (group already booked, bad site or time)."""
     booking_group(state, group, at)
     now = max(state.clock, float(at) if at is not None else state.clock)
@@ -224,8 +261,15 @@ def book(state: DayState, group: TourGroup, slot_left: np.ndarray, day_left: np.
     if route is not None:
         route = _named(route, group.id)
     unserved = [TourUnserved.of(group.id, u.site_id, u.reason, u.detail) for u in unserved]
-    seg = Segment(epoch=state.epoch, start=piece.start, end=piece.end, open=piece.day_window[0],
-                  close=piece.day_window[1], must_visit=piece.must_visit, route=route)
+    seg = Segment(
+        epoch=state.epoch,
+        start=piece.start,
+        end=piece.end,
+        open=piece.day_window[0],
+        close=piece.day_window[1],
+        must_visit=piece.must_visit,
+        route=route,
+    )
     if _served(group, route, unserved):
         return BookingResult("booked", group, seg, ())
     # would it be served on an empty day? if not, capacity is not the reason
@@ -233,27 +277,216 @@ def book(state: DayState, group: TourGroup, slot_left: np.ndarray, day_left: np.
     ideal, ideal_un = _plan_one(net, piece, state.slot_min, empty_sl, empty_dl, wanted, iterations, seed)
     if not _served(group, ideal, ideal_un) and not wanted:
         return BookingResult("unservable", group, None, tuple(unserved))
+    if allow_moves:
+        moved = book_with_moves(state, group, piece, slot_left, day_left, wanted, seed=seed)
+        if moved is not None:
+            return moved
     alts = alternatives(state, piece, slot_left, day_left, wanted, k=k, seed=seed)
     return BookingResult("full", group, None, tuple(unserved), tuple(alts))
 
 
+MAX_MOVABLE = 40
+"""At most this many confirmed groups are considered for moving to make room for one booking."""
+MOVE_STOP = StoppingCriterion(max_iterations=300, max_no_improvement=100)
+"""Search of a booking that may move others (deterministic)."""
+
+
+def book_with_moves(
+    state: DayState,
+    group: TourGroup,
+    piece: TourGroup,
+    slot_left: np.ndarray,
+    day_left: np.ndarray,
+    wanted: dict[str, int],
+    seed: int = 0,
+) -> BookingResult | None:
+    """Make room for ``group`` (planned as ``piece``: its day from now on) by moving confirmed
+    groups, never un-serving one.
+
+    The groups whose live routes visit one of the piece's must-visits (at most ``MAX_MOVABLE``, the
+    smallest first) are re-planned together with it: the piece's must-visits are placed first
+    (in its wanted slots), each moved group then keeps its visits in their slots where they still
+    fit, and the ILS re-plans the piece and the groups that lost a visit, against the ledger left
+    by everybody else. Accepted only if the piece is served and every moved group that was served
+    still has all its must-visits (its other visits may change). Returns a ``booked`` result with
+    ``moved``, or None (the ledger arrays are not changed)."""
+    net = network_at(state, state.epoch)
+    musts = set(piece.must_visit)
+    movable = [
+        gid
+        for gid in state.groups
+        if gid not in state.cancelled
+        and state.live(gid) is not None
+        and state.live(gid).route is not None
+        and any(v.site_id in musts for v in state.live(gid).route.visits)
+    ]
+    movable.sort(key=lambda g: (state.groups[g].size, g))
+    movable = movable[:MAX_MOVABLE]
+    if not movable:
+        return None
+    segs = [state.live(g) for g in movable]
+    pieces = (piece,) + tuple(seg.tour_group(state.groups[g]) for g, seg in zip(movable, segs))
+    sl, dl = slot_left.copy(), day_left.copy()
+    for g, seg in zip(movable, segs):
+        for j, kk, q in route_usage(seg.route, state.groups[g].size, net, state.slot_min):
+            sl[j, kk] += q
+            dl[j] += q
+    problem = TourProblem(network=net, groups=pieces, slot_min=state.slot_min)
+    P, daily, _ = compile_problem(problem)
+    P.n_cand[~np.isfinite(P.t_direct)] = 0
+    for r, g in enumerate(movable, start=1):
+        seen = {
+            net.index(v.site_id)
+            for s in state.segments[g][:-1]
+            if s.route is not None
+            for v in s.route.visits
+        }
+        if seen:
+            keep = [int(j) for j in P.cand[r, : P.n_cand[r]] if int(j) not in seen]
+            P.cand[r, : len(keep)] = keep
+            P.n_cand[r] = len(keep)
+    S = _ledger_state(P, daily, sl.shape[1], sl, dl)
+    saved = {sid: sl[net.index(sid)].copy() for sid in wanted}
+    for sid, kk in wanted.items():
+        j = net.index(sid)
+        sl[j, :] = 0
+        sl[j, kk] = saved[sid][kk]
+    seed_protected(P, S, np.zeros(1, dtype=np.int64))
+    for sid, kk in wanted.items():
+        j = net.index(sid)
+        used = saved[sid][kk] - sl[j, kk]
+        sl[j, :] = saved[sid]
+        sl[j, kk] -= used
+    if int(S.length[0]) < len(piece.must_visit):
+        return None
+    affected = [0]
+    for r, seg in enumerate(segs, start=1):
+        lost = False
+        for v in seg.route.visits:
+            j = net.index(v.site_id)
+            kk = slot_of(v.start, state.slot_min) if P.slot_quota[j] >= 0 else -1
+            if not append_in_slot(P, S, r, j, kk):
+                lost = True
+        if lost:
+            affected.append(r)
+    idx = np.array(affected, dtype=np.int64)
+    sub = _sub_problem(P, S, idx)
+    res = run_ils(sub[0], sub[1], MOVE_STOP, seed=seed, params=TOUR_PARAMS)
+    _write_back(S, res.state, idx)
+    routes, unserved = decode(problem, P, S)
+    by = {r.group_id: r for r in routes}
+    un_by: dict[str, list[TourUnserved]] = {}
+    for u in unserved:
+        un_by.setdefault(u.group_id, []).append(u)
+    if not _served(piece, by.get(piece.id), un_by.get(piece.id, [])):
+        return None
+    moved = []
+    for r, (g, seg) in enumerate(zip(movable, segs), start=1):
+        was = not state.unserved.get(g)
+        if was and un_by.get(g):
+            return None  # a confirmed group would lose a must-visit
+        new_route = by.get(g)
+        if r not in affected:
+            continue
+        old_keys = [_visit_key(v) for v in seg.route.visits]
+        new_keys = [_visit_key(v) for v in new_route.visits] if new_route is not None else []
+        if old_keys != new_keys:
+            moved.append(
+                (
+                    g,
+                    Segment(seg.epoch, seg.start, seg.end, seg.open, seg.close, seg.must_visit, new_route),
+                    tuple(un_by.get(g, [])),
+                )
+            )
+    new_seg = Segment(
+        epoch=state.epoch,
+        start=piece.start,
+        end=piece.end,
+        open=piece.day_window[0],
+        close=piece.day_window[1],
+        must_visit=piece.must_visit,
+        route=by[piece.id],
+    )
+    return BookingResult("booked", group, new_seg, tuple(un_by.get(piece.id, [])), (), tuple(moved))
+
+
+def _sub_problem(P, S, idx: np.ndarray):
+    """The rows ``idx`` of (P, S) as a problem and state of their own; capacity arrays shared."""
+    Psub = P._replace(
+        t_from=np.ascontiguousarray(P.t_from[idx]),
+        t_to=np.ascontiguousarray(P.t_to[idx]),
+        t_direct=P.t_direct[idx].copy(),
+        day_start=P.day_start[idx].copy(),
+        day_end=P.day_end[idx].copy(),
+        value=np.ascontiguousarray(P.value[idx]),
+        protect=np.ascontiguousarray(P.protect[idx]),
+        size=P.size[idx].copy(),
+        cand=np.ascontiguousarray(P.cand[idx]),
+        n_cand=P.n_cand[idx].copy(),
+    )
+    Ssub = RouteState(
+        rt=np.ascontiguousarray(S.rt[:, idx, :]),
+        ri=np.ascontiguousarray(S.ri[:, idx, :]),
+        length=S.length[idx].copy(),
+        end_arr=S.end_arr[idx].copy(),
+        in_route=np.ascontiguousarray(S.in_route[idx]),
+        slot_left=S.slot_left,
+        day_left=S.day_left,
+        rvalue=S.rvalue[idx].copy(),
+    )
+    return Psub, Ssub
+
+
+def _write_back(S, B, idx: np.ndarray) -> None:
+    """Copy the rows of the searched sub-state ``B`` back into ``S`` (and the capacity arrays)."""
+    S.rt[:, idx, :] = B.rt
+    S.ri[:, idx, :] = B.ri
+    S.length[idx] = B.length
+    S.end_arr[idx] = B.end_arr
+    S.in_route[idx] = B.in_route
+    S.rvalue[idx] = B.rvalue
+    S.slot_left[:] = B.slot_left
+    S.day_left[:] = B.day_left
+
+
 def _named(route: Route, gid: str) -> Route:
-    return route if route.group_id == gid else Route(gid, route.depart, route.visits, route.arrive_end,
-                                                     route.score, route.travel_min, route.distance_km)
+    return (
+        route
+        if route.group_id == gid
+        else Route(
+            gid,
+            route.depart,
+            route.visits,
+            route.arrive_end,
+            route.score,
+            route.travel_min,
+            route.distance_km,
+        )
+    )
 
 
 def _piece(state: DayState, group: TourGroup, now: float) -> TourGroup:
     o, c = group.day_window
     o = max(o, now)
-    return TourGroup(id=group.id, size=group.size, start=group.start, end=group.end, day_window=(o, max(o, c)),
-                     must_visit=group.must_visit, interests=group.interests, zone=group.zone)
+    return TourGroup(
+        id=group.id,
+        size=group.size,
+        start=group.start,
+        end=group.end,
+        day_window=(o, max(o, c)),
+        must_visit=group.must_visit,
+        interests=group.interests,
+        zone=group.zone,
+    )
 
 
 def _wanted(net, group: TourGroup, wanted_slots: dict[str, float], slot_min: float) -> dict[str, int]:
     out = {}
     for sid, t in wanted_slots.items():
         if sid not in group.must_visit:
-            raise InvalidInput(f"wanted_slots.{sid}", sid, "a wanted entry slot must be for one of the group's must-visits")
+            raise InvalidInput(
+                f"wanted_slots.{sid}", sid, "a wanted entry slot must be for one of the group's must-visits"
+            )
         if not net.has_site(sid):
             raise InvalidInput(f"wanted_slots.{sid}", sid, "unknown site id")
         if not (isinstance(t, (int, float)) and math.isfinite(t) and 0 <= t <= 2880):
@@ -268,8 +501,10 @@ def _empty_ledger(state: DayState, net) -> tuple[np.ndarray, np.ndarray]:
     for j, s in enumerate(net.sites):
         if s.slot_quota is not None:
             sl[j, :] = s.slot_quota
-    dl = np.array([s.daily_quota if s.daily_quota is not None else np.iinfo(np.int64).max // 4
-                   for s in net.sites], dtype=np.int64)
+    dl = np.array(
+        [s.daily_quota if s.daily_quota is not None else np.iinfo(np.int64).max // 4 for s in net.sites],
+        dtype=np.int64,
+    )
     return sl, dl
 
 
@@ -277,19 +512,31 @@ def _waits(route: Route) -> float:
     return sum(v.wait for v in route.visits)
 
 
-def alternatives(state: DayState, piece: TourGroup, slot_left: np.ndarray, day_left: np.ndarray,
-                 wanted: dict[str, int], k: int = 3, seed: int = 0) -> list[Alternative]:
+def alternatives(
+    state: DayState,
+    piece: TourGroup,
+    slot_left: np.ndarray,
+    day_left: np.ndarray,
+    wanted: dict[str, int],
+    k: int = 3,
+    seed: int = 0,
+) -> list[Alternative]:
     """The ``k`` best ways to serve a group refused for capacity: for each must-visit that is
     full (or whose wanted slot is), the same site in each other slot with room for the group, then
     each other site of the same kind with room; each planned against the ledger
     (``_plan_one``) and kept if the group is served. Best score first."""
     net = network_at(state, state.epoch)
-    ideal, _ = _plan_one(net, piece, state.slot_min, *_empty_ledger(state, net), {}, ALTERNATIVE_ITERATIONS, seed)
+    ideal, _ = _plan_one(
+        net, piece, state.slot_min, *_empty_ledger(state, net), {}, ALTERNATIVE_ITERATIONS, seed
+    )
     ideal_score = ideal.score if ideal is not None else 0.0
     ideal_travel = ideal.travel_min if ideal is not None else 0.0
     ideal_wait = _waits(ideal) if ideal is not None else 0.0
-    full_sites = [s for s in piece.must_visit if s in wanted or _site_full_for(net, s, piece, slot_left, day_left,
-                                                                              state.slot_min)]
+    full_sites = [
+        s
+        for s in piece.must_visit
+        if s in wanted or _site_full_for(net, s, piece, slot_left, day_left, state.slot_min)
+    ]
     if not full_sites:
         full_sites = list(piece.must_visit)
     out: list[Alternative] = []
@@ -307,10 +554,25 @@ def alternatives(state: DayState, piece: TourGroup, slot_left: np.ndarray, day_l
             w = dict(wanted)
             w[sid] = kk
             tries += 1
-            route, un = _plan_one(net, piece, state.slot_min, slot_left, day_left, w, ALTERNATIVE_ITERATIONS, seed)
+            route, un = _plan_one(
+                net, piece, state.slot_min, slot_left, day_left, w, ALTERNATIVE_ITERATIONS, seed
+            )
             if _served(piece, route, un):
-                out.append(_alt("slot", sid, sid, kk * state.slot_min, piece.must_visit, w, route, state.slot_min,
-                                ideal_score, ideal_travel, ideal_wait))
+                out.append(
+                    _alt(
+                        "slot",
+                        sid,
+                        sid,
+                        kk * state.slot_min,
+                        piece.must_visit,
+                        w,
+                        route,
+                        state.slot_min,
+                        ideal_score,
+                        ideal_travel,
+                        ideal_wait,
+                    )
+                )
         for other in net.sites:
             if tries >= MAX_ALTERNATIVE_TRIES:
                 break
@@ -320,15 +582,37 @@ def alternatives(state: DayState, piece: TourGroup, slot_left: np.ndarray, day_l
                 continue
             must = tuple(other.id if m == sid else m for m in piece.must_visit)
             w = {s: kk for s, kk in wanted.items() if s != sid}
-            alt_group = TourGroup(id=piece.id, size=piece.size, start=piece.start, end=piece.end,
-                                  day_window=piece.day_window, must_visit=must, interests=piece.interests,
-                                  zone=piece.zone)
+            alt_group = TourGroup(
+                id=piece.id,
+                size=piece.size,
+                start=piece.start,
+                end=piece.end,
+                day_window=piece.day_window,
+                must_visit=must,
+                interests=piece.interests,
+                zone=piece.zone,
+            )
             tries += 1
-            route, un = _plan_one(net, alt_group, state.slot_min, slot_left, day_left, w, ALTERNATIVE_ITERATIONS, seed)
+            route, un = _plan_one(
+                net, alt_group, state.slot_min, slot_left, day_left, w, ALTERNATIVE_ITERATIONS, seed
+            )
             if _served(alt_group, route, un):
                 v = next(v for v in route.visits if v.site_id == other.id)
-                out.append(_alt("site", other.id, sid, slot_of(v.start, state.slot_min) * state.slot_min, must, w,
-                                route, state.slot_min, ideal_score, ideal_travel, ideal_wait))
+                out.append(
+                    _alt(
+                        "site",
+                        other.id,
+                        sid,
+                        slot_of(v.start, state.slot_min) * state.slot_min,
+                        must,
+                        w,
+                        route,
+                        state.slot_min,
+                        ideal_score,
+                        ideal_travel,
+                        ideal_wait,
+                    )
+                )
     out.sort(key=lambda a: (-a.score, a.extra_travel_min, a.kind, a.site_id, a.slot_start))
     return out[:k]
 
@@ -342,24 +626,51 @@ def _site_full_for(net, sid, piece, slot_left, day_left, slot_min) -> bool:
         return False
     first = slot_of(max(site.window[0], piece.day_window[0]), slot_min)
     last = slot_of(max(site.window[0], min(site.latest_start, piece.day_window[1])), slot_min)
-    return not any(slot_left[j, kk] >= piece.size for kk in range(first, min(last, slot_left.shape[1] - 1) + 1))
+    return not any(
+        slot_left[j, kk] >= piece.size for kk in range(first, min(last, slot_left.shape[1] - 1) + 1)
+    )
 
 
-def _alt(kind, sid, replaces, slot_start, must, wanted, route, slot_min, ideal_score, ideal_travel, ideal_wait):
-    return Alternative(kind=kind, site_id=sid, replaces=replaces, slot_start=float(slot_start), must_visit=tuple(must),
-                       wanted_slots=tuple(sorted((s, kk * slot_min) for s, kk in wanted.items())), route=route,
-                       score=route.score, score_loss=max(0.0, ideal_score - route.score),
-                       extra_travel_min=route.travel_min - ideal_travel, extra_wait_min=_waits(route) - ideal_wait)
+def _alt(
+    kind, sid, replaces, slot_start, must, wanted, route, slot_min, ideal_score, ideal_travel, ideal_wait
+):
+    return Alternative(
+        kind=kind,
+        site_id=sid,
+        replaces=replaces,
+        slot_start=float(slot_start),
+        must_visit=tuple(must),
+        wanted_slots=tuple(sorted((s, kk * slot_min) for s, kk in wanted.items())),
+        route=route,
+        score=route.score,
+        score_loss=max(0.0, ideal_score - route.score),
+        extra_travel_min=route.travel_min - ideal_travel,
+        extra_wait_min=_waits(route) - ideal_wait,
+    )
 
 
-def commit_booking(state: DayState, result: BookingResult, slot_left: np.ndarray, day_left: np.ndarray) -> None:
-    """Add a ``booked`` result to ``state`` and take its persons from the ledger (in place)."""
+def commit_booking(
+    state: DayState, result: BookingResult, slot_left: np.ndarray, day_left: np.ndarray
+) -> None:
+    """Add a ``booked`` result to ``state`` and take its persons from the ledger (in place); the
+    groups it moved get their new live segments (their old visits go back to the ledger first)."""
     g = result.group
     seg = result.segment
+    net = state.base
+    for gid, new_seg, unserved in result.moved:
+        old = state.live(gid)
+        size = state.groups[gid].size
+        for j, kk, q in route_usage(old.route if old is not None else None, size, net, state.slot_min):
+            slot_left[j, kk] += q
+            day_left[j] += q
+        state.segments[gid] = state.segments[gid][:-1] + [new_seg]
+        state.unserved[gid] = list(unserved)
+        for j, kk, q in route_usage(new_seg.route, size, net, state.slot_min):
+            slot_left[j, kk] -= q
+            day_left[j] -= q
     state.groups[g.id] = g
     state.segments[g.id] = [seg]
     state.unserved[g.id] = list(result.unserved)
-    net = state.base
     for j, kk, q in route_usage(seg.route, g.size, net, state.slot_min):
         slot_left[j, kk] -= q
         day_left[j] -= q
@@ -409,11 +720,18 @@ def check_event(state: DayState, event: DayEvent) -> None:
         a, b = event.road
         if not any({r.a, r.b} == {a, b} for r in net.roads):
             known = any({r.a, r.b} == {a, b} for r in state.base.roads)
-            raise InvalidInput("event.road", f"{a}-{b}", "is already closed" if known
-                               else "is not a road segment of the network (give the two site ids at its ends)")
+            raise InvalidInput(
+                "event.road",
+                f"{a}-{b}",
+                "is already closed"
+                if known
+                else "is not a road segment of the network (give the two site ids at its ends)",
+            )
         for end in (a, b):
             if sum(1 for r in net.roads if end in (r.a, r.b)) == 1:
-                raise InvalidInput("event.road", f"{a}-{b}", f"is the last open road of {end}: close the site instead")
+                raise InvalidInput(
+                    "event.road", f"{a}-{b}", f"is the last open road of {end}: close the site instead"
+                )
     if event.group_id is not None:
         if event.group_id not in state.groups:
             raise InvalidInput("event.group_id", event.group_id, "is not booked on this day")
@@ -429,8 +747,9 @@ def _leg_travel(visits, depart: float, arrive_end: float) -> float:
     return t + (arrive_end - prev)
 
 
-def _prefix_route(state: DayState, group: TourGroup, seg: Segment, visits, arrive_end: float,
-                  on_road_to: str | None) -> Route:
+def _prefix_route(
+    state: DayState, group: TourGroup, seg: Segment, visits, arrive_end: float, on_road_to: str | None
+) -> Route:
     net = network_at(state, seg.epoch)
     dist = 0.0
     for a, b in zip(visits, visits[1:]):
@@ -441,16 +760,23 @@ def _prefix_route(state: DayState, group: TourGroup, seg: Segment, visits, arriv
     for v in visits:
         s = net.site(v.site_id)
         score += group.size * s.score * float(group.interests.get(s.kind, 1.0))
-    return Route(group_id=group.id, depart=seg.route.depart, visits=tuple(visits), arrive_end=arrive_end,
-                 score=score, travel_min=_leg_travel(visits, seg.route.depart, arrive_end), distance_km=dist)
+    return Route(
+        group_id=group.id,
+        depart=seg.route.depart,
+        visits=tuple(visits),
+        arrive_end=arrive_end,
+        score=score,
+        travel_min=_leg_travel(visits, seg.route.depart, arrive_end),
+        distance_km=dist,
+    )
 
 
 @dataclass
 class _Cut:
     fixed: Segment | None
-    residual: TourGroup | None      # None: the group's day is over (or cancelled)
-    kept: list                      # visits of the live route not started by t (to keep if they fit)
-    committed: tuple                # sites visited before t in this live segment
+    residual: TourGroup | None  # None: the group's day is over (or cancelled)
+    kept: list  # visits of the live route not started by t (to keep if they fit)
+    committed: tuple  # sites visited before t in this live segment
 
 
 def cut_group(state: DayState, gid: str, t: float, delay: float = 0.0) -> _Cut:
@@ -465,9 +791,16 @@ def cut_group(state: DayState, gid: str, t: float, delay: float = 0.0) -> _Cut:
 
     def residual(start: Location, open_: float, done: tuple) -> TourGroup:
         o = open_
-        return TourGroup(id=gid, size=g.size, start=start, end=g.end, day_window=(o, max(o, close)),
-                         must_visit=tuple(m for m in seg.must_visit if m not in done), interests=g.interests,
-                         zone=g.zone)
+        return TourGroup(
+            id=gid,
+            size=g.size,
+            start=start,
+            end=g.end,
+            day_window=(o, max(o, close)),
+            must_visit=tuple(m for m in seg.must_visit if m not in done),
+            interests=g.interests,
+            zone=g.zone,
+        )
 
     if not visits or route.depart >= t - TOL:
         planned = route.depart if visits else seg.open
@@ -491,7 +824,9 @@ def cut_group(state: DayState, gid: str, t: float, delay: float = 0.0) -> _Cut:
     pre = _prefix_route(state, g, seg, committed, arrive_end, on_road)
     fixed = Segment(seg.epoch, seg.start, Location(site_id=here), seg.open, seg.close, (), pre, fixed=True)
     done = tuple(v.site_id for v in committed)
-    return _Cut(fixed, residual(Location(site_id=here), release + delay, done), visits[len(committed):], done)
+    return _Cut(
+        fixed, residual(Location(site_id=here), release + delay, done), visits[len(committed) :], done
+    )
 
 
 def apply_event(state: DayState, event: DayEvent, stop: StoppingCriterion, seed: int = 0) -> Replan:
@@ -540,17 +875,21 @@ def apply_event(state: DayState, event: DayEvent, stop: StoppingCriterion, seed:
         # arithmetic is undefined on an infinite direct trip: inf - inf)
         P.n_cand[~np.isfinite(P.t_direct)] = 0
         for r, gid in enumerate(res_ids):  # a site is visited once a day: drop those seen before t
-            seen = {net.index(v.site_id) for seg in new.segments[gid] if seg.route is not None
-                    for v in seg.route.visits}
+            seen = {
+                net.index(v.site_id)
+                for seg in new.segments[gid]
+                if seg.route is not None
+                for v in seg.route.visits
+            }
             if seen:
-                keep = [int(j) for j in P.cand[r, :P.n_cand[r]] if int(j) not in seen]
-                P.cand[r, :len(keep)] = keep
+                keep = [int(j) for j in P.cand[r, : P.n_cand[r]] if int(j) not in seen]
+                P.cand[r, : len(keep)] = keep
                 P.n_cand[r] = len(keep)
                 P.value[r, list(seen)] = 0.0
         S = _ledger_state(P, daily, new.n_slots, slot_left, day_left)
         for r, gid in enumerate(res_ids):
             kept = 0
-            for v in (cuts[gid].kept if np.isfinite(P.t_direct[r]) else ()):
+            for v in cuts[gid].kept if np.isfinite(P.t_direct[r]) else ():
                 j = net.index(v.site_id)
                 kk = slot_of(v.start, new.slot_min) if P.slot_quota[j] >= 0 else -1
                 if append_in_slot(P, S, r, j, kk):
@@ -558,66 +897,91 @@ def apply_event(state: DayState, event: DayEvent, stop: StoppingCriterion, seed:
                 else:
                     lost_by_event.setdefault(gid, []).append(v.site_id)
             changes_kept[gid] = kept
-        affected = [r for r, gid in enumerate(res_ids)
-                    if gid in lost_by_event or (event.kind == "group_delayed" and gid == event.group_id)]
+        affected = [
+            r
+            for r, gid in enumerate(res_ids)
+            if gid in lost_by_event or (event.kind == "group_delayed" and gid == event.group_id)
+        ]
         replanned = [res_ids[r] for r in affected]
         if affected:
             idx = np.array(affected, dtype=np.int64)
-            Psub = P._replace(t_from=np.ascontiguousarray(P.t_from[idx]), t_to=np.ascontiguousarray(P.t_to[idx]),
-                              t_direct=P.t_direct[idx].copy(), day_start=P.day_start[idx].copy(),
-                              day_end=P.day_end[idx].copy(), value=np.ascontiguousarray(P.value[idx]),
-                              protect=np.ascontiguousarray(P.protect[idx]), size=P.size[idx].copy(),
-                              cand=np.ascontiguousarray(P.cand[idx]), n_cand=P.n_cand[idx].copy())
-            Ssub = RouteState(rt=np.ascontiguousarray(S.rt[:, idx, :]), ri=np.ascontiguousarray(S.ri[:, idx, :]),
-                              length=S.length[idx].copy(), end_arr=S.end_arr[idx].copy(),
-                              in_route=np.ascontiguousarray(S.in_route[idx]), slot_left=S.slot_left,
-                              day_left=S.day_left, rvalue=S.rvalue[idx].copy())
-            order = np.array([k for k in seeding_order(TourProblem(network=net, groups=tuple(
-                residuals[r] for r in affected), slot_min=new.slot_min))], dtype=np.int64)
+            Psub, Ssub = _sub_problem(P, S, idx)
+            order = np.array(
+                [
+                    k
+                    for k in seeding_order(
+                        TourProblem(
+                            network=net, groups=tuple(residuals[r] for r in affected), slot_min=new.slot_min
+                        )
+                    )
+                ],
+                dtype=np.int64,
+            )
             seed_protected(Psub, Ssub, order)
             left = None
             if stop.max_runtime_s is not None:  # the search ends early enough to decode in time
                 left = max(0.01, DECODE_SHARE * stop.max_runtime_s - (time.perf_counter() - t0))
-            sub_stop = StoppingCriterion(max_runtime_s=left, max_iterations=stop.max_iterations,
-                                         max_no_improvement=stop.max_no_improvement)
+            sub_stop = StoppingCriterion(
+                max_runtime_s=left,
+                max_iterations=stop.max_iterations,
+                max_no_improvement=stop.max_no_improvement,
+            )
             res = run_ils(Psub, Ssub, sub_stop, seed=seed, params=TOUR_PARAMS)
-            B = res.state
             iters, stopped_by = res.iterations, res.stopped_by
-            S.rt[:, idx, :] = B.rt
-            S.ri[:, idx, :] = B.ri
-            S.length[idx] = B.length
-            S.end_arr[idx] = B.end_arr
-            S.in_route[idx] = B.in_route
-            S.rvalue[idx] = B.rvalue
-            S.slot_left[:] = B.slot_left
-            S.day_left[:] = B.day_left
+            _write_back(S, res.state, idx)
         routes, unserved = decode(problem, P, S)
         by_gid = {r.group_id: r for r in routes}
         closed = {ev.site_id for ev in new.events if ev.kind == "site_closed"}
         for gid, piece in zip(res_ids, residuals):
             route = by_gid.get(gid)
-            new.segments[gid].append(Segment(epoch=e, start=piece.start, end=piece.end, open=piece.day_window[0],
-                                             close=piece.day_window[1], must_visit=piece.must_visit, route=route))
+            new.segments[gid].append(
+                Segment(
+                    epoch=e,
+                    start=piece.start,
+                    end=piece.end,
+                    open=piece.day_window[0],
+                    close=piece.day_window[1],
+                    must_visit=piece.must_visit,
+                    route=route,
+                )
+            )
             us = []
             for u in unserved:
                 if u.group_id != gid:
                     continue
                 if u.site_id is not None and u.site_id in closed:
-                    u = TourUnserved.of(gid, u.site_id, "closed", "the site is closed for the rest of the day")
+                    u = TourUnserved.of(
+                        gid, u.site_id, "closed", "the site is closed for the rest of the day"
+                    )
                 us.append(u)
             new.unserved[gid] = us
     changes = diff_states(state, new, event, lost_by_event)
-    stats = SolveStats(status=FEASIBLE, objective=None, runtime_s=time.perf_counter() - t0, iterations=iters,
-                       stopped_by=stopped_by, seed=int(seed))
+    stats = SolveStats(
+        status=FEASIBLE,
+        objective=None,
+        runtime_s=time.perf_counter() - t0,
+        iterations=iters,
+        stopped_by=stopped_by,
+        seed=int(seed),
+    )
     return Replan(state=new, event=event, changes=tuple(changes), replanned=tuple(replanned), stats=stats)
 
 
-_EVENT_REASON = {"site_closed": "site_closed", "road_closed": "road_closed", "quota_cut": "quota_cut",
-                 "group_delayed": "group_delayed", "group_cancelled": "group_cancelled"}
+_EVENT_REASON = {
+    "site_closed": "site_closed",
+    "road_closed": "road_closed",
+    "quota_cut": "quota_cut",
+    "group_delayed": "group_delayed",
+    "group_cancelled": "group_cancelled",
+}
 
 
-def diff_states(old: DayState, new: DayState, event: DayEvent | None = None,
-                lost_by_event: dict[str, list[str]] | None = None) -> list[GroupChange]:
+def diff_states(
+    old: DayState,
+    new: DayState,
+    event: DayEvent | None = None,
+    lost_by_event: dict[str, list[str]] | None = None,
+) -> list[GroupChange]:
     """Every group whose day (visits as site and start minute) differs between ``old`` and ``new``;
     a visit lost because the event made it impossible has the event's kind as its reason
     (``site_closed``, ``road_closed``, ``quota_cut``, ``group_delayed``, ``group_cancelled``), one

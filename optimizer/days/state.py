@@ -85,11 +85,19 @@ class DayState:
     def copy(self) -> DayState:
         """A copy whose lists and dicts can be changed without touching this one (segments,
         groups and events are frozen and shared)."""
-        return DayState(date=self.date, base=self.base, slot_min=self.slot_min, groups=dict(self.groups),
-                        segments={g: list(s) for g, s in self.segments.items()},
-                        unserved={g: list(u) for g, u in self.unserved.items()}, cancelled=set(self.cancelled),
-                        events=list(self.events), clock=self.clock, version=self.version,
-                        _networks=self._networks)
+        return DayState(
+            date=self.date,
+            base=self.base,
+            slot_min=self.slot_min,
+            groups=dict(self.groups),
+            segments={g: list(s) for g, s in self.segments.items()},
+            unserved={g: list(u) for g, u in self.unserved.items()},
+            cancelled=set(self.cancelled),
+            events=list(self.events),
+            clock=self.clock,
+            version=self.version,
+            _networks=self._networks,
+        )
 
     def live(self, group_id: str) -> Segment | None:
         """The group's live (not fixed) segment, or None."""
@@ -112,7 +120,10 @@ def network_after(base: Network, events: list[DayEvent] | tuple[DayEvent, ...]) 
             s = sites[i]
             o, c = s.window
             if ev.at <= o:
-                window = (o, o)  # latest start o - visit_min < o: closed all day (a zero-length visit at o at most)
+                window = (
+                    o,
+                    o,
+                )  # latest start o - visit_min < o: closed all day (a zero-length visit at o at most)
             else:
                 window = (o, max(o, min(c, ev.at + s.visit_min)))
             sites[i] = dataclasses.replace(s, window=window)
@@ -126,7 +137,9 @@ def network_after(base: Network, events: list[DayEvent] | tuple[DayEvent, ...]) 
     if not roads_changed:
         return dataclasses.replace(base, sites=tuple(sites))
     travel, dist = shortest_path_matrices(tuple(sites), tuple(roads))
-    return dataclasses.replace(base, sites=tuple(sites), roads=tuple(roads), travel_min=travel, distance_km=dist)
+    return dataclasses.replace(
+        base, sites=tuple(sites), roads=tuple(roads), travel_min=travel, distance_km=dist
+    )
 
 
 def network_at(state: DayState, epoch: int) -> Network:
@@ -141,7 +154,9 @@ def network_at(state: DayState, epoch: int) -> Network:
     return net
 
 
-def slot_quota_at(base: Network, events: list[DayEvent], site_id: str, slot: int, slot_min: float) -> int | None:
+def slot_quota_at(
+    base: Network, events: list[DayEvent], site_id: str, slot: int, slot_min: float
+) -> int | None:
     """Persons per slot admitted at ``site_id`` in ``slot``: the last quota cut of the site made at
     or before the slot begins, else the base quota (None: unlimited)."""
     q = base.site(site_id).slot_quota
@@ -171,7 +186,9 @@ def ledger(state: DayState, fixed_only: bool = False) -> tuple[np.ndarray, np.nd
     net = state.base
     n, K = net.n, state.n_slots
     slot_left = np.full((n, K), BIG, dtype=np.int64)
-    day_left = np.array([s.daily_quota if s.daily_quota is not None else BIG for s in net.sites], dtype=np.int64)
+    day_left = np.array(
+        [s.daily_quota if s.daily_quota is not None else BIG for s in net.sites], dtype=np.int64
+    )
     cuts = [ev for ev in state.events if ev.kind == "quota_cut"]
     for j, s in enumerate(net.sites):
         if s.slot_quota is not None:
@@ -232,13 +249,23 @@ def day_kpis(state: DayState) -> dict[str, float]:
             visitors_served += g.size
         if nv == 0:
             unrouted += 1
-    lost = sum(1 for gid, us in state.unserved.items() if gid not in state.cancelled
-               for u in us if u.site_id is not None)
+    lost = sum(
+        1
+        for gid, us in state.unserved.items()
+        if gid not in state.cancelled
+        for u in us
+        if u.site_id is not None
+    )
     return {
-        "groups": float(groups), "groups_cancelled": float(len(state.cancelled)),
-        "groups_served": float(served), "groups_unrouted": float(unrouted),
-        "visitors": float(visitors), "visitors_served": float(visitors_served),
+        "groups": float(groups),
+        "groups_cancelled": float(len(state.cancelled)),
+        "groups_served": float(served),
+        "groups_unrouted": float(unrouted),
+        "visitors": float(visitors),
+        "visitors_served": float(visitors_served),
         "served_pct": 100.0 * served / groups if groups else 100.0,
-        "total_score": float(score), "visits": float(visits), "must_visits_unserved": float(lost),
+        "total_score": float(score),
+        "visits": float(visits),
+        "must_visits_unserved": float(lost),
         "events": float(len(state.events)),
     }

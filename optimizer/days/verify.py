@@ -49,8 +49,9 @@ class DayViolation(Violation):
 
 
 def _v(kind: str, message: str, group_id: str | None = None, site_id: str | None = None) -> DayViolation:
-    return DayViolation(item_id=group_id or site_id or "day", kind=kind, message=message, group_id=group_id,
-                        site_id=site_id)
+    return DayViolation(
+        item_id=group_id or site_id or "day", kind=kind, message=message, group_id=group_id, site_id=site_id
+    )
 
 
 def _without_quotas(net):
@@ -80,8 +81,11 @@ def verify(state: DayState) -> list[DayViolation]:
             net = networks[e] = _without_quotas(network_after(state.base, state.events[:e]))
         groups = tuple(seg.tour_group(state.groups[gid]) for gid, _, seg in items)
         problem = TourProblem(network=net, groups=groups, slot_min=state.slot_min)
-        routes = tuple(seg.route for _, _, seg in items if seg.route is not None and seg.route.visits
-                       or seg.route is not None and seg.fixed)
+        routes = tuple(
+            seg.route
+            for _, _, seg in items
+            if seg.route is not None and seg.route.visits or seg.route is not None and seg.fixed
+        )
         unserved: list[TourUnserved] = []
         for gid, _, seg in items:
             if seg.fixed:
@@ -91,7 +95,14 @@ def verify(state: DayState) -> list[DayViolation]:
                 unserved.append(TourUnserved.of(gid, None, "time", "no visit planned"))
         plan = TourPlan(routes=routes, unserved=tuple(unserved), kpis={}, slot_min=state.slot_min)
         for v in tours_verify(problem, plan):
-            out.append(_v(v.kind, f"epoch {e}: {v.message}", getattr(v, "group_id", None), getattr(v, "site_id", None)))
+            out.append(
+                _v(
+                    v.kind,
+                    f"epoch {e}: {v.message}",
+                    getattr(v, "group_id", None),
+                    getattr(v, "site_id", None),
+                )
+            )
     out += _check_capacity(state)
     out += _check_closures(state)
     return out
@@ -108,33 +119,57 @@ def _check_chain(state: DayState, gid: str, segs) -> list[DayViolation]:
     seen: set[str] = set()
     for i, seg in enumerate(segs):
         if abs(seg.close - g.day_window[1]) > TOL:
-            out.append(_v("chain", f"segment {i} closes at {seg.close}, the group's day at {g.day_window[1]}", gid))
+            out.append(
+                _v("chain", f"segment {i} closes at {seg.close}, the group's day at {g.day_window[1]}", gid)
+            )
         if i > 0:
             prev = segs[i - 1]
             if not prev.fixed:
                 out.append(_v("chain", f"segment {i - 1} is followed by another but is not fixed", gid))
             if seg.start != prev.end:
-                out.append(_v("chain", f"segment {i} starts at {seg.start.label()}, segment {i - 1} ended at "
-                                       f"{prev.end.label()}", gid))
+                out.append(
+                    _v(
+                        "chain",
+                        f"segment {i} starts at {seg.start.label()}, segment {i - 1} ended at "
+                        f"{prev.end.label()}",
+                        gid,
+                    )
+                )
             if prev.route is not None and seg.open < prev.route.arrive_end - TOL:
-                out.append(_v("chain", f"segment {i} opens at {seg.open} before segment {i - 1} arrives at "
-                                       f"{prev.route.arrive_end}", gid))
+                out.append(
+                    _v(
+                        "chain",
+                        f"segment {i} opens at {seg.open} before segment {i - 1} arrives at "
+                        f"{prev.route.arrive_end}",
+                        gid,
+                    )
+                )
             if seg.epoch <= prev.epoch:
                 out.append(_v("epoch", f"segment {i} is on epoch {seg.epoch}, not after {prev.epoch}", gid))
         if not seg.fixed:
             want = tuple(m for m in g.must_visit if m not in seen)
             if tuple(seg.must_visit) != want:
-                out.append(_v("chain", f"live segment owes must-visits {seg.must_visit}, the group {want}", gid))
+                out.append(
+                    _v("chain", f"live segment owes must-visits {seg.must_visit}, the group {want}", gid)
+                )
             if seg.end != g.end:
                 out.append(_v("chain", "the live segment does not end at the group's end", gid))
             if i != len(segs) - 1:
                 out.append(_v("chain", "a live segment that is not the last", gid))
             if seg.epoch != len(state.events):
-                out.append(_v("epoch", f"live segment on epoch {seg.epoch}, not the current {len(state.events)}", gid))
+                out.append(
+                    _v(
+                        "epoch",
+                        f"live segment on epoch {seg.epoch}, not the current {len(state.events)}",
+                        gid,
+                    )
+                )
         if seg.route is not None:
             again = sorted({v.site_id for v in seg.route.visits} & seen)
             if again:
-                out.append(_v("duplicate", f"segment {i} visits {again} again (a site is visited once a day)", gid))
+                out.append(
+                    _v("duplicate", f"segment {i} visits {again} again (a site is visited once a day)", gid)
+                )
             seen |= {v.site_id for v in seg.route.visits}
     if gid in state.cancelled and not segs[-1].fixed:
         out.append(_v("chain", "a cancelled group still has a live segment", gid))
@@ -161,14 +196,21 @@ def _check_capacity(state: DayState) -> list[DayViolation]:
             continue
         q = slot_quota_at(state.base, state.events, sid, k, state.slot_min)
         if q is not None and persons > q:
-            out.append(_v("slot_quota", f"{persons} persons enter {sid} in slot {k} "
-                                        f"(from {k * state.slot_min:g} min), quota {q}", site_id=sid))
+            out.append(
+                _v(
+                    "slot_quota",
+                    f"{persons} persons enter {sid} in slot {k} (from {k * state.slot_min:g} min), quota {q}",
+                    site_id=sid,
+                )
+            )
     for sid, persons in sorted(per_day.items()):
         if not state.base.has_site(sid):
             continue
         q = state.base.site(sid).daily_quota
         if q is not None and persons > q:
-            out.append(_v("daily_quota", f"{persons} persons enter {sid} over the day, quota {q}", site_id=sid))
+            out.append(
+                _v("daily_quota", f"{persons} persons enter {sid} over the day, quota {q}", site_id=sid)
+            )
     return out
 
 
@@ -182,11 +224,17 @@ def _check_closures(state: DayState) -> list[DayViolation]:
         return out
     for gid, segs in state.segments.items():
         for seg in segs:
-            for v in (seg.route.visits if seg.route is not None else ()):
+            for v in seg.route.visits if seg.route is not None else ():
                 t = closed.get(v.site_id)
                 if t is not None and v.start > t + TOL:
-                    out.append(_v("closed", f"visit of {v.site_id} starts at {v.start}, the site closed at {t}",
-                                  gid, v.site_id))
+                    out.append(
+                        _v(
+                            "closed",
+                            f"visit of {v.site_id} starts at {v.start}, the site closed at {t}",
+                            gid,
+                            v.site_id,
+                        )
+                    )
     return out
 
 
@@ -205,10 +253,18 @@ def verify_transition(old: DayState, new: DayState) -> list[DayViolation]:
                 out.append(_v("moved", f"fixed segment {i} changed", gid))
         if new_segs is None:
             continue
-        new_starts = {(v.site_id, round(v.start, 6)) for s in new_segs if s.route is not None for v in s.route.visits}
+        new_starts = {
+            (v.site_id, round(v.start, 6)) for s in new_segs if s.route is not None for v in s.route.visits
+        }
         for s in segs:
-            for v in (s.route.visits if s.route is not None else ()):
+            for v in s.route.visits if s.route is not None else ():
                 if v.start < new.clock - TOL and (v.site_id, round(v.start, 6)) not in new_starts:
-                    out.append(_v("moved", f"visit of {v.site_id} at {v.start}, before the clock {new.clock}, "
-                                           "changed", gid, v.site_id))
+                    out.append(
+                        _v(
+                            "moved",
+                            f"visit of {v.site_id} at {v.start}, before the clock {new.clock}, changed",
+                            gid,
+                            v.site_id,
+                        )
+                    )
     return out

@@ -32,8 +32,10 @@ def test_demo_log_then_a_short_replay(tmp_path):
 
 def test_a_bad_log_row_is_exit_2_naming_it(tmp_path):
     log = tmp_path / "bad.csv"
-    log.write_text("seq,at,kind,group_id,site_id,road,quota,delay_min,group\n"
-                   "1,10:00,group_delayed,NOPE,,,,5,\n", encoding="utf-8")
+    log.write_text(
+        "seq,at,kind,group_id,site_id,road,quota,delay_min,group\n1,10:00,group_delayed,NOPE,,,,5,\n",
+        encoding="utf-8",
+    )
     r = runner.invoke(app, ["day", "replay", str(log)])
     assert r.exit_code == 2
     assert "log row 2" in r.output and "NOPE" in r.output

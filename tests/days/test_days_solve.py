@@ -10,8 +10,18 @@ import pytest
 
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import StoppingCriterion
-from optimizer.days import (DayEvent, apply_event, book, cancel_booking, commit_booking, create_day, day_kpis,
-                            ledger, verify, verify_transition)
+from optimizer.days import (
+    DayEvent,
+    apply_event,
+    book,
+    cancel_booking,
+    commit_booking,
+    create_day,
+    day_kpis,
+    ledger,
+    verify,
+    verify_transition,
+)
 from optimizer.days.state import group_visits
 from optimizer.tours.problem import Location, TourGroup
 from optimizer.tours.solution import Route, Visit
@@ -21,8 +31,14 @@ EVENT_STOP = StoppingCriterion(max_iterations=200, max_no_improvement=100)
 
 
 def group(gid: str, size: int = 30, must=("potala",), window=(480.0, 1140.0)) -> TourGroup:
-    return TourGroup(id=gid, size=size, start=Location("lhasa_railway"), end=Location("lhasa_railway"),
-                     day_window=window, must_visit=tuple(must))
+    return TourGroup(
+        id=gid,
+        size=size,
+        start=Location("lhasa_railway"),
+        end=Location("lhasa_railway"),
+        day_window=window,
+        must_visit=tuple(must),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,15 +93,25 @@ def test_a_full_slot_answers_alternatives_that_book(lhasa_network):
             assert res.alternatives, "a full slot must come with alternatives"
             assert all(a.score > 0 and a.score_loss >= 0 for a in res.alternatives)
             alt = res.alternatives[0]
-            retry = TourGroup(id=f"W{k}", size=30, start=Location("lhasa_railway"), end=Location("lhasa_railway"),
-                              day_window=(480.0, 1140.0), must_visit=alt.must_visit)
+            retry = TourGroup(
+                id=f"W{k}",
+                size=30,
+                start=Location("lhasa_railway"),
+                end=Location("lhasa_railway"),
+                day_window=(480.0, 1140.0),
+                must_visit=alt.must_visit,
+            )
             again = book(cut, retry, sl, dl, wanted_slots=dict(alt.wanted_slots))
             assert again.status == "booked"
             commit_booking(cut, again, sl, dl)
     assert admitted == 2  # exactly the quota: 2 x 30 persons in the 10:00 slot
     assert verify(cut) == []
-    in_slot = sum(30 for gid in cut.groups for v in group_visits(cut, gid)
-                  if v.site_id == "potala" and 600 <= v.start < 660)
+    in_slot = sum(
+        30
+        for gid in cut.groups
+        for v in group_visits(cut, gid)
+        if v.site_id == "potala" and 600 <= v.start < 660
+    )
     assert in_slot == 60
 
 
@@ -107,13 +133,16 @@ def test_cancel_frees_the_slots(day):
     assert verify(state) == []
 
 
-@pytest.mark.parametrize("event", [
-    DayEvent("site_closed", 660.0, site_id="jokhang"),
-    DayEvent("road_closed", 660.0, road=("potala", "jokhang")),
-    DayEvent("quota_cut", 600.0, site_id="potala", quota=200),
-    DayEvent("group_delayed", 620.0, group_id="G003", delay_min=60),
-    DayEvent("group_cancelled", 620.0, group_id="G004"),
-])
+@pytest.mark.parametrize(
+    "event",
+    [
+        DayEvent("site_closed", 660.0, site_id="jokhang"),
+        DayEvent("road_closed", 660.0, road=("potala", "jokhang")),
+        DayEvent("quota_cut", 600.0, site_id="potala", quota=200),
+        DayEvent("group_delayed", 620.0, group_id="G003", delay_min=60),
+        DayEvent("group_cancelled", 620.0, group_id="G004"),
+    ],
+)
 def test_every_event_gives_a_clean_version_with_the_past_fixed(day, event):
     rep = apply_event(day, event, EVENT_STOP)
     new = rep.state
@@ -130,8 +159,15 @@ def test_every_event_gives_a_clean_version_with_the_past_fixed(day, event):
     if event.kind == "group_cancelled":
         assert "G004" in new.cancelled and new.live("G004") is None
     if event.kind == "group_delayed" and "G003" in changed:
-        assert any(r == "group_delayed" or r == "replanned" for c in rep.changes if c.group_id == "G003"
-                   for _, r in c.lost) or cur["G003"] != old["G003"]
+        assert (
+            any(
+                r == "group_delayed" or r == "replanned"
+                for c in rep.changes
+                if c.group_id == "G003"
+                for _, r in c.lost
+            )
+            or cur["G003"] != old["G003"]
+        )
 
 
 def test_unaffected_groups_do_not_change(day):
@@ -143,11 +179,14 @@ def test_unaffected_groups_do_not_change(day):
     assert verify(rep.state) == []
 
 
-@pytest.mark.parametrize("event, field", [
-    (DayEvent("group_delayed", 700.0, group_id="NOPE", delay_min=5), "event.group_id"),
-    (DayEvent("site_closed", 700.0, site_id="atlantis"), "event.site_id"),
-    (DayEvent("road_closed", 700.0, road=("potala", "yamdrok")), "event.road"),
-])
+@pytest.mark.parametrize(
+    "event, field",
+    [
+        (DayEvent("group_delayed", 700.0, group_id="NOPE", delay_min=5), "event.group_id"),
+        (DayEvent("site_closed", 700.0, site_id="atlantis"), "event.site_id"),
+        (DayEvent("road_closed", 700.0, road=("potala", "yamdrok")), "event.road"),
+    ],
+)
 def test_bad_events_are_refused_and_change_nothing(day, event, field):
     before = _days(day)
     with pytest.raises(InvalidInput) as e:
@@ -174,20 +213,28 @@ def test_same_seed_same_replan(day):
 
 
 def _first_routed(state):
-    return next(g for g in state.groups if state.segments[g][-1].route is not None
-                and len(state.segments[g][-1].route.visits) >= 2)
+    return next(
+        g
+        for g in state.groups
+        if state.segments[g][-1].route is not None and len(state.segments[g][-1].route.visits) >= 2
+    )
 
 
 def test_verifier_catches_a_moved_fixed_visit(day):
     rep = apply_event(day, DayEvent("quota_cut", 720.0, site_id="potala", quota=500), EVENT_STOP)
     new = rep.state.copy()
-    gid = next(g for g in new.groups if new.segments[g][0].fixed and new.segments[g][0].route
-               and new.segments[g][0].route.visits)
+    gid = next(
+        g
+        for g in new.groups
+        if new.segments[g][0].fixed and new.segments[g][0].route and new.segments[g][0].route.visits
+    )
     seg = new.segments[gid][0]
     r = seg.route
     v0 = r.visits[0]
     moved = dataclasses.replace(v0, start=v0.start + 1.0, wait=v0.wait + 1.0, departure=v0.departure + 1.0)
-    new.segments[gid][0] = dataclasses.replace(seg, route=dataclasses.replace(r, visits=(moved,) + r.visits[1:]))
+    new.segments[gid][0] = dataclasses.replace(
+        seg, route=dataclasses.replace(r, visits=(moved,) + r.visits[1:])
+    )
     kinds = {v.kind for v in verify_transition(rep.state, new)}
     assert "moved" in kinds
 
@@ -219,8 +266,15 @@ def test_verifier_catches_a_broken_chain(day):
     g = state.groups[gid]
     if g.must_visit:
         assert "chain" in {x.kind for x in verify(state)}
-    bad_route = Route(gid, seg.route.depart, seg.route.visits[:1] + (Visit("potala", 0, 0, 0, 0),),
-                      seg.route.arrive_end, seg.route.score, seg.route.travel_min, seg.route.distance_km)
+    bad_route = Route(
+        gid,
+        seg.route.depart,
+        seg.route.visits[:1] + (Visit("potala", 0, 0, 0, 0),),
+        seg.route.arrive_end,
+        seg.route.score,
+        seg.route.travel_min,
+        seg.route.distance_km,
+    )
     state.segments[gid][-1] = dataclasses.replace(seg, route=bad_route)
     assert verify(state) != []
 
@@ -229,8 +283,14 @@ def test_verifier_catches_a_site_seen_twice_in_a_day(day):
     """Regression: a residual once re-visited a site its fixed prefix had seen (drepung, G001)."""
     rep = apply_event(day, DayEvent("quota_cut", 720.0, site_id="potala", quota=500), EVENT_STOP)
     new = rep.state.copy()
-    gid = next(g for g in new.groups if len(new.segments[g]) == 2 and new.segments[g][0].route
-               and new.segments[g][0].route.visits and new.segments[g][1].route is not None)
+    gid = next(
+        g
+        for g in new.groups
+        if len(new.segments[g]) == 2
+        and new.segments[g][0].route
+        and new.segments[g][0].route.visits
+        and new.segments[g][1].route is not None
+    )
     assert verify(new) == []
     seen = {v.site_id for v in new.segments[gid][0].route.visits}
     assert not seen & {v.site_id for v in new.segments[gid][1].route.visits}
@@ -239,3 +299,31 @@ def test_verifier_catches_a_site_seen_twice_in_a_day(day):
     dup = dataclasses.replace(live.route, visits=live.route.visits + (first,))
     new.segments[gid][1] = dataclasses.replace(live, route=dup)
     assert "duplicate" in {v.kind for v in verify(new)}
+
+
+def test_allow_moves_makes_room_without_unserving_anyone(lhasa_network):
+    """The 10:00 Potala slot holds 60 and is full with two flexible groups; a third group that can
+    only come at 10:00 is refused as things are, and booked when moves are allowed: a confirmed
+    group moves to another slot and keeps its must-visit."""
+    state, _ = create_day("2026-08-06", lhasa_network, (), STOP)
+    state = apply_event(state, DayEvent("quota_cut", 0.0, site_id="potala", quota=60), EVENT_STOP).state
+    sl, dl = ledger(state)
+    for k in range(2):
+        res = book(state, group(f"F{k}"), sl, dl, wanted_slots={"potala": 600.0})
+        assert res.status == "booked"
+        commit_booking(state, res, sl, dl)
+    t = float(lhasa_network.travel_min[lhasa_network.index("lhasa_railway"), lhasa_network.index("potala")])
+    visit = lhasa_network.site("potala").visit_min
+    tight = group("T", window=(601.0 - t, 631.0 + visit + t))  # can only enter the Potala at 10:01..10:31
+    assert book(state, tight, sl, dl).status == "full"
+    before = _days(state)
+    res = book(state, tight, sl, dl, allow_moves=True)
+    assert res.status == "booked" and res.moved
+    commit_booking(state, res, sl, dl)
+    assert verify(state) == []
+    sl2, dl2 = ledger(state)
+    assert (sl2 == sl).all() and (dl2 == dl).all()
+    after = _days(state)
+    for gid, _, _ in res.moved:
+        assert after[gid] != before[gid] and "potala" in {s for s, _ in after[gid]}
+    assert {g for g in before if after[g] != before[g]} == {g for g, _, _ in res.moved}

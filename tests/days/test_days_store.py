@@ -20,8 +20,14 @@ STOP = StoppingCriterion(max_iterations=200)
 
 
 def rec(gid: str, size: int = 30, must=("potala",)) -> dict:
-    return {"group_id": gid, "size": size, "start": "lhasa_railway", "end": "lhasa_railway",
-            "day_window": ["08:00", "19:00"], "must_visit": list(must)}
+    return {
+        "group_id": gid,
+        "size": size,
+        "start": "lhasa_railway",
+        "end": "lhasa_railway",
+        "day_window": ["08:00", "19:00"],
+        "must_visit": list(must),
+    }
 
 
 @pytest.fixture
@@ -43,8 +49,12 @@ def test_versions_reasons_and_a_rebuilt_day_equal_the_live_one(db, lhasa_network
     status, ans = svc.book("2026-08-01", rec("B1", must=("jokhang",)))
     assert status == "booked" and ans["version"] == 2
     svc.cancel("2026-08-01", "G001")
-    ev = svc.event("2026-08-01", {"kind": "quota_cut", "at": "10:00", "site_id": "potala", "quota": 300},
-                   time_limit_s=5, iterations=100)
+    ev = svc.event(
+        "2026-08-01",
+        {"kind": "quota_cut", "at": "10:00", "site_id": "potala", "quota": 300},
+        time_limit_s=5,
+        iterations=100,
+    )
     assert ev["version"] == 4 and ev["violations"] == []
     status, _ = svc.book("2026-08-01", rec("B2", must=("sera",)), at="10:30")
     assert status == "booked"
@@ -76,14 +86,18 @@ def test_refused_changes_store_nothing(db, lhasa_network):
         svc.create("2026-08-03", [], STOP)
     with pytest.raises(DayNotFound):
         svc.current("2026-09-09")
-    bad = [({"kind": "group_delayed", "at": "10:00", "group_id": "NOPE", "delay_min": 10}, "event.group_id"),
-           ({"kind": "road_closed", "at": "10:00", "road": ["potala", "nowhere"]}, "event.road"),
-           ({"kind": "quota_cut", "at": "25:00", "site_id": "potala", "quota": 1}, "event.at")]
+    bad = [
+        ({"kind": "group_delayed", "at": "10:00", "group_id": "NOPE", "delay_min": 10}, "event.group_id"),
+        ({"kind": "road_closed", "at": "10:00", "road": ["potala", "nowhere"]}, "event.road"),
+        ({"kind": "quota_cut", "at": "25:00", "site_id": "potala", "quota": 1}, "event.at"),
+    ]
     for body, field in bad:
         with pytest.raises(InvalidInput) as e:
             svc.event("2026-08-03", body)
         assert e.value.field == field
-    svc.event("2026-08-03", {"kind": "quota_cut", "at": "12:00", "site_id": "potala", "quota": 300}, iterations=50)
+    svc.event(
+        "2026-08-03", {"kind": "quota_cut", "at": "12:00", "site_id": "potala", "quota": 300}, iterations=50
+    )
     with pytest.raises(InvalidInput) as e:
         svc.event("2026-08-03", {"kind": "site_closed", "at": "11:00", "site_id": "sera"})
     assert e.value.field == "event.at"
@@ -100,9 +114,8 @@ def test_the_store_refuses_a_stale_version(db):
     with store.write("d") as (conn, v):
         assert v is None
         store.add_version(conn, "d", 1, "first", "create", {}, {}, {"x": 1})
-    with pytest.raises(VersionConflict):
-        with store.write("d") as (conn, v):
-            store.add_version(conn, "d", 3, "skips 2", "booking", {}, {}, None)
+    with pytest.raises(VersionConflict), store.write("d") as (conn, v):
+        store.add_version(conn, "d", 3, "skips 2", "booking", {}, {}, None)
     assert store.current_version("d") == 1
 
 
@@ -113,8 +126,9 @@ def test_eight_clients_booking_the_last_places_of_a_slot(db, lhasa_network, serv
     servers on one SQLite file as well."""
     svcs = [DayService(DayStore(db), lhasa_network) for _ in range(servers)]
     svcs[0].create("2026-08-04", [], STOP)
-    svcs[0].event("2026-08-04", {"kind": "quota_cut", "at": "00:00", "site_id": "potala", "quota": 100},
-                  iterations=10)
+    svcs[0].event(
+        "2026-08-04", {"kind": "quota_cut", "at": "00:00", "site_id": "potala", "quota": 100}, iterations=10
+    )
     answers: list[tuple[str, dict]] = []
     barrier = threading.Barrier(8)
 
@@ -132,7 +146,36 @@ def test_eight_clients_booking_the_last_places_of_a_slot(db, lhasa_network, serv
     assert all(a["alternatives"] for s, a in answers if s == "full")
     state = DayService(DayStore(db), lhasa_network).state("2026-08-04")
     assert verify(state) == []
-    persons = sum(state.groups[g].size for g in state.groups for seg in state.segments[g] if seg.route
-                  for v in seg.route.visits if v.site_id == "potala" and 600 <= v.start < 660)
+    persons = sum(
+        state.groups[g].size
+        for g in state.groups
+        for seg in state.segments[g]
+        if seg.route
+        for v in seg.route.visits
+        if v.site_id == "potala" and 600 <= v.start < 660
+    )
     assert persons == 90
     assert state.version == 2 + 3
+
+
+def test_a_booking_that_moves_others_is_stored_and_rebuilt(db, lhasa_network):
+    svc = DayService(DayStore(db), lhasa_network)
+    svc.create("2026-08-06", [], STOP)
+    svc.event(
+        "2026-08-06", {"kind": "quota_cut", "at": "00:00", "site_id": "potala", "quota": 60}, iterations=10
+    )
+    for k in range(2):
+        assert svc.book("2026-08-06", rec(f"F{k}"), wanted_slots={"potala": "10:00"})[0] == "booked"
+    t = float(lhasa_network.travel_min[lhasa_network.index("lhasa_railway"), lhasa_network.index("potala")])
+    visit = lhasa_network.site("potala").visit_min
+    tight = rec("T") | {"day_window": [601.0 - t, 631.0 + visit + t]}
+    tight["day_window"] = [
+        f"{int(m) // 60:02d}:{int(m) % 60:02d}" for m in (601.0 - t, 631.0 + visit + t - 1)
+    ]
+    assert svc.book("2026-08-06", tight)[0] == "full"
+    status, ans = svc.book("2026-08-06", tight, allow_moves=True)
+    assert status == "booked" and ans["moved"]
+    live = svc.state("2026-08-06")
+    assert verify(live) == []
+    rebuilt = DayService(DayStore(db), lhasa_network).state("2026-08-06")
+    assert state_to_dict(rebuilt) == state_to_dict(live)
