@@ -47,6 +47,7 @@ def _serve(db: str):
     os.environ.pop("LHASA_OPS_API_KEYS", None)
     os.environ.pop("LHASA_OPS_API_KEYS_FILE", None)
     os.environ.setdefault("LHASA_OPS_MAX_TIME_LIMIT_S", "120")
+    os.environ.setdefault("LHASA_OPS_MAX_BODY_BYTES", str(64 << 20))  # 5,000 groups in one POST
     from api.http.app import create_app
 
     port = _free_port()
