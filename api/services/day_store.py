@@ -41,6 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 DB_ENV = "LHASA_OPS_DB"
 DEFAULT_DB = "lhasa_ops.sqlite3"
@@ -150,7 +151,11 @@ class DayStore:
             got = conn.execute(select(days_table.c.version).where(days_table.c.date == date)).first()
             if got is not None:
                 raise VersionConflict(f"day {date} exists")
-            conn.execute(insert(days_table).values(date=date, version=1, updated=now))
+            try:  # another server may create the same date at once (no row to lock yet)
+                with conn.begin_nested():
+                    conn.execute(insert(days_table).values(date=date, version=1, updated=now))
+            except IntegrityError:
+                raise VersionConflict(f"day {date} exists") from None
         else:
             res = conn.execute(
                 update(days_table)

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from api.services.day_store import DayStore
+from api.services.day_store import DayStore, VersionConflict
 from api.services.tours import DEFAULT_DEMAND, lhasa_network, read_groups
 from instances.demand import groups_from_records, groups_to_records
 from optimizer.core.clock import fmt_clock, parse_clock
@@ -243,16 +243,19 @@ class DayService:
             with self.store.write(date) as (conn, stored):
                 if stored is not None:
                     raise DayExists(date)
-                self.store.add_version(
-                    conn,
-                    date,
-                    1,
-                    "first plan",
-                    "create",
-                    {"op": "create", "groups": len(groups)},
-                    kpis,
-                    state_to_dict(state),
-                )
+                try:
+                    self.store.add_version(
+                        conn,
+                        date,
+                        1,
+                        "first plan",
+                        "create",
+                        {"op": "create", "groups": len(groups)},
+                        kpis,
+                        state_to_dict(state),
+                    )
+                except VersionConflict:
+                    raise DayExists(date) from None
             sl, dl = ledger(state)
             self._days[date] = _Day(state, sl, dl)
         return {

@@ -27,7 +27,7 @@ from sqlalchemy.exc import OperationalError
 from api.http.limits import MAX_TIME_LIMIT_S, check_time_limit
 from api.http.schemas import MAX_GROUPS, GroupIn, SiteId
 from api.http.security import require_api_key
-from api.services.day_store import DayStore
+from api.services.day_store import DayStore, VersionConflict
 from api.services.days import DEFAULT_EVENT_TIME_LIMIT_S, DayExists, DayNotFound, DayService
 
 router = APIRouter(tags=["days"])
@@ -133,6 +133,8 @@ def _guard(fn, *args, **kwargs):
         return _err(404, "not_found", f"no day plan for {e.args[0]}", "date")
     except DayExists as e:
         return _err(409, "day_exists", f"a plan for {e.args[0]} exists; book into it or send events", "date")
+    except VersionConflict as e:
+        return _err(409, "version_conflict", f"the day changed under this request, retry: {e}", "date")
     except OperationalError as e:
         return _err(503, "store_unavailable", f"the day store cannot be used now: {e.orig}", "LHASA_OPS_DB")
 
