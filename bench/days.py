@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from api.services.tours import lhasa_network
     from instances.demand import groups_to_records
     from instances.demand_generator import generate_demand
-    from optimizer.days import verify
+    from optimizer.days import verify_state
 
     net = lhasa_network()
     tmp = Path(tempfile.mkdtemp(prefix="bench_days_"))
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             ans = r.json()
             svc = DayService(DayStore(db), net)
             tv = time.perf_counter()
-            viol = len(verify(svc.state("2026-08-01")))
+            viol = len(verify_state(svc.state("2026-08-01")))
             tv = time.perf_counter() - tv
             rows.append(
                 [
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{ok} admitted ({persons} persons), {len(full)} told full "
                 f"({sum(1 for a in full if a['alternatives'])} with alternatives)",
                 "exactly 3 admitted (90 <= 100), rest full with alternatives",
-                f"{len(verify(day2))} violations",
+                f"{len(verify_state(day2))} violations",
             ]
         )
     finally:

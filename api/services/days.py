@@ -52,7 +52,7 @@ from optimizer.days import (
     create_day,
     day_kpis,
     ledger,
-    verify,
+    verify_state,
     verify_transition,
 )
 from optimizer.days.report import (
@@ -66,7 +66,7 @@ from optimizer.days.report import (
     segment_to_dict,
     state_from_dict,
     state_to_dict,
-    to_dict,
+    state_dict,
     unserved_to_dict,
 )
 from optimizer.tours.problem import TourProblem
@@ -236,7 +236,7 @@ class DayService:
             if self.store.current_version(date) is not None:
                 raise DayExists(date)
             state, stats = create_day(date, self.network, tuple(groups), stop, seed=seed)
-            violations = verify(state)
+            violations = verify_state(state)
             if violations:
                 raise RuntimeError(f"day plan with {len(violations)} violations, first: {violations[0]}")
             kpis = day_kpis(state)
@@ -272,12 +272,12 @@ class DayService:
         }
 
     def current(self, date: str, groups: bool = True) -> dict[str, Any]:
-        """The current version with its KPIs (``optimizer.days.report.to_dict``)."""
+        """The current version with its KPIs (``optimizer.days.report.state_dict``)."""
         date = check_date(date)
         with self._lock(date):
             stored = self.store.current_version(date)
             day = self._day(date, None, stored)
-            return to_dict(day.state, groups=groups)
+            return state_dict(day.state, groups=groups)
 
     def state(self, date: str) -> DayState:
         """The current state (a copy) of ``date``."""
@@ -416,7 +416,7 @@ class DayService:
             with self.store.write(date) as (conn, stored):
                 day = self._day(date, conn, stored)
                 rep = apply_event(day.state, ev, stop, seed=seed)
-                violations = verify(rep.state) + verify_transition(day.state, rep.state)
+                violations = verify_state(rep.state) + verify_transition(day.state, rep.state)
                 if violations:
                     raise RuntimeError(f"re-plan with {len(violations)} violations, first: {violations[0]}")
                 kpis = day_kpis(rep.state)
@@ -630,7 +630,7 @@ def replay(
         except InvalidInput as e:
             raise InvalidInput(f"log row {i}.{e.field}", e.value, e.message) from None
         cur = svc.state(date)
-        v = verify(cur) + verify_transition(prev, cur)
+        v = verify_state(cur) + verify_transition(prev, cur)
         violations += len(v)
         if progress is not None:
             progress(i, kind, len(v))

@@ -3,14 +3,17 @@ re-planning after disruptions with a fixed prefix, and the checks of every versi
 
 Public surface::
 
-    from optimizer.days import DayEvent, create_day, book, commit_booking, apply_event, verify
+    from optimizer.days import DayEvent, DayProblem, create_day, book, commit_booking, apply_event, solve
+    from optimizer.days import ledger, verify, verify_state, verify_transition
     state, stats = create_day("2026-08-01", network, groups, StoppingCriterion(max_iterations=2000))
     res = book(state, group, *ledger(state))            # -> BookingResult (booked / full / unservable)
     rep = apply_event(state, DayEvent("road_closed", 660.0, road=("a", "b")), MaxRuntime(5))
-    assert verify(rep.state) == [] and verify_transition(state, rep.state) == []
+    assert verify_state(rep.state) == [] and verify_transition(state, rep.state) == []
+    plan = solve(DayProblem(network, log), stop)        # the family contract: play a whole log online
+    assert verify(DayProblem(network, log), plan) == []
 """
 
-from optimizer.days.problem import EVENT_KINDS, DayEvent, Segment
+from optimizer.days.problem import EVENT_KINDS, DayEvent, DayProblem, LogEntry, Segment
 from optimizer.days.solve import (
     Alternative,
     BookingResult,
@@ -23,9 +26,11 @@ from optimizer.days.solve import (
     commit_booking,
     create_day,
     diff_states,
+    solve,
 )
+from optimizer.days.solution import DayPlan, VersionSummary
 from optimizer.days.state import DayState, day_kpis, ledger, network_at
-from optimizer.days.verify import DayViolation, verify, verify_transition
+from optimizer.days.verify import DayViolation, verify, verify_state, verify_transition
 
 __all__ = [
     "EVENT_KINDS",
@@ -49,4 +54,10 @@ __all__ = [
     "network_at",
     "verify",
     "verify_transition",
+    "DayPlan",
+    "DayProblem",
+    "LogEntry",
+    "VersionSummary",
+    "solve",
+    "verify_state",
 ]

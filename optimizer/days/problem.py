@@ -157,3 +157,41 @@ class Segment:
 def slot_of(start: float, slot_min: float) -> int:
     """Entry slot of a visit starting at ``start`` minutes (slots of ``slot_min`` from midnight)."""
     return int(math.floor(start / slot_min + 1e-9))
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One line of a day's log: a ``booking`` (``group``, optional ``at`` minutes,
+    ``wanted_slots`` as (site id, slot start minutes) pairs, ``allow_moves``), a ``cancel``
+    (``group_id``) or an ``event`` (``event``)."""
+
+    kind: str
+    group: TourGroup | None = None
+    at: float | None = None
+    wanted_slots: tuple[tuple[str, float], ...] = ()
+    allow_moves: bool = False
+    group_id: str | None = None
+    event: DayEvent | None = None
+
+    def __post_init__(self) -> None:
+        need = {"booking": "group", "cancel": "group_id", "event": "event"}
+        if self.kind not in need:
+            raise InvalidInput("entry.kind", self.kind, "must be booking, cancel or event")
+        if getattr(self, need[self.kind]) is None:
+            raise InvalidInput(f"entry.{need[self.kind]}", None, f"is required for a {self.kind} entry")
+
+
+@dataclass(frozen=True)
+class DayProblem:
+    """A day to plan online: the network before any event, the slot length, and the log of
+    bookings, cancellations and events in the order they arrive (``optimizer.days.solve.solve``
+    plays it; ``network`` is a ``optimizer.core.network.Network``)."""
+
+    network: object
+    log: tuple[LogEntry, ...]
+    date: str = "2026-08-01"
+    slot_min: float = 60.0
+
+    def __post_init__(self) -> None:
+        if check_finite("slot_min", self.slot_min) < 1:
+            raise InvalidInput("slot_min", self.slot_min, "must be >= 1 minute")

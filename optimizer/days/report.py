@@ -216,7 +216,7 @@ def day_route_dict(r: Route | None) -> dict[str, Any] | None:
     }
 
 
-def to_dict(state: DayState, groups: bool = True) -> dict[str, Any]:
+def state_dict(state: DayState, groups: bool = True) -> dict[str, Any]:
     """The current version for a person or a client: KPIs, events, and per group its visits over
     the whole day (every segment), whether it is cancelled, and what it leaves out."""
     out: dict[str, Any] = {
@@ -253,4 +253,31 @@ def to_dict(state: DayState, groups: bool = True) -> dict[str, Any]:
                 }
             )
         out["groups"] = rows
+    return out
+
+
+def to_dict(problem, plan) -> dict[str, Any]:
+    """A day played online (``DayProblem``, ``DayPlan``) as JSON: the last version
+    (``state_dict``), every version's summary, what is left out, and the stats."""
+    out = state_dict(plan.state)
+    out["versions"] = [
+        {
+            "version": v.version,
+            "reason": v.reason,
+            "kind": v.kind,
+            "groups_changed": v.groups_changed,
+            "runtime_s": v.runtime_s,
+        }
+        for v in plan.versions
+    ]
+    out["unserved"] = [{"item_id": u.item_id, "reason": u.reason, "detail": u.detail} for u in plan.unserved]
+    s = plan.stats
+    out["stats"] = {
+        "status": s.status,
+        "objective": s.objective,
+        "runtime_s": s.runtime_s,
+        "iterations": s.iterations,
+        "stopped_by": s.stopped_by,
+        "seed": s.seed,
+    }
     return out

@@ -1011,3 +1011,107 @@ def diff_states(
             lost.append((s, why))
         out.append(GroupChange(gid, before, after, tuple(lost)))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# the family's contract: play a whole log
+
+
+def solve(problem, stop: StoppingCriterion, seed: int = 0, params=None):
+    """Play ``problem.log`` (a ``DayProblem``) online, as the service would: an empty day, then
+    every booking inserted against the ledger (``book``), every cancellation, and every event
+    re-planned (``apply_event``) with what is left of ``stop``'s time limit (iteration limits apply
+    per event). A log entry that cannot apply (unknown group, time before the last event, ...)
+    raises ``InvalidInput`` naming the entry. ``params``: unused (the engine's tour parameters).
+    Returns a ``DayPlan``."""
+    from optimizer.core.results import Unserved
+    from optimizer.days.solution import DayPlan, VersionSummary
+    from optimizer.days.state import day_kpis
+
+    t0 = time.perf_counter()
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidInput("seed", seed, "must be an integer >= 0")
+    state, _ = create_day(
+        problem.date, problem.network, (), StoppingCriterion(max_iterations=1), slot_min=problem.slot_min
+    )
+    sl, dl = ledger(state)
+    versions = [VersionSummary(1, "first plan", "create", 0, time.perf_counter() - t0)]
+    refused: list[Unserved] = []
+    iterations = 0
+    stopped_by = "max_iterations"
+    for i, entry in enumerate(problem.log):
+        t1 = time.perf_counter()
+        try:
+            if entry.kind == "booking":
+                res = book(
+                    state,
+                    entry.group,
+                    sl,
+                    dl,
+                    at=entry.at,
+                    wanted_slots=dict(entry.wanted_slots),
+                    seed=int(seed),
+                    allow_moves=entry.allow_moves,
+                )
+                if res.status != "booked":
+                    why = "; ".join(u.detail for u in res.unserved[:2]) or res.status
+                    refused.append(Unserved(item_id=entry.group.id, reason=res.status, detail=why))
+                    continue
+                commit_booking(state, res, sl, dl)
+                state.version += 1
+                versions.append(
+                    VersionSummary(
+                        state.version,
+                        f"booking {entry.group.id}",
+                        "booking",
+                        1 + len(res.moved),
+                        time.perf_counter() - t1,
+                    )
+                )
+            elif entry.kind == "cancel":
+                cancel_booking(state, entry.group_id, sl, dl)
+                state.version += 1
+                versions.append(
+                    VersionSummary(
+                        state.version, f"cancel {entry.group_id}", "cancel", 1, time.perf_counter() - t1
+                    )
+                )
+            else:
+                left = None
+                if stop.max_runtime_s is not None:
+                    left = max(0.01, stop.max_runtime_s - (time.perf_counter() - t0))
+                ev_stop = StoppingCriterion(
+                    max_runtime_s=left,
+                    max_iterations=stop.max_iterations,
+                    max_no_improvement=stop.max_no_improvement,
+                )
+                rep = apply_event(state, entry.event, ev_stop, seed=int(seed))
+                state = rep.state
+                sl, dl = ledger(state)
+                iterations += rep.stats.iterations
+                stopped_by = rep.stats.stopped_by or stopped_by
+                ev = entry.event
+                versions.append(
+                    VersionSummary(
+                        state.version,
+                        f"{ev.kind} at {ev.at:g} min",
+                        "event",
+                        len(rep.changes),
+                        time.perf_counter() - t1,
+                    )
+                )
+        except InvalidInput as e:
+            raise InvalidInput(f"log[{i}].{e.field}", e.value, e.message) from None
+    lost = tuple(u for gid, us in state.unserved.items() if gid not in state.cancelled for u in us)
+    kpis = day_kpis(state)
+    stats = SolveStats(
+        status=FEASIBLE,
+        objective=kpis["total_score"],
+        runtime_s=time.perf_counter() - t0,
+        iterations=iterations,
+        stopped_by=stopped_by,
+        seed=int(seed),
+    )
+    return DayPlan(
+        state=state, versions=tuple(versions), unserved=tuple(refused) + lost, kpis=kpis, stats=stats
+    )

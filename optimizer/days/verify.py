@@ -59,7 +59,7 @@ def _without_quotas(net):
     return dataclasses.replace(net, sites=sites)
 
 
-def verify(state: DayState) -> list[DayViolation]:
+def verify_state(state: DayState) -> list[DayViolation]:
     """Check one version of a day from scratch; every violation found (``[]`` if none)."""
     out: list[DayViolation] = []
     networks = {}
@@ -267,4 +267,32 @@ def verify_transition(old: DayState, new: DayState) -> list[DayViolation]:
                             v.site_id,
                         )
                     )
+    return out
+
+
+def verify(problem, plan) -> list[DayViolation]:
+    """Check a day played online (``DayProblem``, ``DayPlan``): the last version from scratch
+    (``verify_state``), plus that it is the log's day: ``log`` violations when a booked group is
+    not a booking of the log (or differs from it), a booking of the log is neither in the day nor
+    refused in ``plan.unserved``, or the events are not the log's events in order."""
+    state = plan.state
+    out = verify_state(state)
+    booked = {e.group.id: e.group for e in problem.log if e.kind == "booking"}
+    refused = {u.item_id for u in plan.unserved if u.reason in ("full", "unservable")}
+    cancelled_by_delete = {e.group_id for e in problem.log if e.kind == "cancel"}
+    for gid, g in state.groups.items():
+        if gid not in booked:
+            out.append(_v("log", "a group in the day that no booking of the log made", gid))
+        elif booked[gid] != g:
+            out.append(_v("log", "the group differs from its booking", gid))
+    for gid in booked:
+        if gid not in state.groups and gid not in refused and gid not in cancelled_by_delete:
+            out.append(_v("log", "a booking of the log is neither in the day nor refused", gid))
+        if gid in state.groups and gid in refused:
+            out.append(_v("log", "a refused booking is in the day", gid))
+    events = [e.event for e in problem.log if e.kind == "event"]
+    if list(state.events) != events:
+        out.append(
+            _v("log", f"the day has {len(state.events)} events, the log {len(events)} (or another order)")
+        )
     return out

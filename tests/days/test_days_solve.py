@@ -19,7 +19,7 @@ from optimizer.days import (
     create_day,
     day_kpis,
     ledger,
-    verify,
+    verify_state,
     verify_transition,
 )
 from optimizer.days.state import group_visits
@@ -58,7 +58,7 @@ def _days(state):
 
 
 def test_first_plan_and_bookings_are_verifier_clean(day):
-    assert verify(day) == []
+    assert verify_state(day) == []
     k = day_kpis(day)
     assert k["groups"] >= 60 and k["groups_served"] > 0 and k["total_score"] > 0
 
@@ -72,7 +72,7 @@ def test_a_booking_moves_nobody_and_keeps_the_ledger_exact(day, lhasa_network):
     commit_booking(state, res, sl, dl)
     after = _days(state)
     assert {g: after[g] for g in before} == before  # nobody else moved
-    assert verify(state) == []
+    assert verify_state(state) == []
     sl2, dl2 = ledger(state)  # recomputed from scratch equals the incrementally kept ledger
     assert (sl2 == sl).all() and (dl2 == dl).all()
 
@@ -105,7 +105,7 @@ def test_a_full_slot_answers_alternatives_that_book(lhasa_network):
             assert again.status == "booked"
             commit_booking(cut, again, sl, dl)
     assert admitted == 2  # exactly the quota: 2 x 30 persons in the 10:00 slot
-    assert verify(cut) == []
+    assert verify_state(cut) == []
     in_slot = sum(
         30
         for gid in cut.groups
@@ -130,7 +130,7 @@ def test_cancel_frees_the_slots(day):
     assert gid not in state.groups
     sl2, dl2 = ledger(state)
     assert (sl2 == sl).all() and (dl2 == dl).all()
-    assert verify(state) == []
+    assert verify_state(state) == []
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ def test_cancel_frees_the_slots(day):
 def test_every_event_gives_a_clean_version_with_the_past_fixed(day, event):
     rep = apply_event(day, event, EVENT_STOP)
     new = rep.state
-    assert verify(new) == []
+    assert verify_state(new) == []
     assert verify_transition(day, new) == []
     assert new.version == day.version + 1 and new.clock == event.at
     old, cur = _days(day), _days(new)
@@ -176,7 +176,7 @@ def test_unaffected_groups_do_not_change(day):
     site = next(s.id for s in day.base.sites if s.is_poi and s.id not in visited_late)
     rep = apply_event(day, DayEvent("site_closed", 700.0, site_id=site), EVENT_STOP)
     assert rep.changes == () and rep.replanned == ()
-    assert verify(rep.state) == []
+    assert verify_state(rep.state) == []
 
 
 @pytest.mark.parametrize(
@@ -245,7 +245,7 @@ def test_verifier_catches_an_oversold_slot(day):
     seg = state.segments[gid][-1]
     v = seg.route.visits[0]
     state.events.append(DayEvent("quota_cut", 0.0, site_id=v.site_id, quota=1))
-    kinds = {x.kind for x in verify(state)}
+    kinds = {x.kind for x in verify_state(state)}
     assert "slot_quota" in kinds
 
 
@@ -254,7 +254,7 @@ def test_verifier_catches_a_visit_after_a_closure(day):
     gid = _first_routed(state)
     v = state.segments[gid][-1].route.visits[-1]
     state.events.append(DayEvent("site_closed", v.start - 30.0, site_id=v.site_id))
-    kinds = {x.kind for x in verify(state)}
+    kinds = {x.kind for x in verify_state(state)}
     assert "closed" in kinds
 
 
@@ -265,7 +265,7 @@ def test_verifier_catches_a_broken_chain(day):
     state.segments[gid][-1] = dataclasses.replace(seg, must_visit=())
     g = state.groups[gid]
     if g.must_visit:
-        assert "chain" in {x.kind for x in verify(state)}
+        assert "chain" in {x.kind for x in verify_state(state)}
     bad_route = Route(
         gid,
         seg.route.depart,
@@ -276,7 +276,7 @@ def test_verifier_catches_a_broken_chain(day):
         seg.route.distance_km,
     )
     state.segments[gid][-1] = dataclasses.replace(seg, route=bad_route)
-    assert verify(state) != []
+    assert verify_state(state) != []
 
 
 def test_verifier_catches_a_site_seen_twice_in_a_day(day):
@@ -291,14 +291,14 @@ def test_verifier_catches_a_site_seen_twice_in_a_day(day):
         and new.segments[g][0].route.visits
         and new.segments[g][1].route is not None
     )
-    assert verify(new) == []
+    assert verify_state(new) == []
     seen = {v.site_id for v in new.segments[gid][0].route.visits}
     assert not seen & {v.site_id for v in new.segments[gid][1].route.visits}
     first = new.segments[gid][0].route.visits[0]
     live = new.segments[gid][1]
     dup = dataclasses.replace(live.route, visits=live.route.visits + (first,))
     new.segments[gid][1] = dataclasses.replace(live, route=dup)
-    assert "duplicate" in {v.kind for v in verify(new)}
+    assert "duplicate" in {v.kind for v in verify_state(new)}
 
 
 def test_allow_moves_makes_room_without_unserving_anyone(lhasa_network):
@@ -320,10 +320,43 @@ def test_allow_moves_makes_room_without_unserving_anyone(lhasa_network):
     res = book(state, tight, sl, dl, allow_moves=True)
     assert res.status == "booked" and res.moved
     commit_booking(state, res, sl, dl)
-    assert verify(state) == []
+    assert verify_state(state) == []
     sl2, dl2 = ledger(state)
     assert (sl2 == sl).all() and (dl2 == dl).all()
     after = _days(state)
     for gid, _, _ in res.moved:
         assert after[gid] != before[gid] and "potala" in {s for s, _ in after[gid]}
     assert {g for g in before if after[g] != before[g]} == {g for g, _, _ in res.moved}
+
+
+def test_solve_plays_a_log_and_verify_checks_it_is_the_logs_day(lhasa_network, demo_groups):
+    """The family contract: ``solve(DayProblem)`` plays bookings, a cancellation and events; the
+    verifier accepts it, and rejects a day that dropped a booking or lost an event."""
+    from optimizer.days import DayProblem, LogEntry, solve, verify
+
+    log = tuple(LogEntry("booking", group=g) for g in demo_groups[:30]) + (
+        LogEntry("cancel", group_id=demo_groups[0].id),
+        LogEntry("event", event=DayEvent("quota_cut", 600.0, site_id="potala", quota=300)),
+        LogEntry("event", event=DayEvent("site_closed", 700.0, site_id="jokhang")),
+    )
+    problem = DayProblem(network=lhasa_network, log=log)
+    plan = solve(problem, EVENT_STOP, seed=0)
+    assert verify(problem, plan) == []
+    assert plan.versions[-1].kind == "event" and plan.stats.objective == plan.kpis["total_score"]
+    assert demo_groups[0].id not in plan.state.groups
+    gone = plan.state.copy()
+    victim = next(iter(gone.groups))
+    del gone.groups[victim], gone.segments[victim], gone.unserved[victim]
+    assert "log" in {v.kind for v in verify(problem, dataclasses.replace(plan, state=gone))}
+    fewer = plan.state.copy()
+    fewer.events = fewer.events[:1]
+    assert "log" in {v.kind for v in verify(problem, dataclasses.replace(plan, state=fewer))}
+
+
+def test_a_bad_log_entry_names_its_index(lhasa_network):
+    from optimizer.days import DayProblem, LogEntry, solve
+
+    log = (LogEntry("event", event=DayEvent("group_cancelled", 600.0, group_id="NOPE")),)
+    with pytest.raises(InvalidInput) as e:
+        solve(DayProblem(network=lhasa_network, log=log), EVENT_STOP)
+    assert e.value.field == "log[0].event.group_id"

@@ -13,7 +13,7 @@ from api.services.day_store import DayStore, VersionConflict, engine_url
 from api.services.days import DayExists, DayNotFound, DayService
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import StoppingCriterion
-from optimizer.days import verify
+from optimizer.days import verify_state
 from optimizer.days.report import state_to_dict
 
 STOP = StoppingCriterion(max_iterations=200)
@@ -65,7 +65,7 @@ def test_versions_reasons_and_a_rebuilt_day_equal_the_live_one(db, lhasa_network
     other = DayService(DayStore(db), lhasa_network)  # a second server: rebuilds from the store
     rebuilt = other.state("2026-08-01")
     assert state_to_dict(rebuilt) == state_to_dict(live)
-    assert verify(rebuilt) == []
+    assert verify_state(rebuilt) == []
 
 
 def test_a_second_server_sees_the_first_ones_bookings(db, lhasa_network):
@@ -145,7 +145,7 @@ def test_eight_clients_booking_the_last_places_of_a_slot(db, lhasa_network, serv
     assert statuses == ["booked"] * 3 + ["full"] * 5
     assert all(a["alternatives"] for s, a in answers if s == "full")
     state = DayService(DayStore(db), lhasa_network).state("2026-08-04")
-    assert verify(state) == []
+    assert verify_state(state) == []
     persons = sum(
         state.groups[g].size
         for g in state.groups
@@ -176,6 +176,6 @@ def test_a_booking_that_moves_others_is_stored_and_rebuilt(db, lhasa_network):
     status, ans = svc.book("2026-08-06", tight, allow_moves=True)
     assert status == "booked" and ans["moved"]
     live = svc.state("2026-08-06")
-    assert verify(live) == []
+    assert verify_state(live) == []
     rebuilt = DayService(DayStore(db), lhasa_network).state("2026-08-06")
     assert state_to_dict(rebuilt) == state_to_dict(live)
