@@ -192,6 +192,8 @@ class DayService:
             st.groups[g.id] = g
             seg = segment_from_dict(d["segment"])
             st.segments[g.id] = [seg]
+            if d.get("wanted"):
+                st.pinned[g.id] = {s: float(t) for s, t in d["wanted"].items()}
             st.unserved[g.id] = [
                 TourUnserved.of(u["group_id"], u["site_id"], u["reason"], u["detail"])
                 for u in d.get("unserved", [])
@@ -354,6 +356,7 @@ class DayService:
                     "segment": segment_to_dict(res.segment),
                     "unserved": [unserved_to_dict(u) for u in res.unserved],
                     "moved": moved,
+                    "wanted": dict(res.wanted),
                 }
                 self.store.add_version(conn, date, version, f"booking {group.id}", "booking", diff, {}, None)
             commit_booking(day.state, res, day.slot_left, day.day_left)

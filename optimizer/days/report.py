@@ -144,6 +144,7 @@ def state_to_dict(state: DayState) -> dict[str, Any]:
         "segments": {gid: [segment_to_dict(s) for s in segs] for gid, segs in state.segments.items()},
         "unserved": {gid: [unserved_to_dict(u) for u in us] for gid, us in state.unserved.items() if us},
         "cancelled": sorted(state.cancelled),
+        "pinned": {g: dict(w) for g, w in state.pinned.items()},
         "events": [event_to_dict(e) for e in state.events],
     }
 
@@ -165,6 +166,7 @@ def state_from_dict(d: dict[str, Any], base) -> DayState:
             for u in d["unserved"].get(g.id, [])
         ]
     st.cancelled = set(d["cancelled"])
+    st.pinned = {g: {s: float(t) for s, t in w.items()} for g, w in d.get("pinned", {}).items()}
     st.events = [event_from_dict(e) for e in d["events"]]
     return st
 

@@ -100,6 +100,8 @@ class BookingResult:
     unserved: tuple[TourUnserved, ...]
     alternatives: tuple[Alternative, ...] = ()
     moved: tuple[tuple[str, Segment, tuple[TourUnserved, ...]], ...] = ()
+    wanted: tuple[tuple[str, float], ...] = ()
+    """The entry slots the booking asked for (site id, slot start minutes): the group is pinned."""
     """(group id, its new live segment, its unserved) of every confirmed group moved to make room
     (only when the booking allowed moves)."""
 
@@ -271,7 +273,8 @@ def book(
         route=route,
     )
     if _served(group, route, unserved):
-        return BookingResult("booked", group, seg, ())
+        pins = tuple(sorted((s, float(t)) for s, t in (wanted_slots or {}).items()))
+        return BookingResult("booked", group, seg, (), wanted=pins)
     # would it be served on an empty day? if not, capacity is not the reason
     empty_sl, empty_dl = _empty_ledger(state, net)
     ideal, ideal_un = _plan_one(net, piece, state.slot_min, empty_sl, empty_dl, wanted, iterations, seed)
@@ -304,7 +307,7 @@ def book_with_moves(
     groups, never un-serving one.
 
     The groups whose live routes visit one of the piece's must-visits (at most ``MAX_MOVABLE``, the
-    smallest first) are re-planned together with it: the piece's must-visits are placed first
+    smallest first; never a group pinned to its wanted entry slots) are re-planned together with it: the piece's must-visits are placed first
     (in its wanted slots), each moved group then keeps its visits in their slots where they still
     fit, and the ILS re-plans the piece and the groups that lost a visit, against the ledger left
     by everybody else. Accepted only if the piece is served and every moved group that was served
@@ -316,6 +319,7 @@ def book_with_moves(
         gid
         for gid in state.groups
         if gid not in state.cancelled
+        and gid not in state.pinned
         and state.live(gid) is not None
         and state.live(gid).route is not None
         and any(v.site_id in musts for v in state.live(gid).route.visits)
@@ -407,7 +411,8 @@ def book_with_moves(
         must_visit=piece.must_visit,
         route=by[piece.id],
     )
-    return BookingResult("booked", group, new_seg, tuple(un_by.get(piece.id, [])), (), tuple(moved))
+    pins = tuple(sorted((s, float(kk * state.slot_min)) for s, kk in wanted.items()))
+    return BookingResult("booked", group, new_seg, tuple(un_by.get(piece.id, [])), (), tuple(moved), pins)
 
 
 def _sub_problem(P, S, idx: np.ndarray):
@@ -668,6 +673,8 @@ def commit_booking(
         for j, kk, q in route_usage(new_seg.route, size, net, state.slot_min):
             slot_left[j, kk] -= q
             day_left[j] -= q
+    if result.wanted:
+        state.pinned[g.id] = dict(result.wanted)
     state.groups[g.id] = g
     state.segments[g.id] = [seg]
     state.unserved[g.id] = list(result.unserved)
@@ -695,6 +702,7 @@ def cancel_booking(state: DayState, group_id: str, slot_left: np.ndarray, day_le
     state.unserved[group_id] = []
     if not state.segments[group_id]:
         del state.groups[group_id], state.segments[group_id], state.unserved[group_id]
+        state.pinned.pop(group_id, None)
         return "removed"
     state.cancelled.add(group_id)
     return "cancelled"

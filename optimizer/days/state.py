@@ -51,6 +51,8 @@ class DayState:
         What each group's live segment leaves out, with the reason.
     cancelled : set[str]
         Groups cancelled by an event (their fixed segments stay: those visits happened).
+    pinned : dict[str, dict[str, float]]
+        Groups booked with wanted entry slots, and those slots.
     events : list[DayEvent]
         Events applied so far, in clock order.
     clock : float
@@ -66,6 +68,9 @@ class DayState:
     segments: dict[str, list[Segment]] = field(default_factory=dict)
     unserved: dict[str, list[TourUnserved]] = field(default_factory=dict)
     cancelled: set[str] = field(default_factory=set)
+    pinned: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Groups booked with wanted entry slots (site id -> slot start, minutes): never moved to make
+    room for another booking."""
     events: list[DayEvent] = field(default_factory=list)
     clock: float = 0.0
     version: int = 0
@@ -93,6 +98,7 @@ class DayState:
             segments={g: list(s) for g, s in self.segments.items()},
             unserved={g: list(u) for g, u in self.unserved.items()},
             cancelled=set(self.cancelled),
+            pinned=dict(self.pinned),
             events=list(self.events),
             clock=self.clock,
             version=self.version,

@@ -308,8 +308,14 @@ def test_allow_moves_makes_room_without_unserving_anyone(lhasa_network):
     state, _ = create_day("2026-08-06", lhasa_network, (), STOP)
     state = apply_event(state, DayEvent("quota_cut", 0.0, site_id="potala", quota=60), EVENT_STOP).state
     sl, dl = ledger(state)
-    for k in range(2):
-        res = book(state, group(f"F{k}"), sl, dl, wanted_slots={"potala": 600.0})
+    for k in range(2):  # flexible groups (no wanted slot) that the search puts at 10:00 (the only room)
+        for kk in range(48):
+            if kk != 10:
+                sl[lhasa_network.index("potala"), kk] -= 10**6
+        res = book(state, group(f"F{k}"), sl, dl)
+        for kk in range(48):
+            if kk != 10:
+                sl[lhasa_network.index("potala"), kk] += 10**6
         assert res.status == "booked"
         commit_booking(state, res, sl, dl)
     t = float(lhasa_network.travel_min[lhasa_network.index("lhasa_railway"), lhasa_network.index("potala")])
@@ -360,3 +366,19 @@ def test_a_bad_log_entry_names_its_index(lhasa_network):
     with pytest.raises(InvalidInput) as e:
         solve(DayProblem(network=lhasa_network, log=log), EVENT_STOP)
     assert e.value.field == "log[0].event.group_id"
+
+
+def test_a_group_pinned_to_its_wanted_slot_is_never_moved(lhasa_network):
+    """Groups booked with a wanted entry slot keep it: a booking that allows moves is refused
+    rather than move them (the slot is full of pinned groups)."""
+    state, _ = create_day("2026-08-07", lhasa_network, (), STOP)
+    state = apply_event(state, DayEvent("quota_cut", 0.0, site_id="potala", quota=60), EVENT_STOP).state
+    sl, dl = ledger(state)
+    for k in range(2):
+        res = book(state, group(f"P{k}"), sl, dl, wanted_slots={"potala": 600.0})
+        commit_booking(state, res, sl, dl)
+    assert set(state.pinned) == {"P0", "P1"}
+    t = float(lhasa_network.travel_min[lhasa_network.index("lhasa_railway"), lhasa_network.index("potala")])
+    visit = lhasa_network.site("potala").visit_min
+    tight = group("T", window=(601.0 - t, 631.0 + visit + t))
+    assert book(state, tight, sl, dl, allow_moves=True).status == "full"

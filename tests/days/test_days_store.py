@@ -5,6 +5,7 @@ places of a slot admit exactly the quota (the rest are told "full" with alternat
 
 from __future__ import annotations
 
+import math
 import threading
 
 import pytest
@@ -164,9 +165,22 @@ def test_a_booking_that_moves_others_is_stored_and_rebuilt(db, lhasa_network):
     svc.event(
         "2026-08-06", {"kind": "quota_cut", "at": "00:00", "site_id": "potala", "quota": 60}, iterations=10
     )
-    for k in range(2):
-        assert svc.book("2026-08-06", rec(f"F{k}"), wanted_slots={"potala": "10:00"})[0] == "booked"
     t = float(lhasa_network.travel_min[lhasa_network.index("lhasa_railway"), lhasa_network.index("potala")])
+    o = math.ceil(601.0 - t)
+    for k in range(2):  # flexible groups whose earliest Potala slot is 10:00 (they could come later)
+        assert (
+            svc.book("2026-08-06", rec(f"F{k}") | {"day_window": [f"{o // 60:02d}:{o % 60:02d}", "19:00"]})[0]
+            == "booked"
+        )
+    assert (
+        sum(
+            1
+            for g in ("F0", "F1")
+            for v in svc.state("2026-08-06").segments[g][-1].route.visits
+            if v.site_id == "potala" and 600 <= v.start < 660
+        )
+        == 2
+    )
     visit = lhasa_network.site("potala").visit_min
     tight = rec("T") | {"day_window": [601.0 - t, 631.0 + visit + t]}
     tight["day_window"] = [
