@@ -306,13 +306,14 @@ def book_with_moves(
     """Make room for ``group`` (planned as ``piece``: its day from now on) by moving confirmed
     groups, never un-serving one.
 
-    The groups whose live routes visit one of the piece's must-visits (at most ``MAX_MOVABLE``, the
-    smallest first; never a group pinned to its wanted entry slots) are re-planned together with
-    it: the piece's must-visits are placed first (in its wanted slots), each moved group then
-    keeps its visits in their slots where they still fit, and the ILS re-plans the piece and the groups that lost a visit, against the ledger left
-    by everybody else. Accepted only if the piece is served and every moved group that was served
-    still has all its must-visits (its other visits may change). Returns a ``booked`` result with
-    ``moved``, or None (the ledger arrays are not changed)."""
+    The groups whose live routes visit one of the piece's must-visits (at most ``MAX_MOVABLE``,
+    the smallest first; never a group pinned to its wanted entry slots) are re-planned together
+    with it: the piece's must-visits are placed first (in its wanted slots), each moved group
+    then keeps its visits in their slots where they still fit, and the ILS re-plans the piece and
+    the groups that lost a visit, against the ledger left by everybody else. Accepted only if the
+    piece is served and every moved group that was served still has all its must-visits (its
+    other visits may change). Returns a ``booked`` result with ``moved``, or None (the ledger
+    arrays are not changed)."""
     net = network_at(state, state.epoch)
     musts = set(piece.must_visit)
     movable = [
