@@ -63,6 +63,8 @@ EFFORT_DEFAULTS = {
     "/v1/drones/delivery-plan": {"time_limit_s": CAP_TIME_S, "iterations": CAP_ITERATIONS},
     "/v1/flights/products": {"time_limit_s": CAP_TIME_S},
     "/v1/flights/schedule": {"time_limit_s": CAP_TIME_S, "workers": 1},
+    "/v1/days": {"time_limit_s": CAP_TIME_S, "iterations": CAP_ITERATIONS},
+    "/v1/days/{date}/events": {"time_limit_s": CAP_TIME_S, "iterations": CAP_ITERATIONS},
 }
 
 

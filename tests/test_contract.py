@@ -19,7 +19,7 @@ import pytest
 
 from optimizer.core import STATUSES, SolveStats, StoppingCriterion, Unserved, Violation
 
-FAMILIES = ("tours", "toptw", "scenarios", "stations", "drones", "flights")
+FAMILIES = ("tours", "toptw", "scenarios", "stations", "drones", "flights", "days")
 
 
 def _tours() -> tuple[Any, StoppingCriterion]:
@@ -115,6 +115,22 @@ def _flight_schedule() -> tuple[Any, StoppingCriterion]:
     return p, StoppingCriterion(max_runtime_s=10.0)
 
 
+def _days() -> tuple[Any, StoppingCriterion]:
+    from api.services.tours import lhasa_network
+    from optimizer.days import DayEvent, DayProblem, LogEntry
+    from optimizer.tours import Location, TourGroup
+
+    def g(gid: str, window: tuple[float, float]) -> TourGroup:
+        return TourGroup(id=gid, size=20, start=Location("potala"), end=Location("potala"), day_window=window,
+                         must_visit=("jokhang",))
+
+    log = (LogEntry("booking", group=g("A", (480.0, 1140.0))), LogEntry("booking", group=g("B", (0.0, 30.0))),
+           LogEntry("booking", group=g("C", (540.0, 1100.0))),
+           LogEntry("event", event=DayEvent("quota_cut", 600.0, site_id="potala", quota=30)),
+           LogEntry("event", event=DayEvent("group_delayed", 620.0, group_id="A", delay_min=30.0)))
+    return DayProblem(network=lhasa_network(), log=log), StoppingCriterion(max_iterations=20)
+
+
 CASES: dict[str, tuple[str, Callable[[], tuple[Any, StoppingCriterion]]]] = {
     "tours": ("tours", _tours),
     "toptw": ("toptw", _toptw),
@@ -127,6 +143,7 @@ CASES: dict[str, tuple[str, Callable[[], tuple[Any, StoppingCriterion]]]] = {
     "drones": ("drones", _drones),
     "flights-design": ("flights", _flight_design),
     "flights-schedule": ("flights", _flight_schedule),
+    "days": ("days", _days),
 }
 
 

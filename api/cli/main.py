@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from api.cli.common import fail
+from api.cli.days import day_app
 from api.cli.drones import drones_app
 from api.cli.flights import flights_app
 from api.cli.scenarios import scenarios_app
@@ -247,6 +248,7 @@ app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(stations_app, name="stations")
 app.add_typer(drones_app, name="drones")
 app.add_typer(flights_app, name="flights")
+app.add_typer(day_app, name="day")
 
 
 if __name__ == "__main__":

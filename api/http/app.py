@@ -54,6 +54,7 @@ from api.http import jobs as jobs_config
 from api.http import limits as limits_config
 from api.http import security as security_config
 from api.http.errors import install_error_handlers
+from api.http.routes.days import router as days_router
 from api.http.routes.health import router as health_router
 from api.http.routes.drones import router as drones_router
 from api.http.routes.drones import warm_up as drones_warm_up
@@ -151,6 +152,7 @@ def create_app() -> FastAPI:
     app.include_router(drones_router)  # POST /v1/drones/delivery-plan (api.http.routes.drones)
     app.include_router(flight_schedule_router)  # POST /v1/flights/schedule (api.http.routes.flight_schedule)
     app.include_router(flights_router)  # POST /v1/flights/products (api.http.routes.flights)
+    app.include_router(days_router)  # /v1/days... live day plans (api.http.routes.days, issue 17)
     app.include_router(tours_router)  # /healthz, /v1/instances/lhasa/sites, POST /v1/tours/plan (api.http.routes.tours)
     install_web(app)  # GET / (the web app), /static, offline /docs and /redoc, /v1/web/* (api.http.routes.web)
     return app
