@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pg_helpers import job_db_fixture
 
 from instances.demand import read_demand
 from instances.loader import LHASA_DIR, load_lhasa
+
+job_db = pytest.fixture(params=["sqlite", "postgresql"])(job_db_fixture)
+"""A fresh store database on each back end (``pg_helpers``): SQLite file, then PostgreSQL (skips
+without ``$LHASA_OPS_TEST_PG``; ``.ci/run`` sets it)."""
 
 
 @pytest.fixture(scope="session")

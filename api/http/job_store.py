@@ -1,7 +1,7 @@
 """The job store: jobs and their step results in SQLite or PostgreSQL (SQLAlchemy Core).
 
 ``JobStore(where)`` opens the database ``where`` (a SQLite file path, ``sqlite:///path`` or
-``postgresql://...``; None: ``$LHASA_OPS_DB``, see ``api.http.store_db``) and creates the tables of
+``postgresql://...``; None: ``$LHASA_OPS_DB``, see ``api.services.store_db``) and creates the tables of
 ``api.http.job_sql`` when missing. Every statement is in ``job_sql.SQL``; the code here is the same
 for both back ends except the claim of the next job and the owner check (``job_sql`` says how).
 
@@ -37,7 +37,7 @@ from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError
 
 from api.http.job_sql import LEASE_COLUMNS, METADATA, SQL
 from api.http.security import ApiError
-from api.http.store_db import (
+from api.services.store_db import (
     BUSY_TIMEOUT_S,
     DB_ENV,
     db_url,

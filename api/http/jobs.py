@@ -1,6 +1,6 @@
 """Persistent jobs of the HTTP API: the job store, one background runner per server, for any job kind.
 
-Modules (one concept each): ``api.http.store_db`` (``$LHASA_OPS_DB`` as a SQLAlchemy engine: a
+Modules (one concept each): ``api.services.store_db`` (``$LHASA_OPS_DB`` as a SQLAlchemy engine: a
 SQLite file by default, PostgreSQL for several servers), ``api.http.job_sql`` (tables and every SQL
 statement), ``api.http.job_store`` (``JobStore``, ``StoreError``, ``LeaseLost``),
 ``api.http.job_runner`` (``JobRunner``, ``JobSteps``, the kind registry, the audit trail). This
@@ -91,7 +91,7 @@ from api.http.job_store import (
     check_db_path,
     store_error,
 )
-from api.http.store_db import BUSY_TIMEOUT_S, DB_ENV, DEFAULT_DB, db_url, db_value, get_engine, store_exists
+from api.services.store_db import BUSY_TIMEOUT_S, DB_ENV, DEFAULT_DB, db_url, db_value, get_engine, store_exists
 from optimizer.core.errors import InvalidInput
 
 BACKOFF_S = 0.5

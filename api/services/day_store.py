@@ -21,7 +21,6 @@ conditional UPDATE (the version check), so two servers on one database never bot
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -34,18 +33,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
-    event,
     insert,
     select,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-DB_ENV = "LHASA_OPS_DB"
-DEFAULT_DB = "lhasa_ops.sqlite3"
-BUSY_TIMEOUT_S = 30.0
+from api.services.store_db import db_url, get_engine
 
 metadata = MetaData()
 days_table = Table(
@@ -74,38 +69,10 @@ class VersionConflict(RuntimeError):
 
 
 def engine_url(value: str | None = None) -> str:
-    """SQLAlchemy URL of ``value`` (default ``$LHASA_OPS_DB``): a ``postgresql://`` (or
-    ``postgres://``) URL -> ``postgresql+psycopg://``; any other URL with ``://`` as given; a path ->
-    ``sqlite:///<path>``."""
-    v = value if value is not None else (os.environ.get(DB_ENV) or DEFAULT_DB)
-    for prefix in ("postgresql://", "postgres://"):
-        if v.startswith(prefix):
-            return "postgresql+psycopg://" + v[len(prefix) :]
-    if "://" in v:
-        return v
-    return f"sqlite:///{v}"
-
-
-def make_engine(url: str) -> Engine:
-    """An Engine; on SQLite every transaction starts with ``BEGIN IMMEDIATE`` (the pysqlite driver's
-    own transaction handling is switched off), connections wait ``BUSY_TIMEOUT_S`` for a lock, and
-    the journal is WAL so readers do not block the writer."""
-    if url.startswith("sqlite"):
-        eng = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
-
-        @event.listens_for(eng, "connect")
-        def _connect(dbapi_conn, _record) -> None:  # pragma: no cover - driver hook
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.close()
-
-        @event.listens_for(eng, "begin")
-        def _begin(conn) -> None:  # pragma: no cover - driver hook
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return eng
-    return create_engine(url, pool_pre_ping=True)
+    """SQLAlchemy URL (password shown) of ``value`` (default ``$LHASA_OPS_DB``), by the server's one
+    rule (``api.services.store_db.db_url``): a path -> ``sqlite:///<absolute path>``, a
+    ``postgresql://`` URL -> ``postgresql+psycopg://``. Raises ``InvalidInput`` for other schemes."""
+    return db_url(value).render_as_string(hide_password=False)
 
 
 def _now() -> str:
@@ -117,7 +84,7 @@ class DayStore:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = engine_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = get_engine(self.url)
         metadata.create_all(self.engine)
 
     def dispose(self) -> None:
@@ -127,7 +94,7 @@ class DayStore:
     def write(self, date: str) -> Iterator[tuple[Connection, int | None]]:
         """A write transaction holding ``date``'s row: yields (connection, stored version or None).
         Commits when the block ends, rolls back on an exception."""
-        with self.engine.begin() as conn:
+        with self.engine.connect().execution_options(immediate=True) as conn, conn.begin():
             row = conn.execute(
                 select(days_table.c.version).where(days_table.c.date == date).with_for_update()
             ).first()

@@ -1,4 +1,4 @@
-"""``$LHASA_OPS_DB`` as a SQLAlchemy engine (``api.http.store_db``): paths and URLs map to the right
+"""``$LHASA_OPS_DB`` as a SQLAlchemy engine (``api.services.store_db``): paths and URLs map to the right
 driver, a bad value is refused naming ``LHASA_OPS_DB`` (and stops the server at start), passwords
 never reach messages, and ``get_engine()`` gives one working engine per database (the helper the
 day-plan store will use)."""
@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from api.http.jobs import check_environment
-from api.http.store_db import DB_ENV, db_url, describe, get_engine, is_postgres, sqlite_path, store_exists
+from api.services.store_db import DB_ENV, db_url, describe, get_engine, is_postgres, sqlite_path, store_exists
 from optimizer.core.errors import InvalidInput
 
 

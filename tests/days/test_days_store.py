@@ -32,14 +32,16 @@ def rec(gid: str, size: int = 30, must=("potala",)) -> dict:
 
 
 @pytest.fixture
-def db(tmp_path):
-    return str(tmp_path / "days.sqlite")
+def db(job_db):
+    """The day store's database: a fresh SQLite file, then a fresh PostgreSQL database."""
+    return job_db.url
 
 
 def test_engine_urls():
     assert engine_url("/tmp/x.sqlite") == "sqlite:////tmp/x.sqlite"
     assert engine_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
-    assert engine_url("sqlite://") == "sqlite://"
+    with pytest.raises(InvalidInput, match="LHASA_OPS_DB"):
+        engine_url("sqlite://")  # in memory: nothing another server could share
 
 
 def test_versions_reasons_and_a_rebuilt_day_equal_the_live_one(db, lhasa_network, demo_groups):

@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.http.jobs import DB_ENV, JobStore, check_db_path
-from api.http.store_db import db_url, describe, store_exists
+from api.services.store_db import db_url, describe, store_exists
 from optimizer.core.errors import InvalidInput
 
 router = APIRouter()

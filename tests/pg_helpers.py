@@ -1,4 +1,5 @@
-"""Job-store back ends for the API tests: ``job_db`` runs a test once on a fresh SQLite file and once
+"""Store back ends for the tests (a plain module; the fixture ``job_db`` is registered in
+``tests/conftest.py``): ``job_db`` runs a test once on a fresh SQLite file and once
 on a fresh PostgreSQL database (created for the test from ``$LHASA_OPS_TEST_PG``, dropped after).
 
 Without ``$LHASA_OPS_TEST_PG`` the PostgreSQL cases skip, saying so; ``.ci/run`` starts a server
@@ -68,8 +69,7 @@ def drop_pg_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def job_db(request, tmp_path) -> Iterator[JobDb]:
+def job_db_fixture(request, tmp_path) -> Iterator[JobDb]:
     """A fresh job database on each back end (see the module docstring)."""
     if request.param == "sqlite":
         path = tmp_path / "jobs.sqlite3"
