@@ -57,7 +57,7 @@ from models._backend import cpsat_solver, cpsat_status
 from optimizer.core.results import FEASIBLE, OPTIMAL
 from optimizer.flights.problem import ScheduleProblem
 
-__all__ = ["WINDOWS_MIN", "LnsResult", "lns", "merge_block"]
+__all__ = ["WINDOWS_MIN", "LnsResult", "group_pax_bounds", "lns", "merge_block"]
 
 WINDOWS_MIN = (120, 180, 240, 360, 480)
 """Window lengths, minutes, tried in turn (the next after a pass without a gain; then the whole day)."""
@@ -207,6 +207,77 @@ def _solve_window(P: ScheduleProblem, M, ix: _Index, free: np.ndarray, assign: d
     return new, _objective(M, new, coef_of), solver.deterministic_time, st == OPTIMAL
 
 
+def group_pax_bounds(P: ScheduleProblem, M, ix: _Index, limit_s: float = 5.0) -> list[int | None]:
+    """Most passengers each group can fly, from the LP relaxation of its part of the model (HiGHS).
+
+    The group's columns with every row restricted to them (slot rows at full capacity: the other
+    groups' take-offs dropped) form a relaxation of the group's part of any schedule, so its LP optimum
+    bounds the group's J; with ``J = W P - D`` and ``D < W``, ``P <= floor((bound + W - 1) / W)``.
+    None for a group whose LP did not solve within ``limit_s`` (shared by all groups)."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    W = P.weight_per_passenger
+    t0 = time.perf_counter()
+    out: list[int | None] = []
+    for g in range(ix.n_groups):
+        ds = ix.deps_of_group[g]
+        col = {int(d): c for c, d in enumerate(ds)}
+        ks = [k for d in ds for k in ix.on_dep[int(d)]]
+        for k in ks:
+            col[("x", k)] = len(col)
+        rows, cols, vals, ub = [], [], [], []
+
+        def row(entries, rhs, rows=rows, cols=cols, vals=vals, ub=ub) -> None:
+            for c, v in entries:
+                rows.append(len(ub))
+                cols.append(c)
+                vals.append(v)
+            ub.append(rhs)
+
+        by_b: dict[int, list[int]] = defaultdict(list)
+        for k in ks:
+            bi, d = M.xs[k]
+            by_b[bi].append(k)
+            row([(col[("x", k)], 1.0), (col[d], -1.0)], 0.0)
+        for kk in by_b.values():
+            if len(kk) > 1:
+                row([(col[("x", k)], 1.0) for k in kk], 1.0)
+        for d in ds:
+            d = int(d)
+            kk = ix.on_dep[d]
+            if sum(ix.party[M.xs[k][0]] for k in kk) > ix.seats[d]:
+                row([(col[("x", k)], float(ix.party[M.xs[k][0]])) for k in kk] + [(col[d], -float(ix.seats[d]))], 0.0)
+            if d in ix.pack:
+                pk, pg = ix.pack[d]
+                row([(col[("x", k)], float(w)) for k, w in zip(pk, pg, strict=True)] + [(col[d], -2.0)], 0.0)
+            p = ix.prev.get(d)
+            if p is not None and p in col:
+                row([(col[d], 1.0), (col[p], -1.0)], 0.0)
+        mine = set(col)
+        for cap, rds in ix.rows:
+            inside = [col[e] for e in rds if e in mine]
+            if len(inside) > cap:
+                row([(c, 1.0) for c in inside], float(cap))
+        n = len(col)
+        c = np.zeros(n)
+        for k in ks:
+            c[col[("x", k)]] = -float(M.coef[k])
+        left = limit_s - (time.perf_counter() - t0)
+        if left <= 0 or not ks:
+            out.append(None if ks else 0)
+            continue
+        A = coo_matrix((vals, (rows, cols)), shape=(len(ub), n)).tocsr() if ub else None
+        res = linprog(c, A_ub=A, b_ub=np.asarray(ub) if ub else None, bounds=(0, 1), method="highs",
+                      options={"time_limit": left})
+        if res.status != 0:
+            out.append(None)
+            continue
+        bound = int(np.floor(-res.fun + 1e-9 * abs(res.fun) + 1e-6))
+        out.append((bound + W - 1) // W)
+    return out
+
+
 def merge_block(M, assign: dict[int, int], ks: list[int], picked: list[int], j: int, bound: int) -> bool:
     """Put another engine's schedule of one independent block (its assignment variables ``ks``, those
     chosen ``picked`` with J ``j``) into ``assign`` when it is better there; True if taken.
@@ -225,7 +296,7 @@ def merge_block(M, assign: dict[int, int], ks: list[int], picked: list[int], j: 
 
 def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: int = 0,
         work_limit: float | None = None, stop=None, sub_work: float = SUB_WORK, inbox: list | None = None,
-        bound_box: list | None = None, rel_gap: float = 0.0) -> LnsResult:
+        bound_box: list | None = None, rel_gap: float = 0.0, pax_bounds: bool = True) -> LnsResult:
     """Improve the schedule ``start`` (booking index -> departure index of ``M``) by rolling windows.
 
     ``deadline_s``: ``time.perf_counter()`` value at which to stop; ``work_limit``: total CP-SAT
@@ -233,7 +304,9 @@ def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: i
     ``inbox``: a list another thread appends blocks to, ``(ks, picked, j, bound)`` as in
     :func:`merge_block` (HiGHS's blocks): taken when better, and a block proven optimal (bound <= j)
     is left alone from then on. ``bound_box``: a list that receives the day's bound on J; the search
-    stops once the incumbent is within ``rel_gap`` of it (or equal).
+    stops once the incumbent is within ``rel_gap`` of it (or equal). ``pax_bounds``: stop working on
+    a group once it flies as many passengers as its LP relaxation allows (:func:`group_pax_bounds`;
+    only its deviation could still improve).
     ``start`` must satisfy the model's rows (the greedy schedule does). Returns the best schedule found
     (never worse than ``start``), see :class:`LnsResult`."""
     t0 = time.perf_counter()
@@ -252,6 +325,15 @@ def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: i
     version = [0] * ix.n_ports  # changes of the schedule at each vertiport (its groups share slot rows)
     seen: dict[tuple[int, int, int], int] = {}  # window -> version of its vertiport when last solved
     units_of = [[u for u, (g2, _ds, _a) in enumerate(ix.units) if g2 == g] for g in range(ix.n_groups)]
+    pax_bound = group_pax_bounds(P, M, ix) if pax_bounds else [None] * ix.n_groups
+    group_of_b = {bi: int(ix.group[d]) for bi, d in M.xs}
+
+    def pax_done(g: int) -> bool:
+        """The group flies as many passengers as its LP allows: only the deviation could improve."""
+        if pax_bound[g] is None:
+            return False
+        return sum(ix.party[bi] for bi in assign if group_of_b[bi] == g) >= pax_bound[g]
+
     frozen = np.zeros(len(M.deps), dtype=bool)  # departures of blocks proven optimal elsewhere
     blocks_taken = 0
     ended_by = "converged"
@@ -278,8 +360,10 @@ def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: i
         if not active:
             break
         for g in (active[int(k)] for k in rng.permutation(len(active))):
+            if level[g] < len(sizes) and pax_done(g):
+                level[g] = len(sizes)  # passengers at the LP bound: leave the deviation to HiGHS
             if level[g] >= len(sizes):
-                continue  # proven by the other engine since the round began
+                continue  # proven by the other engine since the round began, or at its LP bound
             H = sizes[level[g]]
             whole = H >= span
             jobs = []
@@ -351,12 +435,14 @@ def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: i
                     seen[(u, a, b)] = version[v]
                     for g2 in range(ix.n_groups):  # the other groups at this vertiport may gain again
                         if (g2 != g and ix.port_of_group[g2] == v and level[g2] >= len(sizes)
-                                and not frozen[ix.deps_of_group[g2]].all()):
+                                and not frozen[ix.deps_of_group[g2]].all() and not pax_done(g2)):
                             level[g2] = len(sizes) - 1
             if out:
                 break
             if not gain and level[g] < len(sizes):
                 level[g] += 1
+            if level[g] < len(sizes) and pax_done(g):
+                level[g] = len(sizes)  # passengers at the LP bound: leave the deviation to HiGHS
             if _TRACE:
                 print(f"group {g} H={H} best={best} windows={windows} work={spent:.2f} t={time.perf_counter() - t0:.2f}")
     if inbox:
