@@ -57,7 +57,7 @@ from models._backend import cpsat_solver, cpsat_status
 from optimizer.core.results import FEASIBLE, OPTIMAL
 from optimizer.flights.problem import ScheduleProblem
 
-__all__ = ["WINDOWS_MIN", "LnsResult", "group_pax_bounds", "lns", "merge_block"]
+__all__ = ["WINDOWS_MIN", "LnsResult", "group_pax_bounds", "index", "lns", "merge_block", "settled_departures"]
 
 WINDOWS_MIN = (120, 180, 240, 360, 480)
 """Window lengths, minutes, tried in turn (the next after a pass without a gain; then the whole day)."""
@@ -278,6 +278,21 @@ def group_pax_bounds(P: ScheduleProblem, M, ix: _Index, limit_s: float = 5.0) ->
     return out
 
 
+def index(P: ScheduleProblem, M) -> _Index:
+    """The look-ups the LNS builds (groups, units, rows per departure), for :func:`group_pax_bounds`."""
+    return _Index(P, M)
+
+
+def settled_departures(P: ScheduleProblem, M, ix: _Index, assign: dict[int, int],
+                       bounds: list[int | None]) -> set[int]:
+    """Departures of the groups whose passengers in ``assign`` already meet their LP bound (``bounds``)."""
+    flown = [0] * ix.n_groups
+    for bi, d in assign.items():
+        flown[int(ix.group[d])] += ix.party[bi]
+    return {int(d) for g in range(ix.n_groups) if bounds[g] is not None and flown[g] >= bounds[g]
+            for d in ix.deps_of_group[g]}
+
+
 def merge_block(M, assign: dict[int, int], ks: list[int], picked: list[int], j: int, bound: int) -> bool:
     """Put another engine's schedule of one independent block (its assignment variables ``ks``, those
     chosen ``picked`` with J ``j``) into ``assign`` when it is better there; True if taken.
@@ -296,7 +311,8 @@ def merge_block(M, assign: dict[int, int], ks: list[int], picked: list[int], j: 
 
 def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: int = 0,
         work_limit: float | None = None, stop=None, sub_work: float = SUB_WORK, inbox: list | None = None,
-        bound_box: list | None = None, rel_gap: float = 0.0, pax_bounds: bool = True) -> LnsResult:
+        bound_box: list | None = None, rel_gap: float = 0.0, pax_bounds: bool = True,
+        group_bounds: list[int | None] | None = None) -> LnsResult:
     """Improve the schedule ``start`` (booking index -> departure index of ``M``) by rolling windows.
 
     ``deadline_s``: ``time.perf_counter()`` value at which to stop; ``work_limit``: total CP-SAT
@@ -306,7 +322,7 @@ def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: i
     is left alone from then on. ``bound_box``: a list that receives the day's bound on J; the search
     stops once the incumbent is within ``rel_gap`` of it (or equal). ``pax_bounds``: stop working on
     a group once it flies as many passengers as its LP relaxation allows (:func:`group_pax_bounds`;
-    only its deviation could still improve).
+    only its deviation could still improve); ``group_bounds``: those bounds when already computed.
     ``start`` must satisfy the model's rows (the greedy schedule does). Returns the best schedule found
     (never worse than ``start``), see :class:`LnsResult`."""
     t0 = time.perf_counter()
@@ -325,7 +341,10 @@ def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: i
     version = [0] * ix.n_ports  # changes of the schedule at each vertiport (its groups share slot rows)
     seen: dict[tuple[int, int, int], int] = {}  # window -> version of its vertiport when last solved
     units_of = [[u for u, (g2, _ds, _a) in enumerate(ix.units) if g2 == g] for g in range(ix.n_groups)]
-    pax_bound = group_pax_bounds(P, M, ix) if pax_bounds else [None] * ix.n_groups
+    if not pax_bounds:
+        pax_bound: list[int | None] = [None] * ix.n_groups
+    else:
+        pax_bound = group_bounds if group_bounds is not None else group_pax_bounds(P, M, ix)
     group_of_b = {bi: int(ix.group[d]) for bi, d in M.xs}
 
     def pax_done(g: int) -> bool:

@@ -303,6 +303,8 @@ class BackendRun:
     """The LNS's :class:`models.flight_lns.LnsResult` (backend ``lns``)."""
 
 
+SETTLED_SHARE = 0.25
+"""Part of its time share a HiGHS block gets when the LNS already flies its LP's passengers (``auto``)."""
 LNS_SHARE = 0.5
 """Share of the time (or of ``deterministic_time``) the LNS gets before CP-SAT's whole-model run (``cpsat``)."""
 CPSAT_BUILD_S_PER_VAR = 3e-5
@@ -367,12 +369,16 @@ def _solve_cpsat(P, M: ScheduleModel, limit_s: float, workers: int, seed: int, r
     return run
 
 
-def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=None) -> BackendRun:
+def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=None,
+                 settled: set[int] | None = None) -> BackendRun:
     """The same model as a 0-1 MILP for HiGHS (``scipy.optimize.milp``: branch and cut, LP bounds).
 
     ``on_block(ks, picked, j, bound)``: called after each independent block with the block's assignment
     variables ``ks``, those HiGHS set to 1 (``picked``, re-checked against the rows), their J and the
-    block's proven bound on J (the LNS takes a block's schedule when it is better than its own)."""
+    block's proven bound on J (the LNS takes a block's schedule when it is better than its own).
+    ``settled``: departures whose passengers are already at their LP bound in the LNS's schedule; a
+    block made only of them goes first and gets ``SETTLED_SHARE`` of its time share (it needs only a
+    bound), leaving the time to the blocks where HiGHS's schedule can still add passengers."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix, hstack
 
@@ -410,13 +416,16 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=N
     A = coo_matrix((vals, (rows, cols)), shape=(len(ub), nd + nx)).tocsr()
     ub = np.asarray(ub)
     comps = _components(A, nd + nx)
+    quick = [settled is not None and all(int(col) in settled for col in cs if col < nd) for cs in comps]
+    order = sorted(range(len(comps)), key=lambda i: not quick[i])  # stable: smallest first within each
+    comps, quick = [comps[i] for i in order], [quick[i] for i in order]
     run = BackendRun("highs", chosen=[], bound=0)
     done_j = done_gap = 0  # J and proven absolute gap of the components solved so far
     left_cols = nd + nx
     for i, cs in enumerate(comps):
         left = max(0.05, limit_s - (time.perf_counter() - t0))
         last = i == len(comps) - 1
-        budget = left if last else max(0.05, left * len(cs) / left_cols)
+        budget = left if last else max(0.05, left * len(cs) / left_cols * (SETTLED_SHARE if quick[i] else 1.0))
         left_cols -= len(cs)
         rs = np.unique(A[:, cs].nonzero()[0])
         sub = A[rs][:, cs]
@@ -505,11 +514,11 @@ def check_answer(P: ScheduleProblem, M: ScheduleModel, chosen: list[int]) -> boo
 
 
 def _lns_run(P, M: ScheduleModel, start: dict[int, int], limit_s: float, seed: int, work: float | None,
-             stop=None, inbox=None, bound_box=None, rel_gap: float = 0.0) -> BackendRun:
+             stop=None, inbox=None, bound_box=None, rel_gap: float = 0.0, pax_bounds=None) -> BackendRun:
     """The rolling-window LNS (:mod:`models.flight_lns`) from ``start``, as a back-end answer (no bound)."""
     t0 = time.perf_counter()
     res = flight_lns.lns(P, M, start, t0 + limit_s, seed, work_limit=work, stop=stop, inbox=inbox,
-                         bound_box=bound_box, rel_gap=rel_gap)
+                         bound_box=bound_box, rel_gap=rel_gap, group_bounds=pax_bounds)
     k_of = {bd: k for k, bd in enumerate(M.xs)}
     run = BackendRun("lns", chosen=sorted(k_of[bd] for bd in res.assign.items()), wall_s=time.perf_counter() - t0)
     run.stopped_by_work = res.stopped_by_work
@@ -567,15 +576,21 @@ def solve_model(P: ScheduleProblem, M: ScheduleModel, limit_s: float, params: Fl
         inbox: list = []
         bound_box: list = []
         stop = threading.Event()
+        ix = flight_lns.index(P, M)
+        pax_bounds = flight_lns.group_pax_bounds(P, M, ix, limit_s=0.1 * limit_s)
+        settled = flight_lns.settled_departures(P, M, ix, start, pax_bounds)
+        stats["lns_settled_departures"] = len(settled)
 
         def highs_thread() -> None:
-            r = _solve_highs(P, M, limit_s, rel_gap, on_block=lambda *a: inbox.append(a))
+            r = _solve_highs(P, M, limit_s - (time.perf_counter() - t0), rel_gap,
+                             on_block=lambda *a: inbox.append(a), settled=settled)
             runs.append(r)
             bound_box.append(r.bound)
 
         th = threading.Thread(target=highs_thread, daemon=True)
         th.start()
-        lns_run = _lns_run(P, M, start, limit_s, seed, None, stop, inbox, bound_box, rel_gap)
+        lns_run = _lns_run(P, M, start, limit_s - (time.perf_counter() - t0), seed, None, stop, inbox, bound_box,
+                           rel_gap, pax_bounds)
         th.join(timeout=max(1.0, limit_s - (time.perf_counter() - t0) + 10.0))
         # the blocks HiGHS finished after the LNS ended
         assign = {M.xs[k][0]: M.xs[k][1] for k in lns_run.chosen}

@@ -113,3 +113,31 @@ def test_deterministic_lns_flies_more_than_the_greedy_on_the_bundled_day():
     assert verify(p, a) == []
     assert a.passengers > greedy_pax
     assert a.model_stats["reproducible"] and a.departures == b.departures
+
+
+def test_group_bounds_hold_and_settled_groups_are_whole():
+    """The LP passenger bound of each group is >= what the HiGHS optimum flies there; the settled departures
+    are exactly the groups whose schedule already meets it."""
+    from models.flight_lns import group_pax_bounds, index, settled_departures
+
+    p = _day(40, seed=5)
+    m, start = _model(p)
+    ix = index(p, m)
+    bounds = group_pax_bounds(p, m, ix)
+    opt = solve(p, MaxRuntime(60), params=FlightParams(backend="highs"))
+    assert opt.stats.status == "optimal"
+    flown_opt = [0] * ix.n_groups
+    dep_group = {(p.products[m.deps[d][1]].vertiport_id, p.aircraft[m.deps[d][0]].type_id): int(ix.group[d])
+                 for d in range(len(m.deps))}
+    books = {b.id: b for b in p.bookings}
+    ac = {a.id: a for a in p.aircraft}
+    for dep in opt.departures:
+        g = dep_group[(dep.vertiport_id, ac[dep.aircraft_id].type_id)]
+        flown_opt[g] += sum(books[b].party_size for b in dep.booking_ids)
+    assert all(b is not None and b >= f for b, f in zip(bounds, flown_opt, strict=True))
+    settled = settled_departures(p, m, ix, opt_assign := start, bounds)
+    flown = [0] * ix.n_groups
+    for bi, d in opt_assign.items():
+        flown[int(ix.group[d])] += p.bookings[bi].party_size
+    expect = {int(d) for g in range(ix.n_groups) if flown[g] >= bounds[g] for d in ix.deps_of_group[g]}
+    assert settled == expect
