@@ -29,6 +29,8 @@ the same vertiport, whose groups share the slot rows, reopens it). Windows are s
 already with the same schedule at their vertiport. Measured on the bundled day (``bench/RESULTS.md``):
 120-minute windows take the greedy schedule from 150 to about 168 passengers within a few CPU seconds;
 the single-tail groups then need long windows or shifts.
+A group whose passengers reach the LP bound of its part of the model (:func:`group_pax_bounds`) is left
+alone: only its deviation could still improve, which HiGHS's block may bring.
 
 Working with HiGHS (``backend='auto'``, :func:`models.flight_schedule.solve_model`): HiGHS solves the
 model's independent blocks one after the other in another thread and posts each (``inbox``); a block

@@ -78,6 +78,10 @@ solves well (one aircraft: it proves them within seconds), alongside the rolling
 :mod:`models.flight_lns` in the other (CP-SAT on small windows of the model, from the greedy
 schedule): each block HiGHS finishes replaces the LNS's schedule there when better, a block it proves
 optimal is left alone, and the LNS stops once its schedule meets HiGHS's bound (or the asked gap).
+First the LP relaxation of each group's part of the model bounds the passengers it can fly
+(:func:`models.flight_lns.group_pax_bounds`, a fraction of a second); HiGHS takes the blocks whose greedy
+schedule already meets that bound first, with ``SETTLED_SHARE`` of their time share (they need only a
+bound), and the LNS leaves such groups alone.
 Why: the LP relaxation of this model is tight, but on the 5-minute grid neither HiGHS's nor CP-SAT's
 (1 worker) primal search fills the day of a busy aircraft within the default 20 s; the windows of the
 LNS are solved exactly in tens of milliseconds each (issue 15; ``bench/RESULTS.md``). Before, ``auto``
