@@ -64,8 +64,9 @@ def reading(results, rows, best: int) -> str:
         f"end at proven gaps {', '.join(str(r[6]) for r in big)} after {', '.join(str(r[12]) for r in big)} s wall, "
         f"{', '.join(str(r[13]) for r in big)} s CPU: HiGHS proves the bound block by block in its own thread and needs "
         "about 9 s of CPU to reach 1 % on these days, so on a loaded machine that gives the process less than about "
-        "two thirds of a core per thread the 30 s are not enough (the LNS's schedule is as good as HiGHS's there; the "
-        "gap is the bound's). Times and passengers under a wall-clock limit vary with the machine's load."
+        "two thirds of a core per thread the 30 s are not enough (on these days HiGHS's own schedule, once it "
+        "has that CPU, is better than the LNS's: the gap closes with HiGHS's last block, so its CPU share decides "
+        "it). Times and passengers under a wall-clock limit vary with the machine's load."
     )
 
 
