@@ -73,15 +73,24 @@ its size (the last gets all that is left); the day's J and bound are the sums ov
 no row links two blocks). With ``rel_gap > 0`` each block stops at that gap, and the last one at the
 day's gap: a column fixed at 1 costing minus the J of the blocks already solved makes HiGHS's relative
 gap (which includes the objective constant) ``(bound - J) / J`` of the whole day, less the others'
-proven gap. ``backend='auto'`` (default) runs both at once with the whole time limit and keeps the
-better schedule and the smaller proven bound (both bound the same J*); CP-SAT is stopped as soon as
-HiGHS proves optimality or, with ``rel_gap > 0``, the asked gap on the day, and gets at most
-``cpu_count - 1`` workers. HiGHS cannot be stopped from outside through scipy, so a CP-SAT run that
-stops first waits for HiGHS; CP-SAT's own ``relative_gap_limit`` uses its own (far weaker) bound. Why
-both: the LP relaxation of this model is far tighter than the bound CP-SAT proves within seconds, and
-HiGHS's LP-based search closes the gap where CP-SAT's portfolio on 1-2 threads does not; CP-SAT remains
-the fallback when HiGHS gives nothing in time, and the back end asked for by name. HiGHS answers are
-re-checked row by row before use (:func:`check_answer`).
+proven gap. ``backend='auto'`` (default) runs HiGHS in one thread, for the bound and for the blocks it
+solves well (one aircraft: it proves them within seconds), alongside the rolling-window LNS of
+:mod:`models.flight_lns` in the other (CP-SAT on small windows of the model, from the greedy
+schedule): each block HiGHS finishes replaces the LNS's schedule there when better, a block it proves
+optimal is left alone, and the LNS stops once its schedule meets HiGHS's bound (or the asked gap).
+First the LP relaxation of each group's part of the model bounds the passengers it can fly
+(:func:`models.flight_lns.group_pax_bounds`, a fraction of a second); HiGHS takes the blocks whose greedy
+schedule already meets that bound first, with ``SETTLED_SHARE`` of their time share (they need only a
+bound), and the LNS leaves such groups alone.
+Why: the LP relaxation of this model is tight, but on the 5-minute grid neither HiGHS's nor CP-SAT's
+(1 worker) primal search fills the day of a busy aircraft within the default 20 s; the windows of the
+LNS are solved exactly in tens of milliseconds each (issue 15; ``bench/RESULTS.md``). Before, ``auto``
+ran CP-SAT on the whole model instead of the LNS (152-153 passengers of the bundled day at 20 s,
+against 174 after 300 s). ``backend='cpsat'`` runs the LNS for ``LNS_SHARE`` of the time, then CP-SAT
+on the whole model hinted with its schedule (its bound is far weaker than HiGHS's); ``'highs'`` runs
+HiGHS alone. HiGHS cannot be stopped from outside through scipy, so the LNS, when it ends first (at
+its bound or converged), waits for HiGHS. HiGHS answers are re-checked row by row before use
+(:func:`check_answer`).
 
 Status and gaps
 ---------------
@@ -96,9 +105,10 @@ favour of HiGHS; the HiGHS blocks come in a fixed order and the tails of a pool 
 fixed rule). A solve stopped by the wall-clock limit or by ``rel_gap`` depends on how far each engine
 got (HiGHS's block time shares are wall-clock too), so it may return a different - equally verified -
 schedule and bound on a busier machine. ``FlightParams.deterministic_time`` runs CP-SAT alone on
-one worker with ``max_deterministic_time``: it stops after the same work every time, so the same
-seed gives the same schedule (unless the wall-clock limit, kept as a safety stop, comes first;
-``BackendRun.stopped_by_work`` says which).
+one worker with ``max_deterministic_time`` (the LNS's windows for ``LNS_SHARE`` of it, each window with
+its own deterministic limit, then the whole model for the rest; no HiGHS): it stops after the same
+work every time, so the same seed gives the same schedule (unless the wall-clock limit, kept as a
+safety stop, comes first; ``BackendRun.stopped_by_work`` says which).
 :func:`optimizer.flights.verify.verify` re-checks any result from the data.
 """
 
@@ -115,6 +125,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from models import flight_lns
 from models._backend import cpsat_solver, cpsat_status, highs_status
 from optimizer.core.results import FEASIBLE, INFEASIBLE, OPTIMAL
 from optimizer.flights.problem import Aircraft, FlightParams, ScheduleProblem
@@ -292,8 +303,14 @@ class BackendRun:
     wall_s: float = 0.0
     stopped_by_work: bool = False
     """CP-SAT under ``deterministic_time``: ended by a proof or by the deterministic limit (not the clock)."""
+    lns: object = None
+    """The LNS's :class:`models.flight_lns.LnsResult` (backend ``lns``)."""
 
 
+SETTLED_SHARE = 0.25
+"""Part of its time share a HiGHS block gets when the LNS already flies its LP's passengers (``auto``)."""
+LNS_SHARE = 0.5
+"""Share of the time (or of ``deterministic_time``) the LNS gets before CP-SAT's whole-model run (``cpsat``)."""
 CPSAT_BUILD_S_PER_VAR = 3e-5
 """Cost of building a back end's model in Python (variables, rows, hints), seconds per x variable
 (``bench/RESULTS.md``). ``auto`` skips CP-SAT when building it would take more than half of the time
@@ -356,8 +373,16 @@ def _solve_cpsat(P, M: ScheduleModel, limit_s: float, workers: int, seed: int, r
     return run
 
 
-def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float) -> BackendRun:
-    """The same model as a 0-1 MILP for HiGHS (``scipy.optimize.milp``: branch and cut, LP bounds)."""
+def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=None,
+                 settled: set[int] | None = None) -> BackendRun:
+    """The same model as a 0-1 MILP for HiGHS (``scipy.optimize.milp``: branch and cut, LP bounds).
+
+    ``on_block(ks, picked, j, bound)``: called after each independent block with the block's assignment
+    variables ``ks``, those HiGHS set to 1 (``picked``, re-checked against the rows), their J and the
+    block's proven bound on J (the LNS takes a block's schedule when it is better than its own).
+    ``settled``: departures whose passengers are already at their LP bound in the LNS's schedule; a
+    block made only of them goes first and gets ``SETTLED_SHARE`` of its time share (it needs only a
+    bound), leaving the time to the blocks where HiGHS's schedule can still add passengers."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix, hstack
 
@@ -395,13 +420,16 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float) -> Backend
     A = coo_matrix((vals, (rows, cols)), shape=(len(ub), nd + nx)).tocsr()
     ub = np.asarray(ub)
     comps = _components(A, nd + nx)
+    quick = [settled is not None and all(int(col) in settled for col in cs if col < nd) for cs in comps]
+    order = sorted(range(len(comps)), key=lambda i: not quick[i])  # stable: smallest first within each
+    comps, quick = [comps[i] for i in order], [quick[i] for i in order]
     run = BackendRun("highs", chosen=[], bound=0)
     done_j = done_gap = 0  # J and proven absolute gap of the components solved so far
     left_cols = nd + nx
     for i, cs in enumerate(comps):
         left = max(0.05, limit_s - (time.perf_counter() - t0))
         last = i == len(comps) - 1
-        budget = left if last else max(0.05, left * len(cs) / left_cols)
+        budget = left if last else max(0.05, left * len(cs) / left_cols * (SETTLED_SHARE if quick[i] else 1.0))
         left_cols -= len(cs)
         rs = np.unique(A[:, cs].nonzero()[0])
         sub = A[rs][:, cs]
@@ -429,6 +457,10 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float) -> Backend
         else:  # no bound from HiGHS: every assignment variable at 1 bounds this component
             b = int(-c[cs][c[cs] < 0].sum())
         run.bound += b
+        if on_block is not None:
+            ks = [int(col) - nd for col in cs if col >= nd]
+            ok = res.x is not None and check_answer(P, M, picked)
+            on_block(ks, picked if ok else [], j if ok else 0, b)
         done_j += j
         done_gap += b - j
         run.infeasible = run.infeasible or highs_status(res) == INFEASIBLE
@@ -485,62 +517,107 @@ def check_answer(P: ScheduleProblem, M: ScheduleModel, chosen: list[int]) -> boo
     return all(sum(d in used for d in ds) <= cap for cap, ds in M.slots)
 
 
+def _lns_run(P, M: ScheduleModel, start: dict[int, int], limit_s: float, seed: int, work: float | None,
+             stop=None, inbox=None, bound_box=None, rel_gap: float = 0.0, pax_bounds=None) -> BackendRun:
+    """The rolling-window LNS (:mod:`models.flight_lns`) from ``start``, as a back-end answer (no bound)."""
+    t0 = time.perf_counter()
+    res = flight_lns.lns(P, M, start, t0 + limit_s, seed, work_limit=work, stop=stop, inbox=inbox,
+                         bound_box=bound_box, rel_gap=rel_gap, group_bounds=pax_bounds)
+    k_of = {bd: k for k, bd in enumerate(M.xs)}
+    run = BackendRun("lns", chosen=sorted(k_of[bd] for bd in res.assign.items()), wall_s=time.perf_counter() - t0)
+    run.stopped_by_work = res.stopped_by_work
+    run.lns = res
+    return run
+
+
 def solve_model(P: ScheduleProblem, M: ScheduleModel, limit_s: float, params: FlightParams, seed: int,
                 greedy: tuple[dict[int, int], set[int]] | None) -> tuple[list[BackendRun], dict]:
     """Run the back end(s) of ``params.backend`` on the model for at most ``limit_s`` seconds.
 
-    ``greedy``: (booking -> departure, opened departures), CP-SAT's hint. Returns every back end's
-    answer, each re-checked with :func:`check_answer` (a rejected answer has ``chosen = None``), and
-    figures for the result's ``model_stats`` (wall seconds, bounds, objectives, skipped back ends).
+    ``greedy``: (booking -> departure, opened departures): the LNS's start and CP-SAT's hint.
+
+    * ``auto``: HiGHS (one thread: the bound, block by block) alongside the LNS (:mod:`models.flight_lns`,
+      CP-SAT on windows, one thread) from the greedy schedule; each block HiGHS finishes replaces the
+      LNS's schedule on that block when better (blocks share no row), and a block it proves optimal is
+      left alone by the LNS. HiGHS is skipped when building its model would take the whole time; then
+      as ``cpsat``.
+    * ``cpsat``: the LNS for ``LNS_SHARE`` of the time, then CP-SAT on the whole model (``workers``)
+      hinted with the LNS's schedule, for the bound.
+    * ``highs``: HiGHS alone.
+    * ``deterministic_time`` (cpsat or auto): as ``cpsat`` but stopped by work: the LNS gets
+      ``LNS_SHARE`` of the deterministic time, CP-SAT the rest (wall-clock limit as a safety stop).
+
+    Returns every back end's answer, each re-checked with :func:`check_answer` (a rejected answer has
+    ``chosen = None``), and figures for the result's ``model_stats`` (wall seconds, bounds, objectives,
+    skipped back ends, LNS windows).
     """
     stats: dict = {}
     runs: list[BackendRun] = []
     rel_gap = float(params.rel_gap)
     det = params.deterministic_time
-    if params.backend == "cpsat" or det is not None:
+    t0 = time.perf_counter()
+    start = dict(greedy[0]) if greedy is not None else {}
+    cores = os.cpu_count() or 2
+    highs_ok = len(M.xs) * CPSAT_BUILD_S_PER_VAR <= limit_s  # the MILP's Python build costs about this per variable
+    if params.backend == "highs":
+        runs.append(_solve_highs(P, M, limit_s, rel_gap))
+    elif params.backend == "cpsat" or det is not None or not highs_ok:
         if det is not None and params.backend == "auto":
             stats["highs_skipped"] = "deterministic_time: HiGHS's time limit is wall-clock"
-        runs.append(_solve_cpsat(P, M, limit_s, params.workers, seed, rel_gap, greedy, params.log, det_time=det))
-    elif params.backend == "highs":
-        runs.append(_solve_highs(P, M, limit_s, rel_gap))
+        elif not highs_ok and params.backend == "auto":
+            stats["highs_skipped"] = f"building {len(M.xs)} variables would take longer than the {limit_s:.2f} s left"
+        lns_run = _lns_run(P, M, start, LNS_SHARE * limit_s, seed, None if det is None else LNS_SHARE * det)
+        runs.append(lns_run)
+        hint = ({M.xs[k][0]: M.xs[k][1] for k in lns_run.chosen}, {M.xs[k][1] for k in lns_run.chosen})
+        left = limit_s - (time.perf_counter() - t0)
+        workers = params.workers if params.backend == "cpsat" else min(params.workers, max(1, cores - 1))
+        if len(M.xs) * CPSAT_BUILD_S_PER_VAR <= 0.5 * left:
+            runs.append(_solve_cpsat(P, M, max(0.05, left), workers, seed, rel_gap, hint, params.log,
+                                     det_time=None if det is None else (1 - LNS_SHARE) * det))
+        else:
+            stats["cpsat_skipped"] = f"building {len(M.xs)} variables would take most of the {left:.2f} s left"
     else:
-        box: list = []
-        out: list[BackendRun] = []
+        inbox: list = []
+        bound_box: list = []
         stop = threading.Event()
+        ix = flight_lns.index(P, M)
+        pax_bounds = flight_lns.group_pax_bounds(P, M, ix, limit_s=0.1 * limit_s)
+        settled = flight_lns.settled_departures(P, M, ix, start, pax_bounds)
+        stats["lns_settled_departures"] = len(settled)
 
         def highs_thread() -> None:
-            r = _solve_highs(P, M, limit_s, rel_gap)
-            out.append(r)
-            if r.chosen is not None and r.bound is not None:
-                j = sum(M.coef[k] for k in r.chosen)
-                if r.bound <= j or (rel_gap > 0 and (r.bound - j) <= rel_gap * max(abs(j), 1)):
-                    stop.set()  # HiGHS proved optimality or the asked gap: CP-SAT need not go on
-                    for s in box:
-                        s.stop_search()
+            r = _solve_highs(P, M, limit_s - (time.perf_counter() - t0), rel_gap,
+                             on_block=lambda *a: inbox.append(a), settled=settled)
+            runs.append(r)
+            bound_box.append(r.bound)
 
         th = threading.Thread(target=highs_thread, daemon=True)
-        if len(M.xs) * CPSAT_BUILD_S_PER_VAR <= limit_s:  # the MILP's Python build costs about as much per variable
-            th.start()
-        else:
-            stats["highs_skipped"] = f"building {len(M.xs)} variables would take longer than the {limit_s:.2f} s left"
-        cores = os.cpu_count() or 2
-        if len(M.xs) * CPSAT_BUILD_S_PER_VAR <= 0.5 * limit_s:
-            runs.append(_solve_cpsat(P, M, limit_s, min(params.workers, max(1, cores - 1)), seed, rel_gap, greedy,
-                                     params.log, box, stop))
-        else:
-            stats["cpsat_skipped"] = f"building {len(M.xs)} variables would take most of the {limit_s:.2f} s left"
-        if th.is_alive() or th.ident is not None:
-            th.join(timeout=max(1.0, limit_s + 10.0))
-        runs += out
+        th.start()
+        lns_run = _lns_run(P, M, start, limit_s - (time.perf_counter() - t0), seed, None, stop, inbox, bound_box,
+                           rel_gap, pax_bounds)
+        th.join(timeout=max(1.0, limit_s - (time.perf_counter() - t0) + 10.0))
+        # the blocks HiGHS finished after the LNS ended
+        assign = {M.xs[k][0]: M.xs[k][1] for k in lns_run.chosen}
+        while inbox:
+            flight_lns.merge_block(M, assign, *inbox.pop(0))
+        k_of = {bd: k for k, bd in enumerate(M.xs)}
+        lns_run.chosen = sorted(k_of[bd] for bd in assign.items())
+        runs.insert(0, lns_run)
     if det is not None:
         stats["deterministic_time"] = det
-        stats["stopped_by_work"] = bool(runs and runs[0].stopped_by_work)
+        stats["stopped_by_work"] = bool(runs and all(r.stopped_by_work for r in runs))
     for r in runs:
         stats[f"{r.backend}_wall_s"] = round(r.wall_s, 3)
-        stats[f"{r.backend}_bound"] = r.bound
+        if r.backend != "lns":
+            stats[f"{r.backend}_bound"] = r.bound
         if r.chosen is not None and not check_answer(P, M, r.chosen):
             stats[f"{r.backend}_rejected"] = True
             r.chosen = None
         if r.chosen is not None:
             stats[f"{r.backend}_objective"] = sum(M.coef[k] for k in r.chosen)
+        if getattr(r, "lns", None) is not None:
+            stats["lns_windows"] = r.lns.windows
+            stats["lns_improved"] = r.lns.improved
+            stats["lns_work"] = round(r.lns.work, 3)
+            stats["lns_blocks_from_highs"] = r.lns.blocks_taken
     return runs, stats

@@ -87,8 +87,8 @@ def schedule(
     products: Path | None = typer.Option(None, "--products", help="products CSV: " + ",".join(PRODUCT_CSV_COLUMNS) + " (default: the Lhasa menu, design_menu)"),  # noqa: B008
     aircraft: Path | None = typer.Option(None, "--aircraft", help="aircraft CSV: " + ",".join(AIRCRAFT_CSV_COLUMNS) + " (default: 4 eVTOL + 2 H125, lhasa_fleet)"),  # noqa: B008
     time_limit: float = typer.Option(20.0, "--time-limit", help="wall-clock limit of the solve (CP-SAT and/or HiGHS), seconds"),
-    workers: int = typer.Option(1, "--workers", help="CP-SAT threads (HiGHS runs alongside with backend auto)"),
-    backend: str = typer.Option("auto", "--backend", help="auto (CP-SAT and HiGHS at once) | cpsat | highs"),
+    workers: int = typer.Option(1, "--workers", help="CP-SAT threads of the whole-model run (backend cpsat); the LNS windows use 1"),
+    backend: str = typer.Option("auto", "--backend", help="auto (HiGHS for the bound alongside the CP-SAT window LNS) | cpsat (LNS, then CP-SAT) | highs"),
     step: int = typer.Option(5, "--step", help="grid of candidate take-off times, minutes"),
     seed: int = typer.Option(0, "--seed", help="CP-SAT random seed"),
     deterministic_time: float | None = typer.Option(

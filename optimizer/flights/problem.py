@@ -599,8 +599,9 @@ class FlightParams:
     Attributes
     ----------
     backend : str
-        ``auto`` (CP-SAT and HiGHS at once: the better schedule and the smaller proven bound),
-        ``cpsat`` or ``highs`` (``scipy.optimize.milp``).
+        ``auto`` (HiGHS for the bound alongside the CP-SAT rolling-window LNS of ``models.flight_lns``:
+        the better schedule, block by block, and HiGHS's bound), ``cpsat`` (the LNS, then CP-SAT on
+        the whole model hinted with its schedule) or ``highs`` (``scipy.optimize.milp`` alone).
     workers : int
         CP-SAT threads (1..256; ``auto`` gives CP-SAT at most ``cpu_count - 1``). With 1 worker and a
         proof of optimality the same seed gives the same schedule.
@@ -608,7 +609,8 @@ class FlightParams:
         Stop once the proven relative gap on the objective is at most this (0..1; 0: prove optimality
         or use the whole time limit).
     hint : bool
-        Start CP-SAT from the greedy schedule (and keep the greedy schedule when no back end beats it).
+        Start the LNS / CP-SAT from the greedy schedule (and keep the greedy schedule when no back end
+        beats it); False: the LNS starts from the empty schedule.
     log : bool
         Print CP-SAT's search log.
     pool_identical : bool
@@ -616,7 +618,8 @@ class FlightParams:
     deterministic_time : float | None
         Stop CP-SAT after this much *deterministic* time (CP-SAT's ``max_deterministic_time``, work
         units of roughly one second) instead of the wall clock, so that the same seed gives the same
-        schedule on any machine and load: CP-SAT alone (HiGHS's limits are wall-clock), 1 worker,
+        schedule on any machine and load: the LNS's windows for half of it, then CP-SAT on the whole
+        model for the rest (HiGHS's limits are wall-clock, so it does not run), 1 worker,
         ``rel_gap`` 0 (others raise ``InvalidInput``); the time limit still applies as a safety stop,
         and a run it stops is reported as not reproducible. None (default): wall-clock limits; the
         answer says when a run stopped by the clock may differ between runs (``reproducible``).

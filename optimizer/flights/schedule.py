@@ -3,8 +3,11 @@
 :func:`solve_schedule` finds the bookings no schedule can serve (reasons in
 :mod:`optimizer.flights.solution`), builds the time-indexed 0-1 model (:mod:`models.flight_schedule`,
 formulation there), computes a greedy schedule on its candidate departures, runs the back end(s) of
-``FlightParams.backend`` for the time left, and returns the best verified answer: a back end's, or the
-greedy one when no back end found a better one in time. Objective ``J = W * passengers - deviation
+``FlightParams.backend`` for the time left (``auto``: HiGHS for the bound alongside the rolling-window
+LNS of :mod:`models.flight_lns`, which starts from the greedy schedule and takes HiGHS's blocks when
+better; ``cpsat``: the LNS, then CP-SAT hinted with its schedule), and returns the best verified answer:
+a back end's (``source`` ``lns``, ``highs`` or ``cpsat``), or the greedy one when none found a better
+one in time. Objective ``J = W * passengers - deviation
 minutes`` (``ScheduleProblem.weight_per_passenger``): passengers first, then the deviation from the
 desired take-offs.
 
