@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.http.limits import MAX_TIME_LIMIT_S, default_time_limit, time_limit_field_doc
 
-MAX_GROUPS = 5000
+MAX_GROUPS = 1000
 """Largest number of groups accepted by one ``POST /v1/tours/plan``."""
 MAX_CANDIDATES = 500
 """Longest ``candidate_sites`` list."""

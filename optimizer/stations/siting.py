@@ -57,6 +57,7 @@ from optimizer.core.physics import derated_range_km
 from optimizer.core.results import (
     FEASIBLE,
     INFEASIBLE,
+    NO_SOLUTION_IN_TIME,
     OPTIMAL,
     SolveStats,
     Unserved,
@@ -648,11 +649,17 @@ def solve_siting(problem: SitingProblem, stop: StoppingCriterion, seed: int = 0,
         return stop.time_left_s(deadline, 0.01) / max(1, solves_left)
 
     main = _solve_once(problem, kind, prm, limit(1 + len(ks)), int(seed))
-    points = {problem.p: main}
+    points = {problem.p: MarginalPoint(problem.p, main.objective, main.bound, main.status, tuple(main.chosen),
+                                       main.runtime_s)}
     for n_done, k in enumerate(ks):
-        points[k] = _solve_once(dataclasses.replace(problem, p=k), kind, prm, limit(len(ks) - n_done), int(seed))
-    marginal = tuple(MarginalPoint(k, r.objective, r.bound, r.status, tuple(r.chosen), r.runtime_s)
-                     for k, r in sorted(points.items())) if prm.p_max is not None else ()
+        if stop.max_runtime_s is not None and stop.time_left_s(deadline, 0.0) <= 0.0:
+            # out of time: the remaining points are not built at all (each model build and solver
+            # start costs tens of ms, which would overrun the limit by the length of the curve)
+            points[k] = MarginalPoint(k, None, None, NO_SOLUTION_IN_TIME, (), 0.0)
+            continue
+        r = _solve_once(dataclasses.replace(problem, p=k), kind, prm, limit(len(ks) - n_done), int(seed))
+        points[k] = MarginalPoint(k, r.objective, r.bound, r.status, tuple(r.chosen), r.runtime_s)
+    marginal = tuple(pt for _, pt in sorted(points.items())) if prm.p_max is not None else ()
     runtime = deadline.elapsed_s()
     solved = main.status in (OPTIMAL, INFEASIBLE)
     stats = SolveStats(status=main.status, objective=main.objective, bound=main.bound,

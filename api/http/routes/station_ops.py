@@ -30,6 +30,9 @@ from optimizer.stations import oxygen as oxy
 
 router = APIRouter(tags=["stations"])
 
+MAX_VEHICLES = 500
+"""Largest `max_vehicles` of a charging request (electric coaches scheduled at most)."""
+
 
 GROUPS_DOC = (f"Tour groups to plan first (the records of POST /v1/tours/plan, at most {MAX_GROUPS}); null: "
               "the embedded demo day. Give at most one of groups and plan.")
@@ -66,7 +69,7 @@ class ChargingRequest(PlanSourceFields):
                               description="Power per connector, kW (0 < x <= 1000).")
     grid_kw: float = Field(300.0, gt=0, le=100_000, allow_inf_nan=False,
                            description="Grid connection cap per station, kW (0 < x <= 100000).")
-    max_vehicles: StrictInt = Field(50, ge=1, le=500, description="Electric coaches scheduled at most, vehicles "
+    max_vehicles: StrictInt = Field(50, ge=1, le=MAX_VEHICLES, description="Electric coaches scheduled at most, vehicles "
                                                                    "(1..500).")
     coach_min_size: StrictInt = Field(20, ge=1, le=10_000, description="Smallest group that travels by electric "
                                                                        "coach, persons (1..10000).")
