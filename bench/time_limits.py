@@ -11,7 +11,8 @@ of the request as the client sees it, the status word and the verifier's verdict
 ``api/http/routes`` and ``api/http/schemas`` (``MAX_GROUPS``, ``MAX_DELIVERIES``, ``MAX_BOOKINGS``,
 ...), read from the modules so that the table follows them.
 
-Run: ``python -m bench.time_limits [--quick]`` (``--quick``: one run per case instead of three).
+Run: ``python -m bench.time_limits [--quick] [--only TEXT]`` (``--quick``: one run per case instead of
+three; ``--only``: the cases whose name contains TEXT, printed, RESULTS.md left alone).
 Writes the ``time_limits`` section of ``bench/RESULTS.md``. Wall times depend on the machine's
 load; the script reports the load average next to the table, so rerun it on a quiet machine for
 the reference numbers.
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench.results_md import parse_quick, table, write_section
+from bench.results_md import table, write_section
 
 LIMIT_S = 1.0
 TARGET_S = LIMIT_S + 0.5
@@ -92,46 +93,47 @@ def verdict(path: str, doc: dict[str, Any]) -> tuple[str, str]:
 def cases() -> list[Case]:
     """The largest accepted request of every synchronous solve endpoint."""
     from api.http.routes.drones import MAX_DELIVERIES
-    from api.http.routes.flight_schedule import MAX_BOOKINGS
+    from api.http.routes.flight_schedule import MAX_BOOKINGS, MIN_START_STEP_MIN
     from api.http.routes.station_ops import MAX_VEHICLES
     from api.http.routes.stations import MAX_P
-    from api.http.schemas import MAX_GROUPS
+    from api.http.schemas import MAX_GROUPS, MAX_STATION_GROUPS
     from optimizer.stations import oxygen as oxy
 
-    big: dict[str, list[dict[str, Any]]] = {}
+    big: dict[int, list[dict[str, Any]]] = {}
 
-    def groups() -> list[dict[str, Any]]:
-        if "g" not in big:
-            big["g"] = _groups(MAX_GROUPS)
-        return big["g"]
+    def groups(n: int = MAX_STATION_GROUPS) -> list[dict[str, Any]]:
+        if n not in big:
+            big[n] = _groups(n)
+        return big[n]
 
     n_ox, n_ch = _candidates("oxygen"), _candidates("charger")
     out = [Case("tours plan", "/v1/tours/plan", f"{MAX_GROUPS} groups",
-                lambda: {"groups": groups(), "iterations": None})]
+                lambda: {"groups": groups(MAX_GROUPS), "iterations": None})]
     for kind, n_c in (("oxygen", n_ox), ("charger", n_ch)):
         p = min(MAX_P, n_c)
         for backend in ("cpsat", "pulp", "mathopt"):
             model = "MCLP" if kind == "oxygen" else "FRLM"
             out.append(Case(f"stations siting {model} {backend}", "/v1/stations/siting",
-                            f"{MAX_GROUPS} groups, p = p_max = {p}",
+                            f"{MAX_STATION_GROUPS} groups, p = p_max = {p}",
                             lambda kind=kind, p=p, backend=backend: {
                                 "kind": kind, "p": p, "p_max": p, "backend": backend, "groups": groups(),
                                 "iterations": 100_000}))
     out.append(Case("stations charging", "/v1/stations/charging-schedule",
-                    f"{MAX_GROUPS} groups, {MAX_VEHICLES} vehicles",
+                    f"{MAX_STATION_GROUPS} groups, {MAX_VEHICLES} vehicles",
                     lambda: {"groups": groups(), "max_vehicles": MAX_VEHICLES, "coach_min_size": 1,
                              "iterations": 100_000, "include_sessions": True}))
     for method in ("exact", "policy"):
         out.append(Case(f"stations oxygen {method}", "/v1/stations/oxygen-plan",
-                        f"{MAX_GROUPS} groups, {oxy.MAX_TRUCKS} trucks",
+                        f"{MAX_STATION_GROUPS} groups, {oxy.MAX_TRUCKS} trucks",
                         lambda method=method: {"groups": groups(), "method": method, "trucks": oxy.MAX_TRUCKS,
                                                "iterations": 100_000}))
     out.append(Case("drones delivery", "/v1/drones/delivery-plan", f"{MAX_DELIVERIES} deliveries",
                     lambda: {"deliveries": _deliveries(MAX_DELIVERIES), "iterations": 20_000}))
     out.append(Case("flights products", "/v1/flights/products", "8 durations, all vertiports and types",
                     lambda: {"durations_min": [15, 30, 45, 60, 90, 120, 180, 240]}))
-    out.append(Case("flights schedule", "/v1/flights/schedule", f"{MAX_BOOKINGS} bookings, 1-min grid",
-                    lambda: {"bookings": _bookings(MAX_BOOKINGS), "start_step_min": 1}))
+    out.append(Case("flights schedule", "/v1/flights/schedule",
+                    f"{MAX_BOOKINGS} bookings, {MIN_START_STEP_MIN}-min grid, Lhasa menu and fleet",
+                    lambda: {"bookings": _bookings(MAX_BOOKINGS), "start_step_min": MIN_START_STEP_MIN}))
     return out
 
 
@@ -155,7 +157,7 @@ WARM_BODIES: dict[str, dict[str, Any]] = {
 }
 
 
-def run(quick: bool) -> list[list[object]]:
+def run(quick: bool, only: str | None = None) -> list[list[object]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
@@ -178,6 +180,8 @@ def run(quick: bool) -> list[list[object]]:
             if r.status_code != 200:
                 raise SystemExit(f"warm-up {path}: HTTP {r.status_code} {r.text[:300]}")
         for case in cases():
+            if only is not None and only not in case.name:
+                continue
             body = case.body() | {"time_limit_s": LIMIT_S}
             walls, status, ok, code = [], "-", "-", 0
             for _ in range(repeats):
@@ -202,9 +206,18 @@ HEADER = ["endpoint", "path", "accepted maximum (request)", "worst wall s", "wal
 
 
 def main(argv: list[str] | None = None) -> None:
-    quick = parse_quick(argv, __doc__)
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one run per case instead of three")
+    parser.add_argument("--only", default=None, help="run the cases whose name contains this text; prints the "
+                                                     "rows and leaves bench/RESULTS.md alone")
+    args = parser.parse_args(argv)
+    quick = args.quick
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    rows = run(quick)
+    rows = run(quick, args.only)
+    if args.only is not None:
+        return
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     body = (f"Every synchronous solve endpoint at the largest request it accepts, `time_limit_s = {LIMIT_S:g}`, "
             f"through the HTTP app (TestClient) after a warm-up; wall = the client's request time (validation, "

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.http.limits import (
     MAX_TIME_LIMIT_S,
+    MIN_SOLVER_S,
     Budget,
     check_time_limit,
     default_time_limit,
@@ -32,10 +33,15 @@ from optimizer.drones import Delivery
 
 router = APIRouter(tags=["drones"])
 
-MAX_DELIVERIES = 500
-"""Largest number of deliveries in one request: the solver reads the clock between batches of
-ruin-and-recreate iterations, and a batch grows with the request, so much larger requests could
-not honour their time limit (batch times in bench/RESULTS.md, drones section)."""
+MAX_DELIVERIES = 300
+"""Largest number of deliveries in one request (500 before issue 14 build 5): building the instance
+(all-pairs obstacle-avoiding air distances, quadratic in the deliveries) cannot be cut short, and at
+300 a request with ``time_limit_s = 1`` answers within 1.5 s on the 2-core machine under load (500
+took 2.5 s; ``bench/time_limits.py``). Larger days: the Python API or ``lhasa-ops drones deliver``."""
+REPLY_S_PER_DELIVERY = 6e-4
+"""Seconds per delivery kept back from the solve for the verifier, the map and the JSON answer
+(measured ~0.4 ms per delivery at 500 deliveries on the 2-core machine under load,
+``bench/time_limits.py``), so that ``time_limit_s`` covers the whole request (issue 14 build 5)."""
 MAX_SEED = 2**32 - 1
 CLOCK = r"^\d{1,2}:\d{2}$"
 
@@ -117,5 +123,5 @@ def delivery_plan(req: DronePlanRequest) -> dict[str, Any]:
                           d.priority) for i, d in enumerate(req.deliveries))
     run = plan_deliveries(dels, airspace=req.airspace, temperature_c=req.temperature_c, objective=req.objective,
                           iterations=req.iterations, seed=req.seed, buffer_km=req.buffer_km,
-                          max_runtime_s=budget.slice())
+                          max_runtime_s=max(MIN_SOLVER_S, budget.left() - REPLY_S_PER_DELIVERY * len(dels)))
     return run.to_dict(with_map=True)
