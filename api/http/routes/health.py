@@ -2,8 +2,8 @@
 
 ``/readyz`` answers 200 ``{"status": "ready", "checks": {...}}`` when the server can do its work:
 
-* ``kernels``: the search kernels are compiled (the tour kernels at startup, the drone kernels on
-  their background thread);
+* ``kernels``: the search kernels are compiled (tour, then drone kernels, on a background thread
+  started with the server, which answers meanwhile: ``/readyz`` says ``compiling`` per family);
 * ``store``: the job store (``$LHASA_OPS_DB``) takes a write now (a rolled-back write with a short
   lock timeout, ``JobStore.probe``), or, before the first job, the file can be created;
 * ``runner``: the job runner thread is alive and not retrying after store errors.
@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.http.jobs import DB_ENV, JobStore, check_db_path, db_path
+from optimizer.tours import is_compiled as tours_compiled
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def readiness(app: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     reasons: list[dict[str, Any]] = []
     checks: dict[str, Any] = {}
 
-    tours_ready = bool(getattr(app.state, "tours_warm", False))
+    tours_ready = bool(getattr(app.state, "tours_warm", False)) or tours_compiled()
     drones = getattr(app.state, "drones_warm", None)
     drones_ready = drones is not None and drones.is_set()
     checks["kernels"] = {"tours": "compiled" if tours_ready else "compiling",

@@ -124,7 +124,7 @@ def assign_state(dst, src):
             dst.slot_left[j, k] = src.slot_left[j, k]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _t_in(P, r, prev, j):
     """Travel minutes from ``prev`` (-1: the route's start) to node ``j``."""
     if prev < 0:
@@ -132,7 +132,7 @@ def _t_in(P, r, prev, j):
     return P.travel[prev, j]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _t_out(P, r, j, nxt):
     """Travel minutes from node ``j`` to ``nxt`` (-1: the route's end)."""
     if nxt < 0:
@@ -140,7 +140,7 @@ def _t_out(P, r, j, nxt):
     return P.travel[j, nxt]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _t_between(P, r, prev, nxt):
     if prev < 0 and nxt < 0:
         return P.t_direct[r]
