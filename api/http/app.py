@@ -109,6 +109,15 @@ def _warm_in_background(app: FastAPI) -> None:
     if tours_compiled():
         app.state.tours_warm = True
     if _TOURS_STARTED.is_set() and _DRONES_WARM.is_set():
+        if not app.state.tours_warm:  # another app of this process is compiling: wait for it on a thread
+
+            def wait() -> None:
+                try:
+                    ensure_compiled()
+                finally:
+                    app.state.tours_warm = True
+
+            threading.Thread(target=wait, name="lhasa-ops-wait-kernels", daemon=True).start()
         return
     _TOURS_STARTED.set()
     _DRONES_WARM.set()

@@ -102,8 +102,6 @@ def test_server_answers_while_the_kernels_compile(env, monkeypatch):
     monkeypatch.setattr(app_module, "ensure_compiled", slow_compile)
     monkeypatch.setattr(app_module, "tours_compiled", compiled.is_set)
     monkeypatch.setattr(app_module, "drones_warm_up", lambda: None)
-    from api.http.routes import health
-    monkeypatch.setattr(health, "tours_compiled", compiled.is_set)
     with TestClient(app_module.create_app()) as c:
         assert c.get("/healthz").status_code == 200
         r = c.get("/readyz")

@@ -26,8 +26,8 @@ from api.http.limits import (
     time_limit_field_doc,
 )
 from api.http.security import require_api_key
+from api.services.drones import ensure_compiled as services_ensure_compiled
 from api.services.drones import plan_deliveries
-from api.services.drones import warm_up as services_warm_up
 from optimizer.core.clock import parse_clock
 from optimizer.drones import Delivery
 
@@ -101,8 +101,9 @@ class DronePlanRequest(BaseModel):
 
 def warm_up() -> None:
     """Compile (or load from numba's disk cache) the drone kernels (``api.services.drones.warm_up``),
-    so the first request's time limit applies to its own work. Run on a background thread at startup."""
-    services_warm_up()
+    so the first request's time limit applies to its own work. Run on a background thread at startup
+    (once per process: a request that comes meanwhile waits for it, ``ensure_compiled``)."""
+    services_ensure_compiled()
 
 
 @router.post("/v1/drones/delivery-plan", dependencies=[Depends(require_api_key)])
@@ -117,7 +118,9 @@ def delivery_plan(req: DronePlanRequest) -> dict[str, Any]:
     (solver seconds, instance construction included), ``violations`` (verifier findings; empty for a
     valid plan) and ``map`` (GeoJSON FeatureCollection, lon/lat degrees).
     """
-    budget = Budget(check_time_limit(req.time_limit_s))
+    check_time_limit(req.time_limit_s)
+    services_ensure_compiled()  # a request that comes while the kernels compile waits; its clock starts after
+    budget = Budget(req.time_limit_s)
     dels = tuple(Delivery(d.id, d.lon, d.lat, d.weight_kg,
                           (parse_clock(d.open, f"deliveries[{i}].open"), parse_clock(d.close, f"deliveries[{i}].close")),
                           d.priority) for i, d in enumerate(req.deliveries))

@@ -2,8 +2,10 @@
 
 ``/readyz`` answers 200 ``{"status": "ready", "checks": {...}}`` when the server can do its work:
 
-* ``kernels``: the search kernels are compiled (tour, then drone kernels, on a background thread
-  started with the server, which answers meanwhile: ``/readyz`` says ``compiling`` per family);
+* ``kernels``: the tour kernels are compiled (tour, then drone kernels, compile on a background
+  thread started with the server, which answers meanwhile; ``checks.kernels`` says ``compiling``
+  per family). The drone kernels do not hold readiness back: a drone request that comes while
+  they compile waits for them before its time limit starts;
 * ``store``: the job store (``$LHASA_OPS_DB``) takes a write now (a rolled-back write with a short
   lock timeout, ``JobStore.probe``), or, before the first job, the file can be created;
 * ``runner``: the job runner thread is alive and not retrying after store errors.
@@ -25,7 +27,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.http.jobs import DB_ENV, JobStore, check_db_path, db_path
-from optimizer.tours import is_compiled as tours_compiled
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -57,15 +58,14 @@ def readiness(app: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     reasons: list[dict[str, Any]] = []
     checks: dict[str, Any] = {}
 
-    tours_ready = bool(getattr(app.state, "tours_warm", False)) or tours_compiled()
+    tours_ready = bool(getattr(app.state, "tours_warm", False))
     drones = getattr(app.state, "drones_warm", None)
     drones_ready = drones is not None and drones.is_set()
     checks["kernels"] = {"tours": "compiled" if tours_ready else "compiling",
                          "drones": "compiled" if drones_ready else "compiling"}
-    if not (tours_ready and drones_ready):
-        waiting = [k for k, ok in (("tours", tours_ready), ("drones", drones_ready)) if not ok]
-        reasons.append({"code": "warming_up", "message": f"compiling the {' and '.join(waiting)} kernels",
-                        "field": "kernels"})
+    if not tours_ready:  # the drone kernels compile after them; a drone request waits for them meanwhile
+        waiting = "tours and drones" if not drones_ready else "tours"
+        reasons.append({"code": "warming_up", "message": f"compiling the {waiting} kernels", "field": "kernels"})
 
     store = getattr(app.state, "job_store", None)
     path = db_path() if store is None else store.path
