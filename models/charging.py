@@ -97,7 +97,7 @@ from models._backend import (
     to_int,
 )
 from optimizer.core.clock import Deadline
-from optimizer.core.results import FEASIBLE, OPTIMAL
+from optimizer.core.results import FEASIBLE, NO_SOLUTION_IN_TIME, OPTIMAL
 from optimizer.core.stop import StoppingCriterion
 
 __all__ = ["COST_UNIT", "G_UNIT_WH", "ChargingModelResult", "Variant", "charging_stops", "shift_timeline", "solve",
@@ -202,8 +202,16 @@ class _Built:
     cap_units: list  # grid cap per station in g units per slot
 
 
-def _build(P: Any, hopeless: frozenset[str] = frozenset()) -> _Built:
-    """The CP-SAT model of the module docstring (variables keyed (n, s, t))."""
+class _OutOfTime(Exception):
+    """Model building passed its deadline (``_build(end=...)``)."""
+
+
+def _build(P: Any, hopeless: frozenset[str] = frozenset(), end: float | None = None) -> _Built:
+    """The CP-SAT model of the module docstring (variables keyed (n, s, t)).
+
+    ``end``: a ``time.perf_counter`` time; building looks at the clock before each vehicle and
+    raises ``_OutOfTime`` once past it (a 500-coach model takes seconds to build), so that the
+    time limit covers model building."""
     from ortools.sat.python import cp_model
 
     T = P.n_slots
@@ -220,6 +228,8 @@ def _build(P: Any, hopeless: frozenset[str] = frozenset()) -> _Built:
     n_y = 0
     veh: list[dict] = []
     for n, v in enumerate(P.vehicles):
+        if end is not None and time.perf_counter() >= end:
+            raise _OutOfTime
         E = v.capacity_kwh * 1000.0
         store = round(v.eta * G_UNIT_WH)
         lo, hi = math.ceil(v.soc_min * E - 1e-9), math.floor(v.soc_max * E + 1e-9)
@@ -422,11 +432,24 @@ def solve(problem: Any, stop: StoppingCriterion, deadline: Deadline, *, workers:
     P, T = problem, problem.n_slots
     budget = time_left_s(stop, deadline)
     t_start = time.perf_counter()
-    bt = _build(P, hopeless)
+    end = deadline.started + stop.max_runtime_s
+    try:
+        bt = _build(P, hopeless, end)
+    except _OutOfTime:
+        info = {"vehicles": len(P.vehicles), "stations": len(P.stations), "slots": T,
+                "stopped": "model building passed the time limit"}
+        return ChargingModelResult(BackendOutcome(NO_SOLUTION_IN_TIME, None, None, None,
+                                                  time.perf_counter() - t_start, "cpsat"),
+                                   (), (), (), (), 0.0, info)
     m, g, ys, variants, socs, shorts = bt.model, bt.g, bt.ys, bt.variants, bt.socs, bt.shorts
     warm = repaired = None
+    base = None
     if bt.n_y:
-        base = _build(dataclasses.replace(P, max_delay_min=0.0), hopeless)
+        try:
+            base = _build(dataclasses.replace(P, max_delay_min=0.0), hopeless, end)
+        except _OutOfTime:
+            base = None  # no time for the warm start: the delay model alone gets what is left
+    if base is not None:
         bs = cpsat_solver(max(MIN_SLICE_S, min(budget * warm_share, time_left_s(stop, deadline))), workers, seed,
                           rel_gap)
         if cpsat_status(bs.solve(base.model)) in (OPTIMAL, FEASIBLE):

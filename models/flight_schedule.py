@@ -241,10 +241,19 @@ def build_model(P: ScheduleProblem, reasons: dict[str, str], pool_identical: boo
     cliques = []
     for g, ds in sorted(per_pool.items()):
         cap = len(pools[g])
-        for k in sorted({deps[d][2] for d in ds}):  # departures whose busy interval covers grid time k
-            cover = [d for d in ds if deps[d][2] <= k < deps[d][2] + P.products[deps[d][1]].block_min + ground[d]]
-            if len(cover) > cap:
-                cliques.append((cap, cover))
+        # departures whose busy interval covers grid time k, by a sweep over the take-off times (a
+        # scan of every departure per k was quadratic: seconds on a 1-minute grid)
+        end = {d: deps[d][2] + P.products[deps[d][1]].block_min + ground[d] for d in ds}
+        by_start = sorted(ds, key=lambda d: deps[d][2])
+        active: list[int] = []
+        nxt = 0
+        for k in sorted({deps[d][2] for d in ds}):
+            while nxt < len(by_start) and deps[by_start[nxt]][2] <= k:
+                active.append(by_start[nxt])
+                nxt += 1
+            active = [d for d in active if k < end[d]]
+            if len(active) > cap:
+                cliques.append((cap, sorted(active)))  # in departure order, as ds
     slots = [(P.vertiport(v).takeoffs_per_slot, ds) for (v, _s), ds in sorted(per_slot.items())
              if _slot_can_bind(P, ds, deps, ground, pool_of, pools, P.vertiport(v).takeoffs_per_slot)]
     return ScheduleModel(deps, ground, elig, xs, coef, seat_rows, cliques, slots, pools, pool_of, order, pack_rows)

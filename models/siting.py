@@ -37,7 +37,7 @@ import numpy as np
 
 from models._backend import cpsat_solver, cpsat_status, mathopt_status, pulp_status, to_int
 from optimizer.core.errors import InvalidInput, check_time_limit_s
-from optimizer.core.results import FEASIBLE, INFEASIBLE, OPTIMAL
+from optimizer.core.results import FEASIBLE, INFEASIBLE, NO_SOLUTION_IN_TIME, OPTIMAL
 
 __all__ = [
     "BACKENDS",
@@ -191,7 +191,22 @@ class _Raw:
     bound: float | None
 
 
-def _solve_cpsat(model: _Model, time_limit_s: float, workers: int, seed: int) -> _Raw:
+CHECK_EVERY = 256
+"""Rows (or demand points) between two looks at the clock while a model is built or translated."""
+_OUT_OF_TIME = _Raw(NO_SOLUTION_IN_TIME, None, None)
+
+
+def _late(end: float, k: int) -> bool:
+    """Every ``CHECK_EVERY``-th step: is the wall clock (``time.perf_counter``) past ``end``?"""
+    return k % CHECK_EVERY == 0 and time.perf_counter() >= end
+
+
+def _left(end: float) -> float:
+    """Seconds to ``end``, at least 0.01 (a back end needs a positive limit)."""
+    return max(0.01, end - time.perf_counter())
+
+
+def _solve_cpsat(model: _Model, end: float, workers: int, seed: int) -> _Raw:
     from ortools.sat.python import cp_model
 
     if not all(model.integer):
@@ -199,7 +214,9 @@ def _solve_cpsat(model: _Model, time_limit_s: float, workers: int, seed: int) ->
     m = cp_model.CpModel()
     xs = [m.new_int_var(math.ceil(lo - 1e-9), math.floor(hi + 1e-9), f"v{k}")
           for k, (lo, hi) in enumerate(zip(model.lb, model.ub, strict=True))]
-    for coefs, lo, hi in model.rows:
+    for r, (coefs, lo, hi) in enumerate(model.rows):
+        if _late(end, r):
+            return _OUT_OF_TIME
         ic = {}
         for k, c in coefs.items():
             if abs(c - round(c)) > 1e-12:
@@ -222,7 +239,7 @@ def _solve_cpsat(model: _Model, time_limit_s: float, workers: int, seed: int) ->
         m.maximize(expr)
     else:
         m.minimize(expr)
-    solver = cpsat_solver(time_limit_s, workers=workers, seed=seed)
+    solver = cpsat_solver(_left(end), workers=workers, seed=seed)
     status = cpsat_status(solver.solve(m))
     if status not in (OPTIMAL, FEASIBLE):
         return _Raw(status, None, None)
@@ -232,13 +249,15 @@ def _solve_cpsat(model: _Model, time_limit_s: float, workers: int, seed: int) ->
     return _Raw(status, vals, bound)
 
 
-def _solve_mathopt(model: _Model, time_limit_s: float, workers: int, seed: int) -> _Raw:
+def _solve_mathopt(model: _Model, end: float, workers: int, seed: int) -> _Raw:
     from ortools.math_opt.python import mathopt
 
     m = mathopt.Model(name="siting")
     xs = [m.add_variable(lb=lo, ub=hi, is_integer=it, name=f"v{k}")
           for k, (lo, hi, it) in enumerate(zip(model.lb, model.ub, model.integer, strict=True))]
-    for coefs, lo, hi in model.rows:
+    for r, (coefs, lo, hi) in enumerate(model.rows):
+        if _late(end, r):
+            return _OUT_OF_TIME
         expr = mathopt.fast_sum(c * xs[k] for k, c in coefs.items())
         m.add_linear_constraint(lb=lo, ub=hi, expr=expr)
     obj = mathopt.fast_sum(c * xs[k] for k, c in model.obj.items())
@@ -246,7 +265,7 @@ def _solve_mathopt(model: _Model, time_limit_s: float, workers: int, seed: int) 
         m.maximize(obj)
     else:
         m.minimize(obj)
-    params = mathopt.SolveParameters(time_limit=timedelta(seconds=float(time_limit_s)), threads=int(workers),
+    params = mathopt.SolveParameters(time_limit=timedelta(seconds=_left(end)), threads=int(workers),
                                      random_seed=int(seed) % 2**31,
                                      relative_gap_tolerance=OPT_TOL / 10, absolute_gap_tolerance=0.0)
     res = mathopt.solve(m, mathopt.SolverType.GSCIP, params=params)
@@ -258,7 +277,7 @@ def _solve_mathopt(model: _Model, time_limit_s: float, workers: int, seed: int) 
     return _Raw(status, vals, bound if math.isfinite(bound) else None)
 
 
-def _solve_pulp(model: _Model, time_limit_s: float, workers: int, seed: int) -> _Raw:
+def _solve_pulp(model: _Model, end: float, workers: int, seed: int) -> _Raw:
     del seed  # CBC's search is deterministic for a given model
     import pulp
 
@@ -277,6 +296,8 @@ def _solve_pulp(model: _Model, time_limit_s: float, workers: int, seed: int) -> 
                               pulp.LpInteger if it else pulp.LpContinuous))
     prob += pulp.lpSum(c * xs[k] for k, c in model.obj.items())
     for r, (coefs, lo, hi) in enumerate(model.rows):
+        if _late(end, r):
+            return _OUT_OF_TIME
         expr = pulp.lpSum(c * xs[k] for k, c in coefs.items())
         if lo == hi:
             prob += (expr == lo), f"r{r}"
@@ -288,7 +309,7 @@ def _solve_pulp(model: _Model, time_limit_s: float, workers: int, seed: int) -> 
     with warnings.catch_warnings():
         # PuLP 3 flags PULP_CBC_CMD (the bundled CBC) for removal in 4.0; it is the CBC we ship with.
         warnings.filterwarnings("ignore", message=".*PULP_CBC_CMD.*", category=DeprecationWarning)
-        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=float(time_limit_s), threads=int(workers), gapRel=0.0)
+        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=_left(end), threads=int(workers), gapRel=0.0)
     prob.solve(solver)
     status = pulp_status(prob)
     if status not in (OPTIMAL, FEASIBLE):
@@ -297,13 +318,21 @@ def _solve_pulp(model: _Model, time_limit_s: float, workers: int, seed: int) -> 
     return _Raw(status, vals, float(pulp.value(prob.objective) or 0.0) if status == OPTIMAL else None)
 
 
-def _dispatch(model: _Model, backend: str, time_limit_s: float, workers: int, seed: int) -> _Raw:
+def _dispatch(model: _Model, backend: str, time_limit_s: float, workers: int, seed: int,
+              t0: float | None = None) -> _Raw:
+    """Solve ``model`` on ``backend`` within ``time_limit_s`` counted from ``t0`` (``time.perf_counter``;
+    None: now), so that building the model counts against the limit: the back end's translation
+    checks the clock every ``CHECK_EVERY`` rows and answers ``no_solution_in_time`` once past it, and
+    the solver gets the time left."""
     if backend not in BACKENDS:
         raise InvalidInput("backend", backend, f"must be one of {BACKENDS}")
     t = check_time_limit_s(time_limit_s)
     if not model.lb:
         return _Raw(OPTIMAL, [], 0.0)
-    return {"cpsat": _solve_cpsat, "mathopt": _solve_mathopt, "pulp": _solve_pulp}[backend](model, t, workers, seed)
+    end = (time.perf_counter() if t0 is None else t0) + t
+    if time.perf_counter() >= end:
+        return _OUT_OF_TIME
+    return {"cpsat": _solve_cpsat, "mathopt": _solve_mathopt, "pulp": _solve_pulp}[backend](model, end, workers, seed)
 
 
 def _finish(problem: Any, raw: _Raw, backend: str, t0: float, sense: str, build, kind: str) -> SitingRaw:
@@ -373,7 +402,10 @@ def solve_mclp(problem: Any, backend: str = "cpsat", time_limit_s: float = 60.0,
     y = [model.var(0, 1, True) for _ in range(m)]
     model.row({k: 1.0 for k in y}, problem.p, problem.p)
     xvar: dict[int, int] = {}
+    end = t0 + check_time_limit_s(time_limit_s)
     for i in range(n):
+        if _late(end, i):
+            return SitingRaw(NO_SOLUTION_IN_TIME, None, None, backend=backend, runtime_s=time.perf_counter() - t0)
         js = np.flatnonzero(cov[i])
         if a[i] <= 0 or js.size == 0:
             continue
@@ -381,7 +413,7 @@ def solve_mclp(problem: Any, backend: str = "cpsat", time_limit_s: float = 60.0,
         coefs = {y[j]: 1.0 for j in js}
         coefs[xvar[i]] = -1.0
         model.row(coefs, 0.0)
-    raw = _dispatch(model, backend, time_limit_s, workers, seed)
+    raw = _dispatch(model, backend, time_limit_s, workers, seed, t0)
 
     def build(v):
         open_j = [j for j in range(m) if v[y[j]] > 0.5]
@@ -425,7 +457,10 @@ def solve_pmedian(problem: Any, backend: str = "cpsat", time_limit_s: float = 60
     y = [model.var(0, 1, True) for _ in range(m)]
     model.row({k: 1.0 for k in y}, problem.p, problem.p)
     xv: dict[tuple[int, int], int] = {}
+    end = t0 + check_time_limit_s(time_limit_s)
     for i in range(n):
+        if _late(end, i):
+            return SitingRaw(NO_SOLUTION_IN_TIME, None, None, backend=backend, runtime_s=time.perf_counter() - t0)
         if a[i] <= 0:
             continue
         js = np.flatnonzero(np.isfinite(d[i]))
@@ -438,7 +473,7 @@ def solve_pmedian(problem: Any, backend: str = "cpsat", time_limit_s: float = 60
             row[k] = 1.0
             model.row({k: 1.0, y[j]: -1.0}, hi=0.0)
         model.row(row, 1.0, 1.0)
-    raw = _dispatch(model, backend, time_limit_s, workers, seed)
+    raw = _dispatch(model, backend, time_limit_s, workers, seed, t0)
 
     def build(v):
         chosen = tuple(problem.candidates[j] for j in range(m) if v[y[j]] > 0.5)
@@ -515,7 +550,10 @@ def solve_frlm(problem: Any, backend: str = "cpsat", capacitated: bool = False, 
 
     # reduced constraint families per path
     fams: list[tuple[frozenset, ...] | None] = []
-    for pth in problem.paths:
+    end = t0 + check_time_limit_s(time_limit_s)
+    for q, pth in enumerate(problem.paths):
+        if _late(end, q):
+            return SitingRaw(NO_SOLUTION_IN_TIME, None, None, backend=backend, runtime_s=time.perf_counter() - t0)
         if pth.flow <= 0:
             fams.append(None)
             continue
@@ -566,7 +604,7 @@ def solve_frlm(problem: Any, backend: str = "cpsat", capacitated: bool = False, 
             coefs[x[k]] = -caps[k]
             model.row(coefs, hi=0.0)
 
-    raw = _dispatch(model, backend, time_limit_s, workers, seed)
+    raw = _dispatch(model, backend, time_limit_s, workers, seed, t0)
 
     def build(v):
         chosen = tuple(c for k, c in enumerate(cands) if v[x[k]] > 0.5)

@@ -123,7 +123,7 @@ def _warm_up_telling(console: Console) -> float:
     if console.is_terminal:
         return warm_up()
     note = threading.Timer(COMPILE_NOTE_AFTER_S, lambda: print(
-        "lhasa-ops: compiling the solver kernels (first run after an install: about 30 s on 2 cores; "
+        "lhasa-ops: compiling the solver kernels (first run after an install: about 15 s on 2 cores; "
         "cached after)...", file=sys.stderr, flush=True))
     note.daemon = True
     note.start()

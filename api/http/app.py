@@ -70,7 +70,8 @@ from api.http.routes.web import install_web
 from api.http.security import BodyLimitMiddleware
 from api.services.tours import lhasa_network
 from optimizer.core.errors import InvalidInput
-from optimizer.tours import warm_up
+from optimizer.tours import ensure_compiled
+from optimizer.tours import is_compiled as tours_compiled
 
 _DRONES_WARM = threading.Event()
 _DRONES_DONE = threading.Event()
@@ -97,22 +98,47 @@ def check_environment() -> None:
         raise ConfigError(problems)
 
 
-def _warm_in_background() -> None:
-    """Warm the drone kernels once per process on a daemon thread (a failure only costs the first
-    drone request its compile time)."""
-    if _DRONES_WARM.is_set():
+_TOURS_STARTED = threading.Event()
+
+
+def _warm_in_background(app: FastAPI) -> None:
+    """Compile (or load from Numba's cache) the tour kernels, then the drone kernels, once per
+    process on a daemon thread, so the server answers (``/healthz``, ``/readyz`` saying
+    ``compiling``) within seconds of starting. ``app.state.tours_warm`` turns True when the tour
+    kernels are ready; a plan request that comes earlier waits for them before its clock starts
+    (``optimizer.tours.ensure_compiled``). A failure only costs the first request its compile time."""
+    log = logging.getLogger(__name__)
+    if tours_compiled():
+        app.state.tours_warm = True
+    if _TOURS_STARTED.is_set() and _DRONES_WARM.is_set():
+        if not app.state.tours_warm:  # another app of this process is compiling: wait for it on a thread
+
+            def wait() -> None:
+                try:
+                    ensure_compiled()
+                finally:
+                    app.state.tours_warm = True
+
+            threading.Thread(target=wait, name="lhasa-ops-wait-kernels", daemon=True).start()
         return
+    _TOURS_STARTED.set()
     _DRONES_WARM.set()
 
     def run() -> None:
         try:
+            ensure_compiled()
+        except Exception:  # warming is an optimisation
+            log.exception("tour kernel warm-up failed")
+        finally:
+            app.state.tours_warm = True
+        try:
             drones_warm_up()
         except Exception:  # warming is an optimisation
-            logging.getLogger(__name__).exception("drone kernel warm-up failed")
+            log.exception("drone kernel warm-up failed")
         finally:
             _DRONES_DONE.set()
 
-    threading.Thread(target=run, name="lhasa-ops-warm-drones", daemon=True).start()
+    threading.Thread(target=run, name="lhasa-ops-warm-kernels", daemon=True).start()
 
 
 def create_app() -> FastAPI:
@@ -123,9 +149,8 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.network = lhasa_network()
-        warm_up()  # compile the kernels once so request time limits apply to the search
-        app.state.tours_warm = True
-        _warm_in_background()  # the drone kernels too, without delaying the start
+        app.state.tours_warm = False
+        _warm_in_background(app)  # compile the kernels without delaying the start (/readyz: compiling)
         app.state.drones_warm = _DRONES_DONE  # /readyz waits for it
         start_jobs(app)  # resume scenario runs a previous process left unfinished
         try:

@@ -16,8 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.http.limits import MAX_TIME_LIMIT_S, default_time_limit, time_limit_field_doc
 
-MAX_GROUPS = 5000
-"""Largest number of groups accepted by one ``POST /v1/tours/plan``."""
+MAX_GROUPS = 1000
+"""Largest number of groups accepted by one ``POST /v1/tours/plan``: the size at which a request
+with ``time_limit_s = 1`` still answers within 1.5 s (reading the groups, building the problem, the
+verifier and the report grow with the groups and cannot be cut short; ``bench/time_limits.py``,
+issue 14 build 5). Larger days: the scenario jobs (``POST /v1/scenarios``) or the CLI."""
+MAX_STATION_GROUPS = 500
+"""Largest ``groups`` list of the station endpoints (siting, charging, oxygen): they plan the tours
+first, within half of the time limit, then build and solve their own model
+(``bench/time_limits.py``)."""
 MAX_CANDIDATES = 500
 """Longest ``candidate_sites`` list."""
 

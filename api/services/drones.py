@@ -11,6 +11,8 @@ A plan the verifier rejects is reported in ``violations`` (the CLI exits 1 on it
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +26,8 @@ from optimizer.core.stop import StoppingCriterion
 from optimizer.drones import Delivery, DronePlan, DroneProblem, DroneType, solve, verify
 from optimizer.drones.report import plan_geojson, to_dict
 
-__all__ = ["AIRSPACE_GEOJSON", "DRONE_DEMAND_CSV", "DRONE_TYPES_CSV", "DeliveryRun", "load_drone_types",
-           "plan_deliveries", "read_drone_demand", "warm_up"]
+__all__ = ["AIRSPACE_GEOJSON", "DRONE_DEMAND_CSV", "DRONE_TYPES_CSV", "DeliveryRun", "ensure_compiled",
+           "is_compiled", "load_drone_types", "plan_deliveries", "read_drone_demand", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,30 @@ def plan_deliveries(deliveries: tuple[Delivery, ...] | list[Delivery], *, airspa
     return DeliveryRun(problem, plan, tuple(verify(problem, plan)))
 
 
+_COMPILED = threading.Event()
+_COMPILE_LOCK = threading.Lock()
+
+
+def is_compiled() -> bool:
+    """Whether the drone kernels are compiled (or loaded) in this process."""
+    return _COMPILED.is_set()
+
+
 def warm_up() -> None:
     """Compile (or load from Numba's disk cache) the drone kernels with a two-delivery plan, so the
     first request's time limit applies to its own work."""
     plan_deliveries((Delivery("w1", 91.09, 29.70, 1.0), Delivery("w2", 91.1169, 29.6578, 1.0)), iterations=1,
                     max_runtime_s=None)
+    _COMPILED.set()
+
+
+def ensure_compiled() -> float:
+    """``warm_up`` once per process (callers at the same time wait for the one compiling); the
+    seconds this call waited (0.0 once compiled). Call it before a request's clock starts."""
+    if _COMPILED.is_set():
+        return 0.0
+    t0 = time.perf_counter()
+    with _COMPILE_LOCK:
+        if not _COMPILED.is_set():
+            warm_up()
+    return time.perf_counter() - t0

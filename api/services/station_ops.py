@@ -22,12 +22,14 @@ them (the CLI exits 1), they never pass as valid.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from api.services.stations import PlanSource, plan_source
+from api.services.tours import less_time
 from instances._json import read_json_object
 from instances.stations import read_candidate_sites
 from optimizer.core.clock import Deadline
@@ -160,10 +162,18 @@ class ChargingRun:
         return doc
 
 
+REPLY_S_PER_VEHICLE = 4e-4
+"""Seconds per coach kept back from the charging solve for the verifier and the answer document
+(measured ~0.2 ms per coach at 500 coaches on the 2-core machine under load, ``bench/time_limits.py``)."""
+
+
 def schedule_charging(tour_problem: Any, tour_plan_: Any, options: ChargingOptions, stop: StoppingCriterion,
                       seed: int = 0) -> ChargingRun:
     """Charging schedule of the electric coaches of ``tour_plan_``, verified (module docstring).
-    Raises ``InvalidInput`` naming the field for bad options."""
+    A runtime limit in ``stop`` covers building the problem (energy per leg), the solve and the
+    verifier (``REPLY_S_PER_VEHICLE`` per coach kept back). Raises ``InvalidInput`` naming the field
+    for bad options."""
+    t0 = time.perf_counter()
     bands = parse_tariff(options.tariff) if options.tariff else DEFAULT_TARIFF
     stations = charger_sites(tour_problem.network, options.existing_only)
     if not stations:
@@ -173,6 +183,7 @@ def schedule_charging(tour_problem: Any, tour_plan_: Any, options: ChargingOptio
         chargers=options.chargers, charger_kw=options.charger_kw, grid_kw=options.grid_kw,
         coach_min_size=options.coach_min_size, max_vehicles=options.max_vehicles,
         max_delay_min=options.max_delay_min, lateness_cny_per_min=options.lateness_cny_per_min)
+    stop = less_time(stop, time.perf_counter() - t0 + REPLY_S_PER_VEHICLE * len(problem.vehicles))
     schedule = solve_charging(problem, stop, seed=seed, params=ChargingParams(rel_gap=options.rel_gap))
     return ChargingRun(problem, schedule, info, verify_charging(problem, schedule), options)
 

@@ -254,7 +254,8 @@ def relocate_pass(active, routes, lens, costs, where, buf, D, DR, DL, day0, day1
             costs[d] += delta
             improved = True
         else:
-            routes[d0, :] = saved
+            for k in range(routes.shape[1]):
+                routes[d0, k] = saved[k]
             lens[d0] = L0
             costs[d0] = c0
             where[c] = d0
@@ -272,10 +273,15 @@ def _score(wh, active, prio):
 
 @njit(cache=True, nogil=True)
 def _copy_into(routes, lens, costs, where, r2, l2, c2, w2):
-    routes[:, :] = r2
-    lens[:] = l2
-    costs[:] = c2
-    where[:] = w2
+    # element loops: Numba's array-to-slice assignment compiles a shape-mismatch error formatter
+    # (str/join machinery, about a second of the first run's JIT); the shapes here always match
+    for d in range(routes.shape[0]):
+        lens[d] = l2[d]
+        costs[d] = c2[d]
+        for k in range(routes.shape[1]):
+            routes[d, k] = r2[d, k]
+    for c in range(where.shape[0]):
+        where[c] = w2[c]
 
 
 @njit(cache=True, nogil=True)

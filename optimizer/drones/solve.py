@@ -113,7 +113,10 @@ def _solve_heuristic(inst: DroneInstance, stop: StoppingCriterion, seed: int, t0
     order = active[np.lexsort((inst.DL[active, 3], -inst.prio[active]))] if len(active) else active
     buf = np.empty(2 * N + 8, dtype=np.int64)
     insert_all(order, routes, lens, costs, where, buf, *args)
-    while relocate_pass(active, routes, lens, costs, where, buf, *args):
+    # relocate passes until none improves, or the time is up (each pass is one kernel call, about
+    # 0.1 s at 500 deliveries; the insertion above already gives a complete feasible plan)
+    while ((stop.max_runtime_s is None or time.perf_counter() - t0 < stop.max_runtime_s)
+           and relocate_pass(active, routes, lens, costs, where, buf, *args)):
         pass
     it = 0
     max_it = stop.max_iterations if stop.max_iterations is not None else 10**9

@@ -654,6 +654,13 @@ def charging_from_plan(problem: TourProblem, plan: TourPlan, stations: Sequence[
     prices = tariff_from_bands(T, slot_min, tuple(tariff))
     groups = {g.id: g for g in problem.groups}
     vehicles, info = [], []
+    legs: dict[tuple[str, str], tuple[float, float]] = {}  # (kWh, km) per site pair: routes share legs
+
+    def leg(a: str, b: str) -> tuple[float, float]:
+        if (a, b) not in legs:
+            legs[(a, b)] = leg_energy_kwh(net, a, b, temp, cp)
+        return legs[(a, b)]
+
     for r in plan.routes:
         g = groups[r.group_id]
         if g.size < coach_min_size or not r.visits or len(vehicles) >= max_vehicles:
@@ -666,14 +673,14 @@ def charging_from_plan(problem: TourProblem, plan: TourPlan, stations: Sequence[
         prev, t_prev = start, r.depart
         km_tot = e_tot = 0.0
         for v in r.visits:
-            e, km = leg_energy_kwh(net, prev, v.site_id, temp, cp)
+            e, km = leg(prev, v.site_id)
             _spread(draw, t_prev, v.arrival, e, slot_min)
             km_tot += km
             e_tot += e
             if v.site_id in sidx:
                 _park(at, v.arrival, v.departure, sidx[v.site_id], slot_min)
             prev, t_prev = v.site_id, v.departure
-        e, km = leg_energy_kwh(net, prev, end, temp, cp)
+        e, km = leg(prev, end)
         _spread(draw, t_prev, r.arrive_end, e, slot_min)
         km_tot += km
         e_tot += e

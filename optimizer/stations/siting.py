@@ -57,6 +57,7 @@ from optimizer.core.physics import derated_range_km
 from optimizer.core.results import (
     FEASIBLE,
     INFEASIBLE,
+    NO_SOLUTION_IN_TIME,
     OPTIMAL,
     SolveStats,
     Unserved,
@@ -615,14 +616,20 @@ def _unserved(problem: SitingProblem, kind: str, raw: Any) -> tuple[Unserved, ..
     return tuple(out)
 
 
+MAIN_SHARE = 0.5
+"""Share of the time limit the solve for the requested ``p`` gets when a marginal curve follows
+(it is the answer; the curve points share the rest)."""
+
+
 def solve_siting(problem: SitingProblem, stop: StoppingCriterion, seed: int = 0,
                  params: SitingParams | None = None) -> SitingSolution:
     """Open ``problem.p`` stations optimally (MCLP, p-median or FRLM by the problem's type).
 
     The answer for ``p`` is solved first; with ``params.p_max`` the marginal curve p = 1..p_max
-    follows (the point for ``p`` reused). Every solve gets an equal share of the time left of
-    ``stop.max_runtime_s`` (construction included); points the time does not allow end as
-    ``no_solution_in_time``. ``stop.max_iterations`` / ``max_no_improvement`` do not apply to
+    follows (the point for ``p`` reused). The solve for ``p`` (the answer) gets ``MAIN_SHARE`` of the
+    time left of ``stop.max_runtime_s`` (construction included) when a curve follows, every curve
+    point an equal share of what is left then; points the time does not allow end as
+    ``no_solution_in_time`` (those left when the time is up are not built at all). ``stop.max_iterations`` / ``max_no_improvement`` do not apply to
     exact models. The same seed gives the same answer.
 
     Raises ``InvalidInput`` for a bad problem type, params (unknown back end, ``p_max`` outside
@@ -647,12 +654,19 @@ def solve_siting(problem: SitingProblem, stop: StoppingCriterion, seed: int = 0,
             return DEFAULT_TIME_LIMIT_S
         return stop.time_left_s(deadline, 0.01) / max(1, solves_left)
 
-    main = _solve_once(problem, kind, prm, limit(1 + len(ks)), int(seed))
-    points = {problem.p: main}
+    main_limit = limit(1) * MAIN_SHARE if ks else limit(1)
+    main = _solve_once(problem, kind, prm, main_limit, int(seed))
+    points = {problem.p: MarginalPoint(problem.p, main.objective, main.bound, main.status, tuple(main.chosen),
+                                       main.runtime_s)}
     for n_done, k in enumerate(ks):
-        points[k] = _solve_once(dataclasses.replace(problem, p=k), kind, prm, limit(len(ks) - n_done), int(seed))
-    marginal = tuple(MarginalPoint(k, r.objective, r.bound, r.status, tuple(r.chosen), r.runtime_s)
-                     for k, r in sorted(points.items())) if prm.p_max is not None else ()
+        if stop.max_runtime_s is not None and stop.time_left_s(deadline, 0.0) <= 0.0:
+            # out of time: the remaining points are not built at all (each model build and solver
+            # start costs tens of ms, which would overrun the limit by the length of the curve)
+            points[k] = MarginalPoint(k, None, None, NO_SOLUTION_IN_TIME, (), 0.0)
+            continue
+        r = _solve_once(dataclasses.replace(problem, p=k), kind, prm, limit(len(ks) - n_done), int(seed))
+        points[k] = MarginalPoint(k, r.objective, r.bound, r.status, tuple(r.chosen), r.runtime_s)
+    marginal = tuple(pt for _, pt in sorted(points.items())) if prm.p_max is not None else ()
     runtime = deadline.elapsed_s()
     solved = main.status in (OPTIMAL, INFEASIBLE)
     stats = SolveStats(status=main.status, objective=main.objective, bound=main.bound,

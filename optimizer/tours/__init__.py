@@ -20,11 +20,21 @@ from optimizer.tours.solution import (
     served_group_ids,
     tour_kpis,
 )
-from optimizer.tours.solve import TOUR_PARAMS, compile_problem, location_vector, road_nodes, solve, warm_up
+from optimizer.tours.solve import (
+    TOUR_PARAMS,
+    compile_problem,
+    compile_seconds,
+    ensure_compiled,
+    is_compiled,
+    location_vector,
+    road_nodes,
+    solve,
+    warm_up,
+)
 from optimizer.tours.verify import TourViolation, verify
 
 __all__ = [
     "MAX_GROUP_SIZE", "TOUR_PARAMS", "UNSERVED_REASONS", "ILSParams", "Location", "Route", "TourGroup",
     "TourPlan", "TourProblem", "TourUnserved", "TourViolation", "Visit", "compile_problem",
-    "location_vector", "road_nodes", "served_group_ids", "solve", "tour_kpis", "verify", "warm_up",
+    "compile_seconds", "ensure_compiled", "is_compiled", "location_vector", "road_nodes", "served_group_ids", "solve", "tour_kpis", "verify", "warm_up",
 ]

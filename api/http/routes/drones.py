@@ -19,23 +19,29 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.http.limits import (
     MAX_TIME_LIMIT_S,
+    MIN_SOLVER_S,
     Budget,
     check_time_limit,
     default_time_limit,
     time_limit_field_doc,
 )
 from api.http.security import require_api_key
+from api.services.drones import ensure_compiled as services_ensure_compiled
 from api.services.drones import plan_deliveries
-from api.services.drones import warm_up as services_warm_up
 from optimizer.core.clock import parse_clock
 from optimizer.drones import Delivery
 
 router = APIRouter(tags=["drones"])
 
-MAX_DELIVERIES = 500
-"""Largest number of deliveries in one request: the solver reads the clock between batches of
-ruin-and-recreate iterations, and a batch grows with the request, so much larger requests could
-not honour their time limit (batch times in bench/RESULTS.md, drones section)."""
+MAX_DELIVERIES = 300
+"""Largest number of deliveries in one request (500 before issue 14 build 5): building the instance
+(all-pairs obstacle-avoiding air distances, quadratic in the deliveries) cannot be cut short, and at
+300 a request with ``time_limit_s = 1`` answers within 1.5 s on the 2-core machine under load (500
+took 2.5 s; ``bench/time_limits.py``). Larger days: the Python API or ``lhasa-ops drones deliver``."""
+REPLY_S_PER_DELIVERY = 6e-4
+"""Seconds per delivery kept back from the solve for the verifier, the map and the JSON answer
+(measured ~0.4 ms per delivery at 500 deliveries on the 2-core machine under load,
+``bench/time_limits.py``), so that ``time_limit_s`` covers the whole request (issue 14 build 5)."""
 MAX_SEED = 2**32 - 1
 CLOCK = r"^\d{1,2}:\d{2}$"
 
@@ -95,8 +101,9 @@ class DronePlanRequest(BaseModel):
 
 def warm_up() -> None:
     """Compile (or load from numba's disk cache) the drone kernels (``api.services.drones.warm_up``),
-    so the first request's time limit applies to its own work. Run on a background thread at startup."""
-    services_warm_up()
+    so the first request's time limit applies to its own work. Run on a background thread at startup
+    (once per process: a request that comes meanwhile waits for it, ``ensure_compiled``)."""
+    services_ensure_compiled()
 
 
 @router.post("/v1/drones/delivery-plan", dependencies=[Depends(require_api_key)])
@@ -111,11 +118,13 @@ def delivery_plan(req: DronePlanRequest) -> dict[str, Any]:
     (solver seconds, instance construction included), ``violations`` (verifier findings; empty for a
     valid plan) and ``map`` (GeoJSON FeatureCollection, lon/lat degrees).
     """
-    budget = Budget(check_time_limit(req.time_limit_s))
+    check_time_limit(req.time_limit_s)
+    services_ensure_compiled()  # a request that comes while the kernels compile waits; its clock starts after
+    budget = Budget(req.time_limit_s)
     dels = tuple(Delivery(d.id, d.lon, d.lat, d.weight_kg,
                           (parse_clock(d.open, f"deliveries[{i}].open"), parse_clock(d.close, f"deliveries[{i}].close")),
                           d.priority) for i, d in enumerate(req.deliveries))
     run = plan_deliveries(dels, airspace=req.airspace, temperature_c=req.temperature_c, objective=req.objective,
                           iterations=req.iterations, seed=req.seed, buffer_km=req.buffer_km,
-                          max_runtime_s=budget.slice())
+                          max_runtime_s=max(MIN_SOLVER_S, budget.left() - REPLY_S_PER_DELIVERY * len(dels)))
     return run.to_dict(with_map=True)

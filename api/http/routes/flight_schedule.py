@@ -34,6 +34,11 @@ from optimizer.flights import (
 router = APIRouter(tags=["flights"])
 
 MAX_BOOKINGS = 1000
+MIN_START_STEP_MIN = 5
+"""Finest take-off grid of a request (1 before issue 14 build 5): on a 1-minute grid building the
+model and the greedy schedule alone take over 2 s for the Lhasa fleet, whatever the time limit;
+at 5 minutes 1,000 bookings answer within 1.5 s with ``time_limit_s = 1`` (``bench/time_limits.py``).
+Finer grids: the Python API or ``lhasa-ops flights schedule``."""
 MAX_PRODUCTS = 100
 MAX_AIRCRAFT = 50
 MAX_SEED = 2**32 - 1
@@ -112,7 +117,8 @@ class FlightScheduleRequest(BaseModel):
         "(every vertiport gets default_takeoffs_per_slot, open all day)."))
     slot_min: StrictInt | None = Field(None, ge=1, le=240, description=(
         "Capacity slot length, minutes (1..240); null: 15 (the Lhasa vertiports' slot)."))
-    start_step_min: StrictInt = Field(5, ge=1, le=120, description="Grid of candidate take-off times, minutes.")
+    start_step_min: StrictInt = Field(5, ge=MIN_START_STEP_MIN, le=120, description=(
+        f"Grid of candidate take-off times, minutes ({MIN_START_STEP_MIN}..120)."))
     default_takeoffs_per_slot: StrictInt = Field(2, ge=1, le=1000,
                                                  description="Capacity of vertiports not listed, take-offs per slot.")
     time_limit_s: float = Field(default_time_limit(10.0), gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False,

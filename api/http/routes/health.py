@@ -2,8 +2,10 @@
 
 ``/readyz`` answers 200 ``{"status": "ready", "checks": {...}}`` when the server can do its work:
 
-* ``kernels``: the search kernels are compiled (the tour kernels at startup, the drone kernels on
-  their background thread);
+* ``kernels``: the tour kernels are compiled (tour, then drone kernels, compile on a background
+  thread started with the server, which answers meanwhile; ``checks.kernels`` says ``compiling``
+  per family). The drone kernels do not hold readiness back: a drone request that comes while
+  they compile waits for them before its time limit starts;
 * ``store``: the job store (``$LHASA_OPS_DB``: a SQLite file or a PostgreSQL database) takes a write
   now (a rolled-back write with a short lock timeout, ``JobStore.probe``), or, before the first job,
   the SQLite file can be created;
@@ -64,10 +66,9 @@ def readiness(app: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     drones_ready = drones is not None and drones.is_set()
     checks["kernels"] = {"tours": "compiled" if tours_ready else "compiling",
                          "drones": "compiled" if drones_ready else "compiling"}
-    if not (tours_ready and drones_ready):
-        waiting = [k for k, ok in (("tours", tours_ready), ("drones", drones_ready)) if not ok]
-        reasons.append({"code": "warming_up", "message": f"compiling the {' and '.join(waiting)} kernels",
-                        "field": "kernels"})
+    if not tours_ready:  # the drone kernels compile after them; a drone request waits for them meanwhile
+        waiting = "tours and drones" if not drones_ready else "tours"
+        reasons.append({"code": "warming_up", "message": f"compiling the {waiting} kernels", "field": "kernels"})
 
     store = getattr(app.state, "job_store", None)
     try:

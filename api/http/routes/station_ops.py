@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.http.limits import MAX_TIME_LIMIT_S, check_time_limit, default_time_limit, time_limit_field_doc
-from api.http.schemas import EXAMPLE_GROUP, MAX_GROUPS, GroupIn
+from api.http.schemas import EXAMPLE_GROUP, MAX_STATION_GROUPS, GroupIn
 from api.http.security import require_api_key
 from api.services import station_ops as service
 from api.services.tours import lhasa_network
@@ -30,8 +30,11 @@ from optimizer.stations import oxygen as oxy
 
 router = APIRouter(tags=["stations"])
 
+MAX_VEHICLES = 500
+"""Largest `max_vehicles` of a charging request (electric coaches scheduled at most)."""
 
-GROUPS_DOC = (f"Tour groups to plan first (the records of POST /v1/tours/plan, at most {MAX_GROUPS}); null: "
+
+GROUPS_DOC = (f"Tour groups to plan first (the records of POST /v1/tours/plan, at most {MAX_STATION_GROUPS}); null: "
               "the embedded demo day. Give at most one of groups and plan.")
 PLAN_DOC = ("A plan.json document written by 'lhasa-ops plan' (routes plus the groups it was planned for), "
             "read back and verified instead of planning; null: plan the groups or the demo day.")
@@ -40,7 +43,7 @@ PLAN_DOC = ("A plan.json document written by 'lhasa-ops plan' (routes plus the g
 class PlanSourceFields(BaseModel):
     """The tour plan a station tool works on: ``groups`` or ``plan`` (null both: the demo day)."""
 
-    groups: list[GroupIn] | None = Field(None, max_length=MAX_GROUPS, description=GROUPS_DOC)
+    groups: list[GroupIn] | None = Field(None, max_length=MAX_STATION_GROUPS, description=GROUPS_DOC)
     plan: dict[str, Any] | None = Field(None, description=PLAN_DOC)
 
 
@@ -66,7 +69,7 @@ class ChargingRequest(PlanSourceFields):
                               description="Power per connector, kW (0 < x <= 1000).")
     grid_kw: float = Field(300.0, gt=0, le=100_000, allow_inf_nan=False,
                            description="Grid connection cap per station, kW (0 < x <= 100000).")
-    max_vehicles: StrictInt = Field(50, ge=1, le=500, description="Electric coaches scheduled at most, vehicles "
+    max_vehicles: StrictInt = Field(50, ge=1, le=MAX_VEHICLES, description="Electric coaches scheduled at most, vehicles "
                                                                    "(1..500).")
     coach_min_size: StrictInt = Field(20, ge=1, le=10_000, description="Smallest group that travels by electric "
                                                                        "coach, persons (1..10000).")

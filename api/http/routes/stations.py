@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.http.limits import MAX_TIME_LIMIT_S, check_time_limit, default_time_limit, time_limit_field_doc
-from api.http.schemas import EXAMPLE_GROUP, MAX_GROUPS, GroupIn
+from api.http.schemas import EXAMPLE_GROUP, MAX_STATION_GROUPS, GroupIn
 from api.http.security import require_api_key
 from api.services import stations as service
 from optimizer.core.clock import Deadline
@@ -46,9 +46,9 @@ class SitingRequest(BaseModel):
                                                            "'charger': flow refuelling of EV round trips (FRLM).")
     p: StrictInt = Field(..., ge=1, le=MAX_P, description="Number of stations to open (1..number of candidate "
                                                           "sites: 23 oxygen, 22 charger; more is HTTP 422).")
-    groups: list[GroupIn] | None = Field(None, max_length=MAX_GROUPS,
+    groups: list[GroupIn] | None = Field(None, max_length=MAX_STATION_GROUPS,
                                          description=f"Tour groups to plan and site for (the records of POST "
-                                                     f"/v1/tours/plan, at most {MAX_GROUPS}); null: the demo day. "
+                                                     f"/v1/tours/plan, at most {MAX_STATION_GROUPS}); null: the demo day. "
                                                      "Not together with 'plan'.")
     plan: dict[str, Any] | None = Field(None, description="A plan.json document written by 'lhasa-ops plan' "
                                                           "(routes and the groups it was planned for), used as it "

@@ -130,7 +130,7 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
         s_size = ctrl[C_S]
         r_pos = ctrl[C_R]
         chosen[:] = False
-        n_freed = 0
+        n_freed = np.int64(0)
         if R <= shake_routes:
             chosen[:] = True
         else:
@@ -179,7 +179,7 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
                 else:
                     chosen[r] = False
             if any_moved:
-                greedy_fill(P, S, chosen, freed, 0, w)
+                greedy_fill(P, S, chosen, freed, np.int64(0), w)
         v = S.rvalue.sum()
         t = total_time(P, S)
         if _better(v, t, fctrl[F_BEST], fctrl[F_BEST_TIME]):

@@ -98,18 +98,33 @@ def copy_state(st: RouteState) -> RouteState:
 
 @njit(cache=True, nogil=True)
 def assign_state(dst, src):
-    """Copy every array of ``src`` into ``dst`` in place."""
-    dst.rt[:] = src.rt
-    dst.ri[:] = src.ri
-    dst.length[:] = src.length
-    dst.end_arr[:] = src.end_arr
-    dst.in_route[:] = src.in_route
-    dst.slot_left[:] = src.slot_left
-    dst.day_left[:] = src.day_left
-    dst.rvalue[:] = src.rvalue
+    """Copy every array of ``src`` into ``dst`` in place (same shapes).
+
+    Element loops rather than ``dst.x[:] = src.x``: Numba's array-to-slice assignment compiles a
+    shape-mismatch error formatter (f-strings, ``str.join``) that cost several seconds of the first
+    run's JIT compilation (issue 15 item 3); the shapes here always match.
+    """
+    for f in range(dst.rt.shape[0]):
+        for r in range(dst.rt.shape[1]):
+            for p in range(dst.rt.shape[2]):
+                dst.rt[f, r, p] = src.rt[f, r, p]
+    for f in range(dst.ri.shape[0]):
+        for r in range(dst.ri.shape[1]):
+            for p in range(dst.ri.shape[2]):
+                dst.ri[f, r, p] = src.ri[f, r, p]
+    for r in range(dst.length.shape[0]):
+        dst.length[r] = src.length[r]
+        dst.end_arr[r] = src.end_arr[r]
+        dst.rvalue[r] = src.rvalue[r]
+        for j in range(dst.in_route.shape[1]):
+            dst.in_route[r, j] = src.in_route[r, j]
+    for j in range(dst.slot_left.shape[0]):
+        dst.day_left[j] = src.day_left[j]
+        for k in range(dst.slot_left.shape[1]):
+            dst.slot_left[j, k] = src.slot_left[j, k]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _t_in(P, r, prev, j):
     """Travel minutes from ``prev`` (-1: the route's start) to node ``j``."""
     if prev < 0:
@@ -117,7 +132,7 @@ def _t_in(P, r, prev, j):
     return P.travel[prev, j]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _t_out(P, r, j, nxt):
     """Travel minutes from node ``j`` to ``nxt`` (-1: the route's end)."""
     if nxt < 0:
@@ -125,7 +140,7 @@ def _t_out(P, r, j, nxt):
     return P.travel[j, nxt]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _t_between(P, r, prev, nxt):
     if prev < 0 and nxt < 0:
         return P.t_direct[r]
@@ -309,7 +324,7 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
     elig = np.empty(n_nodes, dtype=np.int64)
     n_e = 0
     for c in range(n_nodes):
-        j = nodes[c]
+        j = np.int64(nodes[c])
         if S.in_route[r, j] or S.day_left[j] < q:
             continue
         if value[r, j] <= 0.0 and not P.protect[r, j]:
@@ -364,7 +379,7 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
 @njit(cache=True, nogil=True)
 def best_insertion(P, S, r, w):
     """Best insertion into route ``r`` over all its candidates (see ``best_insertion_among``)."""
-    return best_insertion_among(P, S, r, P.cand[r], P.n_cand[r], w)
+    return best_insertion_among(P, S, r, P.cand[r], np.int64(P.n_cand[r]), w)
 
 
 @njit(cache=True, nogil=True)
@@ -428,12 +443,13 @@ def _try_sequence(P, S, r, seq, k):
     """
     for c in range(k):
         j = seq[c]
-        shift, slot = insertion_cost(P, S, r, j, S.length[r])
+        end = np.int64(S.length[r])
+        shift, slot = insertion_cost(P, S, r, j, end)
         if shift == INF:
             mask = np.ones(S.length[r], dtype=np.bool_)
             remove_positions(P, S, r, mask)
             return INF
-        insert_visit(P, S, r, j, S.length[r], slot)
+        insert_visit(P, S, r, j, end, slot)
     return S.end_arr[r]
 
 
@@ -457,7 +473,7 @@ def seed_protected(P, S, order):
         r = order[idx]
         if S.length[r] != 0:
             continue
-        k = 0
+        k = np.int64(0)
         for c in range(P.n_cand[r]):
             j = P.cand[r, c]
             if P.protect[r, j]:
@@ -470,7 +486,8 @@ def seed_protected(P, S, order):
         end = _try_sequence(P, S, r, seq, k)
         if end < best_end:
             best_end = end
-            best[:k] = seq[:k]
+            for c in range(k):  # a loop: slice assignment compiles an error formatter
+                best[c] = seq[c]
         if end < INF:
             remove_positions(P, S, r, np.ones(S.length[r], dtype=np.bool_))
         i = 1
@@ -483,7 +500,8 @@ def seed_protected(P, S, order):
                 end = _try_sequence(P, S, r, seq, k)
                 if end < best_end:
                     best_end = end
-                    best[:k] = seq[:k]
+                    for c in range(k):
+                        best[c] = seq[c]
                 if end < INF:
                     remove_positions(P, S, r, np.ones(S.length[r], dtype=np.bool_))
                 cnt[i] += 1
@@ -524,7 +542,7 @@ def _apply_order(P, S, r, nodes, slots, eo, ec, L):
         S.ri[SLOT, r, p] = slots[p]
         S.rt[EOPEN, r, p] = eo[p]
         S.rt[ECLOSE, r, p] = ec[p]
-    recompute_route(P, S, r, 0)
+    recompute_route(P, S, r, np.int64(0))
 
 
 @njit(cache=True, nogil=True)
