@@ -313,7 +313,7 @@ class JobRunner:
             handler = _HANDLERS.get(kind)
             if handler is None:
                 raise ValueError(f"no handler for job kind {kind!r}")
-            self.store.set_progress(job_id, 0, owner=owner)
+            self._progress(job_id, 0, owner)
             result = handler(job, lambda done: self._progress(job_id, done, owner))
             total = job["progress"]["total"]
             try:
