@@ -229,8 +229,14 @@ class JobRunner:
     # -- the loop -----------------------------------------------------------------------------
 
     def _loop(self) -> None:
+        resume: str | None = None  # a job whose run ended on a store error while this runner held it
         while not self._stop.is_set():
+            job_id: str | None = None
             try:
+                if resume is not None:  # its lease may still be ours: take it up again at once
+                    job_id, resume = resume, None
+                    self.run_job(job_id)
+                    continue
                 # any active job at all (a read), then claim the oldest one no live lease holds
                 job_id = self.store.next_active() and self.store.claim_next(self.owner, self.lease_s)
                 self._ok()
@@ -240,6 +246,8 @@ class JobRunner:
                     continue
                 self._run_claimed(job_id)
             except Exception as e:  # noqa: BLE001 - the runner outlives any error: log, back off, retry
+                if isinstance(e, StoreError) and job_id is not None:
+                    resume = job_id
                 delay = self._failed(e)
                 self._wake.wait(delay)
                 self._wake.clear()

@@ -78,10 +78,6 @@ class SQL:
     ISO time; ``claimable`` is the lease condition shared by the claim statements."""
 
     claimable = "status IN ('queued', 'running') AND (owner IS NULL OR lease_until IS NULL OR lease_until < :now)"
-    # the next job for ``owner``: one no live lease holds, or one whose lease is still ``owner``'s own
-    # (its run ended on a store error before the lease could be released: it resumes at once)
-    claimable_by = "status IN ('queued', 'running') AND (owner = :owner OR owner IS NULL OR lease_until IS NULL " \
-                   "OR lease_until < :now)"
     insert_job = text("INSERT INTO jobs (id, kind, status, done, total, request, created, updated) "
                       "VALUES (:id, :kind, 'queued', 0, :total, :request, :stamp, :stamp)")
     set_status = text("UPDATE jobs SET status = :status, error = :error, updated = :stamp WHERE id = :id")
@@ -97,13 +93,13 @@ class SQL:
                           "DO UPDATE SET idx = excluded.idx, kpis = excluded.kpis, created = excluded.created")
     count_done = text("UPDATE jobs SET done = (SELECT COUNT(*) FROM results WHERE job_id = :id), "
                       "updated = :stamp WHERE id = :id")
-    next_claimable = text(f"SELECT id FROM jobs WHERE {claimable_by} ORDER BY created, id LIMIT 1")
+    next_claimable = text(f"SELECT id FROM jobs WHERE {claimable} ORDER BY created, id LIMIT 1")
     claim = text("UPDATE jobs SET owner = :owner, lease_until = :until, status = 'running', updated = :stamp "
                  f"WHERE id = :id AND (owner = :owner AND status IN ('queued', 'running') OR {claimable})")
     claim_next_pg = text(
         "UPDATE jobs SET owner = :owner, lease_until = :until, status = 'running', updated = :stamp "
-        f"WHERE id = (SELECT id FROM jobs WHERE {claimable_by} ORDER BY created, id "
-        f"FOR UPDATE SKIP LOCKED LIMIT 1) AND ({claimable_by}) RETURNING id")
+        f"WHERE id = (SELECT id FROM jobs WHERE {claimable} ORDER BY created, id "
+        f"FOR UPDATE SKIP LOCKED LIMIT 1) AND ({claimable}) RETURNING id")
     renew = text("UPDATE jobs SET lease_until = :until "
                  "WHERE id = :id AND owner = :owner AND status IN ('queued', 'running')")
     release = text("UPDATE jobs SET owner = NULL, lease_until = NULL WHERE id = :id AND owner = :owner")

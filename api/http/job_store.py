@@ -328,8 +328,7 @@ class JobStore:
             return c.execute(SQL.claim, args).rowcount == 1
 
     def claim_next(self, owner: str, lease_s: float) -> str | None:
-        """Claim the oldest queued or running job that no live lease holds, or whose lease is ``owner``'s
-        own (None: there is none)."""
+        """Claim the oldest queued or running job that no live lease holds (None: there is none)."""
         now = time.time()
         args = {"owner": owner, "until": now + lease_s, "stamp": _now(), "now": now}
         with self._lock, self._conn(write=True) as c:
