@@ -24,6 +24,7 @@ see ``instances/lhasa/SOURCES_itineraries.md``):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 
 from instances._csv import (
     MISSING,
@@ -46,6 +48,7 @@ from instances.paths import LHASA_DIR
 from optimizer.core.clock import parse_clock
 from optimizer.core.errors import InvalidInput
 from optimizer.core.network import Network
+from optimizer.itineraries import problem as ip
 
 HOTELS_CSV = LHASA_DIR / "hotels.csv"
 SITE_TICKETS_CSV = LHASA_DIR / "site_tickets.csv"
@@ -59,10 +62,26 @@ SEASONS = ("peak", "off_peak")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 __all__ = [
-    "ACCLIMATIZATION_TOML", "HOTELS_CSV", "SITE_TICKETS_CSV", "SITE_TYPES_CSV", "SITE_TYPE_LIMITS_CSV",
-    "SITE_WINDOWS_CSV", "AcclimatizationRules", "Hotel", "ItineraryData", "SiteWindow", "TicketPrice",
-    "load_itinerary_data", "parse_weekdays", "read_acclimatization", "read_hotels", "read_site_tickets",
-    "read_site_type_limits", "read_site_types", "read_site_windows", "reach_altitudes",
+    "ACCLIMATIZATION_TOML",
+    "HOTELS_CSV",
+    "SITE_TICKETS_CSV",
+    "SITE_TYPES_CSV",
+    "SITE_TYPE_LIMITS_CSV",
+    "SITE_WINDOWS_CSV",
+    "AcclimatizationRules",
+    "Hotel",
+    "ItineraryData",
+    "SiteWindow",
+    "TicketPrice",
+    "load_itinerary_data",
+    "parse_weekdays",
+    "reach_altitudes",
+    "read_acclimatization",
+    "read_hotels",
+    "read_site_tickets",
+    "read_site_type_limits",
+    "read_site_types",
+    "read_site_windows",
 ]
 
 
@@ -523,7 +542,7 @@ def reach_altitudes(network: Network, sources: Sequence[str], targets: Sequence[
             if path is None:
                 continue
             top = max(elev[src], elev[t])
-            for a, b in zip(path, path[1:]):
+            for a, b in itertools.pairwise(path):
                 top = max(top, elev[a], elev[b], g[a][b]["top"])
             out[(src, t)] = float(top)
     return out
@@ -567,3 +586,399 @@ def _check_site_ids(path: Path, ids: Sequence[str], network: Network) -> None:
     for k, sid in enumerate(ids, start=1):
         if not network.has_site(sid):
             raise RecordError(str(path), f"row {k}", "site_id", sid, "is not a site of the network (sites.csv)")
+
+
+# --------------------------------------------------------------------------------------------- demand
+
+@dataclass(frozen=True, slots=True)
+class GroupRequest:
+    """One group's multi-day stay in the Lhasa region (a plain record of the demand file).
+
+    Attributes
+    ----------
+    group_id : str
+        Unique id.
+    size : int
+        Persons, >= 1.
+    arrival, departure : datetime.date
+        First and last day of the stay (``departure >= arrival``; a stay of one day has none of
+        the nights). Day 1 of the acclimatization rules is ``arrival``.
+    arrival_min, departure_min : float
+        Minutes from midnight: when the group is at ``arrive_at`` on its arrival day, and when it
+        must be back at ``depart_from`` on its departure day.
+    arrive_at, depart_from : str
+        Site ids (Gonggar airport, the railway station, a hotel's node).
+    must_visit : tuple[str, ...]
+        Site ids the group must visit once during the stay.
+    interests : Mapping[str, float]
+        Site type (``site_types.csv``) -> weight >= 0 of a visit's score.
+    day_start_min, day_end_min : float
+        Daily window, minutes from midnight: leave the hotel no earlier, be back no later.
+    price_band : str | None
+        The dearest hotel band the group accepts (budget < mid < upscale; None: any).
+    budget_cny : float | None
+        Most the group spends per person over the stay on tickets and its share of rooms, CNY
+        >= 0 (None: no budget).
+    """
+
+    group_id: str
+    size: int
+    arrival: dt.date
+    departure: dt.date
+    arrival_min: float = 720.0
+    departure_min: float = 720.0
+    arrive_at: str = "gonggar_airport"
+    depart_from: str = "gonggar_airport"
+    must_visit: tuple[str, ...] = ()
+    interests: Mapping[str, float] = field(default_factory=dict)
+    day_start_min: float = 480.0
+    day_end_min: float = 1200.0
+    price_band: str | None = None
+    budget_cny: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.group_id:
+            raise InvalidInput("group_id", self.group_id, "a group needs an id")
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
+            raise InvalidInput("size", self.size, "must be an integer >= 1 persons")
+        if self.departure < self.arrival:
+            raise InvalidInput("departure", self.departure.isoformat(),
+                               f"departure before arrival {self.arrival.isoformat()}")
+        for name in ("arrival_min", "departure_min", "day_start_min", "day_end_min"):
+            v = getattr(self, name)
+            if not math.isfinite(v) or not 0 <= v <= 1440:
+                raise InvalidInput(name, v, "must be minutes from midnight in 0..1440")
+        if self.day_end_min <= self.day_start_min:
+            raise InvalidInput("day_end", self.day_end_min, f"the day ends before it starts at {self.day_start_min:g} min")
+        if self.departure == self.arrival and self.departure_min < self.arrival_min:
+            raise InvalidInput("departure_time", self.departure_min, "a one-day stay leaves before it arrives")
+        if self.price_band is not None and self.price_band not in PRICE_BANDS:
+            raise InvalidInput("price_band", self.price_band, f"must be one of {list(PRICE_BANDS)} or blank")
+        if self.budget_cny is not None and (not math.isfinite(self.budget_cny) or self.budget_cny < 0):
+            raise InvalidInput("budget_cny", self.budget_cny, "must be a finite budget >= 0 CNY per person (blank: none)")
+        if len(set(self.must_visit)) != len(self.must_visit):
+            raise InvalidInput("must_visit", ";".join(self.must_visit), "a site is listed twice")
+        for k, w in self.interests.items():
+            if not math.isfinite(w) or w < 0:
+                raise InvalidInput(f"interests[{k}]", w, "must be a finite weight >= 0")
+
+    @property
+    def days(self) -> int:
+        """Days of the stay, arrival and departure days included."""
+        return (self.departure - self.arrival).days + 1
+
+    @property
+    def nights(self) -> int:
+        return self.days - 1
+
+
+DEMAND_COLUMNS = ("group_id", "size", "arrival", "departure", "arrival_time", "departure_time", "arrive_at",
+                  "depart_from", "must_visit", "interests", "day_start", "day_end", "price_band", "budget_cny")
+DEMAND_REQUIRED = ("group_id", "size", "arrival", "departure")
+
+
+def _date(value: object, name: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(name, value, "expected a date YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(name, value, "expected a date YYYY-MM-DD") from None
+
+
+def _opt_number(value: object, name: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput(name, value, "expected a number")
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidInput(name, value, "expected a number") from None
+    if not math.isfinite(x):
+        raise InvalidInput(name, value, "must be a finite number")
+    return x
+
+
+def group_request_from_record(rec: Mapping[str, object], network: Network, types: frozenset[str]) -> GroupRequest:
+    """A ``GroupRequest`` from one record (a CSV row's text cells or a JSON object): columns of
+    ``DEMAND_COLUMNS``; ``must_visit`` ``a;b`` or a list; ``interests`` ``type:w;type:w`` or a mapping;
+    times ``HH:MM``. Raises ``InvalidInput`` naming the field and value."""
+    from instances.demand import parse_hhmm, parse_interests, parse_site_id, parse_site_list, parse_size
+
+    for k in rec:
+        if k not in DEMAND_COLUMNS:
+            raise InvalidInput(str(k), MISSING, f"unknown column; known: {list(DEMAND_COLUMNS)}")
+    for k in DEMAND_REQUIRED:
+        if k not in rec:
+            raise InvalidInput(k, MISSING, "missing required column")
+
+    def opt(name: str, default: object) -> object:
+        v = rec.get(name)
+        return default if v is None or (isinstance(v, str) and not v.strip()) else v
+
+    gid = rec["group_id"]
+    if not isinstance(gid, str) or not gid.strip():
+        raise InvalidInput("group_id", gid, "expected a non-empty id")
+    band = opt("price_band", None)
+    if band is not None and not isinstance(band, str):
+        raise InvalidInput("price_band", band, f"must be one of {list(PRICE_BANDS)} or blank")
+    return GroupRequest(
+        group_id=gid.strip(), size=parse_size(rec["size"]),
+        arrival=_date(rec["arrival"], "arrival"), departure=_date(rec["departure"], "departure"),
+        arrival_min=parse_hhmm(opt("arrival_time", "12:00"), "arrival_time"),
+        departure_min=parse_hhmm(opt("departure_time", "12:00"), "departure_time"),
+        arrive_at=parse_site_id(opt("arrive_at", "gonggar_airport"), "arrive_at", network),
+        depart_from=parse_site_id(opt("depart_from", "gonggar_airport"), "depart_from", network),
+        must_visit=parse_site_list(rec.get("must_visit"), "must_visit", network),
+        interests=parse_interests(rec.get("interests"), "interests", types),
+        day_start_min=parse_hhmm(opt("day_start", "08:00"), "day_start"),
+        day_end_min=parse_hhmm(opt("day_end", "20:00"), "day_end"),
+        price_band=band.strip() if isinstance(band, str) else None,
+        budget_cny=_opt_number(rec.get("budget_cny"), "budget_cny"),
+    )
+
+
+def group_requests_from_records(records: Sequence[Mapping[str, object]], network: Network, types: frozenset[str],
+                                source: str = "groups", labels: Sequence[str] | None = None) -> tuple[GroupRequest, ...]:
+    """Groups from records; ids unique. Raises ``RecordError`` naming ``source``, the record
+    (``labels[k]``, default ``index k``), the field and the value."""
+    out: list[GroupRequest] = []
+    seen: set[str] = set()
+    for k, rec in enumerate(records):
+        where = labels[k] if labels is not None else f"index {k}"
+        with record_context(source, where):
+            if not isinstance(rec, Mapping):
+                raise InvalidInput("group", rec, "expected an object with the group's fields")
+            g = group_request_from_record(rec, network, types)
+            if g.group_id in seen:
+                raise InvalidInput("group_id", g.group_id, "group id appears twice")
+        seen.add(g.group_id)
+        out.append(g)
+    if not out:
+        raise RecordError(source, "file", "groups", MISSING, "no groups")
+    return tuple(out)
+
+
+def read_group_requests(path: Path | str, network: Network, types: frozenset[str]) -> tuple[GroupRequest, ...]:
+    """Read a multi-day demand file: CSV (``DEMAND_COLUMNS``, one group per row) or JSON
+    (``{"groups": [...]}`` or a list of objects with the same keys). Raises ``RecordError``
+    naming the file, the row or index, the field and the value."""
+    import json
+
+    p = Path(path)
+    if p.suffix.lower() == ".json":
+        if not p.is_file():
+            raise RecordError(str(p), "file", "path", str(p), "file not found")
+        try:
+            doc = json.loads(p.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise RecordError(str(p), "file", "path", str(p), f"cannot read JSON: {e}") from None
+        records = doc.get("groups") if isinstance(doc, dict) else doc
+        if not isinstance(records, list):
+            raise RecordError(str(p), "file", "groups", MISSING, "expected a list of groups under 'groups'")
+        return group_requests_from_records(records, network, types, str(p))
+    if p.suffix.lower() != ".csv":
+        raise RecordError(str(p), "file", "path", str(p), "expected a .csv or .json demand file")
+    _, records = read_csv_records(p, required=DEMAND_REQUIRED, known=DEMAND_COLUMNS)
+    return group_requests_from_records([r.values for r in records], network, types, str(p),
+                                       [r.where for r in records])
+
+
+def group_request_to_record(g: GroupRequest) -> dict[str, object]:
+    """The JSON record of a group (the keys of ``DEMAND_COLUMNS``; round-trips through the readers)."""
+    from optimizer.core.clock import fmt_clock
+
+    return {"group_id": g.group_id, "size": g.size, "arrival": g.arrival.isoformat(),
+            "departure": g.departure.isoformat(), "arrival_time": fmt_clock(g.arrival_min),
+            "departure_time": fmt_clock(g.departure_min), "arrive_at": g.arrive_at, "depart_from": g.depart_from,
+            "must_visit": list(g.must_visit), "interests": dict(g.interests), "day_start": fmt_clock(g.day_start_min),
+            "day_end": fmt_clock(g.day_end_min), "price_band": g.price_band,
+            "budget_cny": g.budget_cny}
+
+
+def write_group_requests(groups: Sequence[GroupRequest], path: Path | str) -> Path:
+    """Write groups as CSV (``.csv``) or JSON (``.json``); the readers give the same groups back
+    (times are written as whole minutes)."""
+    import csv
+    import json
+
+    p = Path(path)
+    recs = [group_request_to_record(g) for g in groups]
+    if p.suffix.lower() == ".json":
+        p.write_text(json.dumps({"groups": recs}, ensure_ascii=False, indent=1), encoding="utf-8")
+        return p
+    with p.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(DEMAND_COLUMNS))
+        w.writeheader()
+        for r in recs:
+            row = dict(r)
+            row["must_visit"] = ";".join(r["must_visit"])  # type: ignore[arg-type]
+            row["interests"] = ";".join(f"{k}:{v:g}" for k, v in r["interests"].items())  # type: ignore[union-attr]
+            row["price_band"] = r["price_band"] or ""
+            row["budget_cny"] = "" if r["budget_cny"] is None else f"{r['budget_cny']:g}"
+            w.writerow(row)
+    return p
+
+
+# --------------------------------------------------------------------------------------------- builder
+
+LUNCH = (690.0, 810.0, 60.0)
+"""Lunch of every Lhasa group: starts 11:30-13:30, 60 min (A: a planning convention)."""
+
+
+@dataclass(frozen=True)
+class LhasaItineraryInstance:
+    """An ``ItineraryProblem`` built from the Lhasa data and a demand, with what maps it back to
+    the calendar: horizon day ``d`` is ``start + d`` days; ``requests`` by group id; ``notes``:
+    the approximations the builder made (windows dropped, prices that change within the horizon)."""
+
+    problem: ip.ItineraryProblem
+    start: dt.date
+    data: ItineraryData
+    requests: Mapping[str, GroupRequest]
+    notes: tuple[str, ...] = ()
+
+    def date_of(self, day: int) -> dt.date:
+        return self.start + dt.timedelta(days=int(day))
+
+
+def unavoidable_altitudes(data: ItineraryData) -> dict[str, float]:
+    """Site id -> the lowest, over the hotels' nodes, of the highest altitude on the fastest road
+    path to the site (``reach_altitude_m``): what a visit reaches whichever hotel the group sleeps
+    at (Namtso: Largen La 5,190 m; Yamdrok: Kamba La 4,990 m). Sites unreachable from every hotel
+    keep their own elevation."""
+    hotel_nodes = {h.site_id for h in data.hotels}
+    out: dict[str, float] = {}
+    for s in data.network.sites:
+        vals = [data.reach_altitude_m[(h, s.id)] for h in hotel_nodes if (h, s.id) in data.reach_altitude_m]
+        out[s.id] = min(vals) if vals else s.elevation_m
+    return out
+
+
+def build_lhasa_problem(groups: Sequence[GroupRequest], data: ItineraryData | None = None,
+                        start: dt.date | None = None, name: str = "lhasa", slot_len_min: float = 60.0
+                        ) -> LhasaItineraryInstance:
+    """Build the Lhasa ``ItineraryProblem`` for ``groups`` over the horizon ``start`` (default: the
+    first arrival) .. the last departure.
+
+    Places: every visitable site (score > 0) with its windows per horizon day (``windows_on``:
+    several per day, by weekday; converted to windows on the *start* of the visit, ``open..close -
+    visit_min``; a window shorter than the visit is dropped), its ticket price on the horizon's
+    first day (season of ``site_tickets.csv``), its type (``site_types.csv``), its unavoidable
+    altitude (``unavoidable_altitudes``) as elevation, and its quotas; every hotel of
+    ``hotels.csv``; the arrival and departure places as terminals. Travel: fastest road paths
+    (``instances.loader``). Groups: score of a site = its score x the group's interest weight for
+    the site's type (1 for a type the group does not weigh), must-visits on any day, budget =
+    ``budget_cny x size`` covering tickets and rooms, ``rooms = ceil(size / persons_per_room)``
+    (the largest ``persons_per_room`` of the hotels is not assumed: the smallest is used), the type
+    limits per day of ``site_type_limits.csv``, lunch ``LUNCH``, its day window. Acclimatization:
+    ``max_sleep_altitude_m`` by night, ``max_sleep_gain_m`` per night, ``max_visit_altitude_m`` by
+    day (``threshold_m`` and ``max_consecutive_gain_nights`` are not part of the optimizer's rules:
+    every Lhasa hotel is above 3,000 m so the threshold is moot; the consecutive-gain rule is
+    checked after solving by ``check_sleeping``).
+
+    A window with ``max_group`` (the Jokhang's pilgrim hours, groups of at most 10) is kept only
+    if every group fits it (the optimizer's windows are not per group); ``notes`` says so.
+    Raises ``InvalidInput`` for an empty demand, a duplicate id, a group outside 365 days.
+    """
+    d = data if data is not None else load_itinerary_data()
+    gs = tuple(groups)
+    if not gs:
+        raise InvalidInput("groups", [], "give at least one group")
+    ids: dict[str, GroupRequest] = {}
+    for g in gs:
+        if g.group_id in ids:
+            raise InvalidInput("group_id", g.group_id, "group id appears twice")
+        ids[g.group_id] = g
+    t0 = start if start is not None else min(g.arrival for g in gs)
+    for g in gs:
+        if g.arrival < t0:
+            raise InvalidInput(f"group[{g.group_id}].arrival", g.arrival.isoformat(),
+                               f"before the horizon start {t0.isoformat()}")
+    n_days = (max(g.departure for g in gs) - t0).days + 1
+    if n_days > 366:
+        raise InvalidInput("departure", max(g.departure for g in gs).isoformat(),
+                           f"the horizon from {t0.isoformat()} exceeds 366 days")
+    dates = [t0 + dt.timedelta(days=k) for k in range(n_days)]
+    net = d.network
+    notes: list[str] = []
+    largest = max(g.size for g in gs)
+    alt = unavoidable_altitudes(d)
+
+    sites: list[ip.Site] = []
+    for s in net.sites:
+        if not s.is_poi:
+            continue
+        per_day: list[tuple[tuple[float, float], ...]] = []
+        for day in dates:
+            ws = []
+            rows = [w for w in d.windows if w.site_id == s.id]
+            for w in [w for w in rows if w.open_on(day)] if rows else [None]:
+                if w is not None and w.max_group is not None and largest > w.max_group:
+                    continue
+                lo, hi = (w.open_min, w.close_min) if w is not None else (s.window[0], s.window[1])
+                if hi - s.visit_min >= lo:
+                    ws.append((lo, hi - s.visit_min))
+            per_day.append(tuple(ws))
+        for w in (w for w in d.windows if w.site_id == s.id):
+            if w.close_min - w.open_min < s.visit_min:
+                notes.append(f"{s.id}: window {w.window_id} dropped: shorter than the {s.visit_min:g}-min visit")
+            elif w.max_group is not None and largest > w.max_group:
+                notes.append(f"{s.id}: window {w.window_id} dropped: for groups of at most {w.max_group} persons "
+                             f"while the largest group has {largest} (windows are not per group in the optimizer)")
+        tw = (per_day[0],) if all(p == per_day[0] for p in per_day) else tuple(per_day)
+        prices = {d.ticket_price(s.id, day) for day in dates}
+        if len(prices) > 1:
+            notes.append(f"{s.id}: ticket price changes within the horizon {sorted(prices)}; "
+                         f"the price of {t0.isoformat()} is used")
+        typ = d.site_types.get(s.id)
+        sites.append(ip.Site(id=s.id, score=s.score, visit_min=s.visit_min, time_windows=tw,
+                          ticket_price=d.ticket_price(s.id, t0), types=(typ,) if typ else (),
+                          elevation_m=alt[s.id], daily_quota=s.daily_quota, slot_quota=s.slot_quota))
+    site_ids = {s.id for s in sites}
+    hotels = tuple(ip.Hotel(id=h.id, elevation_m=h.elevation_m, rooms=h.rooms, room_price=h.price_cny)
+                   for h in d.hotels)
+    hotel_ids = {h.id for h in hotels}
+    terminal_of: dict[str, str] = {}
+    for g in gs:
+        for sid in (g.arrive_at, g.depart_from):
+            if sid in terminal_of:
+                continue
+            tid = sid if sid not in site_ids and sid not in hotel_ids else f"{sid}_terminal"
+            terminal_of[sid] = tid
+    terminals = tuple(ip.Terminal(id=tid, elevation_m=net.site(sid).elevation_m) for sid, tid in terminal_of.items())
+    node = [net.index(s.id) for s in sites] + [net.index(h.site_id) for h in d.hotels] + \
+        [net.index(sid) for sid in terminal_of]
+    travel = net.travel_min[np.ix_(node, node)]
+
+    per_room = min(h.persons_per_room for h in d.hotels) if d.hotels else 2
+    typed_sites = {s.id: s.types[0] for s in sites if s.types}
+    opt_groups = []
+    for g in gs:
+        weights = dict(g.interests)
+        scores = tuple((s.id, round(s.score * weights.get(typed_sites.get(s.id, ""), 1.0), 2))
+                       for s in sites if weights and weights.get(typed_sites.get(s.id, ""), 1.0) != 1.0)
+        types_present = sorted({t for t in typed_sites.values()})
+        opt_groups.append(ip.Group(
+            id=g.group_id, arrival_day=(g.arrival - t0).days, arrival_min=g.arrival_min,
+            arrival_place=terminal_of[g.arrive_at], departure_day=(g.departure - t0).days,
+            departure_min=g.departure_min, departure_place=terminal_of[g.depart_from], size=g.size,
+            rooms=-(-g.size // per_room), site_scores=scores,
+            must_visits=tuple(ip.MustVisit(m) for m in g.must_visit),
+            budget=None if g.budget_cny is None else g.budget_cny * g.size, budget_includes_rooms=True,
+            max_per_type_day=tuple((t, d.type_limits[t]) for t in types_present if t in d.type_limits),
+            lunch=ip.Lunch(*LUNCH), day_windows=((g.day_start_min, g.day_end_min),)))
+    for g in gs:
+        for m in g.must_visit:
+            if m not in site_ids:
+                raise InvalidInput(f"group[{g.group_id}].must_visit", m, "not a visitable site (score 0: a town or hub)")
+    r = d.rules
+    rules = ip.AcclimatizationRules(max_sleep_m_by_night=r.max_sleep_altitude_m, max_gain_per_night_m=r.max_sleep_gain_m,
+                     max_visit_m_by_day=r.max_visit_altitude_m)
+    problem = ip.ItineraryProblem(name=name, n_days=n_days, sites=tuple(sites), hotels=hotels, groups=tuple(opt_groups),
+                               travel_min=travel, terminals=terminals, acclimatization=rules,
+                               slot_len_min=slot_len_min)
+    return LhasaItineraryInstance(problem=problem, start=t0, data=d, requests=ids, notes=tuple(dict.fromkeys(notes)))

@@ -15,9 +15,9 @@ from instances.lhasa_itineraries import (
     acclimatization_from_mapping,
     load_itinerary_data,
     parse_weekdays,
+    reach_altitudes,
     read_acclimatization,
     read_hotels,
-    reach_altitudes,
 )
 from instances.paths import LHASA_DIR
 from optimizer.core.errors import InvalidInput
