@@ -833,13 +833,15 @@ LUNCH = (690.0, 810.0, 60.0)
 class LhasaItineraryInstance:
     """An ``ItineraryProblem`` built from the Lhasa data and a demand, with what maps it back to
     the calendar: horizon day ``d`` is ``start + d`` days; ``requests`` by group id; ``notes``:
-    the approximations the builder made (windows dropped, prices that change within the horizon)."""
+    the approximations the builder made (windows dropped, prices that change within the horizon);
+    ``place_site``: the road-network site of every place (site, hotel, terminal) id."""
 
     problem: ip.ItineraryProblem
     start: dt.date
     data: ItineraryData
     requests: Mapping[str, GroupRequest]
     notes: tuple[str, ...] = ()
+    place_site: Mapping[str, str] = field(default_factory=dict)
 
     def date_of(self, day: int) -> dt.date:
         return self.start + dt.timedelta(days=int(day))
@@ -981,4 +983,7 @@ def build_lhasa_problem(groups: Sequence[GroupRequest], data: ItineraryData | No
     problem = ip.ItineraryProblem(name=name, n_days=n_days, sites=tuple(sites), hotels=hotels, groups=tuple(opt_groups),
                                travel_min=travel, terminals=terminals, acclimatization=rules,
                                slot_len_min=slot_len_min)
-    return LhasaItineraryInstance(problem=problem, start=t0, data=d, requests=ids, notes=tuple(dict.fromkeys(notes)))
+    place_site = {s.id: s.id for s in sites} | {h.id: h.site_id for h in d.hotels} | \
+        {tid: sid for sid, tid in terminal_of.items()}
+    return LhasaItineraryInstance(problem=problem, start=t0, data=d, requests=ids, notes=tuple(dict.fromkeys(notes)),
+                                  place_site=place_site)
