@@ -29,7 +29,8 @@ source is named; the figures of the data files have their own sources (``SOURCES
   (4,990 m), allowed from day 4 by ``acclimatization.toml``, and a 4-day stay leaves on day 4: so
   only 5+ day stays get them. Every must-visit is thus reachable under the default rules.
 * Day window 08:00-20:00; 07:00-21:00 for groups with Namtso or Yamdrok (day tours to Namtso leave
-  in the morning and come back the same day, S xxk318.com; the hours are A).
+  in the morning and come back the same day, S xxk318.com; the hours are A); these groups carry a
+  packed lunch (no lunch stop planned: a 5-hour drive each way leaves no lunch window, A).
 * Hotel band (``price_band``) budget 35 %, mid 50 %, upscale 15 % (A), and a budget per person:
   ``nights x band price / 2 x U(1.05, 1.35) + U(300, 800)`` CNY (rooms shared by 2, tickets
   allowance; band prices 200 / 420 / 900 CNY a room, A after ``hotels.csv``).
@@ -150,7 +151,8 @@ def generate_demo_week(n_groups: int = 1500, seed: int = 2026, start: dt.date = 
             group_id=f"W{i + 1:04d}", size=int(size[i]), arrival=arr_day, departure=dep_day,
             arrival_min=arr_min, departure_min=dep_min, arrive_at=arrive_at, depart_from=depart_from,
             must_visit=tuple(must), interests=interests, day_start_min=420.0 if long_trip else 480.0,
-            day_end_min=1260.0 if long_trip else 1200.0, price_band=b, budget_cny=round(budget, 0)))
+            day_end_min=1260.0 if long_trip else 1200.0, price_band=b, budget_cny=round(budget, 0),
+            packed_lunch=long_trip))
     return tuple(groups)
 
 

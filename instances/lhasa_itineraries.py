@@ -619,6 +619,9 @@ class GroupRequest:
     budget_cny : float | None
         Most the group spends per person over the stay on tickets and its share of rooms, CNY
         >= 0 (None: no budget).
+    packed_lunch : bool
+        The group carries a packed lunch (long excursions such as a Namtso day trip): no lunch stop
+        is planned. Otherwise a lunch stop of ``LUNCH`` is planned every day.
     """
 
     group_id: str
@@ -635,6 +638,7 @@ class GroupRequest:
     day_end_min: float = 1200.0
     price_band: str | None = None
     budget_cny: float | None = None
+    packed_lunch: bool = False
 
     def __post_init__(self) -> None:
         if not self.group_id:
@@ -673,7 +677,8 @@ class GroupRequest:
 
 
 DEMAND_COLUMNS = ("group_id", "size", "arrival", "departure", "arrival_time", "departure_time", "arrive_at",
-                  "depart_from", "must_visit", "interests", "day_start", "day_end", "price_band", "budget_cny")
+                  "depart_from", "must_visit", "interests", "day_start", "day_end", "price_band", "budget_cny",
+                  "packed_lunch")
 DEMAND_REQUIRED = ("group_id", "size", "arrival", "departure")
 
 
@@ -686,6 +691,18 @@ def _date(value: object, name: str) -> dt.date:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput(name, value, "expected a date YYYY-MM-DD") from None
+
+
+def _bool(value: object, name: str) -> bool:
+    if value is None or value is False or value is True:
+        return bool(value)
+    if isinstance(value, str):
+        t = value.strip().lower()
+        if t in ("", "0", "false", "no"):
+            return False
+        if t in ("1", "true", "yes"):
+            return True
+    raise InvalidInput(name, value, "expected true/false (or 1/0, yes/no; blank: false)")
 
 
 def _opt_number(value: object, name: str) -> float | None:
@@ -738,6 +755,7 @@ def group_request_from_record(rec: Mapping[str, object], network: Network, types
         day_end_min=parse_hhmm(opt("day_end", "20:00"), "day_end"),
         price_band=band.strip() if isinstance(band, str) else None,
         budget_cny=_opt_number(rec.get("budget_cny"), "budget_cny"),
+        packed_lunch=_bool(rec.get("packed_lunch"), "packed_lunch"),
     )
 
 
@@ -796,7 +814,7 @@ def group_request_to_record(g: GroupRequest) -> dict[str, object]:
             "departure_time": fmt_clock(g.departure_min), "arrive_at": g.arrive_at, "depart_from": g.depart_from,
             "must_visit": list(g.must_visit), "interests": dict(g.interests), "day_start": fmt_clock(g.day_start_min),
             "day_end": fmt_clock(g.day_end_min), "price_band": g.price_band,
-            "budget_cny": g.budget_cny}
+            "budget_cny": g.budget_cny, "packed_lunch": g.packed_lunch}
 
 
 def write_group_requests(groups: Sequence[GroupRequest], path: Path | str) -> Path:
@@ -819,6 +837,7 @@ def write_group_requests(groups: Sequence[GroupRequest], path: Path | str) -> Pa
             row["interests"] = ";".join(f"{k}:{v:g}" for k, v in r["interests"].items())  # type: ignore[union-attr]
             row["price_band"] = r["price_band"] or ""
             row["budget_cny"] = "" if r["budget_cny"] is None else f"{r['budget_cny']:g}"
+            row["packed_lunch"] = "true" if r["packed_lunch"] else ""
             w.writerow(row)
     return p
 
@@ -876,7 +895,7 @@ def build_lhasa_problem(groups: Sequence[GroupRequest], data: ItineraryData | No
     the site's type (1 for a type the group does not weigh), must-visits on any day, budget =
     ``budget_cny x size`` covering tickets and rooms, ``rooms = ceil(size / persons_per_room)``
     (the largest ``persons_per_room`` of the hotels is not assumed: the smallest is used), the type
-    limits per day of ``site_type_limits.csv``, lunch ``LUNCH``, its day window. Acclimatization:
+    limits per day of ``site_type_limits.csv``, lunch ``LUNCH`` (none with ``packed_lunch``), its day window. Acclimatization:
     ``max_sleep_altitude_m`` by night, ``max_sleep_gain_m`` per night, ``max_visit_altitude_m`` by
     day (``threshold_m`` and ``max_consecutive_gain_nights`` are not part of the optimizer's rules:
     every Lhasa hotel is above 3,000 m so the threshold is moot; the consecutive-gain rule is
@@ -972,7 +991,7 @@ def build_lhasa_problem(groups: Sequence[GroupRequest], data: ItineraryData | No
             must_visits=tuple(ip.MustVisit(m) for m in g.must_visit),
             budget=None if g.budget_cny is None else g.budget_cny * g.size, budget_includes_rooms=True,
             max_per_type_day=tuple((t, d.type_limits[t]) for t in types_present if t in d.type_limits),
-            lunch=ip.Lunch(*LUNCH), day_windows=((g.day_start_min, g.day_end_min),)))
+            lunch=None if g.packed_lunch else ip.Lunch(*LUNCH), day_windows=((g.day_start_min, g.day_end_min),)))
     for g in gs:
         for m in g.must_visit:
             if m not in site_ids:

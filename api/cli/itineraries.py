@@ -88,6 +88,7 @@ def plan(
     console = Console(highlight=False)
     try:
         groups = service.read_demand(demand) if demand is not None else None
+        compile_s = service.warm_up()
         run = service.plan_itineraries(groups, rules=rules, time_limit_s=time_limit, iterations=iterations, seed=seed)
     except InvalidInput as e:
         fail(str(e))
@@ -127,6 +128,8 @@ def plan(
     for v in run.violations[:10]:
         console.print(f"violation {v}", markup=False)
     console.print(f"Verifier         {len(run.violations)} violations" + (" (feasible)" if not run.violations else ""))
+    if compile_s > 1.0:
+        console.print(f"JIT compile      {compile_s:.1f} s (once per machine: Numba caches the kernels on disk)")
     rt = s["runtime_s"]
     console.print(f"Solve            {rt['total']:.1f} s (build {rt['build']:.1f}, search {rt['solve']:.1f}, "
                   f"verify {rt['verify']:.1f}), status {s['status']}, seed {s['seed']}")
