@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 Window = tuple[float, float]
-MAX_DAY_MIN = 2880.0  # a day window lies within the day and the night after it
+MAX_DAY_MIN = 2880.0  # default 'open all day' window and the end of a transfer day
 
 
 def _check_count(name: str, v: object, lo: int = 0) -> int:
@@ -84,9 +84,6 @@ def _check_windows(name: str, windows: object) -> tuple[Window, ...]:
     except TypeError:
         raise InvalidInput(name, windows, "a tuple of (open, close) windows") from None
     out = tuple(check_window(f"{name}[{i}]", w) for i, w in enumerate(ws))  # type: ignore[arg-type]
-    for i, (lo, hi) in enumerate(out):
-        if hi > MAX_DAY_MIN:
-            raise InvalidInput(f"{name}[{i}].close", hi, f"must be <= {MAX_DAY_MIN:g} minutes")
     return tuple(sorted(out))
 
 

@@ -181,7 +181,9 @@ def _compile(pb: ItineraryProblem):
 def _new_state(pb: ItineraryProblem, P) -> K.KS:
     G, D, n, H = len(pb.groups), pb.n_days, pb.n_sites, pb.n_hotels
     Lmax = int(min(n, max(int(P.n_cand.max()) if G else 0, 1))) + 2
-    n_slots = int(math.ceil(MAX_DAY_MIN / pb.slot_len_min)) + 1
+    any_quota = any(s.slot_quota is not None for s in pb.sites)
+    horizon = max([float(P.hi.max()) if G else 0.0, 1.0])
+    n_slots = int(math.ceil(horizon / pb.slot_len_min)) + 2 if any_quota else 1
     T = P.types.shape[1]
     return K.KS(
         route=np.zeros((G, D, Lmax), dtype=np.int32), rlen=np.zeros((G, D), dtype=np.int32),
