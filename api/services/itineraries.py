@@ -60,6 +60,10 @@ __all__ = ["ItineraryRun", "acclimatization_breaks", "day_geojson", "demo_week",
 
 MIN_SOLVE_S = 0.5
 """The solver gets at least this many seconds after the problem is built."""
+VERIFY_RESERVE_S = 2.0
+VERIFY_RESERVE_SHARE = 0.05
+"""Kept from the search for the verifier: ``min(VERIFY_RESERVE_S, VERIFY_RESERVE_SHARE x limit)``
+seconds (the demo week verifies in ~0.2 s), so the whole plan stays within its time limit."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -152,7 +156,7 @@ def plan_itineraries(groups: Sequence[GroupRequest] | None = None, *, rules: Any
     data = lhasa_data(rules_from(rules))
     inst = build_lhasa_problem(gs, data, start=start)
     t1 = time.perf_counter()
-    left = max(MIN_SOLVE_S, limit - (t1 - t0))
+    left = max(MIN_SOLVE_S, limit - (t1 - t0) - min(VERIFY_RESERVE_S, VERIFY_RESERVE_SHARE * limit))
     stop = StoppingCriterion(max_runtime_s=left, max_iterations=iterations)
     sol = solve(inst.problem, stop, seed=seed, params=dict(params) if params else None)
     t2 = time.perf_counter()
