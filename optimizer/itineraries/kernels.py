@@ -70,6 +70,7 @@ KP = namedtuple("KP", [
     "max_sleep",     # float64[G, D] highest hotel elevation on night d
     "max_gain",      # float64[1] highest rise per night (inf none)
     "fixed_hotel",   # int64[G, D] hotel of night d, -1 chosen
+    "must_bonus",    # float64[G] added to the search objective per must-visit made (> all values)
     "cand",          # int32[G, n] candidate sites (value > 0 or must-visit)
     "n_cand",        # int32[G]
 ])
@@ -92,7 +93,7 @@ KS = namedtuple("KS", [
     "spent",         # float64[G]
     "cnt_day",       # int64[G, D, T]
     "cnt_trip",      # int64[G, T]
-    "gscore",        # float64[G]
+    "gscore",        # float64[G] search objective: values + must_bonus per must-visit made
 ])
 
 EPS = 1e-7
@@ -352,6 +353,8 @@ def _book(P, S, g, d, j, sign):
     S.day_used[j, d] += sign * P.size[g]
     S.spent[g] += sign * P.price[j] * P.size[g]
     S.gscore[g] += sign * P.value[g, j]
+    if P.mv_day[g, j] >= -1:
+        S.gscore[g] += sign * P.must_bonus[g]
     for t in range(P.types.shape[1]):
         if P.types[j, t]:
             S.cnt_day[g, d, t] += sign
@@ -505,6 +508,51 @@ def set_hotel(P, S, g, k, h):
     return ok1 and ok2
 
 
+@njit(cache=True, nogil=True)
+def _ledger_group(P, S, g, sign):
+    """Add (sign 1) or remove (-1) group ``g``'s slot, daily-quota and room bookings."""
+    for d in range(P.arr_day[g], P.dep_day[g] + 1):
+        for i in range(S.rlen[g, d]):
+            j = S.route[g, d, i]
+            S.day_used[j, d] += sign * P.size[g]
+            if P.slot_quota[j] >= 0 and S.vslot[g, j] >= 0:
+                S.slot_used[j, d, S.vslot[g, j]] += sign * P.size[g]
+        if d < P.dep_day[g] and S.night[g, d] >= 0:
+            S.room_used[S.night[g, d], d] += sign * P.rooms[g]
+
+
+@njit(cache=True, nogil=True)
+def copy_group(P, dst, src, g):
+    """Copy group ``g``'s own arrays from ``src`` to ``dst`` (ledgers adjusted in ``dst``)."""
+    _ledger_group(P, dst, g, -1)
+    dst.route[g] = src.route[g]
+    dst.rlen[g] = src.rlen[g]
+    dst.T0[g] = src.T0[g]
+    dst.T1[g] = src.T1[g]
+    dst.rend[g] = src.rend[g]
+    dst.start[g] = src.start[g]
+    dst.lunch_pos[g] = src.lunch_pos[g]
+    dst.lunch_start[g] = src.lunch_start[g]
+    dst.vday[g] = src.vday[g]
+    dst.vslot[g] = src.vslot[g]
+    dst.night[g] = src.night[g]
+    dst.spent[g] = src.spent[g]
+    dst.cnt_day[g] = src.cnt_day[g]
+    dst.cnt_trip[g] = src.cnt_trip[g]
+    dst.gscore[g] = src.gscore[g]
+    _ledger_group(P, dst, g, 1)
+
+
+@njit(cache=True, nogil=True)
+def missing_musts(P, S, g):
+    c = 0
+    for k in range(P.n_cand[g]):
+        j = P.cand[g, k]
+        if P.mv_day[g, j] >= -1 and S.vday[g, j] < 0:
+            c += 1
+    return c
+
+
 # ------------------------------------------------------------------------------------------ ILS
 @njit(cache=True, nogil=True)
 def shake_group(P, S, g, s_size, r_pos):
@@ -556,7 +604,7 @@ def hotel_move(P, S, W, g, rng, try_all, noise):
     H = P.hotel_elev.shape[0]
     cur = S.night[g, k]
     if try_all:
-        assign_ks(W, S)
+        copy_group(P, W, S, g)
         best_v = S.gscore[g]
         best_h = cur
         for h in range(H):
@@ -568,7 +616,7 @@ def hotel_move(P, S, W, g, rng, try_all, noise):
                 if S.gscore[g] > best_v + 1e-9:
                     best_v = S.gscore[g]
                     best_h = h
-            assign_ks(S, W)
+            copy_group(P, S, W, g)
         if best_h == cur:
             return False
         set_hotel(P, S, g, k, best_h)
@@ -585,9 +633,9 @@ def hotel_move(P, S, W, g, rng, try_all, noise):
     for h in range(H):
         if h != cur and hotel_ok(P, S, g, k, h):
             if pick == 0:
-                assign_ks(W, S)
+                copy_group(P, W, S, g)
                 if not set_hotel(P, S, g, k, h):
-                    assign_ks(S, W)
+                    copy_group(P, S, W, g)
                     return False
                 return True
             pick -= 1
@@ -623,8 +671,9 @@ def ils_iterations(P, S, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
         for g in range(G):
             if not chosen[g]:
                 continue
-            if p_hotel > 0 and _uniform(rng) < p_hotel:
-                hotel_move(P, S, W, g, rng, try_all, noise)
+            miss = missing_musts(P, S, g) > 0
+            if miss or (p_hotel > 0 and _uniform(rng) < p_hotel):
+                hotel_move(P, S, W, g, rng, try_all or miss, noise)
             shake_group(P, S, g, ctrl[0], ctrl[1])
             fill_group(P, S, g, True, 0.0, rng)
             fill_group(P, S, g, False, noise, rng)

@@ -173,7 +173,7 @@ def _compile(pb: ItineraryProblem):
         max_sleep=max_sleep,
         max_gain=np.array([np.inf if rules is None or rules.max_gain_per_night_m is None
                            else rules.max_gain_per_night_m]),
-        fixed_hotel=fixed, cand=cand, n_cand=n_cand,
+        fixed_hotel=fixed, must_bonus=value.sum(axis=1) + 1.0, cand=cand, n_cand=n_cand,
     )
     return P
 
@@ -229,6 +229,10 @@ def _choose_hotels(pb: ItineraryProblem, P, S, gi: int) -> bool:
             return False
         return _empty_day_ok(P, gi, k, sp, n + h)
 
+    # prefer the hotel closest (value-weighted, must-visits counted double) to the group's sites
+    cs = P.cand[gi, : P.n_cand[gi]]
+    w = P.value[gi, cs] + np.where(P.mv_day[gi, cs] >= -1, P.value[gi, cs].sum() + 1.0, 0.0)
+    centre = [float((w * (P.travel[n + h, cs] + P.travel[cs, n + h])).sum()) for h in range(H)]
     ok = np.zeros((b, H), dtype=bool)
     for h in range(H):
         ok[b - 1, h] = allowed(b - 1, h) and _empty_day_ok(P, gi, b, n + h, P.dep_place[gi])
@@ -242,8 +246,7 @@ def _choose_hotels(pb: ItineraryProblem, P, S, gi: int) -> bool:
         options = [h for h in range(H) if ok[k, h] and trans(k, prev, h)]
         if not options:
             return False
-        sp = P.arr_place[gi] if prev < 0 else n + prev
-        h = min(options, key=lambda h: (P.travel[sp, n + h], P.room_price[h], h))
+        h = min(options, key=lambda h: (centre[h], P.room_price[h], h))
         chain.append(h)
         cost += P.room_price[h] * P.rooms[gi]
         prev = h
