@@ -410,54 +410,135 @@ def repair_route(P, S, g, d):
 
 # ------------------------------------------------------------------------------------------ fill
 @njit(cache=True, nogil=True)
+def _best_in_day(P, S, g, d, j, v, w, is_must):
+    """Best insertion ratio and position of site ``j`` in route (g, d); (-1, -1) if none."""
+    if S.rlen[g, d] >= S.route.shape[2] - 1 or not can_visit(P, S, g, d, j):
+        return -1.0, -1
+    old = S.rend[g, d]
+    br = -1.0
+    bp = -1
+    for p in range(S.rlen[g, d] + 1):
+        r = eval_insert(P, S, g, d, p, j)
+        if r == INF:
+            continue
+        shift = r - old
+        if shift < 0:
+            shift = 0.0
+        ratio = (v * v * w + (1e12 if is_must else 0.0)) / (shift + 1e-3)
+        if ratio > br:
+            br = ratio
+            bp = p
+    return br, bp
+
+
+@njit(cache=True, nogil=True)
 def fill_group(P, S, g, must_only, noise, rng):
     """Greedy insertion for group ``g``: repeatedly insert the (site, day, position) with the best
-    ratio value^2 / added minutes (must-visits first) until nothing fits. Returns insertions made."""
+    ratio value^2 / added minutes (must-visits first) until nothing fits. The best insertion of
+    every site in every day is cached and only the changed day is re-evaluated after an insertion
+    (budget, type and quota checks only tighten during a fill, so the cache is re-checked lazily).
+    Returns insertions made."""
     made = 0
     nc = P.n_cand[g]
+    a = P.arr_day[g]
+    nd = P.dep_day[g] - a + 1
+    br = np.full((nc, nd), -1.0)
+    bp = np.full((nc, nd), -1, dtype=np.int64)
+    wv = np.ones(nc)
+    for c in range(nc):
+        j = P.cand[g, c]
+        if noise > 0:
+            wv[c] = 1.0 - noise / 2 + noise * _uniform(rng)
+        if S.vday[g, j] >= 0:
+            continue
+        is_must = P.mv_day[g, j] >= -1
+        if must_only and not is_must:
+            continue
+        for dd in range(nd):
+            br[c, dd], bp[c, dd] = _best_in_day(P, S, g, a + dd, j, P.value[g, j], wv[c], is_must)
     while True:
-        best_r = -1.0
-        bj = -1
+        best = -1.0
+        bc = -1
         bd = -1
-        bp = -1
         for c in range(nc):
-            j = P.cand[g, c]
-            if S.vday[g, j] >= 0:
+            for dd in range(nd):
+                if br[c, dd] > best:
+                    if not can_visit(P, S, g, a + dd, P.cand[g, c]):
+                        br[c, dd] = -1.0
+                        continue
+                    best = br[c, dd]
+                    bc = c
+                    bd = dd
+        if bc < 0:
+            break
+        j = P.cand[g, bc]
+        r = insert_at(P, S, g, a + bd, bp[bc, bd], j)
+        if r == INF:  # cannot happen with exact checks; stay safe
+            remove_at(P, S, g, a + bd, bp[bc, bd])
+            br[bc, bd] = -1.0
+            continue
+        made += 1
+        for dd in range(nd):
+            br[bc, dd] = -1.0
+        for c in range(nc):
+            jj = P.cand[g, c]
+            if S.vday[g, jj] >= 0:
                 continue
-            is_must = P.mv_day[g, j] >= -1
+            is_must = P.mv_day[g, jj] >= -1
             if must_only and not is_must:
                 continue
-            v = P.value[g, j]
-            w = 1.0
-            if noise > 0:
-                w = 1.0 - noise / 2 + noise * _uniform(rng)
-            for d in range(P.arr_day[g], P.dep_day[g] + 1):
-                if S.rlen[g, d] >= S.route.shape[2] - 1:
-                    continue
-                if not can_visit(P, S, g, d, j):
-                    continue
-                old = S.rend[g, d]
-                for p in range(S.rlen[g, d] + 1):
-                    r = eval_insert(P, S, g, d, p, j)
-                    if r == INF:
-                        continue
-                    shift = r - old
-                    if shift < 0:
-                        shift = 0.0
-                    ratio = (v * v * w + (1e12 if is_must else 0.0)) / (shift + 1e-3)
-                    if ratio > best_r:
-                        best_r = ratio
-                        bj = j
-                        bd = d
-                        bp = p
-        if bj < 0:
-            break
-        r = insert_at(P, S, g, bd, bp, bj)
-        if r == INF:  # cannot happen with exact checks; stay safe
-            remove_at(P, S, g, bd, bp)
-            break
-        made += 1
+            br[c, bd], bp[c, bd] = _best_in_day(P, S, g, a + bd, jj, P.value[g, jj], wv[c], is_must)
     return made
+
+
+@njit(cache=True, nogil=True)
+def eval_seq(P, S, g, d, seq, L):
+    """Arrival at the end place of route (g, d) visiting ``seq[:L]`` in order; inf if infeasible."""
+    t0 = P.lo[g, d]
+    t1 = _lunch_at(P, g, t0)
+    prev = start_place(P, S, g, d)
+    for i in range(L):
+        j = seq[i]
+        t0, t1 = _step(P, S, g, d, prev, j, t0, t1)
+        if t0 == INF and t1 == INF:
+            return INF
+        prev = j
+    return _finish(P, S, g, d, prev, t0, t1)
+
+
+@njit(cache=True, nogil=True)
+def two_opt_route(P, S, g, d):
+    """2-opt on route (g, d): reverse segments while the arrival at the end place gets earlier
+    (first improvement). Returns True if the route changed."""
+    L = S.rlen[g, d]
+    if L < 2:
+        return False
+    seq = np.empty(L, dtype=np.int32)
+    changed = False
+    improved = True
+    while improved:
+        improved = False
+        cur = S.rend[g, d]
+        for i in range(L - 1):
+            for k in range(i + 1, L):
+                for q in range(L):
+                    seq[q] = S.route[g, d, q]
+                lo_, hi_ = i, k
+                while lo_ < hi_:
+                    tmp = seq[lo_]
+                    seq[lo_] = seq[hi_]
+                    seq[hi_] = tmp
+                    lo_ += 1
+                    hi_ -= 1
+                r = eval_seq(P, S, g, d, seq, L)
+                if r < cur - 1e-6:
+                    for q in range(L):
+                        S.route[g, d, q] = seq[q]
+                    commit_route(P, S, g, d)
+                    cur = S.rend[g, d]
+                    improved = True
+                    changed = True
+    return changed
 
 
 # ------------------------------------------------------------------------------------------ hotels
@@ -657,6 +738,7 @@ def ils_iterations(P, S, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
     noise = prm[3]
     p_hotel = prm[4]
     try_all = prm[5] > 0
+    two_opt = prm[6] > 0
     done = 0
     chosen = np.zeros(G, dtype=np.bool_)
     for _ in range(n_iter):
@@ -677,6 +759,13 @@ def ils_iterations(P, S, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
             shake_group(P, S, g, ctrl[0], ctrl[1])
             fill_group(P, S, g, True, 0.0, rng)
             fill_group(P, S, g, False, noise, rng)
+            if two_opt:
+                again = False
+                for d in range(P.arr_day[g], P.dep_day[g] + 1):
+                    if two_opt_route(P, S, g, d):
+                        again = True
+                if again:
+                    fill_group(P, S, g, False, noise, rng)
         v = total_score(S)
         ctrl[3] += 1
         done += 1

@@ -42,7 +42,7 @@ class ItineraryParams:
     the best; ``max_shake``: longest string removed per day (0: auto); ``noise``: random weight
     on insertion ratios in [1 - noise/2, 1 + noise/2]; ``hotel_move_p``: probability of a hotel
     move per shaken group; ``try_all_hotels``: a hotel move tries every hotel (default for up to
-    4 groups); ``workers``: CP-SAT workers.
+    4 groups); ``workers``: CP-SAT workers; ``two_opt``: 2-opt on the days of a shaken group.
     """
 
     method: str = "ils"
@@ -53,6 +53,7 @@ class ItineraryParams:
     hotel_move_p: float = 0.3
     try_all_hotels: bool | None = None
     workers: int = 1
+    two_opt: bool = True
 
     def __post_init__(self) -> None:
         if self.method not in ("ils", "cpsat"):
@@ -377,7 +378,7 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
     max_shake = params.max_shake or max(2, int(P.n_cand.max() // (3 * n_routes_mean)) if G else 2)
     try_all = params.try_all_hotels if params.try_all_hotels is not None else G <= 4
     prm = np.array([params.shake_groups, params.restore_every, max_shake, params.noise, params.hotel_move_p,
-                    1.0 if try_all else 0.0])
+                    1.0 if try_all else 0.0, 1.0 if params.two_opt else 0.0])
     ctrl = np.zeros(8, dtype=np.int64)
     ctrl[0] = 1
     fbest = np.array([float(S.gscore.sum())])
