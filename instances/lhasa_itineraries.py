@@ -977,12 +977,12 @@ def build_lhasa_problem(groups: Sequence[GroupRequest], data: ItineraryData | No
 
     per_room = min(h.persons_per_room for h in d.hotels) if d.hotels else 2
     typed_sites = {s.id: s.types[0] for s in sites if s.types}
+    types_present = sorted(set(typed_sites.values()))
     opt_groups = []
     for g in gs:
         weights = dict(g.interests)
         scores = tuple((s.id, round(s.score * weights.get(typed_sites.get(s.id, ""), 1.0), 2))
                        for s in sites if weights and weights.get(typed_sites.get(s.id, ""), 1.0) != 1.0)
-        types_present = sorted({t for t in typed_sites.values()})
         opt_groups.append(ip.Group(
             id=g.group_id, arrival_day=(g.arrival - t0).days, arrival_min=g.arrival_min,
             arrival_place=terminal_of[g.arrive_at], departure_day=(g.departure - t0).days,
