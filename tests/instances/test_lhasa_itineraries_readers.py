@@ -188,3 +188,18 @@ def test_weekday_lists():
 def test_hotel_rooms_for_a_group():
     h = read_hotels()[0]
     assert h.rooms_for(1) == 1 and h.rooms_for(h.persons_per_room * 3 + 1) == 4
+
+
+@pytest.mark.parametrize("table", ["hotels.csv", "site_tickets.csv", "site_windows.csv", "site_types.csv",
+                                   "site_type_limits.csv"])
+def test_every_row_has_a_source_or_is_marked_an_assumption(table):
+    """Issue 16: every figure with a source or marked as an assumption: each row's provenance names a
+    source (S), general knowledge (K), a derivation (D) or says A (assumption)."""
+    import csv
+    import re
+
+    lines = [ln for ln in (LHASA_DIR / table).read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
+    rows = list(csv.DictReader(lines))
+    assert rows
+    for r in rows:
+        assert re.search(r"(^|[^A-Za-z])(S|K|D|A)([^A-Za-z]|$)", r["provenance"]), (table, r)
