@@ -5,7 +5,8 @@
         [--section NAME]
 
 Every ``*.ophs`` / ``MCTOPMTW-*.txt`` file under ``DIR`` (sorted by path; ``--every K`` keeps every
-K-th file, ``--limit N`` the first N after that) is read (:mod:`instances.ophs`,
+K-th file, ``--limit N`` the first N after that; files with no value in ``--values`` are skipped and
+named unless ``--all``) is read (:mod:`instances.ophs`,
 :mod:`instances.mctopmtw`), solved by :func:`optimizer.itineraries.solve.solve` with a wall-clock
 limit of ``S`` seconds (construction included) and a fixed seed, and the plan is re-checked by the
 independent verifier :func:`optimizer.itineraries.verify.verify` (``valid`` = 1 when it reports
@@ -16,7 +17,8 @@ MCTOPMTW: 2013 best-known), ``gap_pct = 100 (value - score) / value`` (negative:
 reference, listed as ``new_best``). OPHS trip lengths get a tolerance (``--trip-tolerance``,
 default 0.003, the rounding of ``T_d`` in the files; see ``instances/ophs.py``). With ``--section``
 the summary and table go to ``bench/RESULTS.md`` through :mod:`bench.results_md`.
-Timings are wall-clock on a shared machine.
+The numba kernels are loaded on a tiny problem before the first timed solve. Timings are wall-clock
+on a shared machine.
 """
 
 from __future__ import annotations
@@ -57,6 +59,20 @@ def run_one(fmt: str, path: Path, values: dict[str, float], time_limit: float, s
             "iterations": sol.stats.iterations, "new_best": int(gap is not None and gap < -1e-9 and not viol)}
 
 
+def warm_up() -> float:
+    """Load (or compile) the numba kernels on a tiny problem before any timed solve; seconds taken."""
+    import numpy as np
+
+    from optimizer.itineraries.problem import Group, Hotel, ItineraryProblem, Site
+
+    t0 = time.perf_counter()
+    pb = ItineraryProblem("warm", 2, (Site("a", 1.0, 1.0, (((0.0, 100.0), (200.0, 300.0)),)),), (Hotel("h"),),
+                          (Group("g", 0, 0.0, "h", 1, 300.0, "h", budget=10.0, day_windows=((0.0, 300.0),)),),
+                          np.ones((2, 2)))
+    solve(pb, StoppingCriterion(max_iterations=3), seed=0)
+    return time.perf_counter() - t0
+
+
 def summary(rows: list[dict[str, object]]) -> dict[str, float]:
     gaps = [float(r["gap_pct"]) if r["valid"] else 100.0 for r in rows if r["gap_pct"] != ""]
     return {"n": len(rows), "valid": sum(int(r["valid"]) for r in rows),
@@ -78,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--every", type=int, default=1, help="keep every K-th instance (sorted by path)")
     ap.add_argument("--trip-tolerance", type=float, default=0.003, help="OPHS only (default 0.003)")
     ap.add_argument("--section", default=None, help="write this section of bench/RESULTS.md")
+    ap.add_argument("--all", action="store_true", help="also run files that have no value in --values")
     args = ap.parse_args(argv)
     if not args.instances.is_dir():
         ap.error(f"--instances {args.instances}: not a folder")
@@ -89,8 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     files = list_files(args.format, args.instances)[:: max(1, args.every)]
     if args.limit is not None:
         files = files[: args.limit]
+    stems = {p.stem for p in files}
+    skipped = sorted(stems - set(values))
+    if skipped and not args.all:
+        print(f"skipped {len(skipped)} file(s) with no value in {args.values}: {', '.join(skipped)}", file=sys.stderr)
+        files = [p for p in files if p.stem in values]
     if not files:
         ap.error(f"no {args.format} instance files under {args.instances}")
+    print(f"warm-up (numba kernels loaded or compiled, not timed): {warm_up():.1f} s", file=sys.stderr)
     rows = []
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", newline="", encoding="utf-8") as fh:

@@ -656,6 +656,28 @@ def shake_group(P, S, g, s_size, r_pos):
 
 
 @njit(cache=True, nogil=True)
+def shake_random(P, S, g, k, rng):
+    """Remove up to ``k`` visits of group ``g`` drawn at random over all its days (non-must)."""
+    a = P.arr_day[g]
+    nd = P.dep_day[g] - a + 1
+    for _ in range(k):
+        tot = 0
+        for d in range(a, a + nd):
+            tot += S.rlen[g, d]
+        if tot == 0:
+            return
+        pick = _rand(rng) % tot
+        for d in range(a, a + nd):
+            if pick < S.rlen[g, d]:
+                j = S.route[g, d, pick]
+                if P.mv_day[g, j] < -1:
+                    remove_at(P, S, g, d, pick)
+                    repair_route(P, S, g, d)
+                break
+            pick -= S.rlen[g, d]
+
+
+@njit(cache=True, nogil=True)
 def total_score(S):
     return S.gscore.sum()
 
@@ -724,12 +746,20 @@ def hotel_move(P, S, W, g, rng, try_all, noise):
 
 
 @njit(cache=True, nogil=True)
-def ils_iterations(P, S, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
-    """Run up to ``n_iter`` ILS iterations on ``S`` (best kept in ``B``, scratch ``W``).
+def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
+    """Run up to ``n_iter`` ILS iterations on ``S`` (current accepted solution mirrored in ``C``,
+    best kept in ``B``, scratch ``W``).
 
+    Each iteration shakes a few groups (a string of visits per day, or with probability
+    ``p_random`` visits drawn at random over the stay; a hotel move with probability ``hotel_move_p``, always for
+    a group missing a must-visit), refills them, runs 2-opt on their days and accepts the result by
+    the simulated-annealing rule of SAILS (Gunawan, Lau, Vansteenwegen & Lu 2017, JORS 68(8)):
+    always if not worse, else with probability exp(delta / T); a rejected move is undone group by
+    group from ``C``.
     ctrl int64: [S size, R position, iterations without improvement, iterations, since restore];
-    fbest float64[1] best score; prm float64: [groups shaken, restore_every, max shake size, noise,
-    hotel move probability, try all hotels (0/1)]. Returns iterations run.
+    fbest float64: [best score, current score, temperature]; prm float64: [groups shaken,
+    restore_every, max shake size, noise, hotel move probability, try all hotels (0/1), 2-opt (0/1),
+    start temperature, cooling factor, probability of a random-visit shake]. Returns iterations run.
     """
     G = S.rlen.shape[0]
     n_shake = int(prm[0])
@@ -739,6 +769,9 @@ def ils_iterations(P, S, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
     p_hotel = prm[4]
     try_all = prm[5] > 0
     two_opt = prm[6] > 0
+    t_start = prm[7]
+    alpha = prm[8]
+    p_random = prm[9]
     done = 0
     chosen = np.zeros(G, dtype=np.bool_)
     for _ in range(n_iter):
@@ -756,7 +789,10 @@ def ils_iterations(P, S, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
             miss = missing_musts(P, S, g) > 0
             if miss or (p_hotel > 0 and _uniform(rng) < p_hotel):
                 hotel_move(P, S, W, g, rng, try_all or miss, noise)
-            shake_group(P, S, g, ctrl[0], ctrl[1])
+            if _uniform(rng) < p_random:
+                shake_random(P, S, g, ctrl[0] + 1, rng)
+            else:
+                shake_group(P, S, g, ctrl[0], ctrl[1])
             fill_group(P, S, g, True, 0.0, rng)
             fill_group(P, S, g, False, noise, rng)
             if two_opt:
@@ -769,6 +805,22 @@ def ils_iterations(P, S, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
         v = total_score(S)
         ctrl[3] += 1
         done += 1
+        delta = v - fbest[1]
+        temp = fbest[2]
+        accept = delta >= -1e-9 or (temp > 0 and _uniform(rng) < np.exp(delta / temp))
+        if accept:
+            fbest[1] = v
+            for g in range(G):
+                if chosen[g]:
+                    copy_group(P, C, S, g)
+        else:
+            for g in range(G):
+                if chosen[g]:
+                    copy_group(P, S, C, g)
+        if t_start > 0:
+            fbest[2] = temp * alpha
+            if fbest[2] < t_start / 1000.0:
+                fbest[2] = t_start
         if v > fbest[0] + 1e-9:
             fbest[0] = v
             assign_ks(B, S)
@@ -784,5 +836,7 @@ def ils_iterations(P, S, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
                 ctrl[0] = 1
             if ctrl[4] >= restore_every:
                 assign_ks(S, B)
+                assign_ks(C, B)
+                fbest[1] = fbest[0]
                 ctrl[4] = 0
     return done

@@ -27,6 +27,7 @@ from optimizer.core.errors import InvalidInput
 from optimizer.core.results import FEASIBLE, NO_SOLUTION_IN_TIME, SolveStats, Unserved
 from optimizer.core.stop import StoppingCriterion
 from optimizer.itineraries import kernels as K
+from optimizer.itineraries.giant import best_hotel_plan, is_ophs_like
 from optimizer.itineraries.problem import MAX_DAY_MIN, Group, ItineraryProblem
 from optimizer.itineraries.solution import DayRoute, GroupItinerary, ItinerarySolution, Visit
 
@@ -42,7 +43,11 @@ class ItineraryParams:
     the best; ``max_shake``: longest string removed per day (0: auto); ``noise``: random weight
     on insertion ratios in [1 - noise/2, 1 + noise/2]; ``hotel_move_p``: probability of a hotel
     move per shaken group; ``try_all_hotels``: a hotel move tries every hotel (default for up to
-    4 groups); ``workers``: CP-SAT workers; ``two_opt``: 2-opt on the days of a shaken group.
+    4 groups); ``workers``: CP-SAT workers; ``two_opt``: 2-opt on the days of a shaken group;
+    ``sa_t0``: start temperature of the SA acceptance as a fraction of the mean site value (0: accept
+    every repaired solution, the original ILS); ``sa_alpha``: cooling per iteration; ``random_shake_p``: probability that a shake removes visits drawn
+    at random over the stay instead of a string per day; ``giant_tour``: start OPHS-like problems from
+    the best fixed-hotel-sequence plan (:mod:`optimizer.itineraries.giant`).
     """
 
     method: str = "ils"
@@ -54,6 +59,10 @@ class ItineraryParams:
     try_all_hotels: bool | None = None
     workers: int = 1
     two_opt: bool = True
+    sa_t0: float = 1.0
+    sa_alpha: float = 0.995
+    random_shake_p: float = 0.5
+    giant_tour: bool = True
 
     def __post_init__(self) -> None:
         if self.method not in ("ils", "cpsat"):
@@ -351,6 +360,36 @@ def _build_solution(pb: ItineraryProblem, P, S, served: np.ndarray, stats: Solve
     return ItinerarySolution(tuple(its), total, tuple(unserved), stats)
 
 
+def _giant_start(pb: ItineraryProblem, P, S, stop: StoppingCriterion, seed: int, t0: float) -> bool:
+    """Seed the single group's plan with the best fixed-hotel plan of
+    :func:`optimizer.itineraries.giant.best_hotel_plan`; it gets 50% of the runtime limit (or
+    2,000 engine iterations without one). False if no hotel sequence fits."""
+    g = pb.groups[0]
+    lengths = np.array([P.hi[0, d] - P.lo[0, d] for d in g.days])
+    if stop.max_runtime_s is not None:
+        sub = StoppingCriterion(max_runtime_s=max(0.01, 0.5 * stop.max_runtime_s - (time.perf_counter() - t0)))
+    else:
+        sub = StoppingCriterion(max_iterations=2000)
+    plan = best_hotel_plan(pb, lengths, sub, seed)
+    if plan is None:
+        return False
+    _, hotels, days = plan
+    a = g.arrival_day
+    for k, h in enumerate(hotels):
+        old = S.night[0, a + k]
+        if old >= 0:
+            S.room_used[old, a + k] -= P.rooms[0]
+        S.night[0, a + k] = h
+        S.room_used[h, a + k] += P.rooms[0]
+    for dd, visits in enumerate(days):
+        d = a + dd
+        K.commit_route(P, S, 0, d)
+        for j in visits:
+            if K.insert_at(P, S, 0, d, int(S.rlen[0, d]), int(j)) == np.inf:
+                K.remove_at(P, S, 0, d, int(S.rlen[0, d]) - 1)
+    return True
+
+
 def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
               params: ItineraryParams | None = None) -> ItinerarySolution:
     """ILS on ``pb`` until ``stop`` (construction counted); status ``feasible``."""
@@ -367,6 +406,8 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
             extra.append(Unserved(g.id, "no_hotel", "no hotel sequence meets rooms, altitude rules, budget and day "
                                                   "lengths for every night"))
     rng = np.array([(int(seed) * 0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D) & 0x7FFFFFFFFFFFFFFF or 1], dtype=np.int64)
+    if params.giant_tour and served.all() and is_ophs_like(pb):
+        _giant_start(pb, P, S, stop, seed, t0)
     _init_routes(P, S, served, rng)
     # groups without a plan take no part in the search: make them inert
     if not served.all():
@@ -377,11 +418,15 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
     n_routes_mean = max(1.0, float(np.mean([g.n_nights + 1 for g in pb.groups])) if G else 1.0)
     max_shake = params.max_shake or max(2, int(P.n_cand.max() // (3 * n_routes_mean)) if G else 2)
     try_all = params.try_all_hotels if params.try_all_hotels is not None else G <= 4
+    positive = P.value[P.value > 0]
+    t_start = params.sa_t0 * (float(positive.mean()) if positive.size else 0.0)
     prm = np.array([params.shake_groups, params.restore_every, max_shake, params.noise, params.hotel_move_p,
-                    1.0 if try_all else 0.0, 1.0 if params.two_opt else 0.0])
+                    1.0 if try_all else 0.0, 1.0 if params.two_opt else 0.0, t_start, params.sa_alpha,
+                    params.random_shake_p])
     ctrl = np.zeros(8, dtype=np.int64)
     ctrl[0] = 1
-    fbest = np.array([float(S.gscore.sum())])
+    fbest = np.array([float(S.gscore.sum()), float(S.gscore.sum()), t_start])
+    Ck = K.copy_ks(S)
     max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
     max_noimp = stop.max_no_improvement if stop.max_no_improvement is not None else -1
     chunk = 1
@@ -398,7 +443,7 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
             stopped_by = "max_no_improvement"
             break
         tc = time.perf_counter()
-        ran = K.ils_iterations(P, S, B, Wk, ctrl, fbest, rng, prm, min(chunk, left), max_noimp)
+        ran = K.ils_iterations(P, S, Ck, B, Wk, ctrl, fbest, rng, prm, min(chunk, left), max_noimp)
         dt = time.perf_counter() - tc
         if ran == 0:
             stopped_by = "max_no_improvement"
