@@ -894,7 +894,8 @@ def build_lhasa_problem(groups: Sequence[GroupRequest], data: ItineraryData | No
     (``instances.loader``). Groups: score of a site = its score x the group's interest weight for
     the site's type (1 for a type the group does not weigh), must-visits on any day, budget =
     ``budget_cny x size`` covering tickets and rooms, ``rooms = ceil(size / persons_per_room)``
-    (the largest ``persons_per_room`` of the hotels is not assumed: the smallest is used), the type
+    (the largest ``persons_per_room`` of the hotels is not assumed: the smallest is used), the hotels
+    of its ``price_band`` or cheaper bands (``allowed_hotels``, when the optimizer has it), the type
     limits per day of ``site_type_limits.csv``, lunch ``LUNCH`` (none with ``packed_lunch``), its day window. Acclimatization:
     ``max_sleep_altitude_m`` by night, ``max_sleep_gain_m`` per night, ``max_visit_altitude_m`` by
     day (``threshold_m`` and ``max_consecutive_gain_nights`` are not part of the optimizer's rules:
@@ -978,8 +979,17 @@ def build_lhasa_problem(groups: Sequence[GroupRequest], data: ItineraryData | No
     per_room = min(h.persons_per_room for h in d.hotels) if d.hotels else 2
     typed_sites = {s.id: s.types[0] for s in sites if s.types}
     types_present = sorted(set(typed_sites.values()))
+    band_rank = {b: i for i, b in enumerate(PRICE_BANDS)}
+    per_group_hotels = "allowed_hotels" in getattr(ip.Group, "__dataclass_fields__", {})
+    if not per_group_hotels and any(g.price_band for g in gs):
+        notes.append("price_band not applied: the optimizer has no per-group hotel list (only the budget limits hotels)")
     opt_groups = []
     for g in gs:
+        extra: dict[str, object] = {}
+        if per_group_hotels and g.price_band is not None:
+            allowed = tuple(h.id for h in d.hotels if band_rank[h.price_band] <= band_rank[g.price_band])
+            if len(allowed) < len(d.hotels):
+                extra["allowed_hotels"] = allowed
         weights = dict(g.interests)
         scores = tuple((s.id, round(s.score * weights.get(typed_sites.get(s.id, ""), 1.0), 2))
                        for s in sites if weights and weights.get(typed_sites.get(s.id, ""), 1.0) != 1.0)
@@ -991,7 +1001,8 @@ def build_lhasa_problem(groups: Sequence[GroupRequest], data: ItineraryData | No
             must_visits=tuple(ip.MustVisit(m) for m in g.must_visit),
             budget=None if g.budget_cny is None else g.budget_cny * g.size, budget_includes_rooms=True,
             max_per_type_day=tuple((t, d.type_limits[t]) for t in types_present if t in d.type_limits),
-            lunch=None if g.packed_lunch else ip.Lunch(*LUNCH), day_windows=((g.day_start_min, g.day_end_min),)))
+            lunch=None if g.packed_lunch else ip.Lunch(*LUNCH), day_windows=((g.day_start_min, g.day_end_min),),
+            **extra))
     for g in gs:
         for m in g.must_visit:
             if m not in site_ids:

@@ -139,3 +139,21 @@ def test_demand_csv_reader_names_file_and_row(tmp_path, data):
 
 def test_travel_is_finite(inst):
     assert np.isfinite(inst.problem.travel_min).all()
+
+
+def test_price_band_limits_the_hotels(data):
+    """A budget group may sleep only in budget hotels, a mid group in budget and mid ones, an upscale
+    group (or one without a band) anywhere."""
+    from optimizer.itineraries.problem import Group
+
+    if "allowed_hotels" not in Group.__dataclass_fields__:
+        pytest.skip("optimizer without per-group hotels")
+    day = dt.date(2026, 7, 6)
+    gs = [GroupRequest(b or "none", 2, day, day + dt.timedelta(days=2), price_band=b)
+          for b in ("budget", "mid", "upscale", None)]
+    p = build_lhasa_problem(gs, data).problem
+    bands = {h.id: h.price_band for h in data.hotels}
+    allowed = {g.id: g.allowed_hotels for g in p.groups}
+    assert {bands[h] for h in allowed["budget"]} == {"budget"}
+    assert {bands[h] for h in allowed["mid"]} == {"budget", "mid"}
+    assert allowed["upscale"] is None and allowed["none"] is None
