@@ -40,7 +40,7 @@ def read_ophs(path: str | Path, trip_tolerance: float = 0.0) -> ItineraryProblem
     rows: list[tuple[int, list[str]]] = [(k + 1, ln.split()) for k, ln in enumerate(lines)
                                          if ln and not ln.startswith("-----")]
     try:
-        (k1, head), (k2, tmax), (k3, tds) = rows[0], rows[1], rows[2]
+        (k1, head), _, (_, tds) = rows[0], rows[1], rows[2]
         n_nodes, n_extra, n_days = int(head[0]), int(head[1]), int(head[2])
         trip = [float(x) for x in tds[:n_days]]
     except (IndexError, ValueError) as e:

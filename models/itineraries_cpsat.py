@@ -5,7 +5,7 @@ Formulation (the TOPTW model of Vansteenwegen et al. 2009, C&OR 36(12), per grou
 CP-SAT circuit, plus the hotel variables of the OPHS model of Divsalar et al. 2013, IJPE 145(1),
 and the MCTOPMTW knapsack/type constraints of Souffriau et al. 2013, Transp. Sci. 47(1)):
 
-* ``y[g,k,h]``: group ``g`` sleeps at hotel ``h`` on night ``k`` (one per night; fixed hotels,
+* ``y[g,k,h]``: group ``g`` sleeps at hotel ``h`` on night ``k`` (one per night; fixed and allowed hotels,
   sleeping-altitude limit and rooms per night ``sum_g rooms_g y[g,k,h] <= rooms_h``; the gain per
   night forbids pairs of consecutive hotels, the first night is compared with the arrival place).
 * Per group-day ``(g,d)`` a graph on a depot node 0 (the start/end place) and the sites allowed on
@@ -108,7 +108,8 @@ def solve_cpsat(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0, wo
                 y[(gi, k, h)] = v
                 lits.append(v)
                 i = k - g.arrival_day
-                if (fixed is not None and hot.id != fixed) or (rules and hot.elevation_m > rules.max_sleep_m(i) + 1e-9):
+                if ((fixed is not None and hot.id != fixed) or (rules and hot.elevation_m > rules.max_sleep_m(i) + 1e-9)
+                        or (g.allowed_hotels is not None and hot.id not in g.allowed_hotels)):
                     m.add(v == 0)
                 room_terms.setdefault((h, k), []).append(g.rooms * v)
             m.add_exactly_one(lits)

@@ -35,7 +35,8 @@ def is_ophs_like(pb: ItineraryProblem) -> bool:
         return False
     g = pb.groups[0]
     if (g.lunch is not None or g.budget is not None or g.max_per_type_day or g.max_per_type_trip
-            or any(h is not None for h in g.hotels) or g.must_visits or g.n_nights < 1):
+            or any(h is not None for h in g.hotels) or g.must_visits or g.n_nights < 1
+            or g.allowed_hotels is not None):
         return False
     if any(h.rooms is not None and h.rooms < g.rooms for h in pb.hotels):
         return False

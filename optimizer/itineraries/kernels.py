@@ -70,6 +70,7 @@ KP = namedtuple("KP", [
     "max_sleep",     # float64[G, D] highest hotel elevation on night d
     "max_gain",      # float64[1] highest rise per night (inf none)
     "fixed_hotel",   # int64[G, D] hotel of night d, -1 chosen
+    "hotel_allowed",  # bool[G, H] hotels group g may sleep in
     "must_bonus",    # float64[G] added to the search objective per must-visit made (> all values)
     "cand",          # int32[G, n] candidate sites (value > 0 or must-visit)
     "n_cand",        # int32[G]
@@ -205,8 +206,7 @@ def _step(P, S, g, d, prev, j, t0, t1):
     e0 = s0 + P.dur[j]
     e1 = s1 + P.dur[j]
     lu = _lunch_at(P, g, e0)
-    if lu < e1:
-        e1 = lu
+    e1 = min(e1, lu)
     return e0, e1
 
 
@@ -547,7 +547,7 @@ def hotel_ok(P, S, g, k, h):
     """Night ``k`` of group ``g`` at hotel ``h``: fixed hotel, rooms, altitude rules (against the
     neighbouring nights as they are now)."""
     fh = P.fixed_hotel[g, k]
-    if fh >= 0 and fh != h:
+    if (fh >= 0 and fh != h) or not P.hotel_allowed[g, h]:
         return False
     if P.hotel_elev[h] > P.max_sleep[g, k] + EPS:
         return False
@@ -746,7 +746,7 @@ def hotel_move(P, S, W, g, rng, try_all, noise):
 
 
 @njit(cache=True, nogil=True)
-def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
+def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, dirty, n_iter, max_noimp):
     """Run up to ``n_iter`` ILS iterations on ``S`` (current accepted solution mirrored in ``C``,
     best kept in ``B``, scratch ``W``).
 
@@ -755,7 +755,8 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
     a group missing a must-visit), refills them, runs 2-opt on their days and accepts the result by
     the simulated-annealing rule of SAILS (Gunawan, Lau, Vansteenwegen & Lu 2017, JORS 68(8)):
     always if not worse, else with probability exp(delta / T); a rejected move is undone group by
-    group from ``C``.
+    group from ``C``. ``dirty`` bool[G] marks the groups where ``S`` differs from ``B`` (kept
+    between calls), so a new best or a restore copies only those groups.
     ctrl int64: [S size, R position, iterations without improvement, iterations, since restore];
     fbest float64: [best score, current score, temperature]; prm float64: [groups shaken,
     restore_every, max shake size, noise, hotel move probability, try all hotels (0/1), 2-opt (0/1),
@@ -775,6 +776,7 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
     done = 0
     chosen = np.zeros(G, dtype=np.bool_)
     for _ in range(n_iter):
+        # dirty[g]: group g of S differs from B (copied group by group, not the whole state)
         if max_noimp >= 0 and ctrl[2] >= max_noimp:
             break
         chosen[:] = False
@@ -813,6 +815,7 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
             for g in range(G):
                 if chosen[g]:
                     copy_group(P, C, S, g)
+                    dirty[g] = True
         else:
             for g in range(G):
                 if chosen[g]:
@@ -823,7 +826,10 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
                 fbest[2] = t_start
         if v > fbest[0] + 1e-9:
             fbest[0] = v
-            assign_ks(B, S)
+            for g in range(G):
+                if dirty[g]:
+                    copy_group(P, B, S, g)
+                    dirty[g] = False
             ctrl[0] = 1
             ctrl[2] = 0
             ctrl[4] = 0
@@ -835,8 +841,11 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, n_iter, max_noimp):
             if ctrl[0] > max_shake:
                 ctrl[0] = 1
             if ctrl[4] >= restore_every:
-                assign_ks(S, B)
-                assign_ks(C, B)
+                for g in range(G):
+                    if dirty[g]:
+                        copy_group(P, S, B, g)
+                        copy_group(P, C, B, g)
+                        dirty[g] = False
                 fbest[1] = fbest[0]
                 ctrl[4] = 0
     return done

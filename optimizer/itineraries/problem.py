@@ -57,8 +57,16 @@ import numpy as np
 from optimizer.core.errors import InvalidInput, check_finite, check_window
 
 __all__ = [
-    "AcclimatizationRules", "Group", "Hotel", "ItineraryProblem", "Lunch", "MustVisit", "Site",
-    "Terminal", "Window", "MAX_DAY_MIN",
+    "MAX_DAY_MIN",
+    "AcclimatizationRules",
+    "Group",
+    "Hotel",
+    "ItineraryProblem",
+    "Lunch",
+    "MustVisit",
+    "Site",
+    "Terminal",
+    "Window",
 ]
 
 Window = tuple[float, float]
@@ -205,7 +213,8 @@ class Group:
 
     ``day_windows``: one ``(open, close)`` for every day, or one per horizon day (OPHS trip
     lengths). ``active_min``: max minutes between leaving and returning each day (None: no limit).
-    ``rooms``: rooms it takes per night. ``budget`` None: no budget.
+    ``rooms``: rooms it takes per night. ``budget`` None: no budget. ``allowed_hotels``: the hotels
+    it may sleep in (e.g. its price band; None: any), fixed hotels must be among them.
     Raises ``InvalidInput`` on departure before arrival, a negative budget, a size < 1 ...
     """
 
@@ -228,6 +237,7 @@ class Group:
     lunch: Lunch | None = None
     day_windows: tuple[Window, ...] = ((480.0, 1200.0),)
     active_min: float | None = None
+    allowed_hotels: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         f = f"group[{self.id}]"
@@ -254,6 +264,8 @@ class Group:
         for name in ("max_per_type_day", "max_per_type_trip"):
             lim = tuple((str(t), _check_count(f"{f}.{name}[{t}]", n)) for t, n in getattr(self, name))
             object.__setattr__(self, name, lim)
+        if self.allowed_hotels is not None:
+            object.__setattr__(self, "allowed_hotels", tuple(str(h) for h in self.allowed_hotels))
         if len(self.hotels) > self.n_nights:
             raise InvalidInput(f"{f}.hotels", self.hotels, f"more entries than the {self.n_nights} nights of the stay")
         for mv in self.must_visits:
@@ -397,6 +409,12 @@ class ItineraryProblem:
             for i, h in enumerate(g.hotels):
                 if h is not None and h not in hotel_ids:
                     raise InvalidInput(f"{f}.hotels[{i}]", h, "not a hotel id")
+                if h is not None and g.allowed_hotels is not None and h not in g.allowed_hotels:
+                    raise InvalidInput(f"{f}.hotels[{i}]", h, "not among the group's allowed_hotels")
+            if g.allowed_hotels is not None:
+                for h in g.allowed_hotels:
+                    if h not in hotel_ids:
+                        raise InvalidInput(f"{f}.allowed_hotels", h, "not a hotel id")
             for s, _ in g.site_scores:
                 if s not in site_ids:
                     raise InvalidInput(f"{f}.site_scores", s, "not a site id")

@@ -130,7 +130,12 @@ def _compile(pb: ItineraryProblem):
     cand = np.zeros((G, max(n, 1)), dtype=np.int32)
     n_cand = np.zeros(G, dtype=np.int32)
     hid = {h.id: i for i, h in enumerate(pb.hotels)}
+    allowed_h = np.ones((G, max(H, 1)), dtype=np.bool_)
     for gi, g in enumerate(pb.groups):
+        if g.allowed_hotels is not None:
+            allowed_h[gi, :] = False
+            for h in g.allowed_hotels:
+                allowed_h[gi, hid[h]] = True
         for d in g.days:
             a, b, transfer = day_bounds(g, d)
             lo[gi, d], hi[gi, d] = a, b
@@ -183,7 +188,7 @@ def _compile(pb: ItineraryProblem):
         max_sleep=max_sleep,
         max_gain=np.array([np.inf if rules is None or rules.max_gain_per_night_m is None
                            else rules.max_gain_per_night_m]),
-        fixed_hotel=fixed, must_bonus=value.sum(axis=1) + 1.0, cand=cand, n_cand=n_cand,
+        fixed_hotel=fixed, hotel_allowed=allowed_h, must_bonus=value.sum(axis=1) + 1.0, cand=cand, n_cand=n_cand,
     )
     return P
 
@@ -226,7 +231,7 @@ def _choose_hotels(pb: ItineraryProblem, P, S, gi: int) -> bool:
     mg = float(P.max_gain[0])
 
     def allowed(k: int, h: int) -> bool:
-        if P.fixed_hotel[gi, k] >= 0 and P.fixed_hotel[gi, k] != h:
+        if (P.fixed_hotel[gi, k] >= 0 and P.fixed_hotel[gi, k] != h) or not P.hotel_allowed[gi, h]:
             return False
         if P.hotel_elev[h] > P.max_sleep[gi, k] + K.EPS:
             return False
@@ -427,6 +432,7 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
     ctrl[0] = 1
     fbest = np.array([float(S.gscore.sum()), float(S.gscore.sum()), t_start])
     Ck = K.copy_ks(S)
+    dirty = np.zeros(G, dtype=np.bool_)
     max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
     max_noimp = stop.max_no_improvement if stop.max_no_improvement is not None else -1
     chunk = 1
@@ -443,7 +449,7 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
             stopped_by = "max_no_improvement"
             break
         tc = time.perf_counter()
-        ran = K.ils_iterations(P, S, Ck, B, Wk, ctrl, fbest, rng, prm, min(chunk, left), max_noimp)
+        ran = K.ils_iterations(P, S, Ck, B, Wk, ctrl, fbest, rng, prm, dirty, min(chunk, left), max_noimp)
         dt = time.perf_counter() - tc
         if ran == 0:
             stopped_by = "max_no_improvement"

@@ -4,7 +4,7 @@ Written apart from the solver: it recomputes everything from the ``ItineraryProb
 solver's arrays) and checks the times the plan states. Rules (see :mod:`optimizer.itineraries.problem`):
 
 * places: each day starts at the arrival place or last night's hotel and ends at tonight's hotel
-  or the departure place; one hotel per night, fixed hotels kept;
+  or the departure place; one hotel per night, fixed hotels kept, only allowed hotels;
 * times (tolerance ``tol`` minutes): leave no earlier than the day's ``lo``; every arrival is at
   least the previous departure (end of visit, or end of lunch) plus travel; a visit starts at or
   after arrival inside one of the site's windows that day and lasts ``visit_min``; back by ``hi``;
@@ -101,6 +101,8 @@ def verify(problem: ItineraryProblem, solution: ItinerarySolution, tol: float = 
                 bad(gid, "hotel", f"night {night}: {hid!r} is not a hotel")
                 prev_elev = math.nan
                 continue
+            if g.allowed_hotels is not None and hid not in g.allowed_hotels:
+                bad(gid, "hotel", f"night {night}: {hid} is not among the group's allowed hotels")
             if i < len(g.hotels) and g.hotels[i] is not None and g.hotels[i] != hid:
                 bad(gid, "fixed_hotel", f"night {night}: {hid} instead of the fixed {g.hotels[i]}")
             rooms_used[(hid, night)] += g.rooms

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.itineraries.problem import (AcclimatizationRules, Group, Hotel, ItineraryProblem, MustVisit,
-                                           Site)
+from optimizer.itineraries.problem import (
+    AcclimatizationRules,
+    Group,
+    Hotel,
+    ItineraryProblem,
+    MustVisit,
+    Site,
+)
 
 
 def random_problem(seed: int, n: int = 9, n_hotels: int = 3, n_days: int = 3, n_groups: int = 2) -> ItineraryProblem:

@@ -12,8 +12,15 @@ from itin_cases import line_travel, random_problem
 
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import MaxIterations, StoppingCriterion
-from optimizer.itineraries.problem import (AcclimatizationRules, Group, Hotel, ItineraryProblem, Lunch, MustVisit,
-                                           Site)
+from optimizer.itineraries.problem import (
+    AcclimatizationRules,
+    Group,
+    Hotel,
+    ItineraryProblem,
+    Lunch,
+    MustVisit,
+    Site,
+)
 from optimizer.itineraries.solve import ItineraryParams, solve
 from optimizer.itineraries.verify import verify
 
@@ -157,3 +164,21 @@ def test_verifier_catches_broken_plans():
     tight = replace(pb, sites=tuple(replace(s, daily_quota=0) for s in pb.sites))
     if any(r.visits for it in sol.itineraries for r in it.days):
         assert "daily_quota" in {x.kind for x in verify(tight, sol)}
+
+
+def test_allowed_hotels_are_kept():
+    """A group restricted to one hotel sleeps only there (ILS and exact model), and the verifier
+    flags a night elsewhere."""
+    pb = random_problem(5)
+    g0 = replace(pb.groups[0], allowed_hotels=("h0", "h1"))
+    pb2 = replace(pb, groups=(g0, *pb.groups[1:]))
+    sol = solve(pb2, MaxIterations(100), seed=0)
+    assert verify(pb2, sol) == []
+    assert set(sol.itinerary("g0").nights) <= {"h0", "h1"}
+    exact = solve(pb2, StoppingCriterion(max_runtime_s=60.0), params=ItineraryParams(method="cpsat"))
+    assert verify(pb2, exact) == [] and set(exact.itinerary("g0").nights) <= {"h0", "h1"}
+    only_h2 = replace(pb, groups=(replace(pb.groups[0], allowed_hotels=("h2",)), *pb.groups[1:]))
+    if any(h != "h2" for h in sol.itinerary("g0").nights):
+        assert "hotel" in {v.kind for v in verify(only_h2, sol)}
+    with pytest.raises(InvalidInput):
+        replace(pb, groups=(replace(pb.groups[0], allowed_hotels=("nope",)),))

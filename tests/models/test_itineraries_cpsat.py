@@ -8,7 +8,7 @@ import pytest
 
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import StoppingCriterion
-from optimizer.itineraries.problem import (AcclimatizationRules, Group, Hotel, ItineraryProblem, Lunch, Site)
+from optimizer.itineraries.problem import AcclimatizationRules, Group, Hotel, ItineraryProblem, Lunch, Site
 from optimizer.itineraries.solve import ItineraryParams, solve
 from optimizer.itineraries.verify import verify
 
