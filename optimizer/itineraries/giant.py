@@ -7,7 +7,7 @@ starts at night ``d-1``'s hotel (the arrival place on the first day), ends at ni
 (the departure place on the last day) and has its own length limit: exactly the model of the shared
 ILS engine (:mod:`optimizer.core.engine`, per-route start, end and deadline). ``best_hotel_plan``
 enumerates the hotel sequences whose empty trips fit, ranks them by the engine's greedy
-construction, runs the engine's ILS on the best few and returns the best plan; the itinerary ILS
+construction and then a short engine ILS, runs the engine's ILS on the best few and returns the best plan; the itinerary ILS
 then starts from it (and may still change hotels).
 
 Used only when the problem is *OPHS-like*: one group, no lunch, budget, type limits, quotas,
@@ -85,11 +85,13 @@ def _run(pb, places, lengths, stop, seed):
 
 
 def best_hotel_plan(pb: ItineraryProblem, lengths: np.ndarray, stop: StoppingCriterion, seed: int,
-                    max_sequences: int = 4000, top: int = 4) -> tuple[float, list[int], list[list[int]]] | None:
+                    max_sequences: int = 4000, top: int = 3, short_top: int = 16,
+                    short_iterations: int = 150) -> tuple[float, list[int], list[list[int]]] | None:
     """Best plan over the feasible hotel sequences: ``(score, hotel index per night, site indices
-    per day)``, or None if no sequence fits. ``stop.max_runtime_s`` (or ``max_iterations``) is
-    shared by the ``top`` sequences with the best greedy score; the ranking itself uses greedy
-    constructions only (at most ``max_sequences`` sequences, in lexicographic order)."""
+    per day)``, or None if no sequence fits. Ranking: a greedy construction for every sequence (at
+    most ``max_sequences``, in lexicographic order), then ``short_iterations`` engine iterations
+    for the ``short_top`` best; ``stop.max_runtime_s`` (or ``max_iterations``) is shared by the
+    ``top`` best of those."""
     g = pb.groups[0]
     n, H, D = pb.n_sites, pb.n_hotels, len(lengths)
     s, e = pb.place_index(g.arrival_place), pb.place_index(g.departure_place)
@@ -115,15 +117,19 @@ def best_hotel_plan(pb: ItineraryProblem, lengths: np.ndarray, stop: StoppingCri
     if not seqs:
         return None
     greedy = StoppingCriterion(max_iterations=0)
-    ranked = sorted(((_run(pb, [s, *(n + h for h in q), e], lengths, greedy, seed)[0], q) for q in seqs),
+    places = {q: [s, *(n + h for h in q), e] for q in seqs}
+    ranked = sorted(((_run(pb, places[q], lengths, greedy, seed)[0], q) for q in seqs), key=lambda x: -x[0])
+    # second stage: a short engine ILS on the best greedy sequences, then the long runs
+    short = StoppingCriterion(max_iterations=short_iterations)
+    ranked = sorted(((_run(pb, places[q], lengths, short, seed)[0], q) for _, q in ranked[:short_top]),
                     key=lambda x: -x[0])[:top]
     best = None
-    for k, (_, q) in enumerate(ranked):
+    for _, q in ranked:
         if stop.max_runtime_s is not None:
             sub = StoppingCriterion(max_runtime_s=max(0.01, stop.max_runtime_s / len(ranked)))
         else:
             sub = StoppingCriterion(max_iterations=max(1, (stop.max_iterations or 1000) // len(ranked)))
-        v, routes = _run(pb, [s, *(n + h for h in q), e], lengths, sub, seed)
+        v, routes = _run(pb, places[q], lengths, sub, seed)
         if best is None or v > best[0] + 1e-9:
             best = (v, list(q), routes)
     return best

@@ -367,12 +367,12 @@ def _build_solution(pb: ItineraryProblem, P, S, served: np.ndarray, stats: Solve
 
 def _giant_start(pb: ItineraryProblem, P, S, stop: StoppingCriterion, seed: int, t0: float) -> bool:
     """Seed the single group's plan with the best fixed-hotel plan of
-    :func:`optimizer.itineraries.giant.best_hotel_plan`; it gets 50% of the runtime limit (or
+    :func:`optimizer.itineraries.giant.best_hotel_plan`; it gets 70% of the runtime limit (or
     2,000 engine iterations without one). False if no hotel sequence fits."""
     g = pb.groups[0]
     lengths = np.array([P.hi[0, d] - P.lo[0, d] for d in g.days])
     if stop.max_runtime_s is not None:
-        sub = StoppingCriterion(max_runtime_s=max(0.01, 0.5 * stop.max_runtime_s - (time.perf_counter() - t0)))
+        sub = StoppingCriterion(max_runtime_s=max(0.01, 0.7 * stop.max_runtime_s - (time.perf_counter() - t0)))
     else:
         sub = StoppingCriterion(max_iterations=2000)
     plan = best_hotel_plan(pb, lengths, sub, seed)
