@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     t_warm = time.perf_counter() - t0
     groups = service.demo_week(args.groups)
     rows = []
+    breaks: list[str] = []
     for seed in (int(s) for s in args.seeds.split(",")):
         t1 = time.perf_counter()
         run = service.plan_itineraries(groups, time_limit_s=args.time_limit, iterations=args.iterations, seed=seed)
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
                      "-" if potala is None else f"{potala['date'][5:]} {potala['persons']:,}/{potala['daily_quota']:,}",
                      f"{s['runtime_s']['build']:.1f}", f"{s['runtime_s']['solve']:.1f}", f"{s['runtime_s']['verify']:.1f}",
                      f"{wall:.1f}", s["iterations"]])
+        for b in s["acclimatization"]["breaks"][:3]:
+            breaks.append(f"seed {seed}: {b}")
         print(rows[-1], flush=True)
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     header = ["seed", "groups served", "persons served", "must-visits unserved", "violations", "acclimatization",
@@ -60,6 +63,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{args.iterations if args.iterations is not None else 'time only'}. JIT compile/cache load "
             f"{compile_s:.1f} s ({t_warm:.1f} s with data loading), once per process, outside the limit. "
             f"Peak resident memory {rss_mib:,.0f} MiB.\n\n" + table(header, rows) +
+            ("\n\nAcclimatization re-check (``acclimatization_breaks``: the Lhasa rules incl. the WMS rest day, "
+             "which the optimizer does not model): " + ("; ".join(breaks) if breaks else "no break") + ".") +
             "\n\nTimes measured on a shared machine (other work running): treat them as upper bounds.")
     cmd = f"python -m bench.demo_week --groups {args.groups} --time-limit {args.time_limit:g} --seeds {args.seeds}"
     if args.iterations is not None:
