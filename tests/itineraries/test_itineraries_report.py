@@ -7,12 +7,12 @@ import json
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from itin_cases import random_problem  # noqa: E402
+import matplotlib.pyplot as plt
+from itin_cases import random_problem
 
-from optimizer.core.stop import MaxIterations  # noqa: E402
-from optimizer.itineraries.report import hotel_nights_table, plot_group_days, to_dict, visits_table  # noqa: E402
-from optimizer.itineraries.solve import solve  # noqa: E402
+from optimizer.core.stop import MaxIterations
+from optimizer.itineraries.report import hotel_nights_table, plot_group_days, to_dict, visits_table
+from optimizer.itineraries.solve import solve
 
 
 def test_report_outputs():
