@@ -31,6 +31,7 @@ from api.cli.common import fail
 from api.cli.days import day_app
 from api.cli.drones import drones_app
 from api.cli.flights import flights_app
+from api.cli.itineraries import itineraries_app
 from api.cli.scenarios import scenarios_app
 from api.cli.stations import stations_app
 from api.services.tours import DEFAULT_DEMAND, lhasa_network, read_groups, solve_and_verify, write_outputs
@@ -249,6 +250,7 @@ app.add_typer(stations_app, name="stations")
 app.add_typer(drones_app, name="drones")
 app.add_typer(flights_app, name="flights")
 app.add_typer(day_app, name="day")
+app.add_typer(itineraries_app, name="itineraries")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ from api.http.routes.drones import router as drones_router
 from api.http.routes.drones import warm_up as drones_warm_up
 from api.http.routes.flight_schedule import router as flight_schedule_router
 from api.http.routes.flights import router as flights_router
+from api.http.routes.itineraries import router as itineraries_router
 from api.http.routes.jobs import router as jobs_router
 from api.http.routes.scenarios import router as scenarios_router
 from api.http.jobs import start_jobs, stop_jobs
@@ -178,6 +179,7 @@ def create_app() -> FastAPI:
     app.include_router(flight_schedule_router)  # POST /v1/flights/schedule (api.http.routes.flight_schedule)
     app.include_router(flights_router)  # POST /v1/flights/products (api.http.routes.flights)
     app.include_router(days_router)  # /v1/days... live day plans (api.http.routes.days, issue 17)
+    app.include_router(itineraries_router)  # POST /v1/itineraries/plan (api.http.routes.itineraries)
     app.include_router(tours_router)  # /healthz, /v1/instances/lhasa/sites, POST /v1/tours/plan (api.http.routes.tours)
     install_web(app)  # GET / (the web app), /static, offline /docs and /redoc, /v1/web/* (api.http.routes.web)
     return app

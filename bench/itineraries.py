@@ -1,0 +1,152 @@
+"""OPHS and MCTOPMTW benchmarks for the multi-day itinerary solver (issue 16).
+
+    python -m bench.itineraries --format ophs|mctopmtw --instances DIR --values CSV \
+        --time-limit S --out FILE.csv [--limit N] [--every K] [--seed 0] [--trip-tolerance 0.003] \
+        [--section NAME]
+
+Every ``*.ophs`` / ``MCTOPMTW-*.txt`` file under ``DIR`` (sorted by path; ``--every K`` keeps every
+K-th file, ``--limit N`` the first N after that; files with no value in ``--values`` are skipped and
+named unless ``--all``) is read (:mod:`instances.ophs`,
+:mod:`instances.mctopmtw`), solved by :func:`optimizer.itineraries.solve.solve` with a wall-clock
+limit of ``S`` seconds (construction included) and a fixed seed, and the plan is re-checked by the
+independent verifier :func:`optimizer.itineraries.verify.verify` (``valid`` = 1 when it reports
+nothing, else 0 and the score does not count as a result). Columns of the CSV:
+``instance, m, value, score, gap_pct, valid, wall_s, iterations, new_best`` where ``m`` is the number
+of days (trips / tours), ``value`` the reference value from ``--values`` (OPHS: optimal;
+MCTOPMTW: 2013 best-known), ``gap_pct = 100 (value - score) / value`` (negative: better than the
+reference, listed as ``new_best``). OPHS trip lengths get a tolerance (``--trip-tolerance``,
+default 0.003, the rounding of ``T_d`` in the files; see ``instances/ophs.py``). With ``--section``
+the summary and table go to ``bench/RESULTS.md`` through :mod:`bench.results_md`.
+The numba kernels are loaded on a tiny problem before the first timed solve. Timings are wall-clock
+on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+from instances.mctopmtw import read_mctopmtw, read_mctopmtw_values
+from instances.ophs import read_ophs, read_ophs_values
+from optimizer.core.stop import StoppingCriterion
+from optimizer.itineraries.solve import solve
+from optimizer.itineraries.verify import verify
+
+COLUMNS = ["instance", "m", "value", "score", "gap_pct", "valid", "wall_s", "iterations", "new_best"]
+
+
+def list_files(fmt: str, folder: Path) -> list[Path]:
+    pattern = "*.ophs" if fmt == "ophs" else "MCTOPMTW-*.txt"
+    return sorted(folder.rglob(pattern))
+
+
+def run_one(fmt: str, path: Path, values: dict[str, float], time_limit: float, seed: int,
+            trip_tolerance: float) -> dict[str, object]:
+    """Solve and verify one instance; one CSV row."""
+    pb = read_ophs(path, trip_tolerance) if fmt == "ophs" else read_mctopmtw(path)
+    t0 = time.perf_counter()
+    sol = solve(pb, StoppingCriterion(max_runtime_s=time_limit), seed=seed)
+    wall = time.perf_counter() - t0
+    viol = verify(pb, sol)
+    value = values.get(pb.name)
+    score = sol.score
+    gap = None if value is None or value == 0 else 100.0 * (value - score) / value
+    return {"instance": pb.name, "m": pb.n_days, "value": "" if value is None else value, "score": score,
+            "gap_pct": "" if gap is None else round(gap, 3), "valid": 0 if viol else 1, "wall_s": round(wall, 2),
+            "iterations": sol.stats.iterations, "new_best": int(gap is not None and gap < -1e-9 and not viol)}
+
+
+def warm_up() -> float:
+    """Load (or compile) the numba kernels on a tiny problem before any timed solve; seconds taken."""
+    import numpy as np
+
+    from optimizer.itineraries.problem import Group, Hotel, ItineraryProblem, Site
+
+    t0 = time.perf_counter()
+    pb = ItineraryProblem("warm", 2, (Site("a", 1.0, 1.0, (((0.0, 100.0), (200.0, 300.0)),)),), (Hotel("h"),),
+                          (Group("g", 0, 0.0, "h", 1, 300.0, "h", budget=10.0, day_windows=((0.0, 300.0),)),),
+                          np.ones((2, 2)))
+    solve(pb, StoppingCriterion(max_iterations=3), seed=0)
+    return time.perf_counter() - t0
+
+
+def summary(rows: list[dict[str, object]]) -> dict[str, float]:
+    gaps = [float(r["gap_pct"]) if r["valid"] else 100.0 for r in rows if r["gap_pct"] != ""]
+    return {"n": len(rows), "valid": sum(int(r["valid"]) for r in rows),
+            "mean_gap_pct": sum(gaps) / len(gaps) if gaps else float("nan"),
+            "max_gap_pct": max(gaps) if gaps else float("nan"),
+            "at_value": sum(1 for g in gaps if abs(g) < 1e-9), "new_best": sum(int(r["new_best"]) for r in rows),
+            "mean_wall_s": sum(float(r["wall_s"]) for r in rows) / max(1, len(rows))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.itineraries", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--format", choices=("ophs", "mctopmtw"), required=True)
+    ap.add_argument("--instances", type=Path, required=True, metavar="DIR")
+    ap.add_argument("--values", type=Path, required=True, metavar="CSV")
+    ap.add_argument("--time-limit", type=float, default=10.0, metavar="S")
+    ap.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=None, help="at most N instances")
+    ap.add_argument("--every", type=int, default=1, help="keep every K-th instance (sorted by path)")
+    ap.add_argument("--trip-tolerance", type=float, default=0.003, help="OPHS only (default 0.003)")
+    ap.add_argument("--section", default=None, help="write this section of bench/RESULTS.md")
+    ap.add_argument("--all", action="store_true", help="also run files that have no value in --values")
+    args = ap.parse_args(argv)
+    if not args.instances.is_dir():
+        ap.error(f"--instances {args.instances}: not a folder")
+    if not args.values.is_file():
+        ap.error(f"--values {args.values}: no such file")
+    if args.time_limit <= 0:
+        ap.error(f"--time-limit {args.time_limit}: must be > 0")
+    values = read_ophs_values(args.values) if args.format == "ophs" else read_mctopmtw_values(args.values)
+    files = list_files(args.format, args.instances)[:: max(1, args.every)]
+    if args.limit is not None:
+        files = files[: args.limit]
+    stems = {p.stem for p in files}
+    skipped = sorted(stems - set(values))
+    if skipped and not args.all:
+        print(f"skipped {len(skipped)} file(s) with no value in {args.values}: {', '.join(skipped)}", file=sys.stderr)
+        files = [p for p in files if p.stem in values]
+    if not files:
+        ap.error(f"no {args.format} instance files under {args.instances}")
+    print(f"warm-up (numba kernels loaded or compiled, not timed): {warm_up():.1f} s", file=sys.stderr)
+    rows = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        for p in files:
+            row = run_one(args.format, p, values, args.time_limit, args.seed, args.trip_tolerance)
+            rows.append(row)
+            w.writerow(row)
+            fh.flush()
+            print(" ".join(f"{k}={row[k]}" for k in COLUMNS), file=sys.stderr)
+    s = summary(rows)
+    print(f"{args.format}: {s['n']} instances, {s['valid']} valid, mean gap {s['mean_gap_pct']:.3f}%, "
+          f"max {s['max_gap_pct']:.3f}%, at value {s['at_value']}, new best {s['new_best']}, "
+          f"mean wall {s['mean_wall_s']:.2f} s")
+    if args.section:
+        from bench.results_md import table, write_section
+
+        cmd = "python -m bench.itineraries " + " ".join(argv if argv is not None else sys.argv[1:])
+        title = {"ophs": "OPHS (Divsalar et al. 2013 sets; optimal values)",
+                 "mctopmtw": "MCTOPMTW (Souffriau et al. 2013; 2013 best-known values)"}[args.format]
+        lines = [f"{s['n']} instances at {args.time_limit:g} s each, seed {args.seed}"
+                 + (f", trip-length tolerance {args.trip_tolerance:g}" if args.format == "ophs" else "")
+                 + f": **{s['valid']} verified**, mean gap **{s['mean_gap_pct']:.3f}%**, max "
+                 f"{s['max_gap_pct']:.3f}%, {s['at_value']} at the reference value, {s['new_best']} new best.",
+                 "Wall times on the shared 2-core machine (8 engineers), so fewer iterations than an idle core.",
+                 "", table(COLUMNS, [[r[c] for c in COLUMNS] for r in rows])]
+        if s["new_best"]:
+            lines += ["", "New best values: " + ", ".join(f"{r['instance']} {r['score']:g} (was {r['value']:g})"
+                                                            for r in rows if r["new_best"])]
+        write_section(args.section, title, cmd, "\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
