@@ -10,10 +10,17 @@ import pytest
 
 from instances.benchmarks import benchmarks_root, instance_path, read_chao_top, read_toptw
 from optimizer.core.engine.ils import ILSParams
-from optimizer.core.engine.kernels import NODE, copy_state, insert_visit, insertion_cost, new_state, total_time
+from optimizer.core.engine.kernels import (
+    NODE,
+    copy_state,
+    insert_visit,
+    insertion_cost,
+    new_state,
+    total_time,
+)
 from optimizer.core.engine.moves import pool_load, pool_store, relocate_routes, replace_route
-from optimizer.core.stop import MaxIterations, MaxRuntime
 from optimizer.core.results import FEASIBLE, SolveStats
+from optimizer.core.stop import MaxIterations, MaxRuntime
 from optimizer.toptw import TOPTWInstance, ToptwParams, compile_toptw, make_solution, solve, verify
 
 MOVES = ILSParams(replace=True, relocate=True, elite=8)
@@ -69,7 +76,7 @@ def test_replace_swaps_a_low_value_visit_for_a_better_one():
 def test_replace_restores_the_route_when_nothing_better_fits():
     """B (score 5) at x=-2 needs 4 > t_max = 2.5: taking A out does not help, A is put back unchanged."""
     inst = _line([1.0, -2.0], [1.0, 5.0], 1, 2.5)
-    P, S, cust = _state(inst, [[0]])
+    P, S, _ = _state(inst, [[0]])
     before = copy_state(S)
     assert replace_route(P, S, 0, np.ones(2)) == 0
     for a, b in zip(before, S):

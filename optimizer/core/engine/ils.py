@@ -5,8 +5,14 @@ Computers & OR 36(12):3281-3290: a greedy *insertion* step (best ratio value^2 /
 feasibility by Wait/MaxShift) alternates with a *shake* that removes ``S`` consecutive visits
 from position ``R`` of each route; ``S`` and ``R`` grow each iteration and ``S`` resets to 1 on a
 new best. Extensions here: on large instances (many routes) a shake touches a seeded random
-subset of routes; the search restarts from the best solution after ``restore_every``
-non-improving iterations; must-visits are protected from the shake.
+subset of routes; the search restarts after ``restore_every`` non-improving iterations, from the
+best solution or from a random member of an elite pool; must-visits are protected from the shake.
+Issue 15 added neighbourhoods that help where windows do not pin the routes (the TOP):
+``replace`` (a visit out, a higher-valued node in) and inter-route ``relocate`` from
+:mod:`optimizer.core.engine.moves`, run on repaired solutions close to the best, and an adaptive
+repair noise that grows while the search stalls. Which of them are on by default was chosen by
+the split protocol of ``bench/split.py`` (settings chosen on half A of the shared instances,
+reported on the held-out half B).
 
 The kernel runs in chunks of iterations so the Python driver can honour a wall-clock limit;
 A stop with only ``max_iterations`` gives a deterministic answer for a seed.
@@ -20,8 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from optimizer.core.errors import InvalidInput
-from optimizer.core.stop import StoppingCriterion
 from optimizer.core.engine.kernels import (
     KernelProblem,
     RouteState,
@@ -34,6 +38,8 @@ from optimizer.core.engine.kernels import (
     two_opt_route,
 )
 from optimizer.core.engine.moves import pool_load, pool_store, relocate_routes, replace_route
+from optimizer.core.errors import InvalidInput
+from optimizer.core.stop import StoppingCriterion
 
 # ctrl int64 slots
 C_S, C_R, C_NOIMP, C_ITERS, C_RNG = 0, 1, 2, 3, 4
@@ -47,7 +53,11 @@ N_PRM = 16
 
 @dataclass(frozen=True, slots=True)
 class ILSParams:
-    """Tuning of the search (defaults tuned on the Cordeau pr01-pr10 and Solomon TOPTW sets).
+    """Tuning of the search. The defaults of ``replace``, ``relocate``, ``elite``, ``noise_max`` and
+    ``moves_gate`` are the candidate of ``bench.split.VARIANTS`` chosen on half A of the split
+    (Cordeau pr01/03/05/07/09, m = 1..4) and reported on the held-out half B
+    (``bench/RESULTS.md``, sections ``split_*``); the older fields were tuned on pr01-pr10 and
+    Solomon TOPTW before issue 15.
 
     Attributes
     ----------

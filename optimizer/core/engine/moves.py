@@ -139,7 +139,7 @@ def relocate_routes(P, S, chosen):
             gain = _removal_gain(P, S, a, p)
             k = S.ri[SLOT, a, p]
             qa = P.size[a]
-            best_b, best_pos, best_slot, best_shift = -1, -1, -1, INF
+            best_b, best_pos, best_shift = -1, -1, INF
             # release v's capacity in a for the check, then restore it
             S.day_left[v] += qa
             if k >= 0:
@@ -148,9 +148,9 @@ def relocate_routes(P, S, chosen):
                 if b == a or S.in_route[b, v] or P.value[b, v] < P.value[a, v] - VEPS:
                     continue
                 for pos in range(S.length[b] + 1):
-                    shift, slot = insertion_cost(P, S, b, v, pos)
+                    shift, _slot = insertion_cost(P, S, b, v, pos)
                     if shift < best_shift:
-                        best_b, best_pos, best_slot, best_shift = b, pos, slot, shift
+                        best_b, best_pos, best_shift = b, pos, shift
             S.day_left[v] -= qa
             if k >= 0:
                 S.slot_left[v, k] -= qa
