@@ -5,6 +5,8 @@ TOPTW). Every plan is re-checked by the independent verifier."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -138,13 +140,24 @@ def test_ils_params_reject_a_negative_pool():
 
 needs_bench = pytest.mark.skipif(not (benchmarks_root() / "toptw").is_dir(), reason="benchmarks not found")
 
-# (family, set, instance, customers kept, m): small cases where the optimum leaves customers out
+# (family, set, instance, customers kept, m): small cases where the optimum leaves customers out.
+# Chao travel times are real numbers: the CP-SAT model rounds them conservatively and then reports
+# "feasible", not "optimal", so there the ILS must do at least as well as the model's plan.
 EXACT = [
-    ("chao", "Set_32_234", "p1.2.h", 14, 2),
-    ("chao", "Set_66_234", "p5.3.h", 16, 3),
+    ("chao", "Set_32_234", "p1.2.h", 10, 2),
+    ("chao", "Set_66_234", "p5.3.h", 12, 3),
+    ("chao", "Set_64_234", "p6.2.d", 12, 2),
     ("toptw", "cordeau_pr", "pr05", 18, 2),
-    ("toptw", "solomon_100", "r102", 18, 2),
+    ("toptw", "solomon_100", "r101", 15, 2),
 ]
+
+
+@functools.cache
+def _exact(family, set_name, name, k, m):
+    read = read_chao_top if family == "chao" else read_toptw
+    inst = read(instance_path(set_name, name), n_routes=m).subset(k)
+    exact = solve(inst, MaxRuntime(60), params=ToptwParams(method="cpsat"))
+    return inst, exact
 
 
 @needs_bench
@@ -152,15 +165,17 @@ EXACT = [
 @pytest.mark.parametrize("params", [MOVES, ILSParams()], ids=["moves+elite", "defaults"])
 def test_ils_with_new_moves_reaches_the_exact_optimum(family, set_name, name, k, m, params):
     """With replace/relocate/elite (and with the defaults) the ILS finds the proven CP-SAT optimum of
-    small TOP (no windows) and TOPTW cases; every plan passes the verifier."""
-    read = read_chao_top if family == "chao" else read_toptw
-    inst = read(instance_path(set_name, name), n_routes=m).subset(k)
-    exact = solve(inst, MaxRuntime(60), params=ToptwParams(method="cpsat"))
-    assert exact.stats.status == "optimal" and verify(inst, exact) == []
-    assert exact.score < inst.score.sum()
+    small TOPTW cases, and on small TOP cases (no windows) at least the score of the CP-SAT plan;
+    every plan passes the verifier."""
+    inst, exact = _exact(family, set_name, name, k, m)
+    assert verify(inst, exact) == [] and exact.score < inst.score.sum()
     sol = solve(inst, MaxIterations(1500), seed=0, params=ToptwParams(ils=params))
     assert verify(inst, sol) == []
-    assert sol.score == pytest.approx(exact.score)
+    if family == "toptw":
+        assert exact.stats.status == "optimal"
+        assert sol.score == pytest.approx(exact.score)
+    else:
+        assert sol.score >= exact.score - 1e-9
 
 
 @needs_bench
