@@ -56,8 +56,10 @@ class ILSParams:
     """Tuning of the search. The defaults of ``replace``, ``relocate``, ``elite``, ``noise_max`` and
     ``moves_gate`` are the candidate of ``bench.split.VARIANTS`` chosen on half A of the split
     (Cordeau pr01/03/05/07/09, m = 1..4) and reported on the held-out half B
-    (``bench/RESULTS.md``, sections ``split_*``); the older fields were tuned on pr01-pr10 and
-    Solomon TOPTW before issue 15.
+    (``bench/RESULTS.md``, sections ``split_pr_1s`` and ``split_chao_1s``): ``ils+replace``, chosen
+    on both halves of both runs; ``relocate``, ``elite`` and the adaptive noise (``noise_max``) are
+    there as options but were not chosen. The older fields were tuned on pr01-pr10 and Solomon
+    TOPTW before issue 15.
 
     Attributes
     ----------
@@ -103,14 +105,14 @@ class ILSParams:
     restore_every: int = 500
     max_shake_size: int = 0
     noise: float = 1.0
-    noise_max: float = 2.0
+    noise_max: float = 0.0
     sa_t0: float = 1.5
     sa_alpha: float = 0.998
     or_opt: int = 0
     two_opt: bool = True
     replace: bool = True
     relocate: bool = False
-    elite: int = 8
+    elite: int = 0
     moves_gate: float = 0.02
 
     def __post_init__(self) -> None:
