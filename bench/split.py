@@ -57,6 +57,7 @@ BASE = ILSParams(replace=False, relocate=False, elite=0, noise_max=0.0, moves_ga
 VARIANTS: dict[str, ILSParams] = {
     "ils": BASE,
     "ils+replace": replace(BASE, replace=True, moves_gate=0.02),
+    "ils+replace+adaptive": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0),
     "ils+replace+elite+adaptive": replace(BASE, replace=True, moves_gate=0.02, elite=8, noise_max=2.0),
     "ils+replace+relocate+elite+adaptive": replace(BASE, replace=True, relocate=True, moves_gate=0.02, elite=8,
                                                    noise_max=2.0),
@@ -66,7 +67,12 @@ shake + 2-opt + SA acceptance, restarts from the best, fixed noise); ``+replace`
 neighbourhood (:func:`optimizer.core.engine.moves.replace_route`) on repaired solutions within 2% of
 the best; ``+elite`` restarts from a random member of an 8-solution elite pool; ``+adaptive`` lets
 the repair noise grow from 1 to 2 while the search stalls; ``+relocate`` adds the inter-route
-relocate (:func:`optimizer.core.engine.moves.relocate_routes`)."""
+relocate (:func:`optimizer.core.engine.moves.relocate_routes`).
+
+Round 1 (``split_pr_1s``, ``split_chao_1s``) ran every candidate but ``ils+replace+adaptive``, which
+was added for round 2 (``split_round2_*``: ``ils+replace`` vs ``ils+replace+adaptive`` at a fixed
+iteration budget, fair here since the adaptive noise costs nothing per iteration) after round 1 showed
+Chao set-6 cases where every round-1 candidate stalls."""
 
 
 def split_of(case: Case, names_in_set: Sequence[str]) -> str:

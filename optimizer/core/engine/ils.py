@@ -56,10 +56,12 @@ class ILSParams:
     """Tuning of the search. The defaults of ``replace``, ``relocate``, ``elite``, ``noise_max`` and
     ``moves_gate`` are the candidate of ``bench.split.VARIANTS`` chosen on half A of the split
     (Cordeau pr01/03/05/07/09, m = 1..4) and reported on the held-out half B
-    (``bench/RESULTS.md``, sections ``split_pr_1s`` and ``split_chao_1s``): ``ils+replace``, chosen
-    on both halves of both runs; ``relocate``, ``elite`` and the adaptive noise (``noise_max``) are
-    there as options but were not chosen. The older fields were tuned on pr01-pr10 and Solomon
-    TOPTW before issue 15.
+    (``bench/RESULTS.md``): round 1 (``split_pr_1s``, ``split_chao_1s``, 1 s) chose ``ils+replace``
+    on both halves; round 2 (``split_round2_2000it``: Cordeau + every shared Chao file, 2,000
+    iterations) chose ``ils+replace+adaptive`` (``noise_max = 2``) on half A and ``ils+replace`` on
+    half B, 0.04-0.09 points apart: the defaults follow half A. ``relocate`` and ``elite`` are there
+    as options but were not chosen. The older fields were tuned on pr01-pr10 and Solomon TOPTW
+    before issue 15.
 
     Attributes
     ----------
@@ -105,7 +107,7 @@ class ILSParams:
     restore_every: int = 500
     max_shake_size: int = 0
     noise: float = 1.0
-    noise_max: float = 0.0
+    noise_max: float = 2.0
     sa_t0: float = 1.5
     sa_alpha: float = 0.998
     or_opt: int = 0
