@@ -168,7 +168,7 @@ class ILSRun:
     def __init__(self, P: KernelProblem, S0: RouteState, seed: int = 0, params: ILSParams = ILSParams()):
         import inspect
 
-        from optimizer import ils
+        from optimizer.core.engine import ils
         real = ils.ils_iterations
         self._sig = inspect.signature(getattr(real, "py_func", real))
         captured = []

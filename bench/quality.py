@@ -42,7 +42,8 @@ negative gap means we beat that reference. Cases with ``ref <= 0`` (e.g. p1.2.a,
 reachable) have no gap. Mean gaps are taken over the cases with a reference on which every selected
 solver produced a row, so the solvers are compared on the same cases.
 
-Output: ``bench/results/quality_<S>s.csv`` (one row per solver x case, written after each case so
+Output (``--label L`` puts ``L`` in place of ``<S>s`` in both names): ``bench/results/quality_<S>s.csv``
+(one row per solver x case, written after each case so
 that ``--resume`` can skip the (solver, set, instance, m, limit) rows already there) and the section
 ``quality_<S>s`` of ``bench/RESULTS.md`` (per-set summary, then one row per case).
 
@@ -786,6 +787,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true",
                     help="keep the rows of bench/results/quality_<S>s.csv and skip those already run")
+    ap.add_argument("--label", default=None,
+                    help="name of the CSV and RESULTS.md section: quality_<LABEL> (default <S>s); a partial "
+                         "run (--sets) with its own label leaves the full-run section alone")
     ap.add_argument("--instances", type=Path, default=None, metavar="DIR",
                     help="run on every instance file of DIR instead of the shared sets (with --values)")
     ap.add_argument("--values", type=Path, default=None, metavar="CSV",
@@ -799,7 +803,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.instances is None or args.values is None:
             ap.error("--instances DIR and --values CSV go together (--out needs them too)")
         for flag, used in (("--sets", args.sets is not None), ("--subset", args.subset),
-                           ("--resume", args.resume)):
+                           ("--resume", args.resume), ("--label", args.label is not None)):
             if used:
                 ap.error(f"{flag} does not apply to --instances")
         if args.time_limit is None:
@@ -833,7 +837,8 @@ def main(argv: list[str] | None = None) -> None:
     if not cases:
         raise SystemExit("no benchmark case found (check --sets and the benchmark folder)")
     refs = references()
-    csv_path = SECTIONS / f"quality_{_limit_label(limit)}s.csv"
+    label = args.label or f"{_limit_label(limit)}s"
+    csv_path = SECTIONS / f"quality_{label}.csv"
 
     kept: list[RunRow] = read_csv(csv_path) if args.resume else []
     done = {(r.solver, r.set, r.instance, r.m, r.limit_s) for r in kept}
@@ -872,8 +877,10 @@ def main(argv: list[str] | None = None) -> None:
     report_rows = [r for r in all_rows if r.key in selected and r.solver in solvers and r.limit_s == limit]
     body = render_markdown(report_rows, solvers, limit, args.subset, args.seed, skipped)
     title = (f"Solution quality at {limit:g} s per case "
-             f"({'representative subset' if args.subset else 'full run'}; ours vs BKS, OR-Tools, PyVRP)")
-    path = write_section(f"quality_{_limit_label(limit)}s", title,
+             f"({'representative subset' if args.subset else 'full run'}"
+             f"{'' if not args.sets else ' of ' + ', '.join(args.sets)}"
+             f"{'' if not args.label else ', ' + args.label}; ours vs BKS, OR-Tools, PyVRP)")
+    path = write_section(f"quality_{label}", title,
                          "python -m bench.quality " + " ".join(argv), body)
     summ = summarize(report_rows, solvers)
     print(summary_table(summ, solvers))

@@ -127,3 +127,23 @@ def test_read_reference_values(tmp_path):
 @needs_files
 def test_detect_format():
     assert detect_format(PR01) == "toptw" and detect_format(P12B) == "chao"
+
+
+@needs_files
+def test_label_names_the_csv_and_the_section(tmp_path, monkeypatch, capsys):
+    """``--label L`` writes quality_L.csv and the section quality_L (a partial run leaves the
+    full-run section quality_<S>s alone); with --instances it is a usage error."""
+    import bench.quality as q
+    import bench.results_md as rmd
+
+    written = []
+    monkeypatch.setattr(rmd, "SECTIONS", tmp_path)
+    monkeypatch.setattr(rmd, "write_section", lambda name, *a: written.append(name) or tmp_path / "R.md")
+    case = q.Case("toptw", "cordeau_pr", "pr01", 1, str(instance_path("cordeau_pr", "pr01")))
+    monkeypatch.setattr(q, "select_cases", lambda sets, subset: ([case], []))
+    main(["--time-limit", "0.2", "--sets", "cordeau_pr", "--solvers", "ours", "--label", "pr_part"])
+    assert written == ["quality_pr_part"]
+    assert (tmp_path / "quality_pr_part.csv").is_file() and not (tmp_path / "quality_0.2s.csv").exists()
+    with pytest.raises(SystemExit):
+        main(["--instances", str(tmp_path), "--values", str(tmp_path / "v.csv"), "--label", "x"])
+    assert "--label" in capsys.readouterr().err

@@ -5,8 +5,14 @@ Computers & OR 36(12):3281-3290: a greedy *insertion* step (best ratio value^2 /
 feasibility by Wait/MaxShift) alternates with a *shake* that removes ``S`` consecutive visits
 from position ``R`` of each route; ``S`` and ``R`` grow each iteration and ``S`` resets to 1 on a
 new best. Extensions here: on large instances (many routes) a shake touches a seeded random
-subset of routes; the search restarts from the best solution after ``restore_every``
-non-improving iterations; must-visits are protected from the shake.
+subset of routes; the search restarts after ``restore_every`` non-improving iterations, from the
+best solution or from a random member of an elite pool; must-visits are protected from the shake.
+Issue 15 added neighbourhoods that help where windows do not pin the routes (the TOP):
+``replace`` (a visit out, a higher-valued node in) and inter-route ``relocate`` from
+:mod:`optimizer.core.engine.moves`, run on repaired solutions close to the best, and an adaptive
+repair noise that grows while the search stalls. Which of them are on by default was chosen by
+the split protocol of ``bench/split.py`` (settings chosen on half A of the shared instances,
+reported on the held-out half B).
 
 The kernel runs in chunks of iterations so the Python driver can honour a wall-clock limit;
 A stop with only ``max_iterations`` gives a deterministic answer for a seed.
@@ -20,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from optimizer.core.stop import StoppingCriterion
 from optimizer.core.engine.kernels import (
     KernelProblem,
     RouteState,
@@ -32,6 +37,9 @@ from optimizer.core.engine.kernels import (
     total_time,
     two_opt_route,
 )
+from optimizer.core.engine.moves import pool_load, pool_store, relocate_routes, replace_route
+from optimizer.core.errors import InvalidInput
+from optimizer.core.stop import StoppingCriterion
 
 # ctrl int64 slots
 C_S, C_R, C_NOIMP, C_ITERS, C_RNG = 0, 1, 2, 3, 4
@@ -39,11 +47,21 @@ C_S, C_R, C_NOIMP, C_ITERS, C_RNG = 0, 1, 2, 3, 4
 F_BEST, F_BEST_TIME, F_CUR, F_TEMP = 0, 1, 2, 3
 # prm float64 slots
 P_SHAKE_ROUTES, P_RESTORE, P_MAX_SHAKE, P_NOISE, P_T0, P_ALPHA, P_OR_OPT, P_TWO_OPT = 0, 1, 2, 3, 4, 5, 6, 7
+P_REPLACE, P_RELOCATE, P_ELITE, P_GATE, P_NOISE_MAX = 8, 9, 10, 11, 12
+N_PRM = 16
 
 
 @dataclass(frozen=True, slots=True)
 class ILSParams:
-    """Tuning of the search (defaults tuned on the Cordeau pr01-pr10 and Solomon TOPTW sets).
+    """Tuning of the search. The defaults of ``replace``, ``relocate``, ``elite``, ``noise_max`` and
+    ``moves_gate`` are the candidate of ``bench.split.VARIANTS`` chosen on half A of the split
+    (Cordeau pr01/03/05/07/09, m = 1..4) and reported on the held-out half B
+    (``bench/RESULTS.md``): round 1 (``split_pr_1s``, ``split_chao_1s``, 1 s) chose ``ils+replace``
+    on both halves; round 2 (``split_round2_2000it``: Cordeau + every shared Chao file, 2,000
+    iterations) chose ``ils+replace+adaptive`` (``noise_max = 2``) on half A and ``ils+replace`` on
+    half B, 0.04-0.09 points apart: the defaults follow half A. ``relocate`` and ``elite`` are there
+    as options but were not chosen. The older fields were tuned on pr01-pr10 and Solomon TOPTW
+    before issue 15.
 
     Attributes
     ----------
@@ -57,6 +75,10 @@ class ILSParams:
     noise : float
         Each repair multiplies every node's insertion ratio by a weight drawn uniformly from
         [1 - noise/2, 1 + noise/2]; diversifies the greedy repair.
+    noise_max : float
+        Adaptive perturbation: while no new best is found, the noise grows linearly from ``noise``
+        to ``noise_max`` over each ``restore_every`` iterations (back to ``noise`` on a new best and
+        at each restart), so a stalled search diversifies its repairs more; ``<= noise``: fixed.
     sa_t0 : float
         Start temperature of the simulated-annealing acceptance as a fraction of the mean visit
         value; 0 accepts every repaired solution (the original ILS).
@@ -66,16 +88,38 @@ class ILSParams:
         Longest string the or-opt route search moves (0: off).
     two_opt : bool
         2-opt (string reversal) route search after each repair.
+    replace : bool
+        Replace moves (``moves.replace_route``: a visit out, a higher-valued node in) on the
+        shaken routes after each repair.
+    relocate : bool
+        Inter-route relocate (``moves.relocate_routes``: a visit to another route when that lowers
+        the total route time) on the shaken routes after each repair.
+    moves_gate : float
+        Replace/relocate run only on a repaired solution worth at least ``(1 - moves_gate)`` times
+        the best value so far (1: always; 0: only on ties with or improvements of the best), so
+        their cost is spent on promising solutions.
+    elite : int
+        Size of the elite pool (``moves.pool_store``); a restart (``restore_every``) starts from a
+        member drawn at random instead of the best; 0 restarts from the best (the former rule).
     """
 
     shake_routes: int = 2
     restore_every: int = 500
     max_shake_size: int = 0
     noise: float = 1.0
+    noise_max: float = 2.0
     sa_t0: float = 1.5
     sa_alpha: float = 0.998
     or_opt: int = 0
     two_opt: bool = True
+    replace: bool = True
+    relocate: bool = False
+    elite: int = 0
+    moves_gate: float = 0.02
+
+    def __post_init__(self) -> None:
+        if isinstance(self.elite, bool) or not isinstance(self.elite, int) or self.elite < 0:
+            raise InvalidInput("params.elite", self.elite, "must be an integer >= 0")
 
 
 @njit(cache=True, nogil=True)
@@ -97,7 +141,8 @@ def _better(v, t, best_v, best_t):
 
 
 @njit(cache=True, nogil=True)
-def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
+def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, pool_len, pool_val, pool_time,
+                   n_pool):
     """Run up to ``n_iter`` iterations on the working state ``S``.
 
     ``C`` is the current (accepted) solution and ``B`` the best. Each iteration shakes ``S``,
@@ -105,7 +150,8 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
     (always if not worse, else with probability exp(delta / T), as in SAILS, Gunawan, Lau,
     Vansteenwegen & Lu 2017, JORS 68(8)) or reverts it to ``C``.
     ``ctrl`` int64[8] and ``fctrl`` float64[8] carry the search's position between calls;
-    ``prm`` float64[8] holds the parameters (see ``ILSParams``). Returns iterations run.
+    ``prm`` float64[N_PRM] holds the parameters (see ``ILSParams``); ``pool_*``/``n_pool`` the elite
+    pool (see ``moves.pool_store``; ``K = 0`` rows when off). Returns iterations run.
     """
     R = S.length.shape[0]
     Lmax = S.rt.shape[2]
@@ -118,8 +164,14 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
     alpha = prm[P_ALPHA]
     or_opt = int(prm[P_OR_OPT])
     two_opt = prm[P_TWO_OPT] > 0
+    do_replace = prm[P_REPLACE] > 0
+    do_relocate = prm[P_RELOCATE] > 0 and R > 1
+    elite = int(prm[P_ELITE]) > 0 and pool_val.shape[0] > 0
+    gate = prm[P_GATE]
+    noise_max = prm[P_NOISE_MAX]
     rm = np.zeros(Lmax, dtype=np.bool_)
     chosen = np.zeros(R, dtype=np.bool_)
+    ones = np.ones(n)
     freed = np.empty(n, dtype=np.int32)
     is_freed = np.zeros(n, dtype=np.bool_)
     w = np.ones(n)
@@ -160,11 +212,25 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
             if cnt > 0:
                 remove_positions(P, S, r, rm)
         if noise > 0:
+            nz = noise
+            if noise_max > noise:
+                period = restore_every if restore_every > 0 else 500
+                nz = noise + (noise_max - noise) * ((ctrl[C_NOIMP] % period) / period)
             for j in range(n):
-                w[j] = 1.0 + noise * ((_rand(ctrl) % 1000001) / 1000000.0 - 0.5)
+                w[j] = 1.0 + nz * ((_rand(ctrl) % 1000001) / 1000000.0 - 0.5)
         greedy_fill(P, S, chosen, freed, n_freed, w)
         for c in range(n_freed):
             is_freed[freed[c]] = False
+        if (do_relocate or do_replace) and S.rvalue.sum() >= fctrl[F_BEST] * (1.0 - gate) - 1e-9:
+            changed = False
+            if do_relocate and relocate_routes(P, S, chosen) > 0:
+                changed = True
+            if do_replace:
+                for r in range(R):
+                    if chosen[r] and replace_route(P, S, r, ones) > 0:
+                        changed = True
+            if changed:
+                greedy_fill(P, S, chosen, freed, 0, w)
         if or_opt > 0 or two_opt:
             any_moved = False
             for r in range(R):
@@ -203,6 +269,8 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
             if t0 > 0.0:
                 assign_state(C, S)
             fctrl[F_CUR] = v
+            if elite:
+                pool_store(S, pool_ri, pool_len, pool_val, pool_time, n_pool, v, t)
         else:
             assign_state(S, C)
         if t0 > 0.0:
@@ -219,10 +287,15 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp):
         if ctrl[C_S] > max_shake:
             ctrl[C_S] = 1
         if restore_every > 0 and ctrl[C_NOIMP] > 0 and ctrl[C_NOIMP] % restore_every == 0:
-            assign_state(S, B)
+            if elite and n_pool[0] > 1:
+                i = _rand(ctrl) % n_pool[0]
+                pool_load(P, S, pool_ri, pool_len, i)
+                fctrl[F_CUR] = pool_val[i]
+            else:
+                assign_state(S, B)
+                fctrl[F_CUR] = fctrl[F_BEST]
             if t0 > 0.0:
-                assign_state(C, B)
-            fctrl[F_CUR] = fctrl[F_BEST]
+                assign_state(C, S)
         ctrl[C_ITERS] += 1
         done += 1
     return done
@@ -262,7 +335,7 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
     positive = P.value[P.value > 0]
     t_start = params.sa_t0 * (float(positive.mean()) if positive.size else 0.0)
     fctrl[F_TEMP] = t_start
-    prm = np.zeros(8, dtype=np.float64)
+    prm = np.zeros(N_PRM, dtype=np.float64)
     prm[P_SHAKE_ROUTES] = params.shake_routes
     prm[P_RESTORE] = params.restore_every
     prm[P_MAX_SHAKE] = max_shake
@@ -271,6 +344,18 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
     prm[P_ALPHA] = params.sa_alpha
     prm[P_OR_OPT] = params.or_opt
     prm[P_TWO_OPT] = 1.0 if params.two_opt else 0.0
+    prm[P_REPLACE] = 1.0 if params.replace else 0.0
+    prm[P_RELOCATE] = 1.0 if params.relocate else 0.0
+    prm[P_ELITE] = params.elite
+    prm[P_GATE] = params.moves_gate
+    prm[P_NOISE_MAX] = params.noise_max
+    K = max(int(params.elite), 0)
+    Lmax = S.rt.shape[2]
+    pool_ri = np.full((K, 2, R, Lmax), -1, dtype=np.int32)
+    pool_len = np.zeros((K, R), dtype=np.int32)
+    pool_val = np.full(K, -np.inf)
+    pool_time = np.zeros(K)
+    n_pool = np.zeros(1, dtype=np.int64)
     fctrl[F_BEST_TIME] = float(total_time(P, S))
     max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
     max_noimp = stop.max_no_improvement if stop.max_no_improvement is not None else -1
@@ -288,7 +373,8 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
             stopped_by = "max_no_improvement"
             break
         tc = time.perf_counter()
-        ran = ils_iterations(P, S, C, B, ctrl, fctrl, prm, min(chunk, left), max_noimp)
+        ran = ils_iterations(P, S, C, B, ctrl, fctrl, prm, min(chunk, left), max_noimp, pool_ri, pool_len,
+                             pool_val, pool_time, n_pool)
         dt = time.perf_counter() - tc
         if ran == 0:
             stopped_by = "max_no_improvement"
