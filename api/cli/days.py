@@ -42,7 +42,7 @@ def demo_log_cmd(
 def replay_cmd(
     log: Path = typer.Argument(..., help="Day log CSV (see `day demo-log`)."),
     date: str = typer.Option("2026-08-01", help="Date of the day, YYYY-MM-DD."),
-    db: str = typer.Option("", help="Day store: a file or URL (default: in memory)."),
+    db: str = typer.Option("", help="Day store: a file or URL (default: a temporary file, deleted afterwards)."),
     time_limit: float = typer.Option(DEFAULT_EVENT_TIME_LIMIT_S, help="Re-plan time limit per event, s."),
     iterations: int = typer.Option(0, help="ILS iterations per re-plan (0: no iteration limit)."),
     offline_iterations: int = typer.Option(5000, help="ILS iterations of the whole-day plan."),
@@ -54,7 +54,7 @@ def replay_cmd(
     if iterations < 0 or offline_iterations < 1 or seed < 0:
         fail("--iterations must be >= 0, --offline-iterations >= 1 and --seed >= 0")
     try:
-        store = DayStore(db or "sqlite://")
+        store = DayStore(db) if db else DayStore.scratch()
         rep = replay(
             log,
             date=date,

@@ -21,9 +21,11 @@ conditional UPDATE (the version check), so two servers on one database never bot
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -86,6 +88,15 @@ class DayStore:
         self.url = engine_url(url)
         self.engine = get_engine(self.url)
         metadata.create_all(self.engine)
+
+    @classmethod
+    def scratch(cls) -> DayStore:
+        """A store in a fresh temporary SQLite file, deleted with the store (for replays that keep
+        nothing; an in-memory database cannot be shared by the connections of one engine)."""
+        tmp = tempfile.TemporaryDirectory(prefix="lhasa_ops_days_")
+        store = cls(str(Path(tmp.name) / "days.sqlite3"))
+        store._scratch = tmp  # removed when the store is collected
+        return store
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -583,7 +583,7 @@ def replay(
     Raises ``InvalidInput`` naming the row for a bad row (unknown group, time before the last event,
     unknown road, ...)."""
     rows = read_log(path)
-    svc = DayService(store=store if store is not None else DayStore("sqlite://"), network=network)
+    svc = DayService(store=store if store is not None else DayStore.scratch(), network=network)
     t0 = time.perf_counter()
     svc.create_groups(date, (), StoppingCriterion(max_iterations=1), seed=seed)
     prev = svc.state(date)

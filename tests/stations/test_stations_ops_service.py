@@ -126,8 +126,9 @@ def test_looser_safety_stock_no_longer_costs_a_third_more():
         run = service.plan_oxygen(net, service.OxygenOptions(safety_days=sd), MaxRuntime(60), tour=tour)
         assert run.violations == [] and run.plan.stockout_cylinders == 0 and run.document()["safety_breaches"] == []
         costs[sd] = run.plan.total_cost_cny
-    assert costs[1.0] <= 9_101.80 + 1e-6  # was 9,101.80
-    assert costs[0.0] < 11_000.0  # was 12,048.60
+    # The absolute costs follow the tour plan (9,101.80 / 12,048.60 CNY on the plan of the earlier search
+    # defaults: +32 %); what must hold on any plan is that the looser stock no longer costs a third more.
+    assert costs[0.0] <= 1.10 * costs[1.0], costs
 
 
 @pytest.mark.parametrize("kw, field", [
