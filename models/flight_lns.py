@@ -346,7 +346,9 @@ def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: i
     if not pax_bounds:
         pax_bound: list[int | None] = [None] * ix.n_groups
     else:
-        pax_bound = group_bounds if group_bounds is not None else group_pax_bounds(P, M, ix)
+        # the LP bounds take at most a tenth of the time left (scipy's HiGHS runs are bounded by it)
+        pax_bound = group_bounds if group_bounds is not None else group_pax_bounds(
+            P, M, ix, limit_s=max(0.0, 0.1 * (deadline_s - time.perf_counter())))
     group_of_b = {bi: int(ix.group[d]) for bi, d in M.xs}
 
     def pax_done(g: int) -> bool:

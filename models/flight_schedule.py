@@ -594,21 +594,30 @@ def solve_model(P: ScheduleProblem, M: ScheduleModel, limit_s: float, params: Fl
         settled = flight_lns.settled_departures(P, M, ix, start, pax_bounds)
         stats["lns_settled_departures"] = len(settled)
 
+        highs_runs: list[BackendRun] = []
+
         def highs_thread() -> None:
             r = _solve_highs(P, M, limit_s - (time.perf_counter() - t0), rel_gap,
                              on_block=lambda *a: inbox.append(a), settled=settled)
-            runs.append(r)
+            highs_runs.append(r)
             bound_box.append(r.bound)
 
         th = threading.Thread(target=highs_thread, daemon=True)
         th.start()
         lns_run = _lns_run(P, M, start, limit_s - (time.perf_counter() - t0), seed, None, stop, inbox, bound_box,
                            rel_gap, pax_bounds)
-        th.join(timeout=max(1.0, limit_s - (time.perf_counter() - t0) + 10.0))
+        # HiGHS gets what is left of the limit, never more: its Python model build cannot be
+        # interrupted, so a HiGHS still busy then is left to finish on its own and its answer dropped
+        th.join(timeout=max(0.0, limit_s - (time.perf_counter() - t0)))
+        if th.is_alive():
+            stats["highs_unfinished"] = "HiGHS had not finished at the time limit; the LNS's schedule stands"
+        else:
+            runs.extend(highs_runs)
         # the blocks HiGHS finished after the LNS ended
         assign = {M.xs[k][0]: M.xs[k][1] for k in lns_run.chosen}
-        while inbox:
-            flight_lns.merge_block(M, assign, *inbox.pop(0))
+        finished = inbox[:]  # a snapshot: a HiGHS left running may still append
+        for block in finished:
+            flight_lns.merge_block(M, assign, *block)
         k_of = {bd: k for k, bd in enumerate(M.xs)}
         lns_run.chosen = sorted(k_of[bd] for bd in assign.items())
         runs.insert(0, lns_run)
