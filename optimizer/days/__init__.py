@@ -14,6 +14,7 @@ Public surface::
 """
 
 from optimizer.days.problem import EVENT_KINDS, DayEvent, DayProblem, LogEntry, Segment
+from optimizer.days.solution import DayPlan, VersionSummary
 from optimizer.days.solve import (
     Alternative,
     BookingResult,
@@ -28,7 +29,6 @@ from optimizer.days.solve import (
     diff_states,
     solve,
 )
-from optimizer.days.solution import DayPlan, VersionSummary
 from optimizer.days.state import DayState, day_kpis, ledger, network_at
 from optimizer.days.verify import DayViolation, verify, verify_state, verify_transition
 
@@ -37,11 +37,15 @@ __all__ = [
     "Alternative",
     "BookingResult",
     "DayEvent",
+    "DayPlan",
+    "DayProblem",
     "DayState",
     "DayViolation",
     "GroupChange",
+    "LogEntry",
     "Replan",
     "Segment",
+    "VersionSummary",
     "apply_event",
     "book",
     "cancel_booking",
@@ -52,12 +56,8 @@ __all__ = [
     "diff_states",
     "ledger",
     "network_at",
-    "verify",
-    "verify_transition",
-    "DayPlan",
-    "DayProblem",
-    "LogEntry",
-    "VersionSummary",
     "solve",
+    "verify",
     "verify_state",
+    "verify_transition",
 ]

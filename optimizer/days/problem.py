@@ -139,6 +139,13 @@ class Segment:
     route: Route | None
     fixed: bool = False
 
+    @classmethod
+    def of(cls, epoch: int, piece: TourGroup, route: Route | None) -> Segment:
+        """The open segment that plans ``piece`` (a group's whole day, or the rest of it after a cut:
+        its start, end, day window and must-visits) from ``epoch`` with ``route``."""
+        return cls(epoch=epoch, start=piece.start, end=piece.end, open=piece.day_window[0],
+                   close=piece.day_window[1], must_visit=piece.must_visit, route=route)
+
     def tour_group(self, group: TourGroup) -> TourGroup:
         """The piece as a ``TourGroup`` of its own (what its route is checked against)."""
         close = max(self.close, self.open)

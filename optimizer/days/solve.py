@@ -205,15 +205,7 @@ def create_day(
     for g in groups:
         state.groups[g.id] = g
         state.segments[g.id] = [
-            Segment(
-                epoch=0,
-                start=g.start,
-                end=g.end,
-                open=g.day_window[0],
-                close=g.day_window[1],
-                must_visit=g.must_visit,
-                route=routes.get(g.id),
-            )
+            Segment.of(0, g, routes.get(g.id))
         ]
         state.unserved[g.id] = [u for u in plan.unserved if u.group_id == g.id]
     return state, plan.stats
@@ -263,15 +255,7 @@ def book(
     if route is not None:
         route = _named(route, group.id)
     unserved = [TourUnserved.of(group.id, u.site_id, u.reason, u.detail) for u in unserved]
-    seg = Segment(
-        epoch=state.epoch,
-        start=piece.start,
-        end=piece.end,
-        open=piece.day_window[0],
-        close=piece.day_window[1],
-        must_visit=piece.must_visit,
-        route=route,
-    )
+    seg = Segment.of(state.epoch, piece, route)
     if _served(group, route, unserved):
         pins = tuple(sorted((s, float(t)) for s, t in (wanted_slots or {}).items()))
         return BookingResult("booked", group, seg, (), wanted=pins)
@@ -403,15 +387,7 @@ def book_with_moves(
                     tuple(un_by.get(g, [])),
                 )
             )
-    new_seg = Segment(
-        epoch=state.epoch,
-        start=piece.start,
-        end=piece.end,
-        open=piece.day_window[0],
-        close=piece.day_window[1],
-        must_visit=piece.must_visit,
-        route=by[piece.id],
-    )
+    new_seg = Segment.of(state.epoch, piece, by[piece.id])
     pins = tuple(sorted((s, float(kk * state.slot_min)) for s, kk in wanted.items()))
     return BookingResult("booked", group, new_seg, tuple(un_by.get(piece.id, [])), (), tuple(moved), pins)
 
@@ -944,15 +920,7 @@ def apply_event(state: DayState, event: DayEvent, stop: StoppingCriterion, seed:
         for gid, piece in zip(res_ids, residuals):
             route = by_gid.get(gid)
             new.segments[gid].append(
-                Segment(
-                    epoch=e,
-                    start=piece.start,
-                    end=piece.end,
-                    open=piece.day_window[0],
-                    close=piece.day_window[1],
-                    must_visit=piece.must_visit,
-                    route=route,
-                )
+                Segment.of(e, piece, route)
             )
             us = []
             for u in unserved:
