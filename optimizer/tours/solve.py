@@ -65,56 +65,75 @@ def interest_weight(group, kind: str) -> float:
     return float(group.interests.get(kind, 1.0))
 
 
+def locations_matrix(problem: TourProblem, locs: list[Location], nodes: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``location_vector`` for many locations at once: travel minutes float64[m, n], node int64[m]
+    and access minutes float64[m] (one vectorised haversine over the lat/lon points, issue 15)."""
+    net = problem.network
+    m = len(locs)
+    node = np.zeros(m, dtype=np.int64)
+    access = np.zeros(m, dtype=np.float64)
+    pts = [k for k, loc in enumerate(locs) if loc.site_id is None]
+    for k, loc in enumerate(locs):
+        if loc.site_id is not None:
+            node[k] = net.index(loc.site_id)
+    if pts:
+        lat = np.array([net.sites[k].lat for k in nodes])
+        lon = np.array([net.sites[k].lon for k in nodes])
+        plat = np.array([locs[k].lat for k in pts], dtype=np.float64)
+        plon = np.array([locs[k].lon for k in pts], dtype=np.float64)
+        d = np.asarray(haversine_km(plat[:, None], plon[:, None], lat[None, :], lon[None, :]))
+        a = np.argmin(d, axis=1)
+        idx = np.array(pts, dtype=np.int64)
+        node[idx] = nodes[a]
+        access[idx] = d[np.arange(len(pts)), a] * problem.access_detour / problem.access_speed_kmh * 60.0
+    return net.travel_min[node] + access[:, None], node, access
+
+
 def compile_problem(problem: TourProblem) -> tuple[KernelProblem, np.ndarray, int]:
     """Arrays for the kernels: (KernelProblem, daily capacity int64[n], number of slots).
 
     Values are visitor-weighted scores; a site a group cannot use (hub, value 0 (interest weight
     0) unless a must-visit, outside its zone, unreachable, or open for less than its visit
     duration) is not among its candidates. The slot grid spans 0 .. the latest day-window close.
+    Built with array operations over all groups (issue 15: a Python loop over groups x sites
+    cost seconds at 50,000 groups); Python touches each group only to read its fields.
     """
     net = problem.network
     n, R = net.n, len(problem.groups)
+    groups = problem.groups
     nodes = road_nodes(net)
     service = np.array([s.visit_min for s in net.sites], dtype=np.float64)
     open_ = np.array([s.window[0] for s in net.sites], dtype=np.float64)
     close = np.array([s.latest_start for s in net.sites], dtype=np.float64)
     score = np.array([s.score for s in net.sites], dtype=np.float64)
-    kinds = [s.kind for s in net.sites]
-    t_from = np.zeros((R, n))
-    t_to = np.zeros((R, n))
-    t_direct = np.zeros(R)
-    day_start = np.zeros(R)
-    day_end = np.zeros(R)
-    value = np.zeros((R, n))
+    kind_names = sorted({s.kind for s in net.sites})
+    kind_of = np.array([kind_names.index(s.kind) for s in net.sites], dtype=np.int64)
+    t_from, n_s, acc_s = locations_matrix(problem, [g.start for g in groups], nodes)
+    t_to, n_e, acc_e = locations_matrix(problem, [g.end for g in groups], nodes)
+    t_direct = acc_s + net.travel_min[n_s, n_e] + acc_e
+    day_start = np.array([g.day_window[0] for g in groups], dtype=np.float64)
+    day_end = np.array([g.day_window[1] for g in groups], dtype=np.float64)
+    size = np.array([g.size for g in groups], dtype=np.int64)
+    weight_k = np.array([[float(g.interests.get(k, 1.0)) for k in kind_names] for g in groups],
+                        dtype=np.float64).reshape(R, len(kind_names))
+    value = size[:, None] * score[None, :] * weight_k[:, kind_of]
     protect = np.zeros((R, n), dtype=np.bool_)
-    size = np.zeros(R, dtype=np.int64)
-    cand = np.zeros((R, n), dtype=np.int32)
-    n_cand = np.zeros(R, dtype=np.int32)
-    for r, g in enumerate(problem.groups):
-        v_from, n_s, acc_s = location_vector(problem, g.start, nodes)
-        v_to, n_e, acc_e = location_vector(problem, g.end, nodes)
-        t_from[r], t_to[r] = v_from, v_to
-        t_direct[r] = acc_s + net.travel_min[n_s, n_e] + acc_e
-        day_start[r], day_end[r] = g.day_window
-        size[r] = g.size
-        allowed = set(net.zones[g.zone]) if g.zone is not None else None
-        must = {net.index(s) for s in g.must_visit}
-        k = 0
-        for j in range(n):
-            w = interest_weight(g, kinds[j])
-            v = g.size * score[j] * w
-            if j in must:
-                v += g.size * problem.must_visit_bonus
-                protect[r, j] = True
-            usable = (score[j] > 0 and close[j] >= open_[j] and math.isfinite(v_from[j])
-                      and math.isfinite(v_to[j])
-                      and (allowed is None or net.sites[j].id in allowed))
-            # a stop worth nothing to the group is never a candidate, unless it is a must-visit
-            if usable and (v > 0 or j in must):
-                value[r, j] = v
-                cand[r, k] = j
-                k += 1
-        n_cand[r] = k
+    allowed = np.ones((R, n), dtype=np.bool_)
+    zone_mask = {z: np.array([s.id in set(ids) for s in net.sites], dtype=np.bool_) for z, ids in net.zones.items()}
+    for r, g in enumerate(groups):
+        for sid in g.must_visit:
+            protect[r, net.index(sid)] = True
+        if g.zone is not None:
+            allowed[r] = zone_mask[g.zone]
+    value = np.where(protect, value + size[:, None] * problem.must_visit_bonus, value)
+    usable = ((score > 0) & (close >= open_))[None, :] & np.isfinite(t_from) & np.isfinite(t_to) & allowed
+    # a stop worth nothing to the group is never a candidate, unless it is a must-visit
+    ok = usable & ((value > 0) | protect)
+    value = np.where(ok, value, 0.0)
+    n_cand = ok.sum(axis=1).astype(np.int32)
+    cand = np.argsort(~ok, axis=1, kind="stable").astype(np.int32)  # candidates first, in site order
+    cand[np.arange(n)[None, :] >= n_cand[:, None]] = 0
     # Slot grid: a visit starts no later than its group's day-window close, so the grid spans
     # 0 .. max close (<= MAX_DAY_MIN, checked by TourGroup), whatever the sites' opening hours.
     n_slots = math.ceil(float(day_end.max(initial=0.0)) / problem.slot_min) + 1
@@ -122,10 +141,11 @@ def compile_problem(problem: TourProblem) -> tuple[KernelProblem, np.ndarray, in
     daily = np.array([s.daily_quota if s.daily_quota is not None else UNLIMITED for s in net.sites], dtype=np.int64)
     P = KernelProblem(
         travel=np.ascontiguousarray(net.travel_min, dtype=np.float64),
-        travel_t=np.ascontiguousarray(net.travel_min.T, dtype=np.float64), t_from=t_from, t_to=t_to,
-        t_direct=t_direct, service=service, open_=open_, close=close, day_start=day_start, day_end=day_end,
-        value=value, protect=protect, size=size, cand=cand, n_cand=n_cand, slot_quota=quota,
-        slot_len=np.array([problem.slot_min], dtype=np.float64))
+        travel_t=np.ascontiguousarray(net.travel_min.T, dtype=np.float64),
+        t_from=np.ascontiguousarray(t_from), t_to=np.ascontiguousarray(t_to),
+        t_direct=np.ascontiguousarray(t_direct), service=service, open_=open_, close=close, day_start=day_start,
+        day_end=day_end, value=np.ascontiguousarray(value), protect=protect, size=size, cand=cand, n_cand=n_cand,
+        slot_quota=quota, slot_len=np.array([problem.slot_min], dtype=np.float64))
     return P, daily, n_slots
 
 

@@ -29,6 +29,7 @@ from numba import njit
 from optimizer.core.engine.kernels import (
     KernelProblem,
     RouteState,
+    assign_routes,
     assign_state,
     copy_state,
     greedy_fill,
@@ -142,7 +143,7 @@ def _better(v, t, best_v, best_t):
 
 @njit(cache=True, nogil=True)
 def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, pool_len, pool_val, pool_time,
-                   n_pool):
+                   n_pool, diff_best):
     """Run up to ``n_iter`` iterations on the working state ``S``.
 
     ``C`` is the current (accepted) solution and ``B`` the best. Each iteration shakes ``S``,
@@ -151,7 +152,9 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
     Vansteenwegen & Lu 2017, JORS 68(8)) or reverts it to ``C``.
     ``ctrl`` int64[8] and ``fctrl`` float64[8] carry the search's position between calls;
     ``prm`` float64[N_PRM] holds the parameters (see ``ILSParams``); ``pool_*``/``n_pool`` the elite
-    pool (see ``moves.pool_store``; ``K = 0`` rows when off). Returns iterations run.
+    pool (see ``moves.pool_store``; ``K = 0`` rows when off). ``diff_best`` bool[R] marks the
+    routes in which ``S`` may differ from ``B`` (kept between calls; all False when ``S`` equals
+    ``B``). Returns iterations run.
     """
     R = S.length.shape[0]
     Lmax = S.rt.shape[2]
@@ -175,6 +178,12 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
     freed = np.empty(n, dtype=np.int32)
     is_freed = np.zeros(n, dtype=np.bool_)
     w = np.ones(n)
+    # ``diff_best``: routes where the working state S may differ from the best B (S equals the
+    # current C at the start of every iteration when SA is on). Copies between S, C and B touch
+    # only these and the routes an iteration changes (``dirty``), so an iteration costs a few
+    # O(R) scans beyond its own work (issue 15: full copies made each iteration O(R * L)).
+    dirty = np.zeros(R, dtype=np.bool_)
+    len0 = np.empty(R, dtype=np.int32)
     done = 0
     for _ in range(n_iter):
         if max_noimp >= 0 and ctrl[C_NOIMP] >= max_noimp:
@@ -188,6 +197,9 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
         else:
             for _k in range(shake_routes):
                 chosen[_rand(ctrl) % R] = True
+        for r in range(R):
+            dirty[r] = chosen[r]
+            len0[r] = S.length[r]
         for r in range(R):
             if not chosen[r]:
                 continue
@@ -225,6 +237,9 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
             changed = False
             if do_relocate and relocate_routes(P, S, chosen) > 0:
                 changed = True
+                for r in range(R):
+                    if chosen[r]:
+                        dirty[r] = True
             if do_replace:
                 for r in range(R):
                     if chosen[r] and replace_route(P, S, r, ones) > 0:
@@ -246,10 +261,19 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
                     chosen[r] = False
             if any_moved:
                 greedy_fill(P, S, chosen, freed, np.int64(0), w)
+        for r in range(R):
+            if S.length[r] != len0[r]:
+                dirty[r] = True  # a route the fill inserted into
         v = S.rvalue.sum()
         t = total_time(P, S)
-        if _better(v, t, fctrl[F_BEST], fctrl[F_BEST_TIME]):
-            assign_state(B, S)
+        improved = _better(v, t, fctrl[F_BEST], fctrl[F_BEST_TIME])
+        if improved:
+            for r in range(R):
+                if dirty[r]:
+                    diff_best[r] = True
+            assign_routes(B, S, diff_best)
+            for r in range(R):
+                diff_best[r] = False
             fctrl[F_BEST] = v
             fctrl[F_BEST_TIME] = t
             ctrl[C_S] = 1
@@ -267,12 +291,19 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
             accept = temp > 0.0 and u < np.exp(delta / temp)
         if accept:
             if t0 > 0.0:
-                assign_state(C, S)
+                assign_routes(C, S, dirty)
             fctrl[F_CUR] = v
             if elite:
                 pool_store(S, pool_ri, pool_len, pool_val, pool_time, n_pool, v, t)
+            if not improved:
+                for r in range(R):
+                    if dirty[r]:
+                        diff_best[r] = True
         else:
-            assign_state(S, C)
+            assign_routes(S, C, dirty)
+            for r in range(R):
+                if dirty[r]:
+                    diff_best[r] = True
         if t0 > 0.0:
             fctrl[F_TEMP] = temp * alpha
             if fctrl[F_TEMP] < t0 * 1e-3:
@@ -291,11 +322,17 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
                 i = _rand(ctrl) % n_pool[0]
                 pool_load(P, S, pool_ri, pool_len, i)
                 fctrl[F_CUR] = pool_val[i]
+                if t0 > 0.0:
+                    assign_state(C, S)
+                for r in range(R):
+                    diff_best[r] = True
             else:
-                assign_state(S, B)
+                assign_routes(S, B, diff_best)
                 fctrl[F_CUR] = fctrl[F_BEST]
-            if t0 > 0.0:
-                assign_state(C, S)
+                if t0 > 0.0:
+                    assign_routes(C, S, diff_best)
+                for r in range(R):
+                    diff_best[r] = False
         ctrl[C_ITERS] += 1
         done += 1
     return done
@@ -356,6 +393,7 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
     pool_val = np.full(K, -np.inf)
     pool_time = np.zeros(K)
     n_pool = np.zeros(1, dtype=np.int64)
+    diff_best = np.zeros(R, dtype=np.bool_)
     fctrl[F_BEST_TIME] = float(total_time(P, S))
     max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
     max_noimp = stop.max_no_improvement if stop.max_no_improvement is not None else -1
@@ -374,7 +412,7 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
             break
         tc = time.perf_counter()
         ran = ils_iterations(P, S, C, B, ctrl, fctrl, prm, min(chunk, left), max_noimp, pool_ri, pool_len,
-                             pool_val, pool_time, n_pool)
+                             pool_val, pool_time, n_pool, diff_best)
         dt = time.perf_counter() - tc
         if ran == 0:
             stopped_by = "max_no_improvement"

@@ -67,6 +67,9 @@ NODE, SLOT = 0, 1
 EPS = 1e-9          # feasibility tolerance, minutes
 SLOT_EPS = 1e-6     # a visit reserved in slot k starts at least this long before the slot ends
 INF = np.inf
+LIMITLESS = 1 << 60
+"""A daily capacity at or above this (units) never binds: the callers' "unlimited" (int64 max // 4,
+about 2.3e18) stays above it whatever is used."""
 
 
 def new_state(P: KernelProblem, daily_cap: np.ndarray, n_slots: int, max_len: int) -> RouteState:
@@ -113,6 +116,31 @@ def assign_state(dst, src):
             for p in range(dst.ri.shape[2]):
                 dst.ri[f, r, p] = src.ri[f, r, p]
     for r in range(dst.length.shape[0]):
+        dst.length[r] = src.length[r]
+        dst.end_arr[r] = src.end_arr[r]
+        dst.rvalue[r] = src.rvalue[r]
+        for j in range(dst.in_route.shape[1]):
+            dst.in_route[r, j] = src.in_route[r, j]
+    for j in range(dst.slot_left.shape[0]):
+        dst.day_left[j] = src.day_left[j]
+        for k in range(dst.slot_left.shape[1]):
+            dst.slot_left[j, k] = src.slot_left[j, k]
+
+
+@njit(cache=True, nogil=True)
+def assign_routes(dst, src, mask):
+    """Copy the routes ``r`` with ``mask[r]`` and the shared capacities (``slot_left``,
+    ``day_left``) of ``src`` into ``dst`` in place: ``assign_state`` when every other route is
+    already equal in both, at a cost that does not grow with the number of routes (issue 15)."""
+    for r in range(dst.length.shape[0]):
+        if not mask[r]:
+            continue
+        for f in range(dst.rt.shape[0]):
+            for p in range(dst.rt.shape[2]):
+                dst.rt[f, r, p] = src.rt[f, r, p]
+        for f in range(dst.ri.shape[0]):
+            for p in range(dst.ri.shape[2]):
+                dst.ri[f, r, p] = src.ri[f, r, p]
         dst.length[r] = src.length[r]
         dst.end_arr[r] = src.end_arr[r]
         dst.rvalue[r] = src.rvalue[r]
@@ -383,15 +411,68 @@ def best_insertion(P, S, r, w):
 
 
 @njit(cache=True, nogil=True)
+def _tree_better(c_ratio, a, b):
+    """True if route ``a`` beats route ``b`` as ``np.argmax(c_ratio)`` would rank them (the larger
+    ratio; of equal ratios the smaller index); ``-1`` is the empty leaf."""
+    if b < 0:
+        return a >= 0
+    if a < 0:
+        return False
+    return c_ratio[a] > c_ratio[b] or (c_ratio[a] == c_ratio[b] and a < b)
+
+
+@njit(cache=True, nogil=True)
+def _tree_build(c_ratio, tree):
+    """Tournament tree over ``c_ratio`` (float64[R]): ``tree`` int64[2 * size] with the leaves at
+    ``size + r`` and every inner node holding the winner of its children, so ``tree[1]`` is
+    ``np.argmax(c_ratio)`` (the first of equal maxima). Build O(R), update O(log R)."""
+    size = tree.shape[0] // 2
+    R = c_ratio.shape[0]
+    for i in range(size):
+        tree[size + i] = i if i < R else -1
+    for i in range(size - 1, 0, -1):
+        a, b = tree[2 * i], tree[2 * i + 1]
+        tree[i] = a if _tree_better(c_ratio, a, b) else b
+
+
+@njit(cache=True, nogil=True)
+def _tree_update(c_ratio, tree, r):
+    """Re-rank route ``r`` after ``c_ratio[r]`` changed (O(log R))."""
+    size = tree.shape[0] // 2
+    i = (size + r) // 2
+    while i >= 1:
+        a, b = tree[2 * i], tree[2 * i + 1]
+        tree[i] = a if _tree_better(c_ratio, a, b) else b
+        i //= 2
+
+
+@njit(cache=True, nogil=True)
+def limited_nodes(P, S, nodes, n_nodes, out):
+    """Copy into ``out`` the nodes of ``nodes[:n_nodes]`` whose capacity can bind (an entry-slot
+    quota, or a daily capacity below ``LIMITLESS``); returns how many. Capacity released at any
+    other node cannot make a new insertion feasible in a route that did not change."""
+    k = 0
+    for c in range(n_nodes):
+        j = nodes[c]
+        if P.slot_quota[j] >= 0 or S.day_left[j] < LIMITLESS:
+            out[k] = j
+            k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
 def greedy_fill(P, S, routes_mask, freed, n_freed, w):
     """Insert visits until nothing fits, best ratio first over all routes.
 
     Routes in ``routes_mask`` are evaluated over all their candidates; the others only over the
-    nodes ``freed[:n_freed]`` (after a fill ends nothing fits anywhere, so a route that did not
-    change can only gain from capacity released since). Lazy evaluation: each route caches its
-    best insertion; during the fill capacity only decreases and other routes do not change, so
-    a cached ratio is an upper bound, and the chosen insertion is re-evaluated before it is
-    applied. Returns the number of insertions.
+    nodes ``freed[:n_freed]`` whose capacity can bind (``limited_nodes``: after a fill ends
+    nothing fits anywhere, so a route that did not change can only gain from capacity released
+    since, and only at a node whose capacity was ever short). Lazy evaluation: each route caches
+    its best insertion; during the fill capacity only decreases and other routes do not change,
+    so a cached ratio is an upper bound, and the chosen insertion is re-evaluated before it is
+    applied. The best route is kept in a tournament tree (``_tree_build``), O(log R) per
+    insertion, with the same choice as ``np.argmax`` over the cached ratios (issue 15: the argmax
+    made construction O(R^2) at city scale). Returns the number of insertions.
     """
     R = S.length.shape[0]
     c_ratio = np.full(R, -1.0)
@@ -399,24 +480,33 @@ def greedy_fill(P, S, routes_mask, freed, n_freed, w):
     c_p = np.full(R, -1, dtype=np.int64)
     c_k = np.full(R, -1, dtype=np.int64)
     c_shift = np.full(R, INF)
+    lim = np.empty(max(n_freed, 1), dtype=freed.dtype)
+    n_lim = limited_nodes(P, S, freed, n_freed, lim)
     for r in range(R):
         if routes_mask[r]:
             c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r, w)
-        elif n_freed > 0:
-            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion_among(P, S, r, freed, n_freed, w)
+        elif n_lim > 0:
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion_among(P, S, r, lim, n_lim, w)
+    size = 1
+    while size < R:
+        size *= 2
+    tree = np.empty(2 * size, dtype=np.int64)
+    _tree_build(c_ratio, tree)
     count = 0
     while True:
-        r = np.argmax(c_ratio)
-        if c_ratio[r] < 0.0:
+        r = tree[1]
+        if r < 0 or c_ratio[r] < 0.0:
             break
         j, p = c_j[r], c_p[r]
         shift, k = insertion_cost(P, S, r, j, p)
         if abs(shift - c_shift[r]) > 1e-9 or k != c_k[r] or S.in_route[r, j]:
             c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r, w)
+            _tree_update(c_ratio, tree, r)
             continue
         insert_visit(P, S, r, j, p, k)
         count += 1
         c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r, w)
+        _tree_update(c_ratio, tree, r)
     return count
 
 
