@@ -150,7 +150,7 @@ def _feasible(network: Network, node: np.ndarray, access: np.ndarray, opens: np.
 
 
 def _steps(rng: np.random.Generator, lo: float, hi: float, m: int) -> np.ndarray:
-    k = int(round((hi - lo) / STEP_MIN))
+    k = round((hi - lo) / STEP_MIN)
     return lo + STEP_MIN * rng.integers(0, k + 1, size=m).astype(np.float64)
 
 
@@ -195,7 +195,7 @@ def generate_city_day(network: Network, n_parties: int = 50_000, seed: int = 15)
         network.index(sid)  # InvalidInput for a network without the Lhasa ids
     rng = np.random.default_rng(seed)
     start_ids, start_p = hotel_start_sites(network)
-    n_tour = int(math.floor(TOUR_GROUP_SHARE * n_parties + 0.5))
+    n_tour = math.floor(TOUR_GROUP_SHARE * n_parties + 0.5)
     n_ind = n_parties - n_tour
     width = max(6, len(str(n_parties)))
 
