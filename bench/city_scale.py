@@ -1,6 +1,6 @@
 """City scale (issue 15): a seeded day of 5,000 ... 50,000 parties planned, verified, timed.
 
-``python -m bench.city_scale [--sizes 5000,10000,20000,50000] [--time-limit 40] [--seed 15]``
+``python -m bench.city_scale [--sizes 5000,10000,20000,50000] [--time-limit 30] [--seed 15]``
 runs each size in a fresh process (so peak memory is per size) and measures, for
 ``generate_city_day(load_lhasa(), n, seed)`` (``instances/city_demand.py``; independent parties of
 1-6 persons and tour groups, ~4 visitors per party):
@@ -37,7 +37,7 @@ import time
 from bench.results_md import table, write_section
 
 DEFAULT_SIZES = (5_000, 10_000, 20_000, 50_000)
-DEFAULT_TIME_LIMIT_S = 40.0
+DEFAULT_TIME_LIMIT_S = 30.0
 DEFAULT_SEED = 15
 FIXED_ITERATIONS = 1_000
 """ILS iterations of the fixed-work solve that shows how the cost grows with n (a time-limited

@@ -257,16 +257,19 @@ def generate_city_day(network: Network, n_parties: int = 50_000, seed: int = 15)
 
     site_ids = [s.id for s in network.sites]
     base = np.array([[TYPE_INTERESTS[t].get(k, np.nan) for k in kinds] for t in type_names])
-    weights = np.round(base[types] * jitter, 2)
+    weights = np.round(base[types] * jitter, 2).tolist()
+    kinds_of_type = [[c for c, k in enumerate(kinds) if k in TYPE_INTERESTS[t]] for t in type_names]
     out = list(tours)
+    lat_l, lon_l, opens_l, closes_l = lat.tolist(), lon.tolist(), opens.tolist(), closes.tolist()
+    sizes_l, hotel_l, latlon_l, types_l = sizes.tolist(), hotel.tolist(), latlon.tolist(), types.tolist()
+    musts_l = musts.tolist()
     for i in range(m):
-        loc = (Location(lat=float(lat[i]), lon=float(lon[i])) if latlon[i]
-               else Location(site_id=start_ids[hotel[i]]))
+        loc = Location(lat=lat_l[i], lon=lon_l[i]) if latlon_l[i] else Location(site_id=start_ids[hotel_l[i]])
         w = weights[i]
-        interests = {k: float(w[c]) for c, k in enumerate(kinds) if not np.isnan(w[c])}
-        must = tuple(site_ids[j] for j in musts[i] if j >= 0)
-        out.append(TourGroup(id=f"I{i + 1:0{width}d}", size=int(sizes[i]), start=loc, end=loc,
-                             day_window=(float(opens[i]), float(closes[i])), must_visit=must, interests=interests))
+        interests = {kinds[c]: w[c] for c in kinds_of_type[types_l[i]]}
+        must = tuple(site_ids[j] for j in musts_l[i] if j >= 0)
+        out.append(TourGroup(id=f"I{i + 1:0{width}d}", size=sizes_l[i], start=loc, end=loc,
+                             day_window=(opens_l[i], closes_l[i]), must_visit=must, interests=interests))
     result = tuple(out)
     TourProblem(network=network, groups=result)
     return result

@@ -34,7 +34,14 @@ from api.cli.flights import flights_app
 from api.cli.itineraries import itineraries_app
 from api.cli.scenarios import scenarios_app
 from api.cli.stations import stations_app
-from api.services.tours import DEFAULT_DEMAND, lhasa_network, read_groups, solve_and_verify, write_outputs
+from api.services.tours import (
+    DEFAULT_DEMAND,
+    city_groups,
+    lhasa_network,
+    read_groups,
+    solve_and_verify,
+    write_outputs,
+)
 from optimizer.core.clock import fmt_clock
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import StoppingCriterion
@@ -144,16 +151,23 @@ def plan(
                                              "time limit still applies); within it, a seed gives the same plan."),
     seed: int = typer.Option(0, "--seed", help="Random seed (integer >= 0)."),
     out: Path = typer.Option(Path("out"), "--out", help="Directory for the output files."),
+    city: int | None = typer.Option(None, "--city", help="Plan a seeded city-scale day of this many parties "
+                                    "(independent travellers and tour groups, ~4 visitors each; demand seed "
+                                    "= --seed) instead of a demand file.", show_default=False),
 ) -> None:
     """Plan one day of tour-group routes; write plan.json, visits.csv, site_slot_usage.csv, routes.geojson."""
     _check_options(time_limit, iterations, seed)
+    if city is not None and demand is not None:
+        fail("give --demand or --city, not both")
     path = demand if demand is not None else DEFAULT_DEMAND
+    if city is not None:
+        path = Path(f"city_{city}_seed{seed}")
     if out.exists() and not out.is_dir():
         fail(f"--out {out} exists and is not a directory")
     console = _out()
     try:
         network = lhasa_network()
-        groups = read_groups(path, network)
+        groups = city_groups(network, city, seed=seed) if city is not None else read_groups(path, network)
         problem = TourProblem(network=network, groups=groups)
         stop = StoppingCriterion(max_runtime_s=time_limit, max_iterations=iterations)
     except InvalidInput as e:  # DemandError included; its message names file, row, field, value

@@ -263,8 +263,20 @@ def plan_records(records: Sequence[Mapping[str, Any]], network: Network, stop: S
     return plan_groups(network, groups, less_time(stop, time.perf_counter() - t0), seed=seed)
 
 
+def city_groups(network: Network, n_parties: int, seed: int = 15) -> tuple[TourGroup, ...]:
+    """A seeded city-scale day of ``n_parties`` parties (``instances.city_demand``: independent
+    travellers of 1-6 persons and tour groups, ~4 visitors per party). ``InvalidInput`` for a
+    count that is not an integer >= 1."""
+    from instances.city_demand import generate_city_day
+
+    if isinstance(n_parties, bool) or not isinstance(n_parties, int) or n_parties < 1:
+        raise InvalidInput("city", n_parties, "must be an integer >= 1 parties")
+    return generate_city_day(network, n_parties=n_parties, seed=seed)
+
+
 __all__ = [
     "DEFAULT_DEMAND",
+    "city_groups",
     "OUTPUT_FILES",
     "candidate_network",
     "less_time",

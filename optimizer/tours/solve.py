@@ -32,10 +32,13 @@ from optimizer.tours.problem import Location, TourGroup, TourProblem
 from optimizer.tours.solution import Route, TourPlan, TourUnserved, Visit, tour_kpis
 
 UNLIMITED = np.iinfo(np.int64).max // 4
-DECODE_S_PER_GROUP = 6e-5
-"""Seconds per group a time-limited search leaves for decoding the routes and the KPIs after it
-(measured 3.3e-5 s per party at 50,000 parties, ``bench/city_scale.py``, doubled for a loaded
-machine), so ``stats.runtime_s`` stays within ``stop.max_runtime_s`` at city scale (issue 15)."""
+DECODE_S_PER_GROUP = 4e-5
+"""CPU seconds per group a time-limited search leaves for decoding the routes and the KPIs after
+it (measured 3.3e-5 CPU s per party at 50,000 parties, ``bench/city_scale.py``), scaled by the
+wall/CPU ratio the solve has seen so far (a loaded machine gives the process a fraction of a
+core), so ``stats.runtime_s`` stays within ``stop.max_runtime_s`` at city scale (issue 15)."""
+MAX_LOAD_FACTOR = 10.0
+"""Largest wall/CPU ratio the decode reserve assumes."""
 MIN_SEARCH_S = 0.01
 """Shortest search a time-limited solve gets when the decode reserve eats its whole limit."""
 # Many routes that rarely interact: shake more of them per iteration than for the classic TOPTW.
@@ -371,7 +374,7 @@ def solve(problem: TourProblem, stop: StoppingCriterion, seed: int = 0,
     problem : TourProblem
     stop : StoppingCriterion
         Time limit (construction and decoding included: the search stops ``DECODE_S_PER_GROUP``
-        per group early), iteration budget and/or no-improvement limit.
+        per group, times the load seen, early), iteration budget and/or no-improvement limit.
     seed : int
         Same seed and iteration budget give the same plan.
     params : ILSParams | None
@@ -390,6 +393,7 @@ def _solve(problem: TourProblem, stop: StoppingCriterion, seed: int = 0,
            params: ILSParams | None = None) -> TourPlan:
     """``solve`` without the compile step (the clock starts here)."""
     t0 = time.perf_counter()
+    c0 = time.process_time()
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InvalidInput("seed", seed, "must be an integer >= 0")
     if params is None:
@@ -406,7 +410,8 @@ def _solve(problem: TourProblem, stop: StoppingCriterion, seed: int = 0,
     seed_protected(P, S, seeding_order(problem))
     search_stop = stop
     if stop.max_runtime_s is not None:
-        reserve = DECODE_S_PER_GROUP * len(problem.groups)
+        load = (time.perf_counter() - t0) / max(time.process_time() - c0, 1e-6)
+        reserve = DECODE_S_PER_GROUP * len(problem.groups) * min(max(load, 1.0), MAX_LOAD_FACTOR)
         search_stop = dataclasses.replace(stop, max_runtime_s=max(MIN_SEARCH_S, stop.max_runtime_s - reserve))
     res = run_ils(P, S, search_stop, seed=int(seed), params=params, t0=t0)
     routes, unserved = decode(problem, P, res.state)

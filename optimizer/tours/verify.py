@@ -132,6 +132,8 @@ class Endpoint:
 
 def is_finite_number(x: object) -> bool:
     """True if ``x`` is a real number (not bool) that is finite."""
+    if type(x) is float:  # the common case, without the conversions below
+        return math.isfinite(x)
     if isinstance(x, bool):
         return False
     try:

@@ -1,0 +1,33 @@
+"""``lhasa-ops plan --city N`` (issue 15): plans a seeded city-scale day instead of a demand file,
+with the verifier's verdict, and refuses a bad count or a demand file given as well."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli.main import app
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_plan_city_day(runner, tmp_path):
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["plan", "--city", "300", "--iterations", "30", "--seed", "2", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "300 groups" in res.stdout and "0 violations" in res.stdout
+    doc = json.loads((out / "plan.json").read_text())
+    assert len(doc["groups"]) == 300
+
+
+@pytest.mark.parametrize("args,needle", [(["--city", "0"], "city"),
+                                         (["--city", "5", "--demand", "x.csv"], "--demand or --city")])
+def test_plan_city_bad_input(runner, tmp_path, args, needle):
+    res = runner.invoke(app, ["plan", *args, "--out", str(tmp_path / "o")])
+    assert res.exit_code != 0
+    assert needle in res.output
