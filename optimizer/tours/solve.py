@@ -37,8 +37,9 @@ DECODE_S_PER_GROUP = 4e-5
 it (measured 3.3e-5 CPU s per party at 50,000 parties, ``bench/city_scale.py``), scaled by the
 wall/CPU ratio the solve has seen so far (a loaded machine gives the process a fraction of a
 core), so ``stats.runtime_s`` stays within ``stop.max_runtime_s`` at city scale (issue 15)."""
-MAX_LOAD_FACTOR = 10.0
-"""Largest wall/CPU ratio the decode reserve assumes."""
+MIN_LOAD_FACTOR, MAX_LOAD_FACTOR = 2.0, 10.0
+"""Smallest and largest wall/CPU ratio the decode reserve assumes (at least 2: the load measured
+before the search may rise during it; a 5,000-party solve overran a 30 s limit by 0.3 s with 1)."""
 MIN_SEARCH_S = 0.01
 """Shortest search a time-limited solve gets when the decode reserve eats its whole limit."""
 # Many routes that rarely interact: shake more of them per iteration than for the classic TOPTW.
@@ -411,7 +412,7 @@ def _solve(problem: TourProblem, stop: StoppingCriterion, seed: int = 0,
     search_stop = stop
     if stop.max_runtime_s is not None:
         load = (time.perf_counter() - t0) / max(time.process_time() - c0, 1e-6)
-        reserve = DECODE_S_PER_GROUP * len(problem.groups) * min(max(load, 1.0), MAX_LOAD_FACTOR)
+        reserve = DECODE_S_PER_GROUP * len(problem.groups) * min(max(load, MIN_LOAD_FACTOR), MAX_LOAD_FACTOR)
         search_stop = dataclasses.replace(stop, max_runtime_s=max(MIN_SEARCH_S, stop.max_runtime_s - reserve))
     res = run_ils(P, S, search_stop, seed=int(seed), params=params, t0=t0)
     routes, unserved = decode(problem, P, res.state)
