@@ -14,6 +14,10 @@ repair noise that grows while the search stalls. Which of them are on by default
 the split protocol of ``bench/split.py`` (settings chosen on half A of the shared instances,
 reported on the held-out half B).
 
+City scale (issue 15): an iteration copies between the working, current and best states only the
+routes it changed (``kernels.assign_routes``; ``diff_best`` remembers where the working state may
+differ from the best), so its cost is a few O(R) scans plus its own moves, not O(R x L) copies.
+
 The kernel runs in chunks of iterations so the Python driver can honour a wall-clock limit;
 A stop with only ``max_iterations`` gives a deterministic answer for a seed.
 """
