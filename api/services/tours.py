@@ -182,15 +182,23 @@ def _check_route_sizes(doc: Mapping[str, Any], problem: TourProblem) -> None:
                                f"group {r['group_id']!r} has {size.get(r['group_id'])} persons in plan.groups")
 
 
+PRETTY_JSON_MAX_ROUTES = 5_000
+"""``plan.json`` is indented for plans of at most this many routes; larger (city-scale) plans are
+written compact: Python's indenting JSON encoder is pure Python and took most of the output time
+at 20,000 parties (issue 15), the C encoder only writes compact JSON."""
+
+
 def write_outputs(problem: TourProblem, plan: TourPlan, out_dir: Path | str) -> dict[str, Path]:
     """Write ``plan.json`` (``plan_document``), ``visits.csv``, ``site_slot_usage.csv`` and
     ``routes.geojson`` into ``out_dir`` (created if needed; existing files are replaced).
+    ``plan.json`` is indented up to ``PRETTY_JSON_MAX_ROUTES`` routes, compact above.
     Returns file name -> path; ``OSError`` if the folder cannot be written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {name: out / name for name in OUTPUT_FILES}
     paths["plan.json"].write_text(
-        json.dumps(plan_document(problem, plan), ensure_ascii=False, indent=2, allow_nan=False) + "\n",
+        json.dumps(plan_document(problem, plan), ensure_ascii=False, allow_nan=False,
+                   indent=2 if len(plan.routes) <= PRETTY_JSON_MAX_ROUTES else None) + "\n",
         encoding="utf-8")
     visits_table(problem, plan).write_csv(paths["visits.csv"])
     site_slot_usage(problem, plan).write_csv(paths["site_slot_usage.csv"])

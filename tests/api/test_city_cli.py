@@ -31,3 +31,18 @@ def test_plan_city_bad_input(runner, tmp_path, args, needle):
     res = runner.invoke(app, ["plan", *args, "--out", str(tmp_path / "o")])
     assert res.exit_code != 0
     assert needle in res.output
+
+
+def test_large_plan_json_is_compact_and_reads_back(runner, tmp_path, monkeypatch):
+    """Above ``PRETTY_JSON_MAX_ROUTES`` routes plan.json is written on one line (the C encoder);
+    it still reads back, verified, into the same plan."""
+    from api.services import tours
+
+    monkeypatch.setattr(tours, "PRETTY_JSON_MAX_ROUTES", 10)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["plan", "--city", "40", "--iterations", "20", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    text = (out / "plan.json").read_text()
+    assert text.count("\n") == 1
+    problem, plan = tours.load_plan(out / "plan.json", tours.lhasa_network())
+    assert len(problem.groups) == 40 and len(plan.routes) > 10
