@@ -68,16 +68,26 @@ The same 0-1 model goes to CP-SAT (OR-Tools; greedy schedule as a hint: earliest
 first, closest take-off, open departures first) and/or to HiGHS branch and cut
 (``scipy.optimize.milp``, one thread), both through :mod:`models._backend`. HiGHS gets the model split
 into independent blocks (connected components of the constraint matrix: e.g. one per vertiport and
-aircraft type when no slot row binds), smallest first, each with a share of the time proportional to
-its size (the last gets all that is left); the day's J and bound are the sums over the blocks (exact:
-no row links two blocks). With ``rel_gap > 0`` each block stops at that gap, and the last one at the
-day's gap: a column fixed at 1 costing minus the J of the blocks already solved makes HiGHS's relative
-gap (which includes the objective constant) ``(bound - J) / J`` of the whole day, less the others'
-proven gap. ``backend='auto'`` (default) runs HiGHS in one thread, for the bound and for the blocks it
+aircraft type when no slot row binds); the day's J and bound are the sums over the blocks (exact: no
+row links two blocks). It works in three passes (:func:`_solve_highs`): the LP relaxation of every
+block (its optimum, rounded down, bounds the block); the MIP restricted to the departures the LP uses
+(a relaxation-induced neighbourhood: a good schedule of the block within a second or two); then the
+full MIP per block, smallest first, each with a share of the time proportional to its size (the last
+gets all that is left). With ``rel_gap > 0`` the passes stop as soon as the day's best J is within
+``rel_gap`` of the sum of the blocks' bounds, so a block whose LP bound is close enough is never
+branched on; a block that is solved stops at the gap that keeps the day within ``rel_gap``: a column
+fixed at 1 costing minus the J of the other blocks makes HiGHS's relative gap (which includes the
+objective constant) ``(bound - J) / J`` of the whole day, less the others' gap. Why (issue 15 item 2):
+on the 500 x 6 x 2 days the LP bound of the 3-eVTOL block is within 2-3.2 passengers of the schedule
+its LP-support MIP finds, and HiGHS's branch and bound needs tens of CPU seconds to close more than
+one of them (root cuts: 141.2 -> 140.3 passengers in about 5 s); with the single-tail blocks proven
+(a few tenths of a second each) the day is within 1 % after 1.6-3.6 s of CPU (was about 9 s).
+``backend='auto'`` (default) runs HiGHS in one thread, for the bound and for the blocks it
 solves well (one aircraft: it proves them within seconds), alongside the rolling-window LNS of
 :mod:`models.flight_lns` in the other (CP-SAT on small windows of the model, from the greedy
-schedule): each block HiGHS finishes replaces the LNS's schedule there when better, a block it proves
-optimal is left alone, and the LNS stops once its schedule meets HiGHS's bound (or the asked gap).
+schedule): each block HiGHS posts replaces the LNS's schedule there when better, a block it proves
+optimal is left alone, and the LNS stops once its schedule meets HiGHS's bound so far (or is within
+the asked gap of it); HiGHS in turn starts no further block once the LNS's schedule is within the gap.
 First the LP relaxation of each group's part of the model bounds the passengers it can fly
 (:func:`models.flight_lns.group_pax_bounds`, a fraction of a second); HiGHS takes the blocks whose greedy
 schedule already meets that bound first, with ``SETTLED_SHARE`` of their time share (they need only a
@@ -89,7 +99,8 @@ ran CP-SAT on the whole model instead of the LNS (152-153 passengers of the bund
 against 174 after 300 s). ``backend='cpsat'`` runs the LNS for ``LNS_SHARE`` of the time, then CP-SAT
 on the whole model hinted with its schedule (its bound is far weaker than HiGHS's); ``'highs'`` runs
 HiGHS alone. HiGHS cannot be stopped from outside through scipy, so the LNS, when it ends first (at
-its bound or converged), waits for HiGHS. HiGHS answers are re-checked row by row before use
+its bound or converged), waits for HiGHS; if HiGHS is still busy at the time limit, its answer is
+dropped but the bound it had proven by then (every block's LP or MIP bound) stands. HiGHS answers are re-checked row by row before use
 (:func:`check_answer`).
 
 Status and gaps
@@ -320,6 +331,9 @@ class BackendRun:
     """HiGHS: blocks whose LP-support MIP gave their schedule (pass 2)."""
     mip_blocks: int = 0
     """HiGHS: blocks that went through the full MIP (pass 3; the others kept their LP bound)."""
+    cpu_s: float = 0.0
+    """CPU seconds of the thread that ran it (HiGHS, LNS): on a machine with a free core per thread, about
+    its wall time; on a shared machine, the work it needed whatever the load."""
 
 
 SETTLED_SHARE = 0.25
@@ -441,7 +455,7 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=N
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
     from scipy.sparse import coo_matrix, hstack
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     nd, nx = len(M.deps), len(M.xs)
     rows, cols, vals, ub = [], [], [], []
 
@@ -593,6 +607,7 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=N
         run.chosen += best_pick[i]
     publish()
     run.wall_s = time.perf_counter() - t0
+    run.cpu_s = time.thread_time() - c0
     return run
 
 
@@ -648,12 +663,13 @@ def check_answer(P: ScheduleProblem, M: ScheduleModel, chosen: list[int]) -> boo
 def _lns_run(P, M: ScheduleModel, start: dict[int, int], limit_s: float, seed: int, work: float | None,
              stop=None, inbox=None, bound_box=None, rel_gap: float = 0.0, pax_bounds=None, best_box=None) -> BackendRun:
     """The rolling-window LNS (:mod:`models.flight_lns`) from ``start``, as a back-end answer (no bound)."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     res = flight_lns.lns(P, M, start, t0 + limit_s, seed, work_limit=work, stop=stop, inbox=inbox,
                          bound_box=bound_box, rel_gap=rel_gap, group_bounds=pax_bounds, best_box=best_box)
     k_of = {bd: k for k, bd in enumerate(M.xs)}
     run = BackendRun("lns", chosen=sorted(k_of[bd] for bd in res.assign.items()), wall_s=time.perf_counter() - t0)
     run.stopped_by_work = res.stopped_by_work
+    run.cpu_s = time.thread_time() - c0
     run.lns = res
     return run
 
@@ -751,6 +767,11 @@ def solve_model(P: ScheduleProblem, M: ScheduleModel, limit_s: float, params: Fl
         stats["stopped_by_work"] = bool(runs and all(r.stopped_by_work for r in runs))
     for r in runs:
         stats[f"{r.backend}_wall_s"] = round(r.wall_s, 3)
+        if r.cpu_s:
+            stats[f"{r.backend}_cpu_s"] = round(r.cpu_s, 3)
+        if r.backend == "highs" and r.lp_bounds:
+            stats["highs_blocks"] = {"lp_bound": r.lp_bounds, "lp_support_schedule": r.support_blocks,
+                                     "full_mip": r.mip_blocks}
         if r.backend != "lns":
             stats[f"{r.backend}_bound"] = r.bound
         if r.chosen is not None and not check_answer(P, M, r.chosen):
