@@ -78,3 +78,30 @@ def test_a_day_stopped_at_a_gap_reports_a_bound_above_the_optimum(backend):
     opt = _optimum(p)
     assert s.stats.objective <= opt <= s.stats.bound
     assert (s.stats.status == "optimal") == (s.stats.bound == s.stats.objective)
+
+
+def test_a_highs_thread_unfinished_at_the_limit_leaves_the_bound_it_proved(monkeypatch):
+    """auto with HiGHS still busy at the time limit (held back here after its LP and LP-support passes): the
+    answer keeps the bound HiGHS had published, which is >= the proven optimum, and says HiGHS was unfinished."""
+    import time
+
+    from optimizer.flights.schedule import greedy_schedule
+
+    p = _day(36, 9)
+    opt = _optimum(p)
+    m = F.build_model(p, unservable_reasons(p))
+    real = F._solve_highs
+
+    def slow_highs(P, M, limit_s, rel_gap, **kw):
+        kw.pop("stop", None)
+        real(P, M, 30.0, 1.0, bound_box=kw["bound_box"])  # LP bounds and LP-support MIPs only
+        time.sleep(limit_s + 1.0)
+
+    monkeypatch.setattr(F, "_solve_highs", slow_highs)
+    runs, stats = F.solve_model(p, m, 3.0, FlightParams(), 0, greedy_schedule(p, m))
+    assert "highs_unfinished" in stats
+    highs = [r for r in runs if r.backend == "highs"]
+    assert len(highs) == 1 and highs[0].chosen is None and highs[0].bound is not None
+    lns = next(r for r in runs if r.backend == "lns")
+    assert F.check_answer(p, m, lns.chosen)
+    assert sum(m.coef[k] for k in lns.chosen) <= opt <= highs[0].bound
