@@ -423,17 +423,18 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=N
                  settled: set[int] | None = None, bound_box: list | None = None, best_box: list | None = None, stop=None) -> BackendRun:
     """The same model as a 0-1 MILP for HiGHS (``scipy.optimize.milp``: branch and cut, LP bounds).
 
-    Three passes over the independent blocks (smallest first):
+    Three passes over the independent blocks:
 
     1. *LP bounds*: the LP relaxation of every block (``scipy.optimize.linprog``, HiGHS's simplex, a
        fraction of a second for the 500-booking day); its optimum, rounded down after a tolerance
        margin (:func:`_lp_bound`), bounds the block's J.
     2. *LP-support MIP* (a relaxation-induced neighbourhood, Danna, Rothberg & Le Pape 2005, Math.
        Programming 102: 71-90, in the form of a restricted master heuristic): the block's MIP with only
-       the departures whose LP value is above ``SUPPORT_MIN_Y`` left open, for at most
-       ``SUPPORT_SHARE`` of the time; any answer is a schedule of the block. On the 500 x 6 x 2 days it keeps a sixth of the departures and finds
-       the schedule HiGHS's full search reaches after its root cut loop, in a second or two.
-    3. *Full MIP* per block, each with a share of the time proportional to its size, stopping at the
+       the departures whose LP value is above ``SUPPORT_MIN_Y`` left open, largest block first, for at
+       most ``SUPPORT_SHARE`` of the time; any answer is a schedule of the block. On the 500 x 6 x 2
+       days it keeps a sixth of the departures of the 3-eVTOL block and finds the schedule HiGHS's full
+       search reaches after its root cut loop, in 0.5-0.9 s of CPU.
+    3. *Full MIP* per block, smallest first, each with a share of the time proportional to its size, stopping at the
        gap that keeps the day within ``rel_gap`` given the other blocks' best J and bounds (a column
        fixed at 1 costing minus the J of the other blocks makes HiGHS's relative gap, which includes
        the objective constant, that of the day). With ``rel_gap > 0`` a block is skipped, and the
@@ -507,12 +508,13 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=N
         if bound_box is not None:
             bound_box[:] = [run.bound]  # one assignment: a reader in another thread sees the old or the new
 
-    def take(i: int, picked: list[int]) -> bool:
-        """Keep ``picked`` as block i's schedule when it passes the rows and beats the one kept."""
+    def take(i: int, picked: list[int], ties: bool = False) -> bool:
+        """Keep ``picked`` as block i's schedule when it passes the rows and beats the one kept (or equals
+        it, with ``ties``: the full MIP's schedule, the same every run once proven, wins over pass 2's)."""
         if not check_answer(P, M, picked):
             return False
         j = sum(M.coef[k] for k in picked)
-        if j <= best_j[i] and best_pick[i]:
+        if best_pick[i] and (j < best_j[i] or (j == best_j[i] and not ties)):
             return False
         best_j[i], best_pick[i] = j, picked
         return True
@@ -542,7 +544,7 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=N
             lp_x[i] = res.x
             run.lp_bounds += 1
     publish()
-    # pass 2: the MIP restricted to the LP's support (and the greedy schedule's departures)
+    # pass 2: the MIP restricted to the LP's support
     support_until = time.perf_counter() + SUPPORT_SHARE * max(0.0, left_s())
     for i in sorted(range(n), key=lambda i: -len(comps[i])):  # the largest block first: it has the most to gain
         cs = comps[i]
@@ -595,7 +597,8 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=N
                    integrality=np.ones(len(cc)), options={"time_limit": budget, "mip_rel_gap": gap, "disp": False})
         run.mip_blocks += 1
         if res.x is not None:
-            take(i, [int(col) - nd for col, v in zip(cs, res.x[:len(cs)], strict=True) if col >= nd and v > 0.5])
+            take(i, [int(col) - nd for col, v in zip(cs, res.x[:len(cs)], strict=True) if col >= nd and v > 0.5],
+                 ties=True)
         dual = getattr(res, "mip_dual_bound", None)
         if res.x is not None and dual is not None and np.isfinite(dual):
             b = -float(dual) - off
