@@ -413,10 +413,18 @@ def _solve_cpsat(P, M: ScheduleModel, limit_s: float, workers: int, seed: int, r
     return run
 
 
-def _lp_bound(value: float) -> int:
-    """An LP optimum (max, W-units) as a proven integer bound on J: rounded down after a margin for the
-    solver's tolerances (1e-7 relative + 1: J is an integer, so the margin costs at most 1e-7 of J)."""
-    return math.floor(value + 1e-7 * abs(value) + 1.0)
+def _lp_bound(profit: np.ndarray, A, b: np.ndarray, marginals: np.ndarray) -> int:
+    """A proven integer bound on ``max profit.x s.t. A x <= b, 0 <= x <= 1`` from an LP's duals.
+
+    Weak duality with the box: for any ``lam >= 0``, ``profit.x = lam.A x + (profit - A^T lam).x <=
+    lam.b + sum_j max(0, (profit - A^T lam)_j)``. ``lam`` is minus the LP's ``ineqlin.marginals``
+    (scipy's sign for a minimisation), clipped at 0, so the bound holds whatever the LP solver's
+    tolerances (it is the LP optimum when the duals are exact); rounded down after a 1e-9 relative +
+    1e-6 margin for the float sums (J is an integer)."""
+    lam = np.maximum(0.0, -np.asarray(marginals, dtype=float))
+    reduced = profit - A.T @ lam
+    value = float(b @ lam + np.maximum(reduced, 0.0).sum())
+    return math.floor(value + 1e-9 * abs(value) + 1e-6)
 
 
 def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=None,
@@ -426,8 +434,8 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=N
     Three passes over the independent blocks:
 
     1. *LP bounds*: the LP relaxation of every block (``scipy.optimize.linprog``, HiGHS's simplex, a
-       fraction of a second for the 500-booking day); its optimum, rounded down after a tolerance
-       margin (:func:`_lp_bound`), bounds the block's J.
+       fraction of a second for the 500-booking day); its duals give a bound on the block's J by weak
+       duality (:func:`_lp_bound`: valid whatever the LP's tolerances, the LP optimum rounded down).
     2. *LP-support MIP* (a relaxation-induced neighbourhood, Danna, Rothberg & Le Pape 2005, Math.
        Programming 102: 71-90, in the form of a restricted master heuristic): the block's MIP with only
        the departures whose LP value is above ``SUPPORT_MIN_Y`` left open, largest block first, for at
@@ -540,7 +548,7 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=N
         res = linprog(c[cs], A_ub=sub, b_ub=rhs, bounds=(0, 1), method="highs",
                       options={"time_limit": max(0.05, LP_SHARE * left_s())})
         if res.status == 0:
-            bound[i] = min(bound[i], _lp_bound(-float(res.fun)))
+            bound[i] = min(bound[i], _lp_bound(-c[cs], sub, rhs, res.ineqlin.marginals))
             lp_x[i] = res.x
             run.lp_bounds += 1
     publish()

@@ -105,3 +105,27 @@ def test_a_highs_thread_unfinished_at_the_limit_leaves_the_bound_it_proved(monke
     lns = next(r for r in runs if r.backend == "lns")
     assert F.check_answer(p, m, lns.chosen)
     assert sum(m.coef[k] for k in lns.chosen) <= opt <= highs[0].bound
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_lp_bound_holds_for_any_duals_and_is_the_lp_optimum_for_the_lps(seed):
+    """_lp_bound is weak duality with the 0-1 box: for random 8-variable packing problems it is >= the best
+    0-1 point (enumerated) with the LP's duals and with any random nonnegative duals, and with the LP's
+    duals it is the LP optimum rounded down."""
+    import itertools
+    import math
+
+    import numpy as np
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix
+
+    rng = np.random.default_rng(seed)
+    A = csr_matrix(rng.integers(0, 4, size=(5, 8)).astype(float))
+    b = rng.integers(2, 8, size=5).astype(float)
+    profit = rng.integers(1, 50, size=8).astype(float)
+    best = max(profit @ np.asarray(x) for x in itertools.product((0, 1), repeat=8) if np.all(A @ np.asarray(x) <= b))
+    res = linprog(-profit, A_ub=A, b_ub=b, bounds=(0, 1), method="highs")
+    assert res.status == 0
+    assert F._lp_bound(profit, A, b, res.ineqlin.marginals) == math.floor(-res.fun + 1e-6) >= best
+    for _ in range(20):
+        assert F._lp_bound(profit, A, b, -rng.exponential(5.0, size=5)) >= best
