@@ -88,6 +88,7 @@ class LnsResult:
     stopped_by_work: bool  # ended by the work limit or by proving every group (not by the clock / a stop)
     converged: bool  # every group went through every window length without a gain
     blocks_taken: int = 0  # blocks of another engine (inbox) that replaced the LNS's schedule there
+    ended_by: str = "converged"  # converged, work, bound (within rel_gap of bound_box), clock, stop
 
 
 class _Index:
@@ -314,17 +315,18 @@ def merge_block(M, assign: dict[int, int], ks: list[int], picked: list[int], j: 
 def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: int = 0,
         work_limit: float | None = None, stop=None, sub_work: float = SUB_WORK, inbox: list | None = None,
         bound_box: list | None = None, rel_gap: float = 0.0, pax_bounds: bool = True,
-        group_bounds: list[int | None] | None = None) -> LnsResult:
+        group_bounds: list[int | None] | None = None, best_box: list | None = None) -> LnsResult:
     """Improve the schedule ``start`` (booking index -> departure index of ``M``) by rolling windows.
 
     ``deadline_s``: ``time.perf_counter()`` value at which to stop; ``work_limit``: total CP-SAT
     deterministic time (None: none); ``stop``: a ``threading.Event`` that ends the search early.
     ``inbox``: a list another thread appends blocks to, ``(ks, picked, j, bound)`` as in
     :func:`merge_block` (HiGHS's blocks): taken when better, and a block proven optimal (bound <= j)
-    is left alone from then on. ``bound_box``: a list that receives the day's bound on J; the search
+    is left alone from then on. ``bound_box``: a list whose item 0 is the day's bound on J so far (it may shrink); the search
     stops once the incumbent is within ``rel_gap`` of it (or equal). ``pax_bounds``: stop working on
     a group once it flies as many passengers as its LP relaxation allows (:func:`group_pax_bounds`;
     only its deviation could still improve); ``group_bounds``: those bounds when already computed.
+    ``best_box``: a list whose item 0 is kept at the incumbent's J (for the other engine's gap test).
     ``start`` must satisfy the model's rows (the greedy schedule does). Returns the best schedule found
     (never worse than ``start``), see :class:`LnsResult`."""
     t0 = time.perf_counter()
@@ -332,6 +334,8 @@ def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: i
     coef_of = {(bi, d): c for (bi, d), c in zip(M.xs, M.coef, strict=True)}
     assign = dict(start)
     best = _objective(M, assign, coef_of)
+    if best_box is not None:
+        best_box[:] = [best]
     rng = np.random.default_rng(seed)
     spent = 0.0
     windows = improved = 0
@@ -369,6 +373,8 @@ def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: i
             if merge_block(M, assign, ks, picked, j, bound):
                 blocks_taken += 1
                 best = _objective(M, assign, coef_of)
+                if best_box is not None:
+                    best_box[:] = [best]
                 for v in {ix.port_of_group[ix.group[M.xs[k][1]]] for k in ks}:
                     version[v] += 1
             if bound <= j:
@@ -452,6 +458,8 @@ def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: i
                         del assign[bi]
                     assign.update(new)
                     best += new_j - old_j
+                    if best_box is not None:
+                        best_box[:] = [best]
                     improved += 1
                     gain = True
                     version[v] += 1
@@ -471,4 +479,4 @@ def lns(P: ScheduleProblem, M, start: dict[int, int], deadline_s: float, seed: i
     if inbox:
         read_inbox()
     return LnsResult(assign, best, windows, improved, spent, time.perf_counter() - t0,
-                     ended_by in ("work", "converged", "bound"), ended_by == "converged", blocks_taken)
+                     ended_by in ("work", "converged", "bound"), ended_by == "converged", blocks_taken, ended_by)

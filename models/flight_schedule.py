@@ -68,16 +68,26 @@ The same 0-1 model goes to CP-SAT (OR-Tools; greedy schedule as a hint: earliest
 first, closest take-off, open departures first) and/or to HiGHS branch and cut
 (``scipy.optimize.milp``, one thread), both through :mod:`models._backend`. HiGHS gets the model split
 into independent blocks (connected components of the constraint matrix: e.g. one per vertiport and
-aircraft type when no slot row binds), smallest first, each with a share of the time proportional to
-its size (the last gets all that is left); the day's J and bound are the sums over the blocks (exact:
-no row links two blocks). With ``rel_gap > 0`` each block stops at that gap, and the last one at the
-day's gap: a column fixed at 1 costing minus the J of the blocks already solved makes HiGHS's relative
-gap (which includes the objective constant) ``(bound - J) / J`` of the whole day, less the others'
-proven gap. ``backend='auto'`` (default) runs HiGHS in one thread, for the bound and for the blocks it
+aircraft type when no slot row binds); the day's J and bound are the sums over the blocks (exact: no
+row links two blocks). It works in three passes (:func:`_solve_highs`): the LP relaxation of every
+block (its optimum, rounded down, bounds the block); the MIP restricted to the departures the LP uses
+(a relaxation-induced neighbourhood: a good schedule of the block within a second or two); then the
+full MIP per block, smallest first, each with a share of the time proportional to its size (the last
+gets all that is left). With ``rel_gap > 0`` the passes stop as soon as the day's best J is within
+``rel_gap`` of the sum of the blocks' bounds, so a block whose LP bound is close enough is never
+branched on; a block that is solved stops at the gap that keeps the day within ``rel_gap``: a column
+fixed at 1 costing minus the J of the other blocks makes HiGHS's relative gap (which includes the
+objective constant) ``(bound - J) / J`` of the whole day, less the others' gap. Why (issue 15 item 2):
+on the 500 x 6 x 2 days the LP bound of the 3-eVTOL block is within 2-3.2 passengers of the schedule
+its LP-support MIP finds, and HiGHS's branch and bound needs tens of CPU seconds to close more than
+one of them (root cuts: 141.2 -> 140.3 passengers in about 5 s); with the single-tail blocks proven
+(a few tenths of a second each) the day is within 1 % after 1.6-3.6 s of CPU (was about 9 s).
+``backend='auto'`` (default) runs HiGHS in one thread, for the bound and for the blocks it
 solves well (one aircraft: it proves them within seconds), alongside the rolling-window LNS of
 :mod:`models.flight_lns` in the other (CP-SAT on small windows of the model, from the greedy
-schedule): each block HiGHS finishes replaces the LNS's schedule there when better, a block it proves
-optimal is left alone, and the LNS stops once its schedule meets HiGHS's bound (or the asked gap).
+schedule): each block HiGHS posts replaces the LNS's schedule there when better, a block it proves
+optimal is left alone, and the LNS stops once its schedule meets HiGHS's bound so far (or is within
+the asked gap of it); HiGHS in turn starts no further block once the LNS's schedule is within the gap.
 First the LP relaxation of each group's part of the model bounds the passengers it can fly
 (:func:`models.flight_lns.group_pax_bounds`, a fraction of a second); HiGHS takes the blocks whose greedy
 schedule already meets that bound first, with ``SETTLED_SHARE`` of their time share (they need only a
@@ -89,7 +99,8 @@ ran CP-SAT on the whole model instead of the LNS (152-153 passengers of the bund
 against 174 after 300 s). ``backend='cpsat'`` runs the LNS for ``LNS_SHARE`` of the time, then CP-SAT
 on the whole model hinted with its schedule (its bound is far weaker than HiGHS's); ``'highs'`` runs
 HiGHS alone. HiGHS cannot be stopped from outside through scipy, so the LNS, when it ends first (at
-its bound or converged), waits for HiGHS. HiGHS answers are re-checked row by row before use
+its bound or converged), waits for HiGHS; if HiGHS is still busy at the time limit, its answer is
+dropped but the bound it had proven by then (every block's LP or MIP bound) stands. HiGHS answers are re-checked row by row before use
 (:func:`check_answer`).
 
 Status and gaps
@@ -314,10 +325,30 @@ class BackendRun:
     """CP-SAT under ``deterministic_time``: ended by a proof or by the deterministic limit (not the clock)."""
     lns: object = None
     """The LNS's :class:`models.flight_lns.LnsResult` (backend ``lns``)."""
+    lp_bounds: int = 0
+    """HiGHS: blocks whose LP relaxation was solved (pass 1 of :func:`_solve_highs`)."""
+    support_blocks: int = 0
+    """HiGHS: blocks whose LP-support MIP gave their schedule (pass 2)."""
+    mip_blocks: int = 0
+    """HiGHS: blocks that went through the full MIP (pass 3; the others kept their LP bound)."""
+    cpu_s: float = 0.0
+    """CPU seconds of the thread that ran it (HiGHS, LNS): on a machine with a free core per thread, about
+    its wall time; on a shared machine, the work it needed whatever the load."""
 
 
 SETTLED_SHARE = 0.25
 """Part of its time share a HiGHS block gets when the LNS already flies its LP's passengers (``auto``)."""
+LP_SHARE = 0.1
+"""Most of the time left that one block's LP relaxation may take (HiGHS, pass 1 of :func:`_solve_highs`)."""
+SUPPORT_SHARE = 0.3
+"""Share of the time left after the LPs for the MIPs restricted to the LP's support (pass 2)."""
+SUPPORT_MIN_Y = 0.2
+"""A departure stays open in the LP-support MIP when its LP value is above this; measured on the 500 x 6 x 2 days: 0.2 keeps about 56 of the 351 departures of the 3-eVTOL
+block and finds the same schedule as 0.01 (78 kept) in half the time."""
+SUPPORT_GAP = 0.01
+"""HiGHS's relative gap for the LP-support MIP: it is a heuristic (its bound is not the block's), so
+proving its own optimum is not worth the time (500 x 6 x 2 days, 3-eVTOL block: 0.5-0.9 s of CPU at 1 %,
+up to 1.5 s at 0.2 %, the same schedules)."""
 LNS_SHARE = 0.5
 """Share of the time (or of ``deterministic_time``) the LNS gets before CP-SAT's whole-model run (``cpsat``)."""
 CPSAT_BUILD_S_PER_VAR = 3e-5
@@ -382,20 +413,58 @@ def _solve_cpsat(P, M: ScheduleModel, limit_s: float, workers: int, seed: int, r
     return run
 
 
+def _lp_bound(profit: np.ndarray, A, b: np.ndarray, marginals: np.ndarray) -> int:
+    """A proven integer bound on ``max profit.x s.t. A x <= b, 0 <= x <= 1`` from an LP's duals.
+
+    Weak duality with the box: for any ``lam >= 0``, ``profit.x = lam.A x + (profit - A^T lam).x <=
+    lam.b + sum_j max(0, (profit - A^T lam)_j)``. ``lam`` is minus the LP's ``ineqlin.marginals``
+    (scipy's sign for a minimisation), clipped at 0, so the bound holds whatever the LP solver's
+    tolerances (it is the LP optimum when the duals are exact); rounded down after a 1e-9 relative +
+    1e-6 margin for the float sums (J is an integer)."""
+    lam = np.maximum(0.0, -np.asarray(marginals, dtype=float))
+    reduced = profit - A.T @ lam
+    value = float(b @ lam + np.maximum(reduced, 0.0).sum())
+    return math.floor(value + 1e-9 * abs(value) + 1e-6)
+
+
 def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=None,
-                 settled: set[int] | None = None) -> BackendRun:
+                 settled: set[int] | None = None, bound_box: list | None = None, best_box: list | None = None, stop=None) -> BackendRun:
     """The same model as a 0-1 MILP for HiGHS (``scipy.optimize.milp``: branch and cut, LP bounds).
 
-    ``on_block(ks, picked, j, bound)``: called after each independent block with the block's assignment
-    variables ``ks``, those HiGHS set to 1 (``picked``, re-checked against the rows), their J and the
-    block's proven bound on J (the LNS takes a block's schedule when it is better than its own).
-    ``settled``: departures whose passengers are already at their LP bound in the LNS's schedule; a
-    block made only of them goes first and gets ``SETTLED_SHARE`` of its time share (it needs only a
-    bound), leaving the time to the blocks where HiGHS's schedule can still add passengers."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    Three passes over the independent blocks:
+
+    1. *LP bounds*: the LP relaxation of every block (``scipy.optimize.linprog``, HiGHS's simplex, a
+       fraction of a second for the 500-booking day); its duals give a bound on the block's J by weak
+       duality (:func:`_lp_bound`: valid whatever the LP's tolerances, the LP optimum rounded down).
+    2. *LP-support MIP* (a relaxation-induced neighbourhood, Danna, Rothberg & Le Pape 2005, Math.
+       Programming 102: 71-90, in the form of a restricted master heuristic): the block's MIP with only
+       the departures whose LP value is above ``SUPPORT_MIN_Y`` left open, largest block first, for at
+       most ``SUPPORT_SHARE`` of the time; any answer is a schedule of the block. On the 500 x 6 x 2
+       days it keeps a sixth of the departures of the 3-eVTOL block and finds the schedule HiGHS's full
+       search reaches after its root cut loop, in 0.5-0.9 s of CPU.
+    3. *Full MIP* per block, smallest first, each with a share of the time proportional to its size, stopping at the
+       gap that keeps the day within ``rel_gap`` given the other blocks' best J and bounds (a column
+       fixed at 1 costing minus the J of the other blocks makes HiGHS's relative gap, which includes
+       the objective constant, that of the day). With ``rel_gap > 0`` a block is skipped, and the
+       pass ends, once the day's J (best per block) is within ``rel_gap`` of the sum of the blocks'
+       bounds (each block's smallest: LP or MIP); on these days the LP bound of the 3-eVTOL block is
+       within 1-3 passengers of its optimum, so once the single-tail blocks are proven the day meets 1 %
+       without HiGHS's branch and bound on it.
+
+    ``on_block(ks, picked, j, bound)``: called with each block's schedule (the block's assignment
+    variables ``ks``, those set to 1 ``picked``, re-checked against the rows, their J and the block's
+    bound; after pass 2 and after pass 3). ``settled``: departures whose passengers are already at
+    their LP bound in the LNS's schedule; a block made only of them goes first in pass 3 and gets
+    ``SETTLED_SHARE`` of its time share. ``bound_box``: a list whose item 0 is kept at the day's proven
+    bound on J so far (the sum of every block's smallest bound), so that the LNS, and the caller of a
+    run still going at the time limit, can use it. ``best_box``: a list whose item 0 another engine
+    keeps at the J of its schedule of the whole day (the LNS's), counted in the ``rel_gap`` test of
+    pass 3 along with this run's own schedules. ``stop``: a ``threading.Event``; when set, no further
+    block is started."""
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
     from scipy.sparse import coo_matrix, hstack
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     nd, nx = len(M.deps), len(M.xs)
     rows, cols, vals, ub = [], [], [], []
 
@@ -432,48 +501,124 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=N
     quick = [settled is not None and all(int(col) in settled for col in cs if col < nd) for cs in comps]
     order = sorted(range(len(comps)), key=lambda i: not quick[i])  # stable: smallest first within each
     comps, quick = [comps[i] for i in order], [quick[i] for i in order]
-    run = BackendRun("highs", chosen=[], bound=0)
-    done_j = done_gap = 0  # J and proven absolute gap of the components solved so far
+    subs = []
+    for cs in comps:
+        rs = np.unique(A[:, cs].nonzero()[0])
+        subs.append((A[rs][:, cs], ub[rs]))
+    n = len(comps)
+    bound = [int(-c[cs][c[cs] < 0].sum()) for cs in comps]  # every assignment variable at 1
+    best_j = [0] * n
+    best_pick: list[list[int]] = [[] for _ in range(n)]
+    run = BackendRun("highs", chosen=[], bound=sum(bound))
+
+    def publish() -> None:
+        run.bound = sum(bound)
+        if bound_box is not None:
+            bound_box[:] = [run.bound]  # one assignment: a reader in another thread sees the old or the new
+
+    def take(i: int, picked: list[int], ties: bool = False) -> bool:
+        """Keep ``picked`` as block i's schedule when it passes the rows and beats the one kept (or equals
+        it, with ``ties``: the full MIP's schedule, the same every run once proven, wins over pass 2's)."""
+        if not check_answer(P, M, picked):
+            return False
+        j = sum(M.coef[k] for k in picked)
+        if best_pick[i] and (j < best_j[i] or (j == best_j[i] and not ties)):
+            return False
+        best_j[i], best_pick[i] = j, picked
+        return True
+
+    def post(i: int) -> None:
+        if on_block is not None:
+            ks = [int(col) - nd for col in comps[i] if col >= nd]
+            on_block(ks, best_pick[i], best_j[i], bound[i])
+
+    def left_s() -> float:
+        return limit_s - (time.perf_counter() - t0)
+
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
+    publish()
+    # pass 1: LP bounds
+    lp_x: list[np.ndarray | None] = [None] * n
+    for i, cs in enumerate(comps):
+        if left_s() <= 0.05 or stopped():
+            break
+        sub, rhs = subs[i]
+        res = linprog(c[cs], A_ub=sub, b_ub=rhs, bounds=(0, 1), method="highs",
+                      options={"time_limit": max(0.05, LP_SHARE * left_s())})
+        if res.status == 0:
+            bound[i] = min(bound[i], _lp_bound(-c[cs], sub, rhs, res.ineqlin.marginals))
+            lp_x[i] = res.x
+            run.lp_bounds += 1
+    publish()
+    # pass 2: the MIP restricted to the LP's support
+    support_until = time.perf_counter() + SUPPORT_SHARE * max(0.0, left_s())
+    for i in sorted(range(n), key=lambda i: -len(comps[i])):  # the largest block first: it has the most to gain
+        cs = comps[i]
+        if lp_x[i] is None or stopped():
+            continue
+        budget = support_until - time.perf_counter()
+        if budget <= 0.05:
+            break
+        x = lp_x[i]
+        keep = {int(col) for col, v in zip(cs, x, strict=True) if col < nd and v > SUPPORT_MIN_Y}
+        hi = np.asarray([1.0 if (col in keep if col < nd else M.xs[col - nd][1] in keep) else 0.0 for col in cs])
+        sub, rhs = subs[i]
+        res = milp(c[cs], constraints=LinearConstraint(sub, -np.inf, rhs), bounds=Bounds(0.0, hi),
+                   integrality=np.ones(len(cs)), options={"time_limit": budget, "mip_rel_gap": SUPPORT_GAP,
+                                                          "disp": False})
+        if res.x is not None:
+            picked = [int(col) - nd for col, v in zip(cs, res.x, strict=True) if col >= nd and v > 0.5]
+            if take(i, picked):
+                run.support_blocks += 1
+                post(i)
+    publish()
+    # pass 3: the full MIP per block
     left_cols = nd + nx
     for i, cs in enumerate(comps):
-        left = max(0.05, limit_s - (time.perf_counter() - t0))
-        last = i == len(comps) - 1
+        day_j = sum(best_j)
+        other_j = best_box[0] if best_box else 0  # the other engine's whole schedule, when better
+        if rel_gap > 0 and sum(bound) - max(day_j, other_j) <= rel_gap * max(day_j, other_j, 1):
+            break  # the day is within the asked gap: the blocks left keep their LP bound
+        if stopped():
+            break
+        left = max(0.05, left_s())
+        last = i == n - 1
         budget = left if last else max(0.05, left * len(cs) / left_cols * (SETTLED_SHARE if quick[i] else 1.0))
         left_cols -= len(cs)
-        rs = np.unique(A[:, cs].nonzero()[0])
-        sub = A[rs][:, cs]
+        if bound[i] <= best_j[i]:
+            continue  # proven by its LP bound already
+        sub, rhs = subs[i]
         cc, lo, hi, off = c[cs], 0.0, 1.0, 0
-        gap = max(0.0, rel_gap)
-        if rel_gap > 0 and last and done_j > 0:
-            # the day's gap is sum(bound - J) / sum(J): a column fixed at 1 costing -(J of the blocks
-            # solved) makes HiGHS's relative gap that of the day (its gap includes the objective
-            # constant); the others' proven gap is taken off the tolerance
-            off = done_j
-            gap = max(0.0, rel_gap - done_gap / done_j)
-            sub = hstack([sub, np.zeros((sub.shape[0], 1))]).tocsr()
-            cc, lo, hi = np.append(cc, -float(off)), np.append(np.zeros(len(cs)), 1.0), 1.0
-        res = milp(cc, constraints=LinearConstraint(sub, -np.inf, ub[rs]), bounds=Bounds(lo, hi),
+        gap = 0.0
+        if rel_gap > 0:
+            # the day's gap is sum(bound - J) / sum(J): a column fixed at 1 costing -(J of the other
+            # blocks) makes HiGHS's relative gap that of the day; the others' gap comes off the tolerance
+            off = day_j - best_j[i]
+            others = sum(bound) - bound[i] - off
+            gap = max(0.0, rel_gap - others / max(day_j, 1))
+            if off > 0:
+                sub = hstack([sub, np.zeros((sub.shape[0], 1))]).tocsr()
+                cc, lo, hi = np.append(cc, -float(off)), np.append(np.zeros(len(cs)), 1.0), 1.0
+        res = milp(cc, constraints=LinearConstraint(sub, -np.inf, rhs), bounds=Bounds(lo, hi),
                    integrality=np.ones(len(cc)), options={"time_limit": budget, "mip_rel_gap": gap, "disp": False})
-        j = 0
+        run.mip_blocks += 1
         if res.x is not None:
-            picked = [int(col) - nd for col, v in zip(cs, res.x[:len(cs)], strict=True) if col >= nd and v > 0.5]
-            run.chosen += picked
-            j = sum(M.coef[k] for k in picked)
+            take(i, [int(col) - nd for col, v in zip(cs, res.x[:len(cs)], strict=True) if col >= nd and v > 0.5],
+                 ties=True)
         dual = getattr(res, "mip_dual_bound", None)
         if res.x is not None and dual is not None and np.isfinite(dual):
             b = -float(dual) - off
-            b = max(j, math.floor(b + 1e-9 * abs(b) + 1e-6))  # J is an integer; float tolerance as in siting
-        else:  # no bound from HiGHS: every assignment variable at 1 bounds this component
-            b = int(-c[cs][c[cs] < 0].sum())
-        run.bound += b
-        if on_block is not None:
-            ks = [int(col) - nd for col in cs if col >= nd]
-            ok = res.x is not None and check_answer(P, M, picked)
-            on_block(ks, picked if ok else [], j if ok else 0, b)
-        done_j += j
-        done_gap += b - j
+            bound[i] = min(bound[i], max(best_j[i], math.floor(b + 1e-9 * abs(b) + 1e-6)))  # tolerance as in siting
         run.infeasible = run.infeasible or highs_status(res) == INFEASIBLE
+        publish()
+        post(i)
+    for i in range(n):
+        run.chosen += best_pick[i]
+    publish()
     run.wall_s = time.perf_counter() - t0
+    run.cpu_s = time.thread_time() - c0
     return run
 
 
@@ -527,14 +672,15 @@ def check_answer(P: ScheduleProblem, M: ScheduleModel, chosen: list[int]) -> boo
 
 
 def _lns_run(P, M: ScheduleModel, start: dict[int, int], limit_s: float, seed: int, work: float | None,
-             stop=None, inbox=None, bound_box=None, rel_gap: float = 0.0, pax_bounds=None) -> BackendRun:
+             stop=None, inbox=None, bound_box=None, rel_gap: float = 0.0, pax_bounds=None, best_box=None) -> BackendRun:
     """The rolling-window LNS (:mod:`models.flight_lns`) from ``start``, as a back-end answer (no bound)."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     res = flight_lns.lns(P, M, start, t0 + limit_s, seed, work_limit=work, stop=stop, inbox=inbox,
-                         bound_box=bound_box, rel_gap=rel_gap, group_bounds=pax_bounds)
+                         bound_box=bound_box, rel_gap=rel_gap, group_bounds=pax_bounds, best_box=best_box)
     k_of = {bd: k for k, bd in enumerate(M.xs)}
     run = BackendRun("lns", chosen=sorted(k_of[bd] for bd in res.assign.items()), wall_s=time.perf_counter() - t0)
     run.stopped_by_work = res.stopped_by_work
+    run.cpu_s = time.thread_time() - c0
     run.lns = res
     return run
 
@@ -587,7 +733,8 @@ def solve_model(P: ScheduleProblem, M: ScheduleModel, limit_s: float, params: Fl
             stats["cpsat_skipped"] = f"building {len(M.xs)} variables would take most of the {left:.2f} s left"
     else:
         inbox: list = []
-        bound_box: list = []
+        bound_box: list = []  # item 0: HiGHS's proven bound on the day's J so far
+        best_box: list = []  # item 0: J of the LNS's schedule
         stop = threading.Event()
         ix = flight_lns.index(P, M)
         pax_bounds = flight_lns.group_pax_bounds(P, M, ix, limit_s=0.1 * limit_s)
@@ -598,19 +745,24 @@ def solve_model(P: ScheduleProblem, M: ScheduleModel, limit_s: float, params: Fl
 
         def highs_thread() -> None:
             r = _solve_highs(P, M, limit_s - (time.perf_counter() - t0), rel_gap,
-                             on_block=lambda *a: inbox.append(a), settled=settled)
+                             on_block=lambda *a: inbox.append(a), settled=settled, bound_box=bound_box, best_box=best_box, stop=stop)
             highs_runs.append(r)
-            bound_box.append(r.bound)
 
         th = threading.Thread(target=highs_thread, daemon=True)
         th.start()
-        lns_run = _lns_run(P, M, start, limit_s - (time.perf_counter() - t0), seed, None, stop, inbox, bound_box,
-                           rel_gap, pax_bounds)
+        lns_run = _lns_run(P, M, start, limit_s - (time.perf_counter() - t0), seed, None, None, inbox, bound_box,
+                           rel_gap, pax_bounds, best_box)
+        if lns_run.lns.ended_by == "bound":
+            stop.set()  # the day is within the asked gap: HiGHS starts no further block
         # HiGHS gets what is left of the limit, never more: its Python model build cannot be
         # interrupted, so a HiGHS still busy then is left to finish on its own and its answer dropped
         th.join(timeout=max(0.0, limit_s - (time.perf_counter() - t0)))
         if th.is_alive():
-            stats["highs_unfinished"] = "HiGHS had not finished at the time limit; the LNS's schedule stands"
+            stats["highs_unfinished"] = ("HiGHS had not finished at the time limit; the LNS's schedule stands, "
+                                         "with the bound HiGHS had proven by then")
+            stop.set()
+            if bound_box:  # proven block by block (LP or MIP bounds): valid whatever HiGHS does next
+                runs.append(BackendRun("highs", chosen=None, bound=int(bound_box[0])))
         else:
             runs.extend(highs_runs)
         # the blocks HiGHS finished after the LNS ended
@@ -626,6 +778,11 @@ def solve_model(P: ScheduleProblem, M: ScheduleModel, limit_s: float, params: Fl
         stats["stopped_by_work"] = bool(runs and all(r.stopped_by_work for r in runs))
     for r in runs:
         stats[f"{r.backend}_wall_s"] = round(r.wall_s, 3)
+        if r.cpu_s:
+            stats[f"{r.backend}_cpu_s"] = round(r.cpu_s, 3)
+        if r.backend == "highs" and r.lp_bounds:
+            stats["highs_blocks"] = {"lp_bound": r.lp_bounds, "lp_support_schedule": r.support_blocks,
+                                     "full_mip": r.mip_blocks}
         if r.backend != "lns":
             stats[f"{r.backend}_bound"] = r.bound
         if r.chosen is not None and not check_answer(P, M, r.chosen):
