@@ -1,0 +1,145 @@
+"""Rules found on the Lhasa demo week (docs/ITINERARIES_KNOWN_GAPS.md items 3, 9, 10): lunch counts
+the day's last leg, a departure whose direct leg does not fit in the day window is a transfer
+day, the construction tries every hotel a group may use and afford (and says why when none
+fits), and the rest-day rule (``max_consecutive_gain_nights``) is kept by the search, the exact
+model and the verifier."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from itin_cases import line_travel
+
+from optimizer.core.stop import MaxIterations, StoppingCriterion
+from optimizer.itineraries.problem import (
+    AcclimatizationRules,
+    Group,
+    Hotel,
+    ItineraryProblem,
+    Lunch,
+    Site,
+    Terminal,
+)
+from optimizer.itineraries.solve import ItineraryParams, solve
+from optimizer.itineraries.verify import verify
+
+LUNCH = Lunch(690.0, 810.0, 60.0)
+
+
+def _airport_case(departure_min: float) -> ItineraryProblem:
+    """One hotel at x=0 with two sites near it, the airport 67 min away (Lhasa -> Gonggar); a
+    group arrives at 15:30 on day 0 and leaves on day 2 at ``departure_min``; window 08:00-20:00."""
+    sites = (Site("a", 5.0, 60.0), Site("b", 4.0, 60.0))
+    hotels = (Hotel("city", rooms=10),)
+    travel = line_travel([5.0, -5.0, 0.0, 67.0])
+    g = Group("X", 0, 930.0, "airport", 2, departure_min, "airport", size=10, rooms=5, lunch=LUNCH,
+              day_windows=((480.0, 1200.0),))
+    return ItineraryProblem("airport", 3, sites, hotels, (g,), travel, terminals=(Terminal("airport"),))
+
+
+def test_group_leaving_at_1230_is_served_without_lunch_on_its_last_day():
+    """Gap 9 repro: leaving at 12:30, lunch (11:30 + 60 min) would end at 12:30 but the drive to
+    the airport takes 67 min: lunch is not required that day, the group is served and verified;
+    on the full day before, a plan without its lunch is caught by the verifier."""
+    pb = _airport_case(750.0)
+    sol = solve(pb, MaxIterations(50), seed=0)
+    assert sol.unserved == ()
+    assert verify(pb, sol) == []
+    it = sol.itinerary("X")
+    last = it.days[-1]
+    assert last.lunch_start_min is None and last.return_min <= 750.0 + 1e-6
+    full = it.days[1]
+    assert full.lunch_start_min is not None
+    no_lunch = replace(it, days=(it.days[0], replace(full, lunch_start_min=None), last))
+    assert "lunch" in {v.kind for v in verify(pb, replace(sol, itineraries=(no_lunch,)))}
+
+
+def test_lunch_is_still_required_when_it_and_the_last_leg_fit():
+    """Leaving at 14:00 there is time for lunch and the 67-min drive: lunch is planned."""
+    pb = _airport_case(840.0)
+    sol = solve(pb, MaxIterations(50), seed=0)
+    assert sol.unserved == () and verify(pb, sol) == []
+    assert sol.itinerary("X").days[-1].lunch_start_min is not None
+
+
+def test_early_flight_leaves_before_the_day_window_opens():
+    """A 09:00 flight 67 min away while the window opens at 08:00: the last day is a transfer day
+    (leave at 07:53, no visits); the verifier rejects a visit on that day."""
+    pb = _airport_case(540.0)
+    sol = solve(pb, MaxIterations(50), seed=0)
+    assert sol.unserved == () and verify(pb, sol) == []
+    last = sol.itinerary("X").days[-1]
+    assert last.visits == () and last.depart_min < 480.0 and last.return_min <= 540.0 + 1e-6
+    it = sol.itinerary("X")
+    src = next(r for r in it.days if r.visits)
+    moved = replace(last, visits=src.visits[:1])
+    bad = replace(sol, itineraries=(replace(it, days=(it.days[0], it.days[1], moved)),))
+    assert "transfer_day" in {v.kind for v in verify(pb, bad)}
+
+
+def _hotels_case(budget_b: float | None) -> ItineraryProblem:
+    """Two hotels at the same place: a guesthouse (1 room, 100 a night) that both groups may use
+    and a dearer hotel (10 rooms, 300) only group A may use. A comes first in the input."""
+    sites = (Site("s", 5.0, 60.0),)
+    hotels = (Hotel("guest", rooms=1, room_price=100.0), Hotel("dear", rooms=10, room_price=300.0))
+    travel = line_travel([3.0, 0.0, 0.0])
+    groups = (Group("A", 0, 480.0, "guest", 2, 1200.0, "guest", budget=2000.0, budget_includes_rooms=True),
+              Group("B", 0, 480.0, "guest", 2, 1200.0, "guest", budget=budget_b, budget_includes_rooms=True,
+                    allowed_hotels=("guest",)))
+    return ItineraryProblem("hotels", 3, sites, hotels, groups, travel)
+
+
+def test_construction_leaves_the_guesthouse_to_the_group_that_may_only_use_it():
+    """Gap 10: A sleeps in the dearer hotel it can afford, so B (guesthouse only) is served too."""
+    pb = _hotels_case(1000.0)
+    sol = solve(pb, MaxIterations(30), seed=0)
+    assert sol.unserved == () and verify(pb, sol) == []
+    assert sol.itinerary("A").nights == ("dear", "dear")
+    assert sol.itinerary("B").nights == ("guest", "guest")
+
+
+def test_group_without_hotel_gets_an_honest_reason():
+    """B's budget cannot pay two guesthouse nights: reason ``budget``. With A forced into the
+    guesthouse, B finds it full: ``no_hotel`` saying the rooms are full."""
+    pb = _hotels_case(150.0)
+    sol = solve(pb, MaxIterations(10), seed=0)
+    assert verify(pb, sol) == []
+    (u,) = [u for u in sol.unserved if u.item_id == "B"]
+    assert u.reason == "budget" and "200" in u.detail
+    pb2 = _hotels_case(1000.0)
+    pb2 = replace(pb2, groups=(replace(pb2.groups[0], allowed_hotels=("guest",)), pb2.groups[1]))
+    sol2 = solve(pb2, MaxIterations(10), seed=0, params=ItineraryParams(retry_every=2))
+    assert verify(pb2, sol2) == []
+    (u2,) = [u for u in sol2.unserved if u.item_id == "B"]
+    assert u2.reason == "no_hotel" and "rooms full" in u2.detail
+
+
+def _climb_case(rule: int | None) -> ItineraryProblem:
+    """Hotels h0..h4 at 3,600..4,000 m on a line, the valuable sites next to h2; a group arriving
+    at 3,600 m with nights 0, 2, 3 fixed at h1, h3, h4 (three gains) and night 1 free: h2 is the
+    nearest (a fourth gain in a row); any other hotel gives a night without gain."""
+    sites = tuple(Site(f"s{i}", 10.0, 60.0) for i in range(3))
+    hotels = tuple(Hotel(f"h{k}", 3600.0 + 100.0 * k, rooms=5) for k in range(5))
+    travel = line_travel([20.0, 21.0, 22.0] + [10.0 * k for k in range(5)] + [0.0])
+    g = Group("C", 0, 480.0, "arr", 4, 1200.0, "arr", hotels=("h1", None, "h3", "h4"),
+              day_windows=((480.0, 1200.0),))
+    rules = AcclimatizationRules(max_consecutive_gain_nights=rule)
+    return ItineraryProblem("climb", 5, sites, hotels, (g,), travel, terminals=(Terminal("arr", 3600.0),),
+                            acclimatization=rules)
+
+
+def test_rest_day_rule_changes_the_plan_and_is_verified():
+    """Gap 3: without the rule night 1 is at h2 (four nights of gain in a row); with at most 2 in a
+    row the search (hotel moves on every iteration) and the exact model avoid h2, and the
+    verifier rejects the unconstrained plan under the rule."""
+    free = _climb_case(None)
+    sol_free = solve(free, MaxIterations(30), seed=0)
+    assert verify(free, sol_free) == [] and sol_free.itinerary("C").nights[1] == "h2"
+    ruled = _climb_case(2)
+    assert "acclimatization" in {v.kind for v in verify(ruled, sol_free)}
+    sol = solve(ruled, MaxIterations(200), seed=0, params=ItineraryParams(hotel_move_p=1.0, try_all_hotels=True))
+    assert sol.unserved == () and verify(ruled, sol) == []
+    assert sol.itinerary("C").nights[1] != "h2"
+    exact = solve(ruled, StoppingCriterion(max_runtime_s=60.0), params=ItineraryParams(method="cpsat"))
+    assert verify(ruled, exact) == [] and exact.itinerary("C").nights[1] != "h2"
+    assert abs(exact.score - sol.score) < 1e-6
