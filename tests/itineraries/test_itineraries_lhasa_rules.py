@@ -143,3 +143,51 @@ def test_rest_day_rule_changes_the_plan_and_is_verified():
     exact = solve(ruled, StoppingCriterion(max_runtime_s=60.0), params=ItineraryParams(method="cpsat"))
     assert verify(ruled, exact) == [] and exact.itinerary("C").nights[1] != "h2"
     assert abs(exact.score - sol.score) < 1e-6
+
+
+def test_retry_plans_a_group_once_its_rooms_are_freed():
+    """Gap 10, the retry step of the search: B (guesthouse only) has no plan while A holds the one
+    guesthouse room; once the best plan moves A to the other hotel, ``_retry_unplanned`` plans B
+    (hotels, routes, fill) in the current, accepted and best states, and the plan verifies."""
+    import numpy as np
+
+    from optimizer.core.results import FEASIBLE, SolveStats
+    from optimizer.itineraries import kernels as K
+    from optimizer.itineraries.solve import _build_solution, _compile, _new_state, _retry_unplanned, _room_pressure
+
+    pb = _hotels_case(1000.0)
+    pb = replace(pb, groups=(replace(pb.groups[0], allowed_hotels=("guest", "dear")), pb.groups[1]))
+    P = _compile(pb)
+    S = _new_state(pb, P)
+    # A takes the guesthouse (as an older construction did); B then finds it full
+    for k in (0, 1):
+        S.night[0, k] = 0
+        S.room_used[0, k] += 1
+    S.spent[0] += 200.0
+    n_cand0, fixed0 = P.n_cand.copy(), P.fixed_hotel.copy()
+    P = P._replace(n_cand=np.array([P.n_cand[0], 0], dtype=np.int32),
+                   fixed_hotel=np.vstack([P.fixed_hotel[:1], np.full((1, pb.n_days), -2)]))
+    for d in pb.groups[0].days:
+        K.commit_route(P, S, 0, d)
+    rng = np.array([7], dtype=np.int64)
+    K.fill_group(P, S, 0, False, 0.0, rng)
+    served = np.array([True, False])
+    why = {1: ("no_hotel", "rooms full")}
+    B, C, W = K.copy_ks(S), K.copy_ks(S), K.copy_ks(S)
+    dirty = np.zeros(2, dtype=np.bool_)
+    fbest = np.array([S.gscore.sum(), S.gscore.sum(), 0.0])
+    pressure = _room_pressure(pb, P)
+    assert _retry_unplanned(pb, P, S, C, B, W, dirty, fbest, served, why, n_cand0, fixed0, rng, pressure) == 0
+    assert why[1][0] == "no_hotel" and "rooms full" in why[1][1]
+    # the best plan moves A to the dearer hotel: the guesthouse is free again
+    for k in (0, 1):
+        assert K.set_hotel(P, B, 0, k, 1)
+    dirty[0] = True  # the current state differs from the best there
+    assert _retry_unplanned(pb, P, S, C, B, W, dirty, fbest, served, why, n_cand0, fixed0, rng, pressure) == 1
+    assert served.all() and why == {}
+    stats = SolveStats(status=FEASIBLE, runtime_s=0.0, iterations=0, stopped_by="max_iterations", seed=0)
+    for state in (S, C, B):
+        sol = _build_solution(pb, P, state, served, stats, [])
+        assert sol.unserved == () and verify(pb, sol) == []
+        assert sol.itinerary("B").nights == ("guest", "guest") and sol.itinerary("A").nights == ("dear", "dear")
+    assert abs(fbest[0] - B.gscore.sum()) < 1e-9
