@@ -238,7 +238,13 @@ def need_lunch(P, S, g, d):
     if not P.lunch_req[g, d]:
         return False
     lo, hi, transfer = day_span(P, S, g, d)
-    if transfer:
+    return _need_lunch_in(P, S, g, d, lo, hi, transfer)
+
+
+@njit(cache=True, nogil=True)
+def _need_lunch_in(P, S, g, d, lo, hi, transfer):
+    """``need_lunch`` with the day's ``day_span`` already known."""
+    if transfer or not P.lunch_req[g, d]:
         return False
     leg = P.travel[start_place(P, S, g, d), end_place(P, S, g, d)]
     return max(lo, P.lunch[g, 0]) + P.lunch[g, 2] + leg <= hi + EPS
@@ -246,13 +252,13 @@ def need_lunch(P, S, g, d):
 
 @njit(cache=True, nogil=True)
 def _finish(P, S, g, d, prev, t0, t1):
+    lo, hi, transfer = day_span(P, S, g, d)
+    if transfer and prev != start_place(P, S, g, d):
+        return INF
     e = end_place(P, S, g, d)
     tr = P.travel[prev, e]
     r1 = t1 + tr
-    r = r1 if need_lunch(P, S, g, d) else min(t0 + tr, r1)
-    _lo, hi, transfer = day_span(P, S, g, d)
-    if transfer and prev != start_place(P, S, g, d):
-        return INF
+    r = r1 if _need_lunch_in(P, S, g, d, lo, hi, transfer) else min(t0 + tr, r1)
     if r <= hi + EPS:
         return r
     return INF
@@ -320,7 +326,7 @@ def commit_route(P, S, g, d):
     tr = P.travel[prev, e]
     r0 = t0 + tr
     r1 = t1 + tr
-    if need_lunch(P, S, g, d):
+    if _need_lunch_in(P, S, g, d, lo, hi, transfer):
         f = 1
         r = r1
     elif r0 <= r1:
