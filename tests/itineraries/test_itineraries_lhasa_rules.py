@@ -191,3 +191,37 @@ def test_retry_plans_a_group_once_its_rooms_are_freed():
         assert sol.unserved == () and verify(pb, sol) == []
         assert sol.itinerary("B").nights == ("guest", "guest") and sol.itinerary("A").nights == ("dear", "dear")
     assert abs(fbest[0] - B.gscore.sum()) < 1e-9
+
+
+def test_retry_empties_a_day_to_fit_a_missing_must_visit():
+    """Gap 10, the must-visit repair of the retry: a day filled with two optional visits has no
+    time left for the must-visit; emptying the day and refilling (must-visits first) fits it, in
+    the current, accepted and best states, and the plan verifies."""
+    import numpy as np
+
+    from optimizer.core.results import FEASIBLE, SolveStats
+    from optimizer.itineraries import kernels as K
+    from optimizer.itineraries.problem import MustVisit
+    from optimizer.itineraries.solve import _build_solution, _compile, _new_state, _retry_unplanned, _room_pressure
+
+    sites = (Site("m", 1.0, 60.0), Site("o1", 5.0, 60.0), Site("o2", 5.0, 60.0))
+    g = Group("M", 0, 480.0, "base", 0, 610.0, "base", must_visits=(MustVisit("m"),),
+              day_windows=((480.0, 1200.0),))
+    pb = ItineraryProblem("must", 1, sites, (Hotel("base"),), (g,), line_travel([1.0, 2.0, 3.0, 0.0]))
+    P = _compile(pb)
+    S = _new_state(pb, P)
+    K.commit_route(P, S, 0, 0)
+    assert K.insert_at(P, S, 0, 0, 0, 1) < np.inf and K.insert_at(P, S, 0, 0, 1, 2) < np.inf
+    assert K.missing_musts(P, S, 0) == 1
+    B, C, W = K.copy_ks(S), K.copy_ks(S), K.copy_ks(S)
+    fbest = np.array([S.gscore.sum(), S.gscore.sum(), 0.0])
+    served = np.array([True])
+    assert _retry_unplanned(pb, P, S, C, B, W, np.zeros(1, dtype=np.bool_), fbest, served, {},
+                            P.n_cand.copy(), P.fixed_hotel.copy(), np.array([3], dtype=np.int64),
+                            _room_pressure(pb, P)) == 0
+    stats = SolveStats(status=FEASIBLE, runtime_s=0.0, iterations=0, stopped_by="max_iterations", seed=0)
+    for state in (S, C, B):
+        sol = _build_solution(pb, P, state, served, stats, [])
+        assert sol.unserved == () and verify(pb, sol) == []
+        assert {v.site_id for v in sol.itinerary("M").days[0].visits} >= {"m"}
+    assert abs(fbest[0] - B.gscore.sum()) < 1e-9
