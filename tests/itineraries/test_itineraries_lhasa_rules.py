@@ -8,19 +8,31 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 from itin_cases import line_travel
 
+from optimizer.core.results import FEASIBLE, SolveStats
 from optimizer.core.stop import MaxIterations, StoppingCriterion
+from optimizer.itineraries import kernels as K
 from optimizer.itineraries.problem import (
     AcclimatizationRules,
     Group,
     Hotel,
     ItineraryProblem,
     Lunch,
+    MustVisit,
     Site,
     Terminal,
 )
-from optimizer.itineraries.solve import ItineraryParams, solve
+from optimizer.itineraries.solve import (
+    ItineraryParams,
+    _build_solution,
+    _compile,
+    _new_state,
+    _retry_unplanned,
+    _room_pressure,
+    solve,
+)
 from optimizer.itineraries.verify import verify
 
 LUNCH = Lunch(690.0, 810.0, 60.0)
@@ -149,12 +161,6 @@ def test_retry_plans_a_group_once_its_rooms_are_freed():
     """Gap 10, the retry step of the search: B (guesthouse only) has no plan while A holds the one
     guesthouse room; once the best plan moves A to the other hotel, ``_retry_unplanned`` plans B
     (hotels, routes, fill) in the current, accepted and best states, and the plan verifies."""
-    import numpy as np
-
-    from optimizer.core.results import FEASIBLE, SolveStats
-    from optimizer.itineraries import kernels as K
-    from optimizer.itineraries.solve import _build_solution, _compile, _new_state, _retry_unplanned, _room_pressure
-
     pb = _hotels_case(1000.0)
     pb = replace(pb, groups=(replace(pb.groups[0], allowed_hotels=("guest", "dear")), pb.groups[1]))
     P = _compile(pb)
@@ -197,13 +203,6 @@ def test_retry_empties_a_day_to_fit_a_missing_must_visit():
     """Gap 10, the must-visit repair of the retry: a day filled with two optional visits has no
     time left for the must-visit; emptying the day and refilling (must-visits first) fits it, in
     the current, accepted and best states, and the plan verifies."""
-    import numpy as np
-
-    from optimizer.core.results import FEASIBLE, SolveStats
-    from optimizer.itineraries import kernels as K
-    from optimizer.itineraries.problem import MustVisit
-    from optimizer.itineraries.solve import _build_solution, _compile, _new_state, _retry_unplanned, _room_pressure
-
     sites = (Site("m", 1.0, 60.0), Site("o1", 5.0, 60.0), Site("o2", 5.0, 60.0))
     g = Group("M", 0, 480.0, "base", 0, 610.0, "base", must_visits=(MustVisit("m"),),
               day_windows=((480.0, 1200.0),))
