@@ -254,7 +254,7 @@ def _need_lunch_in(P, S, g, d, lo, hi, transfer):
 def _finish(P, S, g, d, prev, t0, t1):
     lo, hi, transfer = day_span(P, S, g, d)
     if transfer and prev != start_place(P, S, g, d):
-        return INF
+        return INF  # a visit on a transfer day (``can_visit`` does not check it: this does)
     e = end_place(P, S, g, d)
     tr = P.travel[prev, e]
     r1 = t1 + tr
@@ -375,8 +375,6 @@ def can_visit(P, S, g, d, j):
     if m >= 0 and m != d:
         return False
     if P.n_win[j, d] == 0 or P.elev[j] > P.max_visit[g, d] + EPS:
-        return False
-    if (d == P.arr_day[g] or d == P.dep_day[g]) and day_span(P, S, g, d)[2]:
         return False
     if S.spent[g] + P.price[j] * P.size[g] > P.budget[g] + 1e-6:
         return False
