@@ -898,9 +898,10 @@ def build_lhasa_problem(groups: Sequence[GroupRequest], data: ItineraryData | No
     of its ``price_band`` or cheaper bands (``allowed_hotels``, when the optimizer has it), the type
     limits per day of ``site_type_limits.csv``, lunch ``LUNCH`` (none with ``packed_lunch``), its day window. Acclimatization:
     ``max_sleep_altitude_m`` by night, ``max_sleep_gain_m`` per night, ``max_visit_altitude_m`` by
-    day (``threshold_m`` and ``max_consecutive_gain_nights`` are not part of the optimizer's rules:
-    every Lhasa hotel is above 3,000 m so the threshold is moot; the consecutive-gain rule is
-    checked after solving by ``check_sleeping``).
+    day, ``max_consecutive_gain_nights`` (0: none; the optimizer counts the first night against the
+    arrival terminal's elevation, ``check_sleeping`` against ``arrival_altitude_m``: the optimizer
+    is the stricter when the terminal is lower) (``threshold_m`` is not part of the optimizer's
+    rules: every Lhasa hotel is above 3,000 m so the threshold is moot).
 
     A window with ``max_group`` (the Jokhang's pilgrim hours, groups of at most 10) is kept only
     if every group fits it (the optimizer's windows are not per group); ``notes`` says so.
@@ -1009,7 +1010,8 @@ def build_lhasa_problem(groups: Sequence[GroupRequest], data: ItineraryData | No
                 raise InvalidInput(f"group[{g.group_id}].must_visit", m, "not a visitable site (score 0: a town or hub)")
     r = d.rules
     rules = ip.AcclimatizationRules(max_sleep_m_by_night=r.max_sleep_altitude_m, max_gain_per_night_m=r.max_sleep_gain_m,
-                     max_visit_m_by_day=r.max_visit_altitude_m)
+                                    max_visit_m_by_day=r.max_visit_altitude_m,
+                                    max_consecutive_gain_nights=r.max_consecutive_gain_nights or None)
     problem = ip.ItineraryProblem(name=name, n_days=n_days, sites=tuple(sites), hotels=hotels, groups=tuple(opt_groups),
                                travel_min=travel, terminals=terminals, acclimatization=rules,
                                slot_len_min=slot_len_min)

@@ -17,6 +17,10 @@ and the MCTOPMTW knapsack/type constraints of Souffriau et al. 2013, Transp. Sci
 * Start ``S[g,d,j]`` (integer, ``TIME_SCALE`` units per minute) inside one of the site's windows of
   the day (a window literal per window), ``S_j >= S_i + visit_i + t_ij`` on used arcs, leave at
   ``lo`` and be back by ``hi`` (the day rules of :mod:`optimizer.itineraries.solve`).
+* On the arrival and departure days, a chosen start/end pair whose direct leg does not fit in
+  ``[lo, hi]`` forces the empty route (a transfer day, as in the ILS and the verifier); the
+  rest-day rule: ``z[g,k]`` (night ``k`` higher than night ``k-1``) at most ``N`` in any ``N+1``
+  consecutive nights.
 * Each site at most once per group; budget (tickets x size, rooms when included), type limits per
   day and per stay, daily quotas shared by the groups.
 * Objective: maximise ``sum value * visit`` plus ``M * (must-visits made)`` with ``M`` = sum of all
@@ -54,6 +58,15 @@ def _bounds(g, day: int) -> tuple[float, float, bool]:
     from optimizer.itineraries.solve import day_bounds
 
     return day_bounds(g, day)
+
+
+def _transfer_bounds(g, day: int) -> tuple[float, float]:
+    """Bounds of a transfer day (:mod:`optimizer.itineraries.solve`): arrival time or 0, departure
+    time or the end of the day."""
+    from optimizer.itineraries.problem import MAX_DAY_MIN
+
+    return (g.arrival_min if day == g.arrival_day else 0.0,
+            g.departure_min if day == g.departure_day else MAX_DAY_MIN)
 
 
 def _up(x: float) -> int:
@@ -124,6 +137,25 @@ def solve_cpsat(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0, wo
                     for h2, b in enumerate(pb.hotels):
                         if b.elevation_m - a.elevation_m > mg + 1e-9:
                             m.add_bool_or([y[(gi, k - 1, h1)].Not(), y[(gi, k, h2)].Not()])
+        if rules and rules.max_consecutive_gain_nights is not None and g.n_nights > rules.max_consecutive_gain_nights:
+            # rest-day rule: z[k] = 1 when night k sleeps higher than night k-1 (night 0: the arrival
+            # place); at most N of any N+1 consecutive nights
+            N = rules.max_consecutive_gain_nights
+            a_el = pb.place_elevation_m(g.arrival_place)
+            z = []
+            for k in range(g.arrival_day, g.departure_day):
+                zk = m.new_bool_var(f"z{gi}_{k}")
+                for h2, b in enumerate(pb.hotels):
+                    if k == g.arrival_day:
+                        if b.elevation_m > a_el:
+                            m.add_implication(y[(gi, k, h2)], zk)
+                        continue
+                    for h1, a in enumerate(pb.hotels):
+                        if b.elevation_m > a.elevation_m:
+                            m.add_bool_or([y[(gi, k - 1, h1)].Not(), y[(gi, k, h2)].Not(), zk])
+                z.append(zk)
+            for i in range(len(z) - N):
+                m.add(sum(z[i:i + N + 1]) <= N)
         musts = {pb.place_index(mv.site_id): mv.day for mv in g.must_visits}
         cost_terms = []
         type_trip: dict[str, list] = {}
@@ -154,11 +186,19 @@ def solve_cpsat(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0, wo
             arcs = []
             loop0 = m.new_bool_var(f"e{gi}_{d}")
             arcs.append((0, 0, loop0))
-            # empty day feasible for the chosen places
+            # empty day feasible for the chosen places; on the arrival/departure day a direct leg that
+            # does not fit in [lo, hi] makes the day a transfer day (no visits; transfer bounds)
+            end_day = d in (g.arrival_day, g.departure_day) and not transfer
             for sp, ls in starts:
                 for ep, le in ends:
-                    if lo_i + _up(t[sp, ep]) > hi_i:
-                        m.add_bool_or([loop0.Not()] + [x.Not() for x in (ls, le) if x is not None])
+                    cond = [x.Not() for x in (ls, le) if x is not None]
+                    if end_day and lo + t[sp, ep] > hi:
+                        m.add_bool_or([loop0] + cond)
+                        tlo, thi = _transfer_bounds(g, d)
+                        if tlo + t[sp, ep] > thi + 1e-9:
+                            m.add_bool_or(cond) if cond else m.add_bool_or([loop0.Not()])
+                    elif lo_i + _up(t[sp, ep]) > hi_i:
+                        m.add_bool_or([loop0.Not()] + cond)
             node = {j: i + 1 for i, j in enumerate(allowed)}
             S = {}
             for j in allowed:
@@ -271,6 +311,9 @@ def _extract(pb, solver, y, arcs_of, values, out, exact, t0, seed) -> ItineraryS
                 seq.append(allowed[cur - 1])
                 cur = succ.get(cur)
             visits = []
+            if d in (g.arrival_day, g.departure_day) and not seq and lo + t[sp, ep] > hi:
+                tlo, thi = _transfer_bounds(g, d)  # transfer day: straight there, as late as allowed
+                lo = max(tlo, thi - t[sp, ep]) if d == g.departure_day else tlo
             leave, prev = lo, sp
             depart = lo
             for j in seq:

@@ -11,7 +11,8 @@ plan, not from the solver):
 * ``summary(run)``: groups and persons served, unserved by reason, nights per hotel against rooms,
   entries per day at quota sites (the Potala) against the quota, and the acclimatization check
   (``acclimatization_breaks``: sleeping caps, gain per night, consecutive nights of gain, highest
-  altitude by day; the consecutive-gain rule is not part of the optimizer's rules).
+  altitude by day; all of them are rules of the optimizer too, so this is a re-check against the
+  Lhasa rule set as written, which counts the first night against ``arrival_altitude_m``).
 * ``to_dict(run)``: the answer of ``POST /v1/itineraries/plan`` and the CLI's ``itineraries.json``.
 * ``itinerary_rows``, ``hotel_usage_rows``, ``site_usage_rows``: the CSV tables.
 * ``day_geojson(run, day)``: a FeatureCollection of the day's routes (straight legs between places,

@@ -74,6 +74,9 @@ KP = namedtuple("KP", [
     "must_bonus",    # float64[G] added to the search objective per must-visit made (> all values)
     "cand",          # int32[G, n] candidate sites (value > 0 or must-visit)
     "n_cand",        # int32[G]
+    "tlo",           # float64[G, D] transfer bounds of the arrival/departure day (see day_span)
+    "thi",           # float64[G, D]
+    "max_gain_run",  # int64[1] most nights of gain in a row (rest-day rule), -1 none
 ])
 
 KS = namedtuple("KS", [
@@ -211,12 +214,52 @@ def _step(P, S, g, d, prev, j, t0, t1):
 
 
 @njit(cache=True, nogil=True)
+def day_span(P, S, g, d):
+    """``(lo, hi, transfer)`` of route (g, d) with its current start and end places: the static
+    bounds ``lo``/``hi``; on the arrival or departure day, when the direct leg from the start place
+    to the end place does not fit in them, the day is a transfer day with the bounds ``tlo``/``thi``
+    (the arrival time or 0, the departure time or ``MAX_DAY_MIN``): no visits, no lunch, the group
+    goes straight to its end place (a 09:00 flight from Gonggar leaves the hotel before the 08:00
+    day window opens). Static transfer days (``lo > hi`` in the group's window) have ``lo = tlo``."""
+    lo = P.lo[g, d]
+    hi = P.hi[g, d]
+    if (d == P.arr_day[g] or d == P.dep_day[g]) and \
+            lo + P.travel[start_place(P, S, g, d), end_place(P, S, g, d)] > hi + EPS:
+        return P.tlo[g, d], P.thi[g, d], True
+    return lo, hi, False
+
+
+@njit(cache=True, nogil=True)
+def need_lunch(P, S, g, d):
+    """Lunch is required on route (g, d) when the day has its lunch window (``lunch_req``: the day
+    starts by the window's close and lunch fits before ``hi``) and lunch plus the direct leg from
+    the start place to the end place fit before ``hi``: an empty day is always possible when its
+    direct leg is (a group leaving Lhasa at 12:30 for a 67-min drive to Gonggar has no lunch)."""
+    if not P.lunch_req[g, d]:
+        return False
+    lo, hi, transfer = day_span(P, S, g, d)
+    return _need_lunch_in(P, S, g, d, lo, hi, transfer)
+
+
+@njit(cache=True, nogil=True)
+def _need_lunch_in(P, S, g, d, lo, hi, transfer):
+    """``need_lunch`` with the day's ``day_span`` already known."""
+    if transfer or not P.lunch_req[g, d]:
+        return False
+    leg = P.travel[start_place(P, S, g, d), end_place(P, S, g, d)]
+    return max(lo, P.lunch[g, 0]) + P.lunch[g, 2] + leg <= hi + EPS
+
+
+@njit(cache=True, nogil=True)
 def _finish(P, S, g, d, prev, t0, t1):
+    lo, hi, transfer = day_span(P, S, g, d)
+    if transfer and prev != start_place(P, S, g, d):
+        return INF  # a visit on a transfer day (``can_visit`` does not check it: this does)
     e = end_place(P, S, g, d)
     tr = P.travel[prev, e]
     r1 = t1 + tr
-    r = r1 if P.lunch_req[g, d] else min(t0 + tr, r1)
-    if r <= P.hi[g, d] + EPS:
+    r = r1 if _need_lunch_in(P, S, g, d, lo, hi, transfer) else min(t0 + tr, r1)
+    if r <= hi + EPS:
         return r
     return INF
 
@@ -253,8 +296,9 @@ def commit_route(P, S, g, d):
     s0a = np.empty(Lm, dtype=np.float64)
     s1a = np.empty(Lm, dtype=np.float64)
     lf = np.zeros(Lm, dtype=np.bool_)
-    t0 = P.lo[g, d]
-    t1 = _lunch_at(P, g, t0)
+    lo, hi, transfer = day_span(P, S, g, d)
+    t0 = lo
+    t1 = _lunch_at(P, g, t0) if not transfer else INF
     lf[0] = t1 < INF
     S.T0[g, d, 0] = t0
     S.T1[g, d, 0] = t1
@@ -282,7 +326,7 @@ def commit_route(P, S, g, d):
     tr = P.travel[prev, e]
     r0 = t0 + tr
     r1 = t1 + tr
-    if P.lunch_req[g, d]:
+    if _need_lunch_in(P, S, g, d, lo, hi, transfer):
         f = 1
         r = r1
     elif r0 <= r1:
@@ -291,7 +335,7 @@ def commit_route(P, S, g, d):
     else:
         f = 1
         r = r1
-    if not r <= P.hi[g, d] + EPS:
+    if not r <= hi + EPS or (transfer and L > 0):
         r = INF
     S.rend[g, d] = r
     # backtrack the chosen path
@@ -494,8 +538,11 @@ def fill_group(P, S, g, must_only, noise, rng):
 @njit(cache=True, nogil=True)
 def eval_seq(P, S, g, d, seq, L):
     """Arrival at the end place of route (g, d) visiting ``seq[:L]`` in order; inf if infeasible."""
-    t0 = P.lo[g, d]
-    t1 = _lunch_at(P, g, t0)
+    lo, _hi, transfer = day_span(P, S, g, d)
+    if transfer and L > 0:
+        return INF
+    t0 = lo
+    t1 = _lunch_at(P, g, t0) if not transfer else INF
     prev = start_place(P, S, g, d)
     for i in range(L):
         j = seq[i]
@@ -564,11 +611,36 @@ def hotel_ok(P, S, g, k, h):
         if k + 1 < P.dep_day[g]:
             if P.hotel_elev[S.night[g, k + 1]] - P.hotel_elev[h] > mg + EPS:
                 return False
+    if P.max_gain_run[0] >= 0 and gain_run_breaks(P, S, g, k, h):
+        return False
     if P.rooms_in_budget[g]:
         old = P.room_price[S.night[g, k]] * P.rooms[g] if S.night[g, k] >= 0 else 0.0
         if S.spent[g] - old + P.room_price[h] * P.rooms[g] > P.budget[g] + 1e-6:
             return False
     return True
+
+
+@njit(cache=True, nogil=True)
+def gain_run_breaks(P, S, g, k, h):
+    """True if group ``g`` sleeping at hotel ``h`` on night ``k`` (its other nights as they are)
+    has more than ``max_gain_run`` nights of gain in a row (a night of gain sleeps higher than the
+    night before, the first night compared with the arrival place; WMS rest-day rule)."""
+    run = 0
+    prev_e = P.arr_elev[g]
+    for kk in range(P.arr_day[g], P.dep_day[g]):
+        hh = h if kk == k else S.night[g, kk]
+        if hh < 0:
+            run = 0
+            continue
+        e = P.hotel_elev[hh]
+        if e > prev_e:
+            run += 1
+            if run > P.max_gain_run[0]:
+                return True
+        else:
+            run = 0
+        prev_e = e
+    return False
 
 
 @njit(cache=True, nogil=True)

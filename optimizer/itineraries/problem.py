@@ -24,7 +24,13 @@ railway station: places where a group arrives or leaves but does not sleep or sc
   no earlier than ``day_windows`` open and is back at the night's hotel (or the departure place) by
   its close; ``active_min`` caps the minutes between leaving and coming back each day. A ``Lunch``
   is a break of ``duration_min`` that starts inside ``[open_min, close_min]``, taken at the place
-  just left (before a travel leg), required on every day whose outing starts before ``close_min``.
+  just left (before a travel leg), required on every day whose outing starts before ``close_min``
+  and that has time for lunch and the direct leg to the day's end place (lunch never makes a day
+  that has time for its direct leg impossible: a group leaving Lhasa at 12:30 for the 67-min drive
+  to Gonggar has no lunch stop). On the arrival and departure days, when the direct leg from the
+  day's start place to its end place does not fit in the day window (a 09:00 flight, the window
+  opening at 08:00), the day is a transfer day: the group goes straight there, before the window
+  opens or after it closes.
   ``site_scores`` overrides the site score for this group (its interests; 0 = not interested);
   ``must_visits`` any day or a given day; ``budget`` covers tickets (``ticket_price * size``) and,
   with ``budget_includes_rooms``, rooms (``room_price * rooms`` per night); type limits per day
@@ -32,7 +38,10 @@ railway station: places where a group arrives or leaves but does not sleep or sc
 * ``AcclimatizationRules`` (one for all groups, indexed by days since the group's arrival, ``k =
   0`` the arrival day / first night): ``max_sleep_m_by_night[k]``, ``max_gain_per_night_m``
   (sleeping elevation minus the previous night's, the first night compared with the arrival place),
-  ``max_visit_m_by_day[k]``. A tuple shorter than the stay repeats its last value; empty = no limit.
+  ``max_visit_m_by_day[k]``, ``max_consecutive_gain_nights`` (at most this many nights in a row
+  each sleeping higher than the night before, the first night against the arrival place: the WMS
+  rest day every 3-4 days of ascent). A tuple shorter than the stay repeats its last value; empty
+  = no limit.
 
 How the benchmarks map onto it
     * OPHS (Divsalar et al. 2013): one group, ``n_days = D``, every hotel a ``Hotel`` (unlimited
@@ -298,15 +307,19 @@ class AcclimatizationRules:
 
     ``max_sleep_m_by_night[k]``: highest hotel elevation for night ``k``; ``max_gain_per_night_m``:
     highest rise of sleeping elevation from one night to the next (night 0 against the arrival
-    place); ``max_visit_m_by_day[k]``: highest site elevation visited on day ``k``. A tuple shorter
+    place); ``max_visit_m_by_day[k]``: highest site elevation visited on day ``k``;
+    ``max_consecutive_gain_nights``: most nights in a row that each sleep higher than the night
+    before (night 0 against the arrival place; any rise counts), an integer >= 1. A tuple shorter
     than the stay repeats its last entry; empty or None: no limit. Source of the Lhasa defaults:
-    itin-data's ``instances/lhasa`` (wilderness-medicine guidance: above 3,000 m raise the sleeping
-    altitude by at most 500 m a night).
+    itin-data's ``instances/lhasa`` (wilderness-medicine guidance, WMS 2019: above 3,000 m raise the
+    sleeping altitude by at most 500 m a night, and take a rest day every 3-4 days of ascent).
+    Raises ``InvalidInput`` for a non-finite altitude, a negative gain or a run length < 1.
     """
 
     max_sleep_m_by_night: tuple[float, ...] = ()
     max_gain_per_night_m: float | None = None
     max_visit_m_by_day: tuple[float, ...] = ()
+    max_consecutive_gain_nights: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_sleep_m_by_night", "max_visit_m_by_day"):
@@ -315,6 +328,9 @@ class AcclimatizationRules:
         if self.max_gain_per_night_m is not None:
             object.__setattr__(self, "max_gain_per_night_m",
                                _check_nonneg("acclimatization.max_gain_per_night_m", self.max_gain_per_night_m))
+        if self.max_consecutive_gain_nights is not None:
+            object.__setattr__(self, "max_consecutive_gain_nights", _check_count(
+                "acclimatization.max_consecutive_gain_nights", self.max_consecutive_gain_nights, 1))
 
     @staticmethod
     def _at(values: tuple[float, ...], k: int) -> float:

@@ -2,11 +2,16 @@
 
 Unserved reasons (``Unserved.reason``; ``item_id`` = ``group`` or ``group/site``)
     ``acclimatization``: a must-visit that the altitude rules forbid on every allowed day;
-    ``window``: a must-visit closed on every allowed day of the stay (or its window cannot be met);
-    ``quota``: a must-visit left out while a site quota or hotel rooms were the binding limit;
-    ``budget``: a must-visit whose ticket the budget cannot pay;
-    ``no_hotel``: a group with no hotel satisfying rooms and altitude rules on some night (no plan);
-    ``not_selected``: a must-visit the search did not fit (time, type limits, or out of time).
+    ``window``: a must-visit closed on every allowed day of the stay, or whose opening hours no day
+    of the stay can reach even with nothing else planned (arrival/departure times, lunch);
+    ``quota``: a must-visit whose daily quota or every entry slot is full on the days it could be
+    visited;
+    ``budget``: a must-visit whose tickets exceed what the rooms and the other must-visits leave,
+    or a group whose cheapest hotel sequence exceeds its budget (no plan);
+    ``no_hotel``: a group with no plan: rooms full on some night ("rooms full ..."), or no hotel
+    sequence meets the altitude rules and day lengths even with every room free;
+    ``not_selected``: a must-visit that fits a day of the stay on its own but was not fitted with
+    the rest of the plan (time, type limits, entry slots taken, or out of time).
 Only must-visits and groups are listed (optional sites not visited are not "unserved").
 """
 

@@ -11,7 +11,25 @@ Day rules shared with the verifier (:mod:`optimizer.itineraries.verify`, written
   it too); if ``lo > hi`` the day is a *transfer day* (arrival after the window closes or
   departure before it opens): ``[arrival_min or 0, departure_min or MAX_DAY_MIN]``, no visits, no
   lunch;
-* lunch is required when ``lo <= lunch.close_min`` and ``max(lo, lunch.open_min) + duration <= hi``.
+* on the arrival and departure days, when the direct leg from the day's start place to its end
+  place does not fit in ``[lo, hi]`` (``lo + leg > hi``), the day is a transfer day too (bounds
+  ``[arrival_min or 0, departure_min or MAX_DAY_MIN]``, no visits, no lunch): the group goes
+  straight there, e.g. leaves its hotel at 07:50 for a 09:00 flight while its window opens at 08:00;
+* lunch is required when ``lo <= lunch.close_min`` and ``max(lo, lunch.open_min) + duration + leg
+  <= hi``, ``leg`` the direct travel from the day's start place to its end place (a day whose
+  direct leg fits is never made impossible by lunch: gap 9 of docs/ITINERARIES_KNOWN_GAPS.md);
+* rest-day rule (``AcclimatizationRules.max_consecutive_gain_nights``): at most that many nights
+  in a row each sleeping higher than the night before (the first night against the arrival place).
+
+Hotels of a group (construction and retry, ``_choose_hotels``): a dynamic programme over (night,
+hotel, nights of gain in a row) gives the cheapest room cost of every feasible rest of the stay;
+the forward pass keeps the stay within the budget (rooms first within ``budget - must-visit
+tickets``, else the whole budget) and prefers the hotel nearest to the group's sites, then the one
+fewer other groups may use (``_room_pressure``: cheap rooms stay free for the groups that may only
+use those). Groups without
+a hotel sequence are retried during the search (every ``retry_every`` iterations, problems of two
+groups or more) against the rooms left then, and groups missing a must-visit try emptying a day of
+their optional visits to fit it (``_retry_unplanned``).
 """
 
 from __future__ import annotations
@@ -47,7 +65,8 @@ class ItineraryParams:
     ``sa_t0``: start temperature of the SA acceptance as a fraction of the mean site value (0: accept
     every repaired solution, the original ILS); ``sa_alpha``: cooling per iteration; ``random_shake_p``: probability that a shake removes visits drawn
     at random over the stay instead of a string per day; ``giant_tour``: start OPHS-like problems from
-    the best fixed-hotel-sequence plan (:mod:`optimizer.itineraries.giant`).
+    the best fixed-hotel-sequence plan (:mod:`optimizer.itineraries.giant`); ``retry_every``: every
+    so many iterations the groups without a plan are retried against the rooms left (0: never).
     """
 
     method: str = "ils"
@@ -63,10 +82,13 @@ class ItineraryParams:
     sa_alpha: float = 0.995
     random_shake_p: float = 0.5
     giant_tour: bool = True
+    retry_every: int = 500
 
     def __post_init__(self) -> None:
         if self.method not in ("ils", "cpsat"):
             raise InvalidInput("params.method", self.method, "must be 'ils' or 'cpsat'")
+        if isinstance(self.retry_every, bool) or not isinstance(self.retry_every, int) or self.retry_every < 0:
+            raise InvalidInput("params.retry_every", self.retry_every, "must be an integer >= 0")
 
 
 def day_bounds(g: Group, day: int) -> tuple[float, float, bool]:
@@ -85,13 +107,15 @@ def day_bounds(g: Group, day: int) -> tuple[float, float, bool]:
     return lo, hi, False
 
 
-def lunch_required(g: Group, day: int) -> bool:
+def lunch_required(g: Group, day: int, leg_min: float = 0.0) -> bool:
+    """Lunch rule of the module docstring for group ``g`` on horizon day ``day`` whose direct leg
+    from its start place to its end place takes ``leg_min`` minutes (0: the lunch window alone)."""
     if g.lunch is None:
         return False
     lo, hi, transfer = day_bounds(g, day)
     if transfer:
         return False
-    return lo <= g.lunch.close_min and max(lo, g.lunch.open_min) + g.lunch.duration_min <= hi
+    return lo <= g.lunch.close_min and max(lo, g.lunch.open_min) + g.lunch.duration_min + leg_min <= hi
 
 
 def _compile(pb: ItineraryProblem):
@@ -120,6 +144,8 @@ def _compile(pb: ItineraryProblem):
     hi = np.full((G, D), -1.0)
     lunch = np.full((G, 3), -1.0)
     lunch_req = np.zeros((G, D), dtype=np.bool_)
+    tlo = np.zeros((G, D))
+    thi = np.full((G, D), MAX_DAY_MIN)
     lim_day = np.full((G, T), -1, dtype=np.int64)
     lim_trip = np.full((G, T), -1, dtype=np.int64)
     value = np.zeros((G, n))
@@ -139,6 +165,8 @@ def _compile(pb: ItineraryProblem):
         for d in g.days:
             a, b, transfer = day_bounds(g, d)
             lo[gi, d], hi[gi, d] = a, b
+            tlo[gi, d] = g.arrival_min if d == g.arrival_day else 0.0
+            thi[gi, d] = g.departure_min if d == g.departure_day else MAX_DAY_MIN
             k = d - g.arrival_day
             if not transfer:
                 max_visit[gi, d] = rules.max_visit_m(k) if rules else np.inf
@@ -189,6 +217,9 @@ def _compile(pb: ItineraryProblem):
         max_gain=np.array([np.inf if rules is None or rules.max_gain_per_night_m is None
                            else rules.max_gain_per_night_m]),
         fixed_hotel=fixed, hotel_allowed=allowed_h, must_bonus=value.sum(axis=1) + 1.0, cand=cand, n_cand=n_cand,
+        tlo=tlo, thi=thi,
+        max_gain_run=np.array([-1 if rules is None or rules.max_consecutive_gain_nights is None
+                               else rules.max_consecutive_gain_nights], dtype=np.int64),
     )
     return P
 
@@ -212,67 +243,148 @@ def _new_state(pb: ItineraryProblem, P) -> K.KS:
     )
 
 
+def _empty_ok(P, gi: int, d: int, legs):
+    """bool array: a day without visits with direct legs ``legs`` (minutes) is feasible for group
+    ``gi`` on day ``d`` (module docstring: lunch never blocks it; the arrival/departure day becomes a
+    transfer day when the leg does not fit in its window)."""
+    legs = np.asarray(legs, dtype=np.float64)
+    ok = P.lo[gi, d] + legs <= P.hi[gi, d] + K.EPS
+    if d == P.arr_day[gi] or d == P.dep_day[gi]:
+        ok |= P.tlo[gi, d] + legs <= P.thi[gi, d] + K.EPS
+    return ok
+
+
 def _empty_day_ok(P, gi: int, d: int, s_place: int, e_place: int) -> bool:
-    lo, hi = P.lo[gi, d], P.hi[gi, d]
-    t = lo
-    if P.lunch_req[gi, d]:
-        t = max(lo, P.lunch[gi, 0]) + P.lunch[gi, 2]
-    return t + P.travel[s_place, e_place] <= hi + K.EPS
+    return bool(_empty_ok(P, gi, d, P.travel[s_place, e_place]))
 
 
-def _choose_hotels(pb: ItineraryProblem, P, S, gi: int) -> bool:
-    """A feasible hotel for every night of group ``gi`` (rooms, altitude, budget for rooms, empty
-    days feasible): backward reachability, then forward preferring the same hotel / nearest."""
+def _hotel_tables(P, room_used, gi: int, ignore_rooms: bool):
+    """Tables of the hotel DP of group ``gi`` (nights ``a..b-1``): ``allowed[i, h]`` (night
+    ``a+i``: fixed/allowed hotel, sleeping cap, free rooms unless ``ignore_rooms``), ``first[h]``
+    (arrival day to ``h``: gain per night and day length), ``mid[i][h1, h2]`` (day ``a+i`` from
+    ``h1`` to ``h2``), ``last[h]`` (departure day), ``gain0[h]``/``gain[h1, h2]`` (a night of gain),
+    and ``best[i][h, r]``: the cheapest room cost of nights ``a+i..b-1`` with night ``a+i`` at
+    ``h`` after ``r`` nights of gain in a row (inf: no feasible rest of the stay)."""
+    n = int(P.n_sites[0])
+    H = P.hotel_elev.shape[0]
+    a, b = int(P.arr_day[gi]), int(P.dep_day[gi])
+    nn = b - a
+    mg = float(P.max_gain[0])
+    N = int(P.max_gain_run[0])
+    R = N + 1 if N >= 0 else 1
+    hel = P.hotel_elev
+    price = P.room_price * P.rooms[gi]
+    allowed = np.zeros((nn, H), dtype=bool)
+    for i in range(nn):
+        k = a + i
+        ok = P.hotel_allowed[gi, :H] & (hel <= P.max_sleep[gi, k] + K.EPS)
+        fk = P.fixed_hotel[gi, k]
+        if fk >= 0:
+            ok &= np.arange(H) == fk
+        if not ignore_rooms:
+            ok &= (P.rooms_cap < 0) | (room_used[:, k] + P.rooms[gi] <= P.rooms_cap)
+        allowed[i] = ok
+    hh = P.travel[n:n + H, n:n + H]
+    gain = hel[None, :] > hel[:, None]
+    step_ok = hel[None, :] - hel[:, None] <= mg + K.EPS
+    gain0 = hel > P.arr_elev[gi]
+    first = (hel - P.arr_elev[gi] <= mg + K.EPS) & _empty_ok(P, gi, a, P.travel[P.arr_place[gi], n:n + H])
+    mid = [None] + [step_ok & _empty_ok(P, gi, a + i, hh) for i in range(1, nn)]
+    last = _empty_ok(P, gi, b, P.travel[n:n + H, P.dep_place[gi]])
+    best = [np.full((H, R), np.inf) for _ in range(nn)]
+    best[nn - 1][:] = np.where(allowed[nn - 1] & last, price, np.inf)[:, None]
+    cols = np.arange(H)[None, :]
+    for i in range(nn - 2, -1, -1):
+        nxt = best[i + 1]
+        for r in range(R):
+            r2 = np.where(gain, r + 1, 0) if N >= 0 else np.zeros((H, H), dtype=np.int64)
+            valid = r2 < R
+            vals = nxt[cols, np.minimum(r2, R - 1)]
+            vals = np.where(mid[i + 1] & valid & allowed[i + 1][None, :], vals, np.inf)
+            best[i][:, r] = np.where(allowed[i], price + vals.min(axis=1), np.inf)
+    return allowed, first, mid, gain0, gain, best, N
+
+
+def _first_options(first, allowed0, gain0, best0, N):
+    """Cost of the cheapest stay starting at each hotel on the first night (inf: none)."""
+    r0 = gain0.astype(np.int64) if N >= 0 else np.zeros(len(gain0), dtype=np.int64)
+    ok = first & allowed0 & ((r0 <= N) if N >= 0 else True)
+    return np.where(ok, best0[np.arange(len(r0)), np.minimum(r0, best0.shape[1] - 1)], np.inf)
+
+
+def _room_pressure(pb: ItineraryProblem, P) -> np.ndarray:
+    """float64[H]: room-nights of the groups that may sleep at each hotel (allowed hotels) per
+    room-night it has over the horizon (0: unlimited rooms). Among hotels equally near a group's
+    sites the group takes the one fewer others can use (a mid-range group leaves the guesthouse,
+    which every band may use, to the budget groups)."""
+    n_nights = np.array([g.n_nights for g in pb.groups], dtype=np.float64)
+    demand = (P.hotel_allowed[:, : pb.n_hotels] * (P.rooms * n_nights)[:, None]).sum(axis=0)
+    cap = np.array([0.0 if c < 0 else float(c) * max(1, pb.n_days - 1) for c in P.rooms_cap])
+    return np.where(cap > 0, demand / np.maximum(cap, 1.0), 0.0)
+
+
+def _choose_hotels(pb: ItineraryProblem, P, S, gi: int, pressure: np.ndarray) -> tuple[bool, str, str]:
+    """A hotel for every night of group ``gi`` against the rooms left in ``S`` (module docstring):
+    ``(True, "", "")`` with the nights and rooms booked in ``S``, or ``(False, reason, detail)``
+    with ``reason`` ``no_hotel`` (rooms full, or no sequence meets the altitude rules and day
+    lengths even with every room free) or ``budget`` (the cheapest sequence exceeds the budget).
+    ``pressure``: ``_room_pressure`` (the tie-break between hotels equally near)."""
     g = pb.groups[gi]
     a, b = g.arrival_day, g.departure_day
     if a == b:
-        return _empty_day_ok(P, gi, a, P.arr_place[gi], P.dep_place[gi])
+        if _empty_day_ok(P, gi, a, P.arr_place[gi], P.dep_place[gi]):
+            return True, "", ""
+        return False, "no_hotel", "the direct transfer from the arrival to the departure place does not fit"
     n, H = pb.n_sites, pb.n_hotels
-    mg = float(P.max_gain[0])
-
-    def allowed(k: int, h: int) -> bool:
-        if (P.fixed_hotel[gi, k] >= 0 and P.fixed_hotel[gi, k] != h) or not P.hotel_allowed[gi, h]:
-            return False
-        if P.hotel_elev[h] > P.max_sleep[gi, k] + K.EPS:
-            return False
-        return P.rooms_cap[h] < 0 or S.room_used[h, k] + P.rooms[gi] <= P.rooms_cap[h]
-
-    def trans(k: int, h_prev: int, h: int) -> bool:  # day k from night k-1 hotel (or arrival) to h
-        sp = P.arr_place[gi] if h_prev < 0 else n + h_prev
-        pe = P.arr_elev[gi] if h_prev < 0 else P.hotel_elev[h_prev]
-        if P.hotel_elev[h] - pe > mg + K.EPS:
-            return False
-        return _empty_day_ok(P, gi, k, sp, n + h)
-
+    allowed, first, mid, gain0, gain, best, N = _hotel_tables(P, S.room_used, gi, False)
     # prefer the hotel closest (value-weighted, must-visits counted double) to the group's sites
     cs = P.cand[gi, : P.n_cand[gi]]
     w = P.value[gi, cs] + np.where(P.mv_day[gi, cs] >= -1, P.value[gi, cs].sum() + 1.0, 0.0)
-    centre = [float((w * (P.travel[n + h, cs] + P.travel[cs, n + h])).sum()) for h in range(H)]
-    ok = np.zeros((b, H), dtype=bool)
-    for h in range(H):
-        ok[b - 1, h] = allowed(b - 1, h) and _empty_day_ok(P, gi, b, n + h, P.dep_place[gi])
-    for k in range(b - 2, a - 1, -1):
-        for h in range(H):
-            ok[k, h] = allowed(k, h) and any(ok[k + 1, h2] and trans(k + 1, h, h2) for h2 in range(H))
-    chain = []
-    prev = -1
-    cost = 0.0
-    for k in range(a, b):
-        options = [h for h in range(H) if ok[k, h] and trans(k, prev, h)]
-        if not options:
-            return False
-        h = min(options, key=lambda h: (centre[h], P.room_price[h], h))
-        chain.append(h)
-        cost += P.room_price[h] * P.rooms[gi]
-        prev = h
-    if P.rooms_in_budget[gi] and cost > P.budget[gi] + 1e-6:
-        return False
-    for k, h in zip(range(a, b), chain):
-        S.night[gi, k] = h
-        S.room_used[h, k] += P.rooms[gi]
-    if P.rooms_in_budget[gi]:
-        S.spent[gi] += cost
-    return True
+    centre = [round(float((w * (P.travel[n + h, cs] + P.travel[cs, n + h])).sum()), 6) for h in range(H)]
+    price = P.room_price * P.rooms[gi]
+    levels = [np.inf]
+    if P.rooms_in_budget[gi] and np.isfinite(P.budget[gi]):
+        must = float(sum(P.price[j] * P.size[gi] for j in cs if P.mv_day[gi, j] >= -1))
+        levels = sorted({max(0.0, float(P.budget[gi]) - must), float(P.budget[gi])})
+    for limit in levels:
+        chain: list[int] = []
+        prev, run, spent = -1, 0, 0.0
+        for i in range(b - a):
+            if i == 0:
+                trans, gn = first & allowed[0], gain0
+            else:
+                trans, gn = mid[i][prev] & allowed[i], gain[prev]
+            r_new = np.where(gn, run + 1, 0) if N >= 0 else np.zeros(H, dtype=np.int64)
+            ok = trans & ((r_new <= N) if N >= 0 else True)
+            cost = np.where(ok, spent + best[i][np.arange(H), np.minimum(r_new, best[i].shape[1] - 1)], np.inf)
+            options = [h for h in range(H) if np.isfinite(cost[h]) and cost[h] <= limit + 1e-6]
+            if not options:
+                break
+            h = min(options, key=lambda h: (centre[h], pressure[h], h))
+            chain.append(h)
+            prev, run, spent = h, int(r_new[h]), spent + float(price[h])
+        if len(chain) == b - a:
+            for k, h in zip(range(a, b), chain):
+                S.night[gi, k] = h
+                S.room_used[h, k] += P.rooms[gi]
+            if P.rooms_in_budget[gi]:
+                S.spent[gi] += spent
+            return True, "", ""
+    # no sequence: say why
+    allowed_f, first_f, _, gain0_f, _, best_f, _ = _hotel_tables(P, S.room_used, gi, True)
+    free_cost = float(_first_options(first_f, allowed_f[0], gain0_f, best_f[0], N).min())
+    if not np.isfinite(free_cost):
+        return False, "no_hotel", ("no hotel sequence meets the altitude rules, the group's hotels and the day lengths "
+                                   "(arrival and departure times), even with every room free")
+    if P.rooms_in_budget[gi] and free_cost > P.budget[gi] + 1e-6:
+        return False, "budget", (f"the cheapest hotel sequence costs {free_cost:.0f} for the rooms, more than the "
+                                 f"budget {P.budget[gi]:.0f}")
+    full = [k for i, k in enumerate(range(a, b)) if allowed_f[i].any() and not allowed[i].any()]
+    if full:
+        return False, "no_hotel", (f"rooms full: no free room on night(s) {', '.join(map(str, full))} in any hotel "
+                                   "the group may use (rooms, altitude rules)")
+    return False, "no_hotel", ("rooms full: the hotels with free rooms on every night do not chain within the day "
+                               "lengths, altitude rules and budget (a plan exists with every room free)")
 
 
 @njit(cache=True, nogil=True)
@@ -291,7 +403,49 @@ def _init_routes(P, S, active, rng):
             K.fill_group(P, S, g, False, 0.0, rng)
 
 
+def _fits_alone(pb: ItineraryProblem, P, gi: int, j: int, d: int) -> bool:
+    """True if a day of group ``gi`` visiting only site ``j`` on day ``d`` meets the day rules (its
+    window, lunch before or after the visit when required, arrival/departure times) for some start
+    and end place it may use (any allowed hotel, ignoring rooms, budget and quotas): a necessary
+    condition for ``j`` to be visited on ``d`` in any plan."""
+    n, H = pb.n_sites, pb.n_hotels
+    hotels = [n + h for h in range(H) if P.hotel_allowed[gi, h]]
+    starts = [int(P.arr_place[gi])] if d == P.arr_day[gi] else hotels
+    ends = [int(P.dep_place[gi])] if d == P.dep_day[gi] else hotels
+    lo, hi = float(P.lo[gi, d]), float(P.hi[gi, d])
+    lo_l, hi_l, dur_l = (float(x) for x in P.lunch[gi])
+    wins = [(float(P.w_open[j, d, w]), float(P.w_close[j, d, w])) for w in range(int(P.n_win[j, d]))]
+
+    def start_at(t: float) -> float:
+        return min((max(t, a) for a, b in wins if max(t, a) <= b + K.EPS), default=np.inf)
+
+    for sp in starts:
+        for ep in ends:
+            leg = float(P.travel[sp, ep])
+            if (d == P.arr_day[gi] or d == P.dep_day[gi]) and lo + leg > hi + K.EPS:
+                continue  # a transfer day: no visits
+            lunch = bool(P.lunch_req[gi, d]) and max(lo, lo_l) + dur_l + leg <= hi + K.EPS
+            st = start_at(lo + float(P.travel[sp, j]))
+            end = st + float(P.dur[j])
+            back = float(P.travel[j, ep])
+            if not lunch and end + back <= hi + K.EPS:
+                return True
+            if lunch:
+                if end <= hi_l + K.EPS and max(end, lo_l) + dur_l + back <= hi + K.EPS:
+                    return True  # lunch after the visit
+                ls = max(lo, lo_l)
+                if ls <= hi_l + K.EPS:
+                    st2 = start_at(ls + dur_l + float(P.travel[sp, j]))
+                    if st2 + float(P.dur[j]) + back <= hi + K.EPS:
+                        return True  # lunch before leaving
+    return False
+
+
 def _unserved_reason(pb: ItineraryProblem, P, S, gi: int, j: int, mv_day: int) -> tuple[str, str]:
+    """The reason a must-visit ``j`` of group ``gi`` is left out (``solution`` module), checked in
+    this order: closed, altitude, tickets over the whole budget, not reachable in its opening
+    hours on any allowed day (``_fits_alone``), tickets over what the rooms and the other
+    must-visits leave, daily quota full, every entry slot full; else ``not_selected``."""
     g = pb.groups[gi]
     days = list(g.days) if mv_day < 0 else [mv_day]
     open_days = [d for d in days if P.n_win[j, d] > 0 and P.max_visit[gi, d] > -np.inf]
@@ -300,13 +454,32 @@ def _unserved_reason(pb: ItineraryProblem, P, S, gi: int, j: int, mv_day: int) -
     if all(P.elev[j] > P.max_visit[gi, d] + K.EPS for d in open_days):
         return "acclimatization", (f"{P.elev[j]:.0f} m is above the highest elevation allowed on every allowed "
                                    "day (acclimatization rules)")
-    if P.price[j] * P.size[gi] > P.budget[gi] + 1e-6:
+    ticket = float(P.price[j] * P.size[gi])
+    if ticket > P.budget[gi] + 1e-6:
         return "budget", "its tickets exceed the group's budget"
-    if P.day_quota[j] >= 0 and all(S.day_used[j, d] + P.size[gi] > P.day_quota[j] for d in open_days):
+    ok_days = [d for d in open_days if P.elev[j] <= P.max_visit[gi, d] + K.EPS and _fits_alone(pb, P, gi, j, d)]
+    if not ok_days:
+        return "window", ("its opening hours cannot be reached on any allowed day, even with nothing else planned "
+                          "(arrival and departure times, day window, lunch, altitude rules)")
+    rooms = float(sum(P.room_price[S.night[gi, k]] * P.rooms[gi] for k in range(g.arrival_day, g.departure_day))
+                  ) if P.rooms_in_budget[gi] else 0.0
+    musts = float(sum(P.price[x] * P.size[gi] for x in range(pb.n_sites)
+                      if x != j and P.mv_day[gi, x] >= -1 and S.vday[gi, x] >= 0))
+    if ticket > P.budget[gi] - rooms - musts + 1e-6:
+        return "budget", (f"its tickets ({ticket:.0f}) exceed what the budget leaves after the rooms and the other "
+                          f"must-visits ({P.budget[gi] - rooms - musts:.0f})")
+    if P.day_quota[j] >= 0 and all(S.day_used[j, d] + P.size[gi] > P.day_quota[j] for d in ok_days):
         return "quota", "the daily quota is full on every allowed day"
     if P.slot_quota[j] >= 0:
-        return "quota", "entry slots full or not reachable in time on the allowed days"
-    return "not_selected", "could not be fitted (time, type limits or search time)"
+        sl = float(P.slot_len[0])
+        K_ = S.slot_used.shape[2]
+        free = any(S.slot_used[j, d, k] + P.size[gi] <= P.slot_quota[j]
+                   for d in ok_days for w in range(int(P.n_win[j, d]))
+                   for k in range(int(P.w_open[j, d, w] // sl), min(K_, int(P.w_close[j, d, w] // sl) + 1)))
+        if not free:
+            return "quota", "every entry slot is full on the days it could be visited"
+    return "not_selected", ("it fits a day of the stay on its own but was not fitted with the rest of the plan "
+                            "(time, type limits, entry slots taken, search time)")
 
 
 def _build_solution(pb: ItineraryProblem, P, S, served: np.ndarray, stats: SolveStats,
@@ -329,7 +502,10 @@ def _build_solution(pb: ItineraryProblem, P, S, served: np.ndarray, stats: Solve
             lp = int(S.lunch_pos[gi, d])
             lunch_dur = P.lunch[gi, 2]
             visits = []
-            leave = float(P.lo[gi, d])
+            lo_d, hi_d, transfer = K.day_span(P, S, gi, d)
+            leave = float(lo_d)
+            if transfer and L == 0 and d == g.departure_day:
+                leave = max(leave, float(hi_d) - float(P.travel[sp, ep]))  # leave as late as the departure allows
             prev = sp
             depart = leave
             for i in range(L):
@@ -395,6 +571,63 @@ def _giant_start(pb: ItineraryProblem, P, S, stop: StoppingCriterion, seed: int,
     return True
 
 
+def _retry_unplanned(pb: ItineraryProblem, P, S, C, B, W, dirty, fbest, served, why, n_cand0, fixed0, rng,
+                     pressure) -> int:
+    """Retry every group without a plan (gap 10) against the rooms the best plan ``B`` leaves
+    free: ``S`` and ``C`` go back to ``B`` first (a restore), then each group gets the hotels of
+    ``_choose_hotels``, its routes and a greedy fill (must-visits first), in ``S``, ``C`` and ``B``;
+    ``served``, ``why`` and the scores in ``fbest`` are updated. Then every planned group missing a
+    must-visit tries, day by day, emptying the day of its optional visits and refilling (must-visits
+    first); the first change that raises its score is kept (``W``: scratch). Returns the groups
+    planned."""
+    for g in np.flatnonzero(dirty):
+        K.copy_group(P, S, B, int(g))
+        K.copy_group(P, C, B, int(g))
+        dirty[g] = False
+    fbest[1] = fbest[0]
+    planned = 0
+    for gi in sorted(why):
+        P.n_cand[gi] = n_cand0[gi]
+        P.fixed_hotel[gi] = fixed0[gi]
+        ok, reason, detail = _choose_hotels(pb, P, S, gi, pressure)
+        if not ok:
+            P.n_cand[gi] = 0
+            P.fixed_hotel[gi] = -2
+            why[gi] = (reason, detail)
+            continue
+        for d in pb.groups[gi].days:
+            K.commit_route(P, S, gi, d)
+        K.fill_group(P, S, gi, True, 0.0, rng)
+        K.fill_group(P, S, gi, False, 0.0, rng)
+        K.copy_group(P, C, S, gi)
+        K.copy_group(P, B, S, gi)
+        fbest[0] += S.gscore[gi]
+        fbest[1] += S.gscore[gi]
+        served[gi] = True
+        del why[gi]
+        planned += 1
+    for gi in np.flatnonzero(served):
+        gi = int(gi)
+        if K.missing_musts(P, S, gi) == 0:
+            continue
+        base = float(S.gscore[gi])
+        K.copy_group(P, W, S, gi)
+        for d in pb.groups[gi].days:
+            for p in range(int(S.rlen[gi, d]) - 1, -1, -1):
+                if P.mv_day[gi, S.route[gi, d, p]] < -1:
+                    K.remove_at(P, S, gi, d, p)
+            K.fill_group(P, S, gi, True, 0.0, rng)
+            K.fill_group(P, S, gi, False, 0.0, rng)
+            if S.gscore[gi] > base + 1e-9:
+                K.copy_group(P, C, S, gi)
+                K.copy_group(P, B, S, gi)
+                fbest[0] += S.gscore[gi] - base
+                fbest[1] += S.gscore[gi] - base
+                break
+            K.copy_group(P, S, W, gi)
+    return planned
+
+
 def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
               params: ItineraryParams | None = None) -> ItinerarySolution:
     """ILS on ``pb`` until ``stop`` (construction counted); status ``feasible``."""
@@ -404,17 +637,18 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
     S = _new_state(pb, P)
     G = len(pb.groups)
     served = np.zeros(G, dtype=np.bool_)
-    extra: list[Unserved] = []
-    for gi, g in enumerate(pb.groups):
-        served[gi] = _choose_hotels(pb, P, S, gi)
+    why: dict[int, tuple[str, str]] = {}
+    pressure = _room_pressure(pb, P)
+    for gi in range(G):
+        served[gi], reason, detail = _choose_hotels(pb, P, S, gi, pressure)
         if not served[gi]:
-            extra.append(Unserved(g.id, "no_hotel", "no hotel sequence meets rooms, altitude rules, budget and day "
-                                                  "lengths for every night"))
+            why[gi] = (reason, detail)
     rng = np.array([(int(seed) * 0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D) & 0x7FFFFFFFFFFFFFFF or 1], dtype=np.int64)
     if params.giant_tour and served.all() and is_ophs_like(pb):
         _giant_start(pb, P, S, stop, seed, t0)
     _init_routes(P, S, served, rng)
-    # groups without a plan take no part in the search: make them inert
+    # groups without a plan take no part in the search: make them inert (until a retry plans them)
+    n_cand0, fixed0 = P.n_cand.copy(), P.fixed_hotel.copy()
     if not served.all():
         P = P._replace(n_cand=np.where(served, P.n_cand, 0).astype(np.int32),
                        fixed_hotel=np.where(served[:, None], P.fixed_hotel, -2))
@@ -437,7 +671,11 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
     max_noimp = stop.max_no_improvement if stop.max_no_improvement is not None else -1
     chunk = 1
     stopped_by = "max_iterations"
+    next_retry = params.retry_every if params.retry_every > 0 and G > 1 else -1
     while G > 0:
+        if 0 <= next_retry <= int(ctrl[3]):
+            _retry_unplanned(pb, P, S, Ck, B, Wk, dirty, fbest, served, why, n_cand0, fixed0, rng, pressure)
+            next_retry = int(ctrl[3]) + params.retry_every
         if stop.max_runtime_s is not None and time.perf_counter() - t0 >= stop.max_runtime_s:
             stopped_by = "max_runtime_s"
             break
@@ -449,7 +687,8 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
             stopped_by = "max_no_improvement"
             break
         tc = time.perf_counter()
-        ran = K.ils_iterations(P, S, Ck, B, Wk, ctrl, fbest, rng, prm, dirty, min(chunk, left), max_noimp)
+        n_it = min(chunk, left, next_retry - int(ctrl[3])) if next_retry >= 0 else min(chunk, left)
+        ran = K.ils_iterations(P, S, Ck, B, Wk, ctrl, fbest, rng, prm, dirty, n_it, max_noimp)
         dt = time.perf_counter() - tc
         if ran == 0:
             stopped_by = "max_no_improvement"
@@ -459,6 +698,7 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
     status = FEASIBLE if G == 0 or served.any() else NO_SOLUTION_IN_TIME
     stats = SolveStats(status=status, runtime_s=time.perf_counter() - t0, iterations=int(ctrl[3]),
                        stopped_by=stopped_by, seed=int(seed))
+    extra = [Unserved(pb.groups[gi].id, *why[gi]) for gi in sorted(why)]
     return _build_solution(pb, P, B, served, stats, extra)
 
 

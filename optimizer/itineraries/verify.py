@@ -9,12 +9,17 @@ solver's arrays) and checks the times the plan states. Rules (see :mod:`optimize
   least the previous departure (end of visit, or end of lunch) plus travel; a visit starts at or
   after arrival inside one of the site's windows that day and lasts ``visit_min``; back by ``hi``;
   ``return - depart <= active_min``; day bounds: the group's day window cut by arrival and
-  departure times and ``lo + active_min``; ``lo > hi`` is a transfer day (no visits, no lunch);
-* lunch where required (``lo <= close`` and ``max(lo, open) + duration <= hi``): starts in its window,
-  in a gap of the route (after leaving, or after a visit) with the next arrival no earlier than its
-  end plus travel;
+  departure times and ``lo + active_min``; ``lo > hi`` is a transfer day (no visits, no lunch),
+  and so is the arrival or departure day whose direct leg (start place to end place) does not fit:
+  ``lo + leg > hi`` (bounds: arrival time or 0, departure time or the end of the day);
+* lunch where required (``lo <= close`` and ``max(lo, open) + duration + leg <= hi``, ``leg`` the
+  direct travel from the day's start place to its end place): starts in its window, in a gap of
+  the route (after leaving, or after a visit) with the next arrival no earlier than its end plus
+  travel;
 * each site at most once per group; altitude: site elevation by day, sleeping elevation by night,
-  gain per night; type limits per day and per stay; budget (tickets x size, rooms when included);
+  gain per night, nights of gain in a row (each night higher than the one before, the first
+  against the arrival place; rest-day rule); type limits per day and per stay; budget (tickets x
+  size, rooms when included);
 * shared capacity: persons per site per day and per entry slot, rooms per hotel per night;
 * score and unserved: the stated scores equal the recomputed ones; every group without a plan and
   every must-visit left out is in ``unserved``; a must-visit with a day is on that day.
@@ -93,6 +98,7 @@ def verify(problem: ItineraryProblem, solution: ItinerarySolution, tol: float = 
             bad(gid, "nights", f"{len(it.nights)} hotels for {g.n_nights} nights")
             continue
         prev_elev = elev[g.arrival_place]
+        gain_run = 0
         room_cost = 0.0
         for i, hid in enumerate(it.nights):
             night = g.arrival_day + i
@@ -115,6 +121,11 @@ def verify(problem: ItineraryProblem, solution: ItinerarySolution, tol: float = 
                     bad(gid, "acclimatization",
                         f"night {night} at {hid}: sleeping {h.elevation_m - prev_elev:.0f} m higher than the night "
                         f"before (limit {rules.max_gain_per_night_m:.0f} m)")
+            gain_run = gain_run + 1 if h.elevation_m > prev_elev + 1e-9 else 0
+            if rules is not None and rules.max_consecutive_gain_nights is not None \
+                    and gain_run > rules.max_consecutive_gain_nights:
+                bad(gid, "acclimatization", f"night {night} at {hid}: {gain_run} nights in a row each higher than the "
+                    f"night before (at most {rules.max_consecutive_gain_nights}; rest day)")
             prev_elev = h.elevation_m
         # ---- days
         days = {r.day: r for r in it.days}
@@ -135,12 +146,17 @@ def verify(problem: ItineraryProblem, solution: ItinerarySolution, tol: float = 
                 bad(item, "places", f"{r.from_place}->{r.to_place}, expected {want_from}->{want_to}")
                 continue
             lo, hi, transfer = _bounds(g, d)
+            leg = float(t[idx[want_from], idx[want_to]])
+            if not transfer and d in (g.arrival_day, g.departure_day) and lo + leg > hi:
+                lo = g.arrival_min if d == g.arrival_day else 0.0
+                hi = g.departure_min if d == g.departure_day else MAX_DAY_MIN
+                transfer = True
             if transfer and r.visits:
                 bad(item, "transfer_day", "visits on a day with no time inside the day window")
             if r.depart_min < lo - tol:
                 bad(item, "day_window", f"leaves at {r.depart_min:.3f} before {lo:.3f}")
             need_lunch = (g.lunch is not None and not transfer and lo <= g.lunch.close_min
-                          and max(lo, g.lunch.open_min) + g.lunch.duration_min <= hi)
+                          and max(lo, g.lunch.open_min) + g.lunch.duration_min + leg <= hi)
             lunch_done = r.lunch_start_min is None
             if r.lunch_start_min is not None and g.lunch is not None:
                 ls = r.lunch_start_min
