@@ -168,7 +168,9 @@ def best_hotel_plan(pb: ItineraryProblem, lengths: np.ndarray, stop: StoppingCri
     restarts: one long engine run on a fixed sequence tends to stay in one local optimum) until the
     stop. ``stop.max_runtime_s`` bounds the whole (checked between runs and passed to each run);
     without one, ``stop.max_iterations`` (default 1,000) is the total of engine iterations, so the
-    answer is a function of the seed."""
+    answer is a function of the seed. With a runtime limit the race takes only as many sequences
+    ``N`` as the time left allows (``N * cost * (log2(N / keep) + 2)`` seconds, ``cost`` = the wall
+    time of a first ``first_iterations`` run)."""
     g = pb.groups[0]
     n = pb.n_sites
     s, e = pb.place_index(g.arrival_place), pb.place_index(g.departure_place)
@@ -192,6 +194,22 @@ def best_hotel_plan(pb: ItineraryProblem, lengths: np.ndarray, stop: StoppingCri
     used = 0.0
     b = max(1, int(first_iterations))
     rnd = 0
+    if deadline is not None and len(alive) > keep:
+        # size the race to the time left: the first run (b iterations on the greedy-best sequence)
+        # gives the cost of a run; rounds cost about the same (half the sequences, twice the
+        # iterations), so N sequences need about N * cost * (log2(N / keep) + 2) seconds
+        q0 = alive[0]
+        tc = time.perf_counter()
+        v, routes = _run(pb, places[q0], lengths, StoppingCriterion(max_iterations=b, max_runtime_s=max(
+            1e-3, deadline - tc)), seed + 1)
+        cost = max(time.perf_counter() - tc, 1e-6)
+        if v > best[q0][0] + 1e-9:
+            best[q0] = (v, routes)
+        left = max(0.0, deadline - time.perf_counter())
+        N = len(alive)
+        while N > keep and N * cost * (np.log2(N / keep) + 2.0) > left:
+            N -= 1
+        alive = alive[:N]
     while True:
         for q in alive:
             left = budget - used
