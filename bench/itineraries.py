@@ -73,6 +73,17 @@ def warm_up() -> float:
     return time.perf_counter() - t0
 
 
+def halves(files: list[Path]) -> dict[str, str]:
+    """``instance -> 'A' | 'B'``: within each folder (benchmark set) files sorted by name alternate
+    A, B, A, ... (the split of :func:`bench.split.split_of`); search settings are to be chosen on
+    one half and reported on both."""
+    out: dict[str, str] = {}
+    for folder in sorted({p.parent for p in files}):
+        for k, p in enumerate(sorted(q for q in files if q.parent == folder)):
+            out[p.stem] = "A" if k % 2 == 0 else "B"
+    return out
+
+
 def summary(rows: list[dict[str, object]]) -> dict[str, float]:
     gaps = [float(r["gap_pct"]) if r["valid"] else 100.0 for r in rows if r["gap_pct"] != ""]
     return {"n": len(rows), "valid": sum(int(r["valid"]) for r in rows),
@@ -141,6 +152,13 @@ def main(argv: list[str] | None = None) -> int:
                  f"{s['max_gap_pct']:.3f}%, {s['at_value']} at the reference value, {s['new_best']} new best.",
                  "Wall times on the shared 2-core machine (8 engineers), so fewer iterations than an idle core.",
                  "", table(COLUMNS, [[r[c] for c in COLUMNS] for r in rows])]
+        half = halves(files)
+        for h in ("A", "B"):
+            hs = summary([r for r in rows if half.get(str(r["instance"])) == h])
+            if hs["n"]:
+                lines.insert(2, f"Half {h} (files 1, 3, 5 ... of each set folder sorted by name for A, 2, 4 ... for B; "
+                                f"bench.itineraries.halves): {hs['n']} instances, mean gap {hs['mean_gap_pct']:.3f}%, "
+                                f"max {hs['max_gap_pct']:.3f}%, {hs['at_value']} at the reference value.")
         if s["new_best"]:
             lines += ["", "New best values: " + ", ".join(f"{r['instance']} {r['score']:g} (was {r['value']:g})"
                                                             for r in rows if r["new_best"])]

@@ -104,7 +104,7 @@ def _engine_problem(pb: ItineraryProblem, places: list[int], lengths: np.ndarray
     return P, nodes, k
 
 
-def _run(pb, places, lengths, stop, seed, params: ILSParams = ILSParams()):
+def _run(pb, places, lengths, stop, seed, params: ILSParams | None = None):
     """Engine ILS on one hotel sequence: ``(score, site indices per day)``; ``(-inf, [])`` if the
     hotels cannot be placed (cannot happen for a sequence from :func:`hotel_sequences`)."""
     P, nodes, k = _engine_problem(pb, places, lengths)
@@ -112,7 +112,7 @@ def _run(pb, places, lengths, stop, seed, params: ILSParams = ILSParams()):
     S = new_state(P, np.ones(c, dtype=np.int64), 1, c + 1)
     if D > 1 and not np.isfinite(seed_chain(P, S, 0, np.arange(k, c, dtype=np.int64), D - 1)):
         return -np.inf, []
-    res = run_ils(P, S, stop, seed=seed, params=params, t0=time.perf_counter())
+    res = run_ils(P, S, stop, seed=seed, params=params or RACE_PARAMS[0], t0=time.perf_counter())
     B = res.state
     days: list[list[int]] = [[]]
     for p in range(int(B.length[0])):

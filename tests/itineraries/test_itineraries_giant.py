@@ -4,6 +4,8 @@ here from the travel matrix (trip lengths) and by the independent verifier."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -50,7 +52,7 @@ def _trip_lengths(pb: ItineraryProblem, hotels: list[int], days: list[list[int]]
     out = []
     for d, visits in enumerate(days):
         path = [ends[d], *visits, ends[d + 1]]
-        out.append(float(sum(pb.travel_min[a, b] for a, b in zip(path, path[1:]))))
+        out.append(float(sum(pb.travel_min[a, b] for a, b in itertools.pairwise(path))))
     return out
 
 
