@@ -70,6 +70,15 @@ def warm_up() -> float:
                           (Group("g", 0, 0.0, "h", 1, 300.0, "h", budget=10.0, day_windows=((0.0, 300.0),)),),
                           np.ones((2, 2)))
     solve(pb, StoppingCriterion(max_iterations=3), seed=0)
+    # an OPHS-like case too: the hotel-sequence start runs the routing engine's kernels
+    sites = tuple(Site(f"s{i}", 1.0, 0.0) for i in range(3))
+    pts = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [2.0, 1.0], [1.0, 1.0]])
+    travel = np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(axis=2))
+    pb = ItineraryProblem("warm-ophs", 2, sites, (Hotel("H0"), Hotel("H1"), Hotel("H2")),
+                          (Group("g", 0, 0.0, "H0", 1, 3.0, "H1", size=1, rooms=0,
+                                 day_windows=((0.0, 3.0), (0.0, 3.0))),), travel)
+    solve(pb, StoppingCriterion(max_iterations=3), seed=0)
+    solve(pb, StoppingCriterion(max_runtime_s=0.05), seed=0)
     return time.perf_counter() - t0
 
 
