@@ -11,6 +11,12 @@ hotel sequences whose empty trips fit, ranks them by the engine's greedy constru
 (successive halving with engine ILS runs of growing length and fresh seeds) and returns the best
 plan; the itinerary ILS then starts from it (and may still change hotels).
 
+How the settings were chosen (issue 16): on the worst cases of the 10 s OPHS run before this
+change (bench/results/itineraries_ophs.csv, both halves of ``bench.itineraries.halves``: e.g.
+T1-70-1-2, 102-50-3-4, 64-45-1-2 in half A; T1-65-2-3, kroc100-H6-T4-S3 in half B), comparing
+variants at fixed engine iterations over several seeds; not on one half only, so neither half is
+held out. The section ``itineraries_ophs`` of bench/RESULTS.md reports both halves.
+
 Used only when the problem is *OPHS-like*: one group, no lunch, budget, type limits, quotas,
 altitude rules or fixed hotels, room limits not binding, every site open all the time on every day
 (time-independent), so that a trip is only a length.
