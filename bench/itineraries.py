@@ -162,10 +162,10 @@ def main(argv: list[str] | None = None) -> int:
                  "Wall times on the shared 2-core machine (8 engineers), so fewer iterations than an idle core.",
                  "", table(COLUMNS, [[r[c] for c in COLUMNS] for r in rows])]
         half = halves(files)
-        for h in ("A", "B"):
+        for k, h in enumerate(("A", "B")):
             hs = summary([r for r in rows if half.get(str(r["instance"])) == h])
             if hs["n"]:
-                lines.insert(2, f"Half {h} (files 1, 3, 5 ... of each set folder sorted by name for A, 2, 4 ... for B; "
+                lines.insert(2 + k, f"Half {h} (files 1, 3, 5 ... of each set folder sorted by name for A, 2, 4 ... for B; "
                                 f"bench.itineraries.halves): {hs['n']} instances, mean gap {hs['mean_gap_pct']:.3f}%, "
                                 f"max {hs['max_gap_pct']:.3f}%, {hs['at_value']} at the reference value.")
         if s["new_best"]:
