@@ -70,7 +70,27 @@ def warm_up() -> float:
                           (Group("g", 0, 0.0, "h", 1, 300.0, "h", budget=10.0, day_windows=((0.0, 300.0),)),),
                           np.ones((2, 2)))
     solve(pb, StoppingCriterion(max_iterations=3), seed=0)
+    # an OPHS-like case too: the hotel-sequence start runs the routing engine's kernels
+    sites = tuple(Site(f"s{i}", 1.0, 0.0) for i in range(3))
+    pts = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [2.0, 1.0], [1.0, 1.0]])
+    travel = np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(axis=2))
+    pb = ItineraryProblem("warm-ophs", 2, sites, (Hotel("H0"), Hotel("H1"), Hotel("H2")),
+                          (Group("g", 0, 0.0, "H0", 1, 3.0, "H1", size=1, rooms=0,
+                                 day_windows=((0.0, 3.0), (0.0, 3.0))),), travel)
+    solve(pb, StoppingCriterion(max_iterations=3), seed=0)
+    solve(pb, StoppingCriterion(max_runtime_s=0.05), seed=0)
     return time.perf_counter() - t0
+
+
+def halves(files: list[Path]) -> dict[str, str]:
+    """``instance -> 'A' | 'B'``: within each folder (benchmark set) files sorted by name alternate
+    A, B, A, ... (the split of :func:`bench.split.split_of`); search settings are to be chosen on
+    one half and reported on both."""
+    out: dict[str, str] = {}
+    for folder in sorted({p.parent for p in files}):
+        for k, p in enumerate(sorted(q for q in files if q.parent == folder)):
+            out[p.stem] = "A" if k % 2 == 0 else "B"
+    return out
 
 
 def summary(rows: list[dict[str, object]]) -> dict[str, float]:
@@ -141,6 +161,13 @@ def main(argv: list[str] | None = None) -> int:
                  f"{s['max_gap_pct']:.3f}%, {s['at_value']} at the reference value, {s['new_best']} new best.",
                  "Wall times on the shared 2-core machine (8 engineers), so fewer iterations than an idle core.",
                  "", table(COLUMNS, [[r[c] for c in COLUMNS] for r in rows])]
+        half = halves(files)
+        for k, h in enumerate(("A", "B")):
+            hs = summary([r for r in rows if half.get(str(r["instance"])) == h])
+            if hs["n"]:
+                lines.insert(2 + k, f"Half {h} (files 1, 3, 5 ... of each set folder sorted by name for A, 2, 4 ... for B; "
+                                f"bench.itineraries.halves): {hs['n']} instances, mean gap {hs['mean_gap_pct']:.3f}%, "
+                                f"max {hs['max_gap_pct']:.3f}%, {hs['at_value']} at the reference value.")
         if s["new_best"]:
             lines += ["", "New best values: " + ", ".join(f"{r['instance']} {r['score']:g} (was {r['value']:g})"
                                                             for r in rows if r["new_best"])]

@@ -65,7 +65,8 @@ class ItineraryParams:
     ``sa_t0``: start temperature of the SA acceptance as a fraction of the mean site value (0: accept
     every repaired solution, the original ILS); ``sa_alpha``: cooling per iteration; ``random_shake_p``: probability that a shake removes visits drawn
     at random over the stay instead of a string per day; ``giant_tour``: start OPHS-like problems from
-    the best fixed-hotel-sequence plan (:mod:`optimizer.itineraries.giant`); ``retry_every``: every
+    the best fixed-hotel-sequence plan (:mod:`optimizer.itineraries.giant`); ``giant_share``: the
+    fraction of the runtime limit that start may use (the ILS gets the rest); ``retry_every``: every
     so many iterations the groups without a plan are retried against the rooms left (0: never).
     """
 
@@ -82,6 +83,7 @@ class ItineraryParams:
     sa_alpha: float = 0.995
     random_shake_p: float = 0.5
     giant_tour: bool = True
+    giant_share: float = 0.9
     retry_every: int = 500
 
     def __post_init__(self) -> None:
@@ -89,6 +91,8 @@ class ItineraryParams:
             raise InvalidInput("params.method", self.method, "must be 'ils' or 'cpsat'")
         if isinstance(self.retry_every, bool) or not isinstance(self.retry_every, int) or self.retry_every < 0:
             raise InvalidInput("params.retry_every", self.retry_every, "must be an integer >= 0")
+        if isinstance(self.giant_share, bool) or not (isinstance(self.giant_share, (int, float)) and 0.0 < self.giant_share < 1.0):
+            raise InvalidInput("params.giant_share", self.giant_share, "must be a number in (0, 1)")
 
 
 def day_bounds(g: Group, day: int) -> tuple[float, float, bool]:
@@ -541,14 +545,15 @@ def _build_solution(pb: ItineraryProblem, P, S, served: np.ndarray, stats: Solve
     return ItinerarySolution(tuple(its), total, tuple(unserved), stats)
 
 
-def _giant_start(pb: ItineraryProblem, P, S, stop: StoppingCriterion, seed: int, t0: float) -> bool:
+def _giant_start(pb: ItineraryProblem, P, S, stop: StoppingCriterion, seed: int, t0: float,
+                 share: float = 0.9) -> bool:
     """Seed the single group's plan with the best fixed-hotel plan of
-    :func:`optimizer.itineraries.giant.best_hotel_plan`; it gets 70% of the runtime limit (or
+    :func:`optimizer.itineraries.giant.best_hotel_plan`; it gets ``share`` of the runtime limit (or
     2,000 engine iterations without one). False if no hotel sequence fits."""
     g = pb.groups[0]
     lengths = np.array([P.hi[0, d] - P.lo[0, d] for d in g.days])
     if stop.max_runtime_s is not None:
-        sub = StoppingCriterion(max_runtime_s=max(0.01, 0.7 * stop.max_runtime_s - (time.perf_counter() - t0)))
+        sub = StoppingCriterion(max_runtime_s=max(0.01, share * stop.max_runtime_s - (time.perf_counter() - t0)))
     else:
         sub = StoppingCriterion(max_iterations=2000)
     plan = best_hotel_plan(pb, lengths, sub, seed)
@@ -645,7 +650,7 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
             why[gi] = (reason, detail)
     rng = np.array([(int(seed) * 0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D) & 0x7FFFFFFFFFFFFFFF or 1], dtype=np.int64)
     if params.giant_tour and served.all() and is_ophs_like(pb):
-        _giant_start(pb, P, S, stop, seed, t0)
+        _giant_start(pb, P, S, stop, seed, t0, params.giant_share)
     _init_routes(P, S, served, rng)
     # groups without a plan take no part in the search: make them inert (until a retry plans them)
     n_cand0, fixed0 = P.n_cand.copy(), P.fixed_hotel.copy()
