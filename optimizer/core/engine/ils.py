@@ -230,7 +230,7 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
                     if chosen[r] and replace_route(P, S, r, ones) > 0:
                         changed = True
             if changed:
-                greedy_fill(P, S, chosen, freed, 0, w)
+                greedy_fill(P, S, chosen, freed, np.int64(0), w)
         if or_opt > 0 or two_opt:
             any_moved = False
             for r in range(R):

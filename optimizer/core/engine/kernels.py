@@ -289,7 +289,7 @@ def remove_positions(P, S, r, mask):
     first = min(first, w)
     if w == 0:
         S.rvalue[r] = 0.0
-    recompute_route(P, S, r, first)
+    recompute_route(P, S, r, np.int64(first))
 
 
 @njit(cache=True, nogil=True)
