@@ -152,6 +152,8 @@ def _snapshot(x):
         return copy_state(x)
     if isinstance(x, np.ndarray):
         return x.copy()
+    if isinstance(x, tuple):  # the elite pool's arrays (None when off)
+        return tuple(_snapshot(v) for v in x)
     return x
 
 
