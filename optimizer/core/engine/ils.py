@@ -233,7 +233,7 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool, or_opt
             is_freed[freed[c]] = False
         if (do_relocate or do_replace) and S.rvalue.sum() >= fctrl[F_BEST] * (1.0 - gate) - 1e-9:
             changed = False
-            if relocate is not None:
+            if relocate is not None:  # noqa: SIM102 - a branch of its own, which Numba prunes when None
                 if do_relocate and relocate_routes(P, S, chosen) > 0:
                     changed = True
             if do_replace:
@@ -299,7 +299,7 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool, or_opt
             ctrl[C_S] = 1
         if restore_every > 0 and ctrl[C_NOIMP] > 0 and ctrl[C_NOIMP] % restore_every == 0:
             from_pool = False
-            if pool is not None:
+            if pool is not None:  # noqa: SIM102 - a branch of its own, which Numba prunes when None
                 if pool[4][0] > 1:
                     i = _rand(ctrl) % pool[4][0]
                     pool_load(P, S, pool[0], pool[1], i)

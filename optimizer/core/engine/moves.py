@@ -221,4 +221,5 @@ def pool_load(P, S, pool_ri, pool_len, i):
             remove_positions(P, S, r, mask)
     for r in range(R):
         for p in range(pool_len[i, r]):
-            insert_visit(P, S, np.int64(r), np.int64(pool_ri[i, NODE, r, p]), np.int64(p), np.int64(pool_ri[i, SLOT, r, p]))
+            insert_visit(P, S, np.int64(r), np.int64(pool_ri[i, NODE, r, p]), np.int64(p),
+                         np.int64(pool_ri[i, SLOT, r, p]))
