@@ -17,7 +17,7 @@ with warnings.catch_warnings():
 import api.http.app as app_module
 import api.http.routes.health as health
 import api.http.routes.tours as tours_route
-from api.cli import launch
+from api.cli import first_run, launch
 from api.http.routes.drones import MAX_DELIVERIES
 from api.http.routes.flight_schedule import MIN_START_STEP_MIN
 from api.http.schemas import MAX_GROUPS, MAX_STATION_GROUPS
@@ -139,6 +139,7 @@ def test_a_failed_warm_up_does_not_hold_readiness_back(env, monkeypatch):
 
 def test_first_run_note(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(first_run, "NOTE_SHOWN", [False])
     assert not launch.kernels_cached()
     import api.cli.main as cli_main
     ran = []
