@@ -114,8 +114,11 @@ def readiness(app: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     reasons: list[dict[str, Any]] = []
     checks: dict[str, Any] = {}
 
-    families = getattr(app.state, "kernel_families", KERNEL_FAMILIES)
-    states = kernel_states(families)
+    families = getattr(app.state, "kernel_families", None)  # set by start_warm_up (the app's start-up)
+    if families is None:  # start-up not run (an app without its lifespan): it has not loaded anything
+        states = {k.family: "not started" for k in KERNEL_FAMILIES}
+    else:
+        states = kernel_states(families)
     checks["kernels"] = states
     blocking = [f for f, st in states.items() if f in READY_NEEDS and st not in ("compiled", "failed")]
     if blocking:  # the other families compile after them; their requests wait for them meanwhile
