@@ -5,9 +5,10 @@
 * ``kernels``: the tour kernels are compiled. ``start_warm_up`` compiles (or loads from Numba's
   disk cache) each family's kernels in turn on a background thread started with the server, which
   answers meanwhile: tours first (the web app and most requests), then drones. ``checks.kernels``
-  says per family ``compiled``, ``compiling (N s so far)``, ``waiting`` (its turn comes) or
-  ``failed`` (logged; its first request compiles). Only the tour kernels hold readiness back (a
-  first run after an install: about 10 s on 2 cores); a request for a family that is still
+  says per family ``compiled``, ``compiling (N s so far)``, ``waiting`` (its turn comes),
+  ``failed`` (logged; its first request compiles) or ``not started`` (an app whose start-up has not
+  run: not ready). Only the tour kernels hold readiness back (a first run after an install: about
+  12 s on 2 cores); a request for a family that is still
   compiling waits for it, and its time limit starts after (``optimizer.core.warmup``);
 * ``store``: the job store (``$LHASA_OPS_DB``: a SQLite file or a PostgreSQL database) takes a write
   now (a rolled-back write with a short lock timeout, ``JobStore.probe``), or, before the first job,
