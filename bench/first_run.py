@@ -9,7 +9,7 @@ Rows:
   Numba compile-event listener: wall and CPU seconds, and the self time of the five costliest
   kernels (time inside a kernel's compilation less that of the kernels it calls);
 * ``plan (cold)``: ``lhasa-ops plan --out TMP`` piped, cold cache: seconds to the first byte on
-  stdout or stderr, total wall, the ``JIT compile`` line it prints; ``plan (warm)``: the same
+  stdout or stderr, total wall and CPU seconds, the ``JIT compile`` line it prints; ``plan (warm)``: the same
   command again on the now-filled cache;
 * ``serve (cold)``: ``lhasa-ops serve`` on a free port, cold cache: seconds until ``/healthz``
   answers 200 and until ``/readyz`` answers 200 (it says ``compiling`` before).
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -94,6 +95,7 @@ def plan_rows() -> list[list[object]]:
     with tempfile.TemporaryDirectory(prefix="lhasa_cold_") as cache:
         for label in ("plan (cold cache)", "plan (warm cache)"):
             out_dir = Path(cache) / "out"
+            c0 = _children_cpu()
             t0 = time.perf_counter()
             p = subprocess.Popen([_cli(), "plan", "--out", str(out_dir)], cwd=ROOT, env=_env(cache),
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -103,13 +105,19 @@ def plan_rows() -> list[list[object]]:
             rest = first + p.stdout.read()
             p.wait(timeout=900)
             wall = time.perf_counter() - t0
+            cpu = _children_cpu() - c0
             text = rest.decode(errors="replace")
             jit = next((line.split(None, 2)[-1] for line in text.splitlines() if line.startswith("JIT compile")), "-")
             first_line = text.splitlines()[0] if text else ""
             rows.append([label, f"first output after {t_first:.2f} s: `{first_line[:90]}`", f"{wall:.1f}",
-                         f"exit {p.returncode}; JIT compile {jit}"])
+                         f"exit {p.returncode}; {cpu:.1f} s CPU; JIT compile {jit}"])
             print(rows[-1], flush=True)
     return rows
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def _free_port() -> int:

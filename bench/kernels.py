@@ -152,6 +152,8 @@ def _snapshot(x):
         return copy_state(x)
     if isinstance(x, np.ndarray):
         return x.copy()
+    if type(x) is tuple:  # the elite pool's arrays (None when off); not KernelProblem (a namedtuple)
+        return tuple(_snapshot(v) for v in x)
     return x
 
 

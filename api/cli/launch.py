@@ -1,7 +1,7 @@
 """The ``lhasa-ops`` entry point: says what is happening before the slow first start, then runs the CLI.
 
 Importing the CLI (NumPy, Numba, polars, OR-Tools, FastAPI models, ...) takes 1-3 s, and the first
-``plan`` after an install then compiles the solver kernels (about 15 s on 2 cores; cached on disk
+``plan`` after an install then compiles the solver kernels (about 12 s on 2 cores; cached on disk
 after). So that a fresh install prints within a second (issue 15 item 3), this module imports
 nothing heavy: when the command solves (``plan``, ``scenarios``, ``serve``) and the kernels' Numba
 cache looks empty, it writes one line on stderr first, then imports and runs ``api.cli.main.app``.
@@ -13,26 +13,14 @@ The check is a file-name look-up, not a load: a Numba index file of the ILS kern
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
+
+from api.cli import first_run
+from api.cli.first_run import kernels_cached
 
 SOLVING = frozenset({"plan", "scenarios", "serve"})
 FIRST_RUN_NOTE = ("lhasa-ops: first run after an install: loading and compiling the solver kernels "
-                  "(about 15 s on 2 cores, once; cached after)...")
-
-
-def kernels_cached() -> bool:
-    """Whether a Numba cache index of the tour ILS kernel exists (see the module docstring)."""
-    pattern = "ils.ils_iterations-*.nbi"
-    root = os.environ.get("NUMBA_CACHE_DIR")
-    try:
-        if root:
-            return any(Path(root).glob(f"*/{pattern}"))
-        engine = Path(__file__).resolve().parents[2] / "optimizer" / "core" / "engine" / "__pycache__"
-        return any(engine.glob(pattern))
-    except OSError:
-        return True  # cannot tell: say nothing
+                  "(about 12 s on 2 cores, once; cached after)...")
 
 
 def main() -> None:
@@ -40,6 +28,7 @@ def main() -> None:
     args = sys.argv[1:]
     if args and args[0] in SOLVING and not any(a in ("--help", "-h") for a in args) and not kernels_cached():
         print(FIRST_RUN_NOTE, file=sys.stderr, flush=True)
+        first_run.NOTE_SHOWN[0] = True  # the CLI then says nothing more about compiling
     from api.cli.main import app
 
     app()

@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from api.cli import first_run
 from api.cli.common import fail
 from api.cli.days import day_app
 from api.cli.drones import drones_app
@@ -127,12 +128,15 @@ COMPILE_NOTE_AFTER_S = 1.0
 
 def _warm_up_telling(console: Console) -> float:
     """``warm_up()``; when the output is not a terminal (no spinner shows), a line on stderr says what is
-    happening if compilation takes longer than ``COMPILE_NOTE_AFTER_S``, so a piped first run is not silent."""
-    if console.is_terminal:
+    happening if compilation takes longer than ``COMPILE_NOTE_AFTER_S``, so a piped first run is not silent.
+    Nothing more when ``lhasa-ops`` said so already (``api.cli.launch``); a slow load from a filled cache
+    (a busy machine) says "loading", not "compiling"."""
+    if console.is_terminal or first_run.NOTE_SHOWN[0]:
         return warm_up()
-    note = threading.Timer(COMPILE_NOTE_AFTER_S, lambda: print(
-        "lhasa-ops: compiling the solver kernels (first run after an install: about 15 s on 2 cores; "
-        "cached after)...", file=sys.stderr, flush=True))
+    text = ("lhasa-ops: loading the compiled solver kernels from the Numba cache..." if first_run.kernels_cached() else
+            "lhasa-ops: compiling the solver kernels (first run after an install: about 12 s on 2 cores; "
+            "cached after)...")
+    note = threading.Timer(COMPILE_NOTE_AFTER_S, lambda: print(text, file=sys.stderr, flush=True))
     note.daemon = True
     note.start()
     try:

@@ -43,8 +43,6 @@ runs the solve in its threadpool and the event loop keeps answering other reques
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -56,8 +54,8 @@ from api.http import security as security_config
 from api.http.errors import install_error_handlers
 from api.http.routes.days import router as days_router
 from api.http.routes.health import router as health_router
+from api.http.routes.health import start_warm_up
 from api.http.routes.drones import router as drones_router
-from api.http.routes.drones import warm_up as drones_warm_up
 from api.http.routes.flight_schedule import router as flight_schedule_router
 from api.http.routes.flights import router as flights_router
 from api.http.routes.itineraries import router as itineraries_router
@@ -71,13 +69,7 @@ from api.http.routes.web import install_web
 from api.http.security import BodyLimitMiddleware
 from api.services.tours import lhasa_network
 from optimizer.core.errors import InvalidInput
-from optimizer.tours import ensure_compiled
-from optimizer.tours import is_compiled as tours_compiled
 
-_DRONES_WARM = threading.Event()
-_DRONES_DONE = threading.Event()
-"""Set when the drone warm-up thread has finished (compiled, or failed: then the first drone
-request compiles)."""
 
 
 class ConfigError(InvalidInput):
@@ -99,49 +91,6 @@ def check_environment() -> None:
         raise ConfigError(problems)
 
 
-_TOURS_STARTED = threading.Event()
-
-
-def _warm_in_background(app: FastAPI) -> None:
-    """Compile (or load from Numba's cache) the tour kernels, then the drone kernels, once per
-    process on a daemon thread, so the server answers (``/healthz``, ``/readyz`` saying
-    ``compiling``) within seconds of starting. ``app.state.tours_warm`` turns True when the tour
-    kernels are ready; a plan request that comes earlier waits for them before its clock starts
-    (``optimizer.tours.ensure_compiled``). A failure only costs the first request its compile time."""
-    log = logging.getLogger(__name__)
-    if tours_compiled():
-        app.state.tours_warm = True
-    if _TOURS_STARTED.is_set() and _DRONES_WARM.is_set():
-        if not app.state.tours_warm:  # another app of this process is compiling: wait for it on a thread
-
-            def wait() -> None:
-                try:
-                    ensure_compiled()
-                finally:
-                    app.state.tours_warm = True
-
-            threading.Thread(target=wait, name="lhasa-ops-wait-kernels", daemon=True).start()
-        return
-    _TOURS_STARTED.set()
-    _DRONES_WARM.set()
-
-    def run() -> None:
-        try:
-            ensure_compiled()
-        except Exception:  # warming is an optimisation
-            log.exception("tour kernel warm-up failed")
-        finally:
-            app.state.tours_warm = True
-        try:
-            drones_warm_up()
-        except Exception:  # warming is an optimisation
-            log.exception("drone kernel warm-up failed")
-        finally:
-            _DRONES_DONE.set()
-
-    threading.Thread(target=run, name="lhasa-ops-warm-kernels", daemon=True).start()
-
-
 def create_app() -> FastAPI:
     """Build the FastAPI application (the network is loaded at startup); ``ConfigError`` when the
     environment is invalid."""
@@ -150,9 +99,7 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.network = lhasa_network()
-        app.state.tours_warm = False
-        _warm_in_background(app)  # compile the kernels without delaying the start (/readyz: compiling)
-        app.state.drones_warm = _DRONES_DONE  # /readyz waits for it
+        start_warm_up(app)  # compile the kernels in the background (/readyz says so; api.http.routes.health)
         start_jobs(app)  # resume scenario runs a previous process left unfinished
         try:
             yield

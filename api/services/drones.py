@@ -11,8 +11,6 @@ A plan the verifier rejects is reported in ``violations`` (the CLI exits 1 on it
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +21,11 @@ from optimizer.core.airspace import airspace_from_geojson
 from optimizer.core.errors import InvalidInput
 from optimizer.core.results import Violation
 from optimizer.core.stop import StoppingCriterion
+from optimizer.core.warmup import KernelWarmUp
 from optimizer.drones import Delivery, DronePlan, DroneProblem, DroneType, solve, verify
 from optimizer.drones.report import plan_geojson, to_dict
 
-__all__ = ["AIRSPACE_GEOJSON", "DRONE_DEMAND_CSV", "DRONE_TYPES_CSV", "DeliveryRun", "ensure_compiled",
+__all__ = ["AIRSPACE_GEOJSON", "DRONE_DEMAND_CSV", "DRONE_TYPES_CSV", "KERNELS", "DeliveryRun", "ensure_compiled",
            "is_compiled", "load_drone_types", "plan_deliveries", "read_drone_demand", "warm_up"]
 
 
@@ -73,30 +72,27 @@ def plan_deliveries(deliveries: tuple[Delivery, ...] | list[Delivery], *, airspa
     return DeliveryRun(problem, plan, tuple(verify(problem, plan)))
 
 
-_COMPILED = threading.Event()
-_COMPILE_LOCK = threading.Lock()
+def _compile_kernels() -> None:
+    """A two-delivery plan: compiles (or loads from Numba's disk cache) every drone kernel."""
+    plan_deliveries((Delivery("w1", 91.09, 29.70, 1.0), Delivery("w2", 91.1169, 29.6578, 1.0)), iterations=1,
+                    max_runtime_s=None)
+
+
+KERNELS = KernelWarmUp("drones", _compile_kernels)
 
 
 def is_compiled() -> bool:
     """Whether the drone kernels are compiled (or loaded) in this process."""
-    return _COMPILED.is_set()
+    return KERNELS.is_compiled()
 
 
-def warm_up() -> None:
-    """Compile (or load from Numba's disk cache) the drone kernels with a two-delivery plan, so the
-    first request's time limit applies to its own work."""
-    plan_deliveries((Delivery("w1", 91.09, 29.70, 1.0), Delivery("w2", 91.1169, 29.6578, 1.0)), iterations=1,
-                    max_runtime_s=None)
-    _COMPILED.set()
+def warm_up() -> float:
+    """Compile (or load from Numba's disk cache) the drone kernels once per process, so the first
+    request's time limit applies to its own work; the seconds this call waited (0.0 once compiled)."""
+    return KERNELS.ensure()
 
 
 def ensure_compiled() -> float:
-    """``warm_up`` once per process (callers at the same time wait for the one compiling); the
-    seconds this call waited (0.0 once compiled). Call it before a request's clock starts."""
-    if _COMPILED.is_set():
-        return 0.0
-    t0 = time.perf_counter()
-    with _COMPILE_LOCK:
-        if not _COMPILED.is_set():
-            warm_up()
-    return time.perf_counter() - t0
+    """``warm_up`` (callers at the same time wait for the one compiling; ``optimizer.core.warmup``).
+    Call it before a request's clock starts."""
+    return KERNELS.ensure()

@@ -53,6 +53,7 @@ from optimizer.core.clock import fmt_clock
 from optimizer.core.errors import InvalidInput, check_time_limit_s
 from optimizer.core.results import Violation
 from optimizer.core.stop import StoppingCriterion
+from optimizer.core.warmup import KernelWarmUp
 from optimizer.itineraries.solution import ItinerarySolution
 
 __all__ = ["ItineraryRun", "acclimatization_breaks", "day_geojson", "demo_week", "groups_from_records",
@@ -415,23 +416,22 @@ def plot_quota_calendar(run: ItineraryRun, ax, site_id: str = "potala") -> None:
 
 # --------------------------------------------------------------------------------------------- warm-up
 
-_WARM = False
-
-
-def warm_up() -> float:
-    """Compile (or load from Numba's disk cache) the itinerary kernels with a one-group, two-day plan,
-    so that a plan's time limit applies to its own work. Returns the seconds spent (0 when already
-    warm in this process)."""
-    global _WARM
-    if _WARM:
-        return 0.0
+def _compile_kernels() -> None:
+    """A one-group, two-day plan: compiles (or loads from Numba's disk cache) the itinerary kernels."""
     from optimizer.itineraries.solve import solve
 
-    t0 = time.perf_counter()
     day = dt.date(2026, 7, 6)
     g = GroupRequest("warm", 2, day, day + dt.timedelta(days=1), arrival_min=600.0, departure_min=900.0,
                      arrive_at="gonggar_airport", depart_from="gonggar_airport", must_visit=("potala",))
     inst = build_lhasa_problem([g], lhasa_data())
     solve(inst.problem, StoppingCriterion(max_iterations=2), seed=0)
-    _WARM = True
-    return time.perf_counter() - t0
+
+
+KERNELS = KernelWarmUp("itineraries", _compile_kernels)
+
+
+def warm_up() -> float:
+    """Compile (or load from Numba's disk cache) the itinerary kernels once per process, so that a
+    plan's time limit applies to its own work (``optimizer.core.warmup``: callers at the same time
+    wait for the one compiling). Returns the seconds this call waited (0 when already warm)."""
+    return KERNELS.ensure()

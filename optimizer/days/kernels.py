@@ -9,6 +9,7 @@ at the end of a route, with the slot fixed instead of searched.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from optimizer.core.engine.kernels import EPS, NODE, SLOT_EPS, START, insert_visit
@@ -46,5 +47,5 @@ def append_in_slot(P, S, r, j, k):
         return False
     if s + P.service[j] + P.t_to[r, j] > P.day_end[r] + EPS:
         return False
-    insert_visit(P, S, r, j, L, k)
+    insert_visit(P, S, r, j, np.int64(L), k)  # int64 as every engine call site: one specialisation
     return True

@@ -21,6 +21,7 @@ from optimizer.tours.solution import (
     tour_kpis,
 )
 from optimizer.tours.solve import (
+    KERNELS,
     TOUR_PARAMS,
     compile_problem,
     compile_seconds,
@@ -34,7 +35,7 @@ from optimizer.tours.solve import (
 from optimizer.tours.verify import TourViolation, verify
 
 __all__ = [
-    "MAX_GROUP_SIZE", "TOUR_PARAMS", "UNSERVED_REASONS", "ILSParams", "Location", "Route", "TourGroup",
+    "KERNELS", "MAX_GROUP_SIZE", "TOUR_PARAMS", "UNSERVED_REASONS", "ILSParams", "Location", "Route", "TourGroup",
     "TourPlan", "TourProblem", "TourUnserved", "TourViolation", "Visit", "compile_problem",
     "compile_seconds", "ensure_compiled", "is_compiled", "location_vector", "road_nodes", "served_group_ids", "solve", "tour_kpis", "verify", "warm_up",
 ]

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import logging
 import math
-import threading
 import time
 
 import numpy as np
@@ -28,6 +26,7 @@ from optimizer.core.network import Network, Road, Site, shortest_path_matrices
 from optimizer.core.physics import haversine_km
 from optimizer.core.results import FEASIBLE, SolveStats
 from optimizer.core.stop import StoppingCriterion
+from optimizer.core.warmup import KernelWarmUp
 from optimizer.tours.problem import Location, TourGroup, TourProblem
 from optimizer.tours.solution import Route, TourPlan, TourUnserved, Visit, tour_kpis
 
@@ -291,44 +290,9 @@ def decode(problem: TourProblem, P: KernelProblem, S: RouteState) -> tuple[list[
     return routes, unserved
 
 
-_COMPILED = threading.Event()
-_COMPILE_LOCK = threading.Lock()
-_COMPILE_S = [0.0]
-log = logging.getLogger(__name__)
-
-
-def compile_seconds() -> float:
-    """Seconds this process spent compiling (or loading) the tour kernels: ``warm_up`` and
-    ``ensure_compiled`` (0.0 before; not part of any solve's ``runtime_s``)."""
-    return _COMPILE_S[0]
-
-
-def is_compiled() -> bool:
-    """Whether the tour kernels are compiled (or loaded) in this process."""
-    return _COMPILED.is_set()
-
-
-def ensure_compiled() -> float:
-    """Compile (or load from Numba's disk cache) the kernels once per process, before a solve's
-    clock starts; returns the seconds this call waited (0.0 once they are compiled). Threads that
-    call it together wait for the one compiling. Logged at INFO."""
-    if _COMPILED.is_set():
-        return 0.0
-    t0 = time.perf_counter()
-    with _COMPILE_LOCK:
-        if not _COMPILED.is_set():
-            warm_up()
-    return time.perf_counter() - t0
-
-
-def warm_up() -> float:
-    """Compile (or load from Numba's cache) every kernel the planner uses; returns seconds taken.
-
-    The first solve after an install pays the kernels' JIT compilation; ``solve`` does this first
-    (``ensure_compiled``), outside its clock, and so may callers that promise a time limit (the CLI,
-    the API at startup) to show or report it.
-    """
-    t0 = time.perf_counter()
+def _compile_kernels() -> None:
+    """A three-group solve on a three-site network: compiles (or loads from Numba's cache) every kernel
+    the planner uses with the default ``TOUR_PARAMS`` (other params compile their moves on first use)."""
     sites = (
         Site(id="h", name_en="h", name_zh="h", lat=29.6, lon=91.1, elevation_m=3650, kind="town",
              rating="n/a", score=0.0, visit_min=0.0, window=(0.0, 1440.0)),
@@ -344,12 +308,38 @@ def warm_up() -> float:
     groups = tuple(TourGroup(id=f"g{k}", size=4, start=Location("h"), end=Location("h"),
                              day_window=(480.0, 1100.0), must_visit=("a",) if k else ()) for k in range(3))
     _solve(TourProblem(network=net, groups=groups), StoppingCriterion(max_iterations=3))
-    dt = time.perf_counter() - t0
-    if not _COMPILED.is_set():
-        _COMPILE_S[0] += dt
-        log.info("tour kernels compiled (or loaded from the Numba cache) in %.1f s, before any solve clock", dt)
-    _COMPILED.set()
-    return dt
+
+
+KERNELS = KernelWarmUp("tours", _compile_kernels)
+
+
+def compile_seconds() -> float:
+    """Seconds this process spent compiling (or loading) the tour kernels (0.0 before; not part of any
+    solve's ``runtime_s``)."""
+    return KERNELS.seconds
+
+
+def is_compiled() -> bool:
+    """Whether the tour kernels are compiled (or loaded) in this process."""
+    return KERNELS.is_compiled()
+
+
+def ensure_compiled() -> float:
+    """Compile (or load from Numba's disk cache) the kernels once per process, before a solve's
+    clock starts; returns the seconds this call waited (0.0 once they are compiled). Threads that
+    call it together wait for the one compiling (``optimizer.core.warmup.KernelWarmUp``)."""
+    return KERNELS.ensure()
+
+
+def warm_up() -> float:
+    """``ensure_compiled`` under the name the CLI and benches use: the seconds spent compiling (or
+    loading) the tour kernels now, 0.0 when this process has them already.
+
+    The first solve after an install pays the kernels' JIT compilation; ``solve`` does this first,
+    outside its clock, and so may callers that promise a time limit (the CLI, the API at startup) to
+    show or report it.
+    """
+    return KERNELS.ensure()
 
 
 def seeding_order(problem: TourProblem) -> np.ndarray:

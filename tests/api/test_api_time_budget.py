@@ -15,14 +15,16 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 import api.http.app as app_module
+import api.http.routes.health as health
 import api.http.routes.tours as tours_route
-from api.cli import launch
+from api.cli import first_run, launch
 from api.http.routes.drones import MAX_DELIVERIES
 from api.http.routes.flight_schedule import MIN_START_STEP_MIN
 from api.http.schemas import MAX_GROUPS, MAX_STATION_GROUPS
 from api.services.tours import MIN_SEARCH_S, less_time
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import StoppingCriterion
+from optimizer.core.warmup import KernelWarmUp
 
 
 @pytest.fixture()
@@ -87,36 +89,57 @@ def test_tours_plan_keeps_time_for_the_report(env, monkeypatch):
 
 
 def test_server_answers_while_the_kernels_compile(env, monkeypatch):
-    """/healthz answers and /readyz says 'compiling' until the background warm-up is done."""
+    """/healthz answers and /readyz says what it is compiling until the tour kernels are done; the
+    drone kernels compile after them and do not hold readiness back."""
     release = threading.Event()
-    compiled = threading.Event()
-
-    def slow_compile() -> float:
-        release.wait(60)
-        compiled.set()
-        return 0.0
-
-    monkeypatch.setattr(app_module, "_TOURS_STARTED", threading.Event())
-    monkeypatch.setattr(app_module, "_DRONES_WARM", threading.Event())
-    monkeypatch.setattr(app_module, "_DRONES_DONE", threading.Event())
-    monkeypatch.setattr(app_module, "ensure_compiled", slow_compile)
-    monkeypatch.setattr(app_module, "tours_compiled", compiled.is_set)
-    monkeypatch.setattr(app_module, "drones_warm_up", lambda: None)
+    drones_release = threading.Event()
+    tours = KernelWarmUp("tours", lambda: release.wait(60))
+    drones = KernelWarmUp("drones", lambda: drones_release.wait(60))
+    monkeypatch.setattr(health, "KERNEL_FAMILIES", (tours, drones))
+    monkeypatch.setattr(health, "_WARM_THREAD", [])
     with TestClient(app_module.create_app()) as c:
         assert c.get("/healthz").status_code == 200
         r = c.get("/readyz")
         assert r.status_code == 503 and r.json()["code"] == "warming_up", r.text
-        assert r.json()["checks"]["kernels"]["tours"] == "compiling"
+        kernels = r.json()["checks"]["kernels"]
+        assert kernels["tours"].startswith("compiling (") and kernels["drones"] == "waiting", kernels
+        assert "tours compiling" in r.json()["message"] and "drones waiting" in r.json()["message"]
         release.set()
         t0 = time.monotonic()
         while c.get("/readyz").status_code != 200:
             assert time.monotonic() - t0 < 30
             time.sleep(0.05)
+        kernels = c.get("/readyz").json()["checks"]["kernels"]
+        assert kernels["tours"] == "compiled" and kernels["drones"].startswith("compiling ("), kernels
+        drones_release.set()
+        while not drones.is_compiled():
+            assert time.monotonic() - t0 < 30
+            time.sleep(0.05)
         assert c.get("/readyz").json()["checks"]["kernels"] == {"tours": "compiled", "drones": "compiled"}
+
+
+def test_a_failed_warm_up_does_not_hold_readiness_back(env, monkeypatch):
+    """A family whose warm-up raises is logged and marked 'failed'; /readyz does not wait for it (its
+    first request compiles it)."""
+    def boom() -> None:
+        raise RuntimeError("no compiler")
+
+    tours = KernelWarmUp("tours", boom)
+    monkeypatch.setattr(health, "KERNEL_FAMILIES", (tours,))
+    monkeypatch.setattr(health, "_WARM_THREAD", [])
+    monkeypatch.setattr(health, "_FAILED", set())
+    with TestClient(app_module.create_app()) as c:
+        t0 = time.monotonic()
+        while c.get("/readyz").status_code != 200:
+            assert time.monotonic() - t0 < 30
+            time.sleep(0.05)
+        assert c.get("/readyz").json()["checks"]["kernels"] == {"tours": "failed"}
+        assert not tours.is_compiled()
 
 
 def test_first_run_note(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(first_run, "NOTE_SHOWN", [False])
     assert not launch.kernels_cached()
     import api.cli.main as cli_main
     ran = []

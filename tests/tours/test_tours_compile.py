@@ -12,6 +12,7 @@ import pytest
 
 from api.services import tours
 from optimizer.core.stop import StoppingCriterion
+from optimizer.core.warmup import KernelWarmUp
 from optimizer.tours import TourProblem, verify
 from optimizer.tours.problem import Location, TourGroup
 
@@ -26,19 +27,12 @@ def cold(monkeypatch):
     COMPILE_S and counts its calls (the real kernels are loaded already, so solves still run)."""
     tsolve.warm_up()  # the real kernels, loaded before the stand-in takes over
     calls = []
-    flag = threading.Event()
-    seconds = [0.0]
 
-    def fake_warm_up() -> float:
+    def fake_warm_up() -> None:
         calls.append(threading.current_thread().name)
         time.sleep(COMPILE_S)
-        seconds[0] += COMPILE_S
-        flag.set()
-        return COMPILE_S
 
-    monkeypatch.setattr(tsolve, "_COMPILED", flag)
-    monkeypatch.setattr(tsolve, "_COMPILE_S", seconds)
-    monkeypatch.setattr(tsolve, "warm_up", fake_warm_up)
+    monkeypatch.setattr(tsolve, "KERNELS", KernelWarmUp("tours", fake_warm_up))
     return calls
 
 
@@ -54,7 +48,7 @@ def test_solve_compiles_first_and_keeps_compile_time_out_of_runtime(cold):
     problem = small_problem()
     plan = tsolve.solve(problem, StoppingCriterion(max_runtime_s=0.3, max_iterations=50), seed=0)
     assert cold == [threading.current_thread().name]  # the warm-up ran once, in the caller, first
-    assert tsolve.is_compiled() and tsolve.compile_seconds() == pytest.approx(COMPILE_S)
+    assert tsolve.is_compiled() and COMPILE_S <= tsolve.compile_seconds() < COMPILE_S + 5  # measured, not slept
     # the search's clock started after the compile step: its runtime does not contain the 0.4 s
     assert plan.stats.runtime_s < COMPILE_S
     assert verify(problem, plan) == []

@@ -2,10 +2,14 @@
 
 ``/readyz`` answers 200 ``{"status": "ready", "checks": {...}}`` when the server can do its work:
 
-* ``kernels``: the tour kernels are compiled (tour, then drone kernels, compile on a background
-  thread started with the server, which answers meanwhile; ``checks.kernels`` says ``compiling``
-  per family). The drone kernels do not hold readiness back: a drone request that comes while
-  they compile waits for them before its time limit starts;
+* ``kernels``: the tour kernels are compiled. ``start_warm_up`` compiles (or loads from Numba's
+  disk cache) each family's kernels in turn on a background thread started with the server, which
+  answers meanwhile: tours first (the web app and most requests), then drones. ``checks.kernels``
+  says per family ``compiled``, ``compiling (N s so far)``, ``waiting`` (its turn comes),
+  ``failed`` (logged; its first request compiles) or ``not started`` (an app whose start-up has not
+  run: not ready). Only the tour kernels hold readiness back (a first run after an install: about
+  12 s on 2 cores); a request for a family that is still
+  compiling waits for it, and its time limit starts after (``optimizer.core.warmup``);
 * ``store``: the job store (``$LHASA_OPS_DB``: a SQLite file or a PostgreSQL database) takes a write
   now (a rolled-back write with a short lock timeout, ``JobStore.probe``), or, before the first job,
   the SQLite file can be created;
@@ -21,6 +25,7 @@ store's code while it retries); ``check_failed`` when the check itself raised (l
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,11 +33,60 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.http.jobs import DB_ENV, JobStore, check_db_path
+from api.services.drones import KERNELS as DRONE_KERNELS
 from api.services.store_db import db_url, describe, store_exists
 from optimizer.core.errors import InvalidInput
+from optimizer.core.warmup import KernelWarmUp
+from optimizer.tours import KERNELS as TOUR_KERNELS
 
 router = APIRouter()
 log = logging.getLogger(__name__)
+
+KERNEL_FAMILIES: tuple[KernelWarmUp, ...] = (TOUR_KERNELS, DRONE_KERNELS)
+"""Families whose kernels ``serve`` compiles at start-up, in this order."""
+READY_NEEDS = frozenset({"tours"})
+"""Families ``/readyz`` waits for; the others compile after and their requests wait for them."""
+_WARM_THREAD: list[threading.Thread] = []  # the one warm-up thread of this process
+_FAILED: set[str] = set()  # families whose warm-up raised (logged); their first request compiles
+
+
+def start_warm_up(app: Any) -> None:
+    """Compile (or load from Numba's cache) the kernels of ``KERNEL_FAMILIES`` in order on a daemon
+    thread, once per process (another app of the process shares it), so the server answers
+    (``/healthz``; ``/readyz`` saying what it compiles) within seconds of starting. A family whose
+    warm-up fails is logged and marked ``failed``: it never holds readiness back, and its first request
+    compiles (and waits for) it."""
+    app.state.kernel_families = KERNEL_FAMILIES
+    if _WARM_THREAD:
+        return
+    families = KERNEL_FAMILIES
+
+    def run() -> None:
+        for k in families:
+            try:
+                k.ensure()
+            except Exception:  # noqa: BLE001 - warming is an optimisation; the first request tries again
+                log.exception("%s kernel warm-up failed", k.family)
+                _FAILED.add(k.family)
+
+    t = threading.Thread(target=run, name="lhasa-ops-warm-kernels", daemon=True)
+    _WARM_THREAD.append(t)
+    t.start()
+
+
+def kernel_states(families: tuple[KernelWarmUp, ...]) -> dict[str, str]:
+    """Per family: ``compiled``, ``compiling (N s so far)``, ``failed`` or ``waiting``."""
+    states = {}
+    for k in families:
+        if k.is_compiled():
+            states[k.family] = "compiled"
+        elif k.family in _FAILED:
+            states[k.family] = "failed"
+        elif (s := k.compiling_for_s()) is not None:
+            states[k.family] = f"compiling ({s:.0f} s so far)"
+        else:
+            states[k.family] = "waiting"
+    return states
 
 
 class Reason(BaseModel):
@@ -61,14 +115,18 @@ def readiness(app: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     reasons: list[dict[str, Any]] = []
     checks: dict[str, Any] = {}
 
-    tours_ready = bool(getattr(app.state, "tours_warm", False))
-    drones = getattr(app.state, "drones_warm", None)
-    drones_ready = drones is not None and drones.is_set()
-    checks["kernels"] = {"tours": "compiled" if tours_ready else "compiling",
-                         "drones": "compiled" if drones_ready else "compiling"}
-    if not tours_ready:  # the drone kernels compile after them; a drone request waits for them meanwhile
-        waiting = "tours and drones" if not drones_ready else "tours"
-        reasons.append({"code": "warming_up", "message": f"compiling the {waiting} kernels", "field": "kernels"})
+    families = getattr(app.state, "kernel_families", None)  # set by start_warm_up (the app's start-up)
+    if families is None:  # start-up not run (an app without its lifespan): it has not loaded anything
+        states = {k.family: "not started" for k in KERNEL_FAMILIES}
+    else:
+        states = kernel_states(families)
+    checks["kernels"] = states
+    blocking = [f for f, st in states.items() if f in READY_NEEDS and st not in ("compiled", "failed")]
+    if blocking:  # the other families compile after them; their requests wait for them meanwhile
+        pending = [f"{f} {st}" for f, st in states.items() if st not in ("compiled", "failed")]
+        reasons.append({"code": "warming_up", "field": "kernels",
+                        "message": f"compiling the solver kernels, once after an install (then cached): "
+                                   f"{', '.join(pending)}"})
 
     store = getattr(app.state, "job_store", None)
     try:

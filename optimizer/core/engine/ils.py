@@ -53,6 +53,8 @@ F_BEST, F_BEST_TIME, F_CUR, F_TEMP = 0, 1, 2, 3
 # prm float64 slots
 P_SHAKE_ROUTES, P_RESTORE, P_MAX_SHAKE, P_NOISE, P_T0, P_ALPHA, P_OR_OPT, P_TWO_OPT = 0, 1, 2, 3, 4, 5, 6, 7
 P_REPLACE, P_RELOCATE, P_ELITE, P_GATE, P_NOISE_MAX = 8, 9, 10, 11, 12
+# P_OR_OPT, P_RELOCATE and P_ELITE are not read by the kernel: those neighbourhoods are switched by
+# arguments that are None when off (see ``ils_iterations``)
 N_PRM = 16
 
 
@@ -146,8 +148,7 @@ def _better(v, t, best_v, best_t):
 
 
 @njit(cache=True, nogil=True)
-def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, pool_len, pool_val, pool_time,
-                   n_pool, diff_best):
+def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, diff_best, pool, or_opt, relocate):
     """Run up to ``n_iter`` iterations on the working state ``S``.
 
     ``C`` is the current (accepted) solution and ``B`` the best. Each iteration shakes ``S``,
@@ -155,10 +156,16 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
     (always if not worse, else with probability exp(delta / T), as in SAILS, Gunawan, Lau,
     Vansteenwegen & Lu 2017, JORS 68(8)) or reverts it to ``C``.
     ``ctrl`` int64[8] and ``fctrl`` float64[8] carry the search's position between calls;
-    ``prm`` float64[N_PRM] holds the parameters (see ``ILSParams``); ``pool_*``/``n_pool`` the elite
-    pool (see ``moves.pool_store``; ``K = 0`` rows when off). ``diff_best`` bool[R] marks the
+    ``prm`` float64[N_PRM] holds the parameters (see ``ILSParams``). ``diff_best`` bool[R] marks the
     routes in which ``S`` may differ from ``B`` (kept between calls; all False when ``S`` equals
-    ``B``). Returns iterations run.
+    ``B``), so that states are copied route by route.
+
+    The optional neighbourhoods are arguments that are ``None`` when off: ``pool`` the elite pool
+    ``(pool_ri, pool_len, pool_val, pool_time, n_pool)`` (see ``moves.pool_store``), ``or_opt`` the
+    longest string or-opt moves (int64 > 0), ``relocate`` ``True`` for inter-route relocate. Numba
+    prunes the branches of a ``None`` argument before typing them, so a solve compiles only the moves
+    its params use (issue 15 item 3: or-opt, relocate and the pool were a quarter of the first run's
+    compilation, though off by default). Returns iterations run.
     """
     R = S.length.shape[0]
     Lmax = S.rt.shape[2]
@@ -169,11 +176,14 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
     noise = prm[P_NOISE]
     t0 = prm[P_T0]
     alpha = prm[P_ALPHA]
-    or_opt = int(prm[P_OR_OPT])
     two_opt = prm[P_TWO_OPT] > 0
     do_replace = prm[P_REPLACE] > 0
-    do_relocate = prm[P_RELOCATE] > 0 and R > 1
-    elite = int(prm[P_ELITE]) > 0 and pool_val.shape[0] > 0
+    do_relocate = False
+    if relocate is not None:
+        do_relocate = R > 1
+    route_search = two_opt
+    if or_opt is not None:
+        route_search = True
     gate = prm[P_GATE]
     noise_max = prm[P_NOISE_MAX]
     rm = np.zeros(Lmax, dtype=np.bool_)
@@ -239,25 +249,26 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
             is_freed[freed[c]] = False
         if (do_relocate or do_replace) and S.rvalue.sum() >= fctrl[F_BEST] * (1.0 - gate) - 1e-9:
             changed = False
-            if do_relocate and relocate_routes(P, S, chosen) > 0:
-                changed = True
-                for r in range(R):
-                    if chosen[r]:
-                        dirty[r] = True
+            if relocate is not None:  # noqa: SIM102 - a branch of its own, which Numba prunes when None
+                if do_relocate and relocate_routes(P, S, chosen) > 0:
+                    changed = True
+                    for r in range(R):
+                        if chosen[r]:
+                            dirty[r] = True
             if do_replace:
                 for r in range(R):
                     if chosen[r] and replace_route(P, S, r, ones) > 0:
                         changed = True
             if changed:
-                greedy_fill(P, S, chosen, freed, 0, w)
-        if or_opt > 0 or two_opt:
+                greedy_fill(P, S, chosen, freed, np.int64(0), w)
+        if route_search:
             any_moved = False
             for r in range(R):
                 moved = 0
                 if chosen[r]:
                     if two_opt:
                         moved += two_opt_route(P, S, r)
-                    if or_opt > 0:
+                    if or_opt is not None:
                         moved += or_opt_route(P, S, r, or_opt)
                 if moved > 0:
                     any_moved = True
@@ -297,8 +308,8 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
             if t0 > 0.0:
                 assign_routes(C, S, dirty)
             fctrl[F_CUR] = v
-            if elite:
-                pool_store(S, pool_ri, pool_len, pool_val, pool_time, n_pool, v, t)
+            if pool is not None:
+                pool_store(S, pool[0], pool[1], pool[2], pool[3], pool[4], v, t)
             if not improved:
                 for r in range(R):
                     if dirty[r]:
@@ -322,15 +333,18 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, pool_ri, poo
         if ctrl[C_S] > max_shake:
             ctrl[C_S] = 1
         if restore_every > 0 and ctrl[C_NOIMP] > 0 and ctrl[C_NOIMP] % restore_every == 0:
-            if elite and n_pool[0] > 1:
-                i = _rand(ctrl) % n_pool[0]
-                pool_load(P, S, pool_ri, pool_len, i)
-                fctrl[F_CUR] = pool_val[i]
-                if t0 > 0.0:
-                    assign_state(C, S)
-                for r in range(R):
-                    diff_best[r] = True
-            else:
+            from_pool = False
+            if pool is not None:  # noqa: SIM102 - a branch of its own, which Numba prunes when None
+                if pool[4][0] > 1:
+                    i = _rand(ctrl) % pool[4][0]
+                    pool_load(P, S, pool[0], pool[1], i)
+                    fctrl[F_CUR] = pool[2][i]
+                    from_pool = True
+                    if t0 > 0.0:
+                        assign_state(C, S)
+                    for r in range(R):
+                        diff_best[r] = True
+            if not from_pool:
                 assign_routes(S, B, diff_best)
                 fctrl[F_CUR] = fctrl[F_BEST]
                 if t0 > 0.0:
@@ -383,20 +397,18 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
     prm[P_NOISE] = params.noise
     prm[P_T0] = t_start
     prm[P_ALPHA] = params.sa_alpha
-    prm[P_OR_OPT] = params.or_opt
     prm[P_TWO_OPT] = 1.0 if params.two_opt else 0.0
     prm[P_REPLACE] = 1.0 if params.replace else 0.0
-    prm[P_RELOCATE] = 1.0 if params.relocate else 0.0
-    prm[P_ELITE] = params.elite
     prm[P_GATE] = params.moves_gate
     prm[P_NOISE_MAX] = params.noise_max
     K = max(int(params.elite), 0)
     Lmax = S.rt.shape[2]
-    pool_ri = np.full((K, 2, R, Lmax), -1, dtype=np.int32)
-    pool_len = np.zeros((K, R), dtype=np.int32)
-    pool_val = np.full(K, -np.inf)
-    pool_time = np.zeros(K)
-    n_pool = np.zeros(1, dtype=np.int64)
+    pool = None  # off: None, so that the kernel compiles without it (see ils_iterations)
+    if K > 0:
+        pool = (np.full((K, 2, R, Lmax), -1, dtype=np.int32), np.zeros((K, R), dtype=np.int32), np.full(K, -np.inf),
+                np.zeros(K), np.zeros(1, dtype=np.int64))
+    or_opt = int(params.or_opt) if params.or_opt > 0 else None
+    relocate = True if params.relocate else None
     diff_best = np.zeros(R, dtype=np.bool_)
     fctrl[F_BEST_TIME] = float(total_time(P, S))
     max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
@@ -415,8 +427,8 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
             stopped_by = "max_no_improvement"
             break
         tc = time.perf_counter()
-        ran = ils_iterations(P, S, C, B, ctrl, fctrl, prm, min(chunk, left), max_noimp, pool_ri, pool_len,
-                             pool_val, pool_time, n_pool, diff_best)
+        ran = ils_iterations(P, S, C, B, ctrl, fctrl, prm, min(chunk, left), max_noimp, diff_best, pool, or_opt,
+                             relocate)
         dt = time.perf_counter() - tc
         if ran == 0:
             stopped_by = "max_no_improvement"

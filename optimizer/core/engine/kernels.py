@@ -317,7 +317,7 @@ def remove_positions(P, S, r, mask):
     first = min(first, w)
     if w == 0:
         S.rvalue[r] = 0.0
-    recompute_route(P, S, r, first)
+    recompute_route(P, S, r, np.int64(first))
 
 
 @njit(cache=True, nogil=True)
@@ -404,7 +404,7 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
     return best_ratio, best_j, best_p, best_k, best_shift
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def best_insertion(P, S, r, w):
     """Best insertion into route ``r`` over all its candidates (see ``best_insertion_among``)."""
     return best_insertion_among(P, S, r, P.cand[r], np.int64(P.n_cand[r]), w)
@@ -525,7 +525,7 @@ def total_time(P, S):
     return t
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _try_sequence(P, S, r, seq, k):
     """Append ``seq[:k]`` to the (empty) route ``r`` in order, each at its earliest slot.
 
@@ -605,7 +605,7 @@ def seed_protected(P, S, order):
     return ok
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _simulate(P, r, nodes, eo, ec, L):
     """Earliest-start schedule of a visit sequence of route ``r``; its end arrival or inf."""
     t = P.day_start[r]
@@ -624,7 +624,7 @@ def _simulate(P, r, nodes, eo, ec, L):
     return end
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _apply_order(P, S, r, nodes, slots, eo, ec, L):
     """Write a new visit order (nodes, reserved slots, effective windows) into route ``r``."""
     for p in range(L):

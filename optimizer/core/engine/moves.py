@@ -54,14 +54,14 @@ def replace_route(P, S, r, w):
     Lmax = S.rt.shape[2]
     mask = np.zeros(Lmax, dtype=np.bool_)
     moves = 0
-    p = 0
+    p = np.int64(0)
     while p < S.length[r]:
-        v = S.ri[NODE, r, p]
+        v = np.int64(S.ri[NODE, r, p])
         if P.protect[r, v]:
             p += 1
             continue
         vv = P.value[r, v]
-        nb = 0
+        nb = np.int64(0)
         for c in range(nc):
             u = P.cand[r, c]
             if S.in_route[r, u] or S.day_left[u] < q or P.value[r, u] <= vv + VEPS:
@@ -71,7 +71,7 @@ def replace_route(P, S, r, w):
         if nb == 0:
             p += 1
             continue
-        k = S.ri[SLOT, r, p]
+        k = np.int64(S.ri[SLOT, r, p])
         L = S.length[r]
         mask[:L] = False
         mask[p] = True
@@ -130,16 +130,16 @@ def relocate_routes(P, S, chosen):
     for a in range(R):
         if not chosen[a]:
             continue
-        p = 0
+        p = np.int64(0)
         while p < S.length[a]:
-            v = S.ri[NODE, a, p]
+            v = np.int64(S.ri[NODE, a, p])
             if P.protect[a, v]:
                 p += 1
                 continue
             gain = _removal_gain(P, S, a, p)
-            k = S.ri[SLOT, a, p]
+            k = np.int64(S.ri[SLOT, a, p])
             qa = P.size[a]
-            best_b, best_pos, best_shift = -1, -1, INF
+            best_b, best_pos, best_shift = np.int64(-1), np.int64(-1), INF
             # release v's capacity in a for the check, then restore it
             S.day_left[v] += qa
             if k >= 0:
@@ -198,8 +198,12 @@ def pool_store(S, pool_ri, pool_len, pool_val, pool_time, n_pool, v, t):
                 slot = i
         if v < pool_val[slot] + VEPS:
             return False
-    pool_ri[slot, :, :, :] = S.ri
-    pool_len[slot, :] = S.length
+    # element loops: an array-to-slice assignment compiles Numba's shape-error formatter (str/join code)
+    for f in range(S.ri.shape[0]):
+        for r in range(S.ri.shape[1]):
+            pool_len[slot, r] = S.length[r]
+            for p in range(S.ri.shape[2]):
+                pool_ri[slot, f, r, p] = S.ri[f, r, p]
     pool_val[slot] = v
     pool_time[slot] = t
     return True
@@ -217,4 +221,5 @@ def pool_load(P, S, pool_ri, pool_len, i):
             remove_positions(P, S, r, mask)
     for r in range(R):
         for p in range(pool_len[i, r]):
-            insert_visit(P, S, r, pool_ri[i, NODE, r, p], p, pool_ri[i, SLOT, r, p])
+            insert_visit(P, S, np.int64(r), np.int64(pool_ri[i, NODE, r, p]), np.int64(p),
+                         np.int64(pool_ri[i, SLOT, r, p]))
