@@ -74,6 +74,7 @@ KP = namedtuple("KP", [
     "must_bonus",    # float64[G] added to the search objective per must-visit made (> all values)
     "cand",          # int32[G, n] candidate sites (value > 0 or must-visit)
     "n_cand",        # int32[G]
+    "no_lunch_quota",  # bool[G]: group g has no lunch and no site has an entry-slot quota (latest-start filter)
 ])
 
 KS = namedtuple("KS", [
@@ -81,6 +82,8 @@ KS = namedtuple("KS", [
     "rlen",          # int32[G, D]
     "T0",            # float64[G, D, Lmax + 1] earliest time after position q, lunch not taken
     "T1",            # float64[G, D, Lmax + 1] ... lunch taken
+    "LS",            # float64[G, D, Lmax + 1] latest start of visit q keeping the rest feasible (q = L: the
+                     # latest arrival at the end place); only kept when P.no_lunch_quota[g]
     "rend",          # float64[G, D] arrival at the end place (inf: infeasible)
     "start",         # float64[G, D, Lmax] start of each visit
     "lunch_pos",     # int32[G, D] position after which lunch is taken (0: start place), -1 none
@@ -111,6 +114,7 @@ def assign_ks(dst, src):
     dst.rlen[:] = src.rlen
     dst.T0[:] = src.T0
     dst.T1[:] = src.T1
+    dst.LS[:] = src.LS
     dst.rend[:] = src.rend
     dst.start[:] = src.start
     dst.lunch_pos[:] = src.lunch_pos
@@ -232,6 +236,12 @@ def eval_insert(P, S, g, d, p, j):
     t0, t1 = _step(P, S, g, d, prev, j, t0, t1)
     if t0 == INF and t1 == INF:
         return INF
+    if P.no_lunch_quota[g]:
+        # exact O(1) rejection: the rest stays feasible iff the next visit (or the end place) is
+        # reached by its latest start (feasible starts are down-closed: waiting is allowed)
+        nxt = S.route[g, d, p] if p < L else end_place(P, S, g, d)
+        if t0 + P.travel[j, nxt] > S.LS[g, d, p] + EPS:
+            return INF
     prev = j
     for i in range(p, L):
         node = S.route[g, d, i]
@@ -242,6 +252,47 @@ def eval_insert(P, S, g, d, p, j):
             return S.rend[g, d]
         prev = node
     return _finish(P, S, g, d, prev, t0, t1)
+
+
+@njit(cache=True, nogil=True)
+def _latest_starts(P, S, g, d, e):
+    """``S.LS[g, d, q]``: the latest start of visit ``q`` of route (g, d) such that the rest of the
+    route still reaches end place ``e`` by ``hi`` (``q = L``: the latest arrival at ``e``), for a
+    route without lunch or slot quotas. Visits may wait, so the feasible starts of a visit are the
+    window times up to that bound (-inf: none)."""
+    L = S.rlen[g, d]
+    S.LS[g, d, L] = P.hi[g, d]
+    nxt = e
+    for i in range(L - 1, -1, -1):
+        j = S.route[g, d, i]
+        b = S.LS[g, d, i + 1] - P.travel[j, nxt] - P.dur[j]
+        best = -INF
+        for w in range(P.n_win[j, d]):
+            if P.w_open[j, d, w] <= b + EPS:
+                t = min(b, P.w_close[j, d, w])
+                if t > best:
+                    best = t
+        S.LS[g, d, i] = best
+        nxt = j
+
+
+@njit(cache=True, nogil=True)
+def local_shift(P, S, g, d, p, j):
+    """Route without lunch or slot quotas (``P.no_lunch_quota[g]``): the Shift of Vansteenwegen et
+    al. (2009) of inserting site ``j`` at position ``p`` of route (g, d), i.e. how much later the next
+    place (visit or end place) is reached, travel, wait and visit included; inf if infeasible
+    (exact, O(1) with several windows: by the latest starts ``S.LS``)."""
+    L = S.rlen[g, d]
+    prev = start_place(P, S, g, d) if p == 0 else S.route[g, d, p - 1]
+    t = S.T0[g, d, p]
+    s = earliest_start(P, S, g, d, j, t + P.travel[prev, j])
+    if s == INF:
+        return INF
+    nxt = S.route[g, d, p] if p < L else end_place(P, S, g, d)
+    a = s + P.dur[j] + P.travel[j, nxt]
+    if a > S.LS[g, d, p] + EPS:
+        return INF
+    return a - (t + P.travel[prev, nxt])
 
 
 @njit(cache=True, nogil=True)
@@ -294,6 +345,8 @@ def commit_route(P, S, g, d):
     if not r <= P.hi[g, d] + EPS:
         r = INF
     S.rend[g, d] = r
+    if P.no_lunch_quota[g]:
+        _latest_starts(P, S, g, d, e)
     # backtrack the chosen path
     S.lunch_pos[g, d] = -1
     for q in range(L, -1, -1):
@@ -417,11 +470,17 @@ def _best_in_day(P, S, g, d, j, v, w, is_must):
     old = S.rend[g, d]
     br = -1.0
     bp = -1
+    fast = P.no_lunch_quota[g]
     for p in range(S.rlen[g, d] + 1):
-        r = eval_insert(P, S, g, d, p, j)
-        if r == INF:
-            continue
-        shift = r - old
+        if fast:
+            shift = local_shift(P, S, g, d, p, j)
+            if shift == INF:
+                continue
+        else:
+            r = eval_insert(P, S, g, d, p, j)
+            if r == INF:
+                continue
+            shift = r - old
         if shift < 0:
             shift = 0.0
         ratio = (v * v * w + (1e12 if is_must else 0.0)) / (shift + 1e-3)
@@ -610,6 +669,7 @@ def copy_group(P, dst, src, g):
     dst.rlen[g] = src.rlen[g]
     dst.T0[g] = src.T0[g]
     dst.T1[g] = src.T1[g]
+    dst.LS[g] = src.LS[g]
     dst.rend[g] = src.rend[g]
     dst.start[g] = src.start[g]
     dst.lunch_pos[g] = src.lunch_pos[g]

@@ -189,6 +189,8 @@ def _compile(pb: ItineraryProblem):
         max_gain=np.array([np.inf if rules is None or rules.max_gain_per_night_m is None
                            else rules.max_gain_per_night_m]),
         fixed_hotel=fixed, hotel_allowed=allowed_h, must_bonus=value.sum(axis=1) + 1.0, cand=cand, n_cand=n_cand,
+        no_lunch_quota=np.array([g.lunch is None and all(s.slot_quota is None for s in pb.sites) for g in pb.groups],
+                                dtype=np.bool_).reshape(G),
     )
     return P
 
@@ -202,7 +204,8 @@ def _new_state(pb: ItineraryProblem, P) -> K.KS:
     T = P.types.shape[1]
     return K.KS(
         route=np.zeros((G, D, Lmax), dtype=np.int32), rlen=np.zeros((G, D), dtype=np.int32),
-        T0=np.zeros((G, D, Lmax + 1)), T1=np.zeros((G, D, Lmax + 1)), rend=np.zeros((G, D)),
+        T0=np.zeros((G, D, Lmax + 1)), T1=np.zeros((G, D, Lmax + 1)),
+        LS=np.full((G, D, Lmax + 1), np.inf), rend=np.zeros((G, D)),
         start=np.zeros((G, D, Lmax)), lunch_pos=np.full((G, D), -1, dtype=np.int32),
         lunch_start=np.zeros((G, D)), vday=np.full((G, max(n, 1)), -1, dtype=np.int32),
         vslot=np.full((G, max(n, 1)), -1, dtype=np.int32), night=np.full((G, D), -1, dtype=np.int64),
