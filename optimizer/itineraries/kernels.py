@@ -551,6 +551,65 @@ def fill_group(P, S, g, must_only, noise, rng):
 
 
 @njit(cache=True, nogil=True)
+def replace_pass(P, S, g, rng):
+    """Replace move for a group without lunch or slot quotas (``P.no_lunch_quota[g]``): for each
+    non-must visit ``i`` in turn, take it out and put in the unvisited candidate of highest value
+    above ``i``'s (ties: smallest Shift) that fits on any day at any position (budget and type
+    counters checked by :func:`can_visit` with ``i`` already out); if none, ``i`` goes back where it
+    was. After a replacement the group is refilled greedily. Returns the value gained (>= 0).
+    (The "replace" of the team-orienteering local searches, e.g. Vansteenwegen et al. 2009's
+    insert/replace neighbourhood, here with exact several-window checks.)"""
+    if not P.no_lunch_quota[g]:
+        return 0.0
+    v0 = S.gscore[g]
+    a = P.arr_day[g]
+    b = P.dep_day[g]
+    nc = P.n_cand[g]
+    changed = False
+    for d in range(a, b + 1):
+        p = 0
+        while p < S.rlen[g, d]:
+            i = S.route[g, d, p]
+            if P.mv_day[g, i] >= -1:
+                p += 1
+                continue
+            vi = P.value[g, i]
+            remove_at(P, S, g, d, p)
+            bj = -1
+            bv = vi + 1e-9
+            bsh = INF
+            bd = -1
+            bq = -1
+            for c in range(nc):
+                j = P.cand[g, c]
+                vj = P.value[g, j]
+                if j == i or S.vday[g, j] >= 0 or vj < bv:
+                    continue
+                for dd in range(a, b + 1):
+                    if S.rlen[g, dd] >= S.route.shape[2] - 1 or not can_visit(P, S, g, dd, j):
+                        continue
+                    for q in range(S.rlen[g, dd] + 1):
+                        sh = local_shift(P, S, g, dd, q, j)
+                        if sh == INF:
+                            continue
+                        if vj > bv + 1e-9 or sh < bsh:
+                            bj = j
+                            bv = vj
+                            bsh = sh
+                            bd = dd
+                            bq = q
+            if bj >= 0:
+                insert_at(P, S, g, bd, bq, bj)
+                changed = True
+            else:
+                insert_at(P, S, g, d, p, i)
+            p += 1
+    if changed:
+        fill_group(P, S, g, False, 0.0, rng)
+    return S.gscore[g] - v0
+
+
+@njit(cache=True, nogil=True)
 def eval_seq(P, S, g, d, seq, L):
     """Arrival at the end place of route (g, d) visiting ``seq[:L]`` in order; inf if infeasible."""
     t0 = P.lo[g, d]
@@ -696,14 +755,25 @@ def missing_musts(P, S, g):
 
 # ------------------------------------------------------------------------------------------ ILS
 @njit(cache=True, nogil=True)
-def shake_group(P, S, g, s_size, r_pos):
+def shake_group(P, S, g, s_size, r_pos, k_days, rng):
     """Remove up to ``s_size`` consecutive non-must visits from position ``r_pos`` (mod length)
-    of every day of group ``g``."""
-    for d in range(P.arr_day[g], P.dep_day[g] + 1):
+    of every day of group ``g``; with ``0 < k_days <`` the number of days, only on ``k_days`` days
+    drawn at random (with replacement) and from a random position, as the route subset of the
+    engine ILS (:mod:`optimizer.core.engine.ils`)."""
+    a = P.arr_day[g]
+    nd = P.dep_day[g] - a + 1
+    pick = np.zeros(nd, dtype=np.bool_)
+    sub = 0 < k_days < nd
+    if sub:
+        for _k in range(k_days):
+            pick[_rand(rng) % nd] = True
+    for d in range(a, a + nd):
+        if sub and not pick[d - a]:
+            continue
         L = S.rlen[g, d]
         if L == 0:
             continue
-        p = r_pos % L
+        p = (r_pos + (_rand(rng) if sub else 0)) % L
         removed = 0
         while removed < s_size and p < S.rlen[g, d]:
             j = S.route[g, d, p]
@@ -820,7 +890,11 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, dirty, n_iter, max_noim
     ctrl int64: [S size, R position, iterations without improvement, iterations, since restore];
     fbest float64: [best score, current score, temperature]; prm float64: [groups shaken,
     restore_every, max shake size, noise, hotel move probability, try all hotels (0/1), 2-opt (0/1),
-    start temperature, cooling factor, probability of a random-visit shake]. Returns iterations run.
+    start temperature, cooling factor, probability of a random-visit shake, replace gate (a shaken
+    solution within this fraction of the best gets :func:`replace_pass`; < 0: never)]. Returns
+    iterations run. ``prm[11]``: days shaken per group (0: all), ``prm[12]`` (0/1): an equal score
+    reached with less total route time (sum of the arrivals at the end places, ``fbest[3]``) also
+    counts as a new best (the tie-break of the engine ILS).
     """
     G = S.rlen.shape[0]
     n_shake = int(prm[0])
@@ -833,6 +907,9 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, dirty, n_iter, max_noim
     t_start = prm[7]
     alpha = prm[8]
     p_random = prm[9]
+    gate = prm[10]
+    k_days = int(prm[11])
+    by_time = prm[12] > 0
     done = 0
     chosen = np.zeros(G, dtype=np.bool_)
     for _ in range(n_iter):
@@ -854,7 +931,7 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, dirty, n_iter, max_noim
             if _uniform(rng) < p_random:
                 shake_random(P, S, g, ctrl[0] + 1, rng)
             else:
-                shake_group(P, S, g, ctrl[0], ctrl[1])
+                shake_group(P, S, g, ctrl[0], ctrl[1], k_days, rng)
             fill_group(P, S, g, True, 0.0, rng)
             fill_group(P, S, g, False, noise, rng)
             if two_opt:
@@ -864,6 +941,10 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, dirty, n_iter, max_noim
                         again = True
                 if again:
                     fill_group(P, S, g, False, noise, rng)
+        if gate >= 0 and total_score(S) >= fbest[0] * (1.0 - gate) - 1e-9:
+            for g in range(G):
+                if chosen[g]:
+                    replace_pass(P, S, g, rng)
         v = total_score(S)
         ctrl[3] += 1
         done += 1
@@ -884,8 +965,14 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, dirty, n_iter, max_noim
             fbest[2] = temp * alpha
             if fbest[2] < t_start / 1000.0:
                 fbest[2] = t_start
-        if v > fbest[0] + 1e-9:
+        tt = 0.0
+        if by_time:
+            for g in range(G):
+                for d in range(P.arr_day[g], P.dep_day[g] + 1):
+                    tt += S.rend[g, d]
+        if v > fbest[0] + 1e-9 or (by_time and v > fbest[0] - 1e-9 and tt < fbest[3] - 1e-6):
             fbest[0] = v
+            fbest[3] = tt
             for g in range(G):
                 if dirty[g]:
                     copy_group(P, B, S, g)

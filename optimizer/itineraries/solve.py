@@ -47,7 +47,10 @@ class ItineraryParams:
     ``sa_t0``: start temperature of the SA acceptance as a fraction of the mean site value (0: accept
     every repaired solution, the original ILS); ``sa_alpha``: cooling per iteration; ``random_shake_p``: probability that a shake removes visits drawn
     at random over the stay instead of a string per day; ``giant_tour``: start OPHS-like problems from
-    the best fixed-hotel-sequence plan (:mod:`optimizer.itineraries.giant`).
+    the best fixed-hotel-sequence plan (:mod:`optimizer.itineraries.giant`); ``replace_gate``: a
+    shaken solution within this fraction of the best score gets the replace move
+    (:func:`optimizer.itineraries.kernels.replace_pass`, groups without lunch or slot quotas only; < 0:
+    never).
     """
 
     method: str = "ils"
@@ -63,6 +66,9 @@ class ItineraryParams:
     sa_alpha: float = 0.995
     random_shake_p: float = 0.5
     giant_tour: bool = True
+    replace_gate: float = 0.02
+    shake_days: int = 0
+    best_by_time: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in ("ils", "cpsat"):
@@ -430,10 +436,11 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
     t_start = params.sa_t0 * (float(positive.mean()) if positive.size else 0.0)
     prm = np.array([params.shake_groups, params.restore_every, max_shake, params.noise, params.hotel_move_p,
                     1.0 if try_all else 0.0, 1.0 if params.two_opt else 0.0, t_start, params.sa_alpha,
-                    params.random_shake_p])
+                    params.random_shake_p, params.replace_gate,
+                    params.shake_days, 1.0 if params.best_by_time else 0.0])
     ctrl = np.zeros(8, dtype=np.int64)
     ctrl[0] = 1
-    fbest = np.array([float(S.gscore.sum()), float(S.gscore.sum()), t_start])
+    fbest = np.array([float(S.gscore.sum()), float(S.gscore.sum()), t_start, np.inf])
     Ck = K.copy_ks(S)
     dirty = np.zeros(G, dtype=np.bool_)
     max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
