@@ -31,7 +31,8 @@ from optimizer.itineraries.giant import best_hotel_plan, is_ophs_like
 from optimizer.itineraries.problem import MAX_DAY_MIN, Group, ItineraryProblem
 from optimizer.itineraries.solution import DayRoute, GroupItinerary, ItinerarySolution, Visit
 
-__all__ = ["ItineraryParams", "day_bounds", "lunch_required", "solve", "solve_ils"]
+__all__ = ["TOURS_PROFILE", "ItineraryParams", "day_bounds", "is_tour_like", "lunch_required", "resolve_params",
+           "solve", "solve_ils"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,10 @@ class ItineraryParams:
     the best fixed-hotel-sequence plan (:mod:`optimizer.itineraries.giant`); ``replace_gate``: a
     shaken solution within this fraction of the best score gets the replace move
     (:func:`optimizer.itineraries.kernels.replace_pass`, groups without lunch or slot quotas only; < 0:
-    never).
+    never); ``shake_days``: days shaken per group per iteration (0: every day); ``best_by_time``: an
+    equal score with less total route time counts as a new best; ``profile``: ``general`` uses the
+    fields as given, ``tours`` replaces them by :data:`TOURS_PROFILE`, ``auto`` (default) picks
+    ``tours`` when :func:`is_tour_like` (MCTOPMTW), else ``general``.
     """
 
     method: str = "ils"
@@ -66,13 +70,54 @@ class ItineraryParams:
     sa_alpha: float = 0.995
     random_shake_p: float = 0.5
     giant_tour: bool = True
-    replace_gate: float = 0.02
+    replace_gate: float = -1.0
     shake_days: int = 0
     best_by_time: bool = False
+    profile: str = "auto"
 
     def __post_init__(self) -> None:
         if self.method not in ("ils", "cpsat"):
             raise InvalidInput("params.method", self.method, "must be 'ils' or 'cpsat'")
+        if self.profile not in ("auto", "general", "tours"):
+            raise InvalidInput("params.profile", self.profile, "must be 'auto', 'general' or 'tours'")
+
+
+#: Settings of the ``tours`` profile (they replace the fields above), chosen on half A of the
+#: MCTOPMTW split (:func:`bench.itineraries.half_of`; half B held out, both reported in the
+#: ``itineraries_mctopmtw`` section of ``bench/RESULTS.md``): on the 8 half-A files with a gap > 3%
+#: in the previous run (1-r108, 2-r103, 3-c109, 3-r104, 3-r112, 3-rc104, 4-r103, 4-rc105), 1,500
+#: iterations, seed 0, mean gap: general defaults 4.09%; + shake_days 2: 3.34%; + shake_days 2,
+#: best_by_time, noise 1, SA 1.5 / 0.998, restore 500, no random shake: 2.11% (this profile); the
+#: same with shake_days 1: 4.18%, without the replace move: 4.18%, without best_by_time (random
+#: shake 0.5): 3.27%, every day shaken: 2.29%. The shake and acceptance follow the engine ILS
+#: (:class:`optimizer.core.engine.ils.ILSParams`).
+TOURS_PROFILE: dict[str, object] = {
+    "shake_days": 2, "best_by_time": True, "noise": 1.0, "sa_t0": 1.5, "sa_alpha": 0.998,
+    "restore_every": 500, "random_shake_p": 0.0, "replace_gate": 0.02,
+}
+
+
+def is_tour_like(pb: ItineraryProblem) -> bool:
+    """True when every group sleeps in a fixed place every night, has no lunch, and no site has an
+    entry-slot quota (team orienteering with several windows: MCTOPMTW); ``profile="auto"`` then
+    uses :data:`TOURS_PROFILE`."""
+    if any(s.slot_quota is not None for s in pb.sites):
+        return False
+    for g in pb.groups:
+        if g.lunch is not None or len(g.hotels) != g.n_nights or any(h is None for h in g.hotels):
+            return False
+    return len(pb.groups) > 0
+
+
+def resolve_params(pb: ItineraryProblem, params: ItineraryParams) -> ItineraryParams:
+    """``params`` with the ``tours`` profile applied when asked for (or ``auto`` on a tour-like
+    problem); ``profile`` is then ``general`` or ``tours``."""
+    from dataclasses import replace
+
+    use = params.profile == "tours" or (params.profile == "auto" and is_tour_like(pb))
+    if not use:
+        return replace(params, profile="general")
+    return replace(params, profile="tours", **TOURS_PROFILE)
 
 
 def day_bounds(g: Group, day: int) -> tuple[float, float, bool]:
@@ -408,7 +453,7 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
               params: ItineraryParams | None = None) -> ItinerarySolution:
     """ILS on ``pb`` until ``stop`` (construction counted); status ``feasible``."""
     t0 = time.perf_counter()
-    params = params or ItineraryParams()
+    params = resolve_params(pb, params or ItineraryParams())
     P = _compile(pb)
     S = _new_state(pb, P)
     G = len(pb.groups)

@@ -10,7 +10,18 @@ import pytest
 from optimizer.core.stop import MaxIterations
 from optimizer.itineraries import kernels as K
 from optimizer.itineraries.problem import Group, Hotel, ItineraryProblem, Site
-from optimizer.itineraries.solve import ItineraryParams, _choose_hotels, _compile, _init_routes, _new_state, solve
+from optimizer.core.errors import InvalidInput
+from optimizer.itineraries.solve import (
+    TOURS_PROFILE,
+    ItineraryParams,
+    _choose_hotels,
+    _compile,
+    _init_routes,
+    _new_state,
+    is_tour_like,
+    resolve_params,
+    solve,
+)
 from optimizer.itineraries.verify import verify
 
 
@@ -91,6 +102,20 @@ def test_replace_pass_never_loses_value_and_plans_verify(seed):
             assert S.rend[0, d] < np.inf
         K.shake_group(P, S, 0, 2, seed, 0, rng)
     sol = solve(pb, MaxIterations(40), seed=seed, params=ItineraryParams(replace_gate=1.0, shake_days=2,
-                                                                        best_by_time=True))
+                                                                        best_by_time=True, profile="general"))
     assert verify(pb, sol) == []
     assert sol.score > 0
+
+
+def test_tours_profile_applies_to_tour_like_problems_only():
+    from itin_cases import random_problem
+
+    tour = _tight_problem(0)
+    other = random_problem(0)  # hotels chosen by the solver: not tour-like
+    assert is_tour_like(tour) and not is_tour_like(other)
+    p = resolve_params(tour, ItineraryParams())
+    assert p.profile == "tours" and all(getattr(p, k) == v for k, v in TOURS_PROFILE.items())
+    assert resolve_params(other, ItineraryParams()) == ItineraryParams(profile="general")
+    assert resolve_params(tour, ItineraryParams(profile="general", noise=0.3)).noise == 0.3
+    with pytest.raises(InvalidInput):
+        ItineraryParams(profile="fast")
