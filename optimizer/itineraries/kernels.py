@@ -270,8 +270,7 @@ def _latest_starts(P, S, g, d, e):
         for w in range(P.n_win[j, d]):
             if P.w_open[j, d, w] <= b + EPS:
                 t = min(b, P.w_close[j, d, w])
-                if t > best:
-                    best = t
+                best = max(best, t)
         S.LS[g, d, i] = best
         nxt = j
 

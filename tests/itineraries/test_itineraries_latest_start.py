@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import MaxIterations
 from optimizer.itineraries import kernels as K
 from optimizer.itineraries.problem import Group, Hotel, ItineraryProblem, Site
-from optimizer.core.errors import InvalidInput
 from optimizer.itineraries.solve import (
     TOURS_PROFILE,
     ItineraryParams,
