@@ -2,7 +2,7 @@
 
     python -m bench.itineraries --format ophs|mctopmtw --instances DIR --values CSV \
         --time-limit S --out FILE.csv [--limit N] [--every K] [--seed 0] [--trip-tolerance 0.003] \
-        [--section NAME]
+        [--section NAME] [--half A|B]
 
 Every ``*.ophs`` / ``MCTOPMTW-*.txt`` file under ``DIR`` (sorted by path; ``--every K`` keeps every
 K-th file, ``--limit N`` the first N after that; files with no value in ``--values`` are skipped and
@@ -41,6 +41,14 @@ COLUMNS = ["instance", "m", "value", "score", "gap_pct", "valid", "wall_s", "ite
 def list_files(fmt: str, folder: Path) -> list[Path]:
     pattern = "*.ophs" if fmt == "ophs" else "MCTOPMTW-*.txt"
     return sorted(folder.rglob(pattern))
+
+
+def half_of(fmt: str, folder: Path) -> dict[str, str]:
+    """The fixed split used to choose search settings (as :func:`bench.split.split_of`): files sorted
+    by path alternate between halves, the 1st, 3rd, ... file is half ``A``, the 2nd, 4th, ... ``B``.
+    For MCTOPMTW (sorted m, then c/r/rc, then number) each half holds every m and every set. Settings
+    are chosen on ``A``; ``B`` is the held-out half."""
+    return {p.stem: "AB"[k % 2] for k, p in enumerate(list_files(fmt, folder))}
 
 
 def run_one(fmt: str, path: Path, values: dict[str, float], time_limit: float, seed: int,
@@ -115,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trip-tolerance", type=float, default=0.003, help="OPHS only (default 0.003)")
     ap.add_argument("--section", default=None, help="write this section of bench/RESULTS.md")
     ap.add_argument("--all", action="store_true", help="also run files that have no value in --values")
+    ap.add_argument("--half", choices=("A", "B"), default=None, help="only that half of the split (half_of)")
     args = ap.parse_args(argv)
     if not args.instances.is_dir():
         ap.error(f"--instances {args.instances}: not a folder")
@@ -123,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.time_limit <= 0:
         ap.error(f"--time-limit {args.time_limit}: must be > 0")
     values = read_ophs_values(args.values) if args.format == "ophs" else read_mctopmtw_values(args.values)
-    files = list_files(args.format, args.instances)[:: max(1, args.every)]
+    halves = half_of(args.format, args.instances)
+    files = list_files(args.format, args.instances)
+    if args.half:
+        files = [p for p in files if halves[p.stem] == args.half]
+    files = files[:: max(1, args.every)]
     if args.limit is not None:
         files = files[: args.limit]
     stems = {p.stem for p in files}
@@ -149,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.format}: {s['n']} instances, {s['valid']} valid, mean gap {s['mean_gap_pct']:.3f}%, "
           f"max {s['max_gap_pct']:.3f}%, at value {s['at_value']}, new best {s['new_best']}, "
           f"mean wall {s['mean_wall_s']:.2f} s")
+    by_half = {h: summary([r for r in rows if halves[str(r["instance"])] == h]) for h in "AB"}
+    half_line = "; ".join(f"half {h} ({v['n']} files): mean gap {v['mean_gap_pct']:.3f}%, max {v['max_gap_pct']:.3f}%"
+                          for h, v in by_half.items() if v["n"])
+    print(half_line)
     if args.section:
         from bench.results_md import table, write_section
 
@@ -159,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                  + (f", trip-length tolerance {args.trip_tolerance:g}" if args.format == "ophs" else "")
                  + f": **{s['valid']} verified**, mean gap **{s['mean_gap_pct']:.3f}%**, max "
                  f"{s['max_gap_pct']:.3f}%, {s['at_value']} at the reference value, {s['new_best']} new best.",
+                 f"Split (files sorted by path alternate A/B, settings chosen on A, B held out): {half_line}.",
                  "Wall times on the shared 2-core machine (8 engineers), so fewer iterations than an idle core.",
                  "", table(COLUMNS, [[r[c] for c in COLUMNS] for r in rows])]
         half = halves(files)

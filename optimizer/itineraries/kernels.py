@@ -77,6 +77,7 @@ KP = namedtuple("KP", [
     "tlo",           # float64[G, D] transfer bounds of the arrival/departure day (see day_span)
     "thi",           # float64[G, D]
     "max_gain_run",  # int64[1] most nights of gain in a row (rest-day rule), -1 none
+    "no_lunch_quota",  # bool[G]: group g has no lunch and no site has an entry-slot quota (latest-start filter)
 ])
 
 KS = namedtuple("KS", [
@@ -84,6 +85,8 @@ KS = namedtuple("KS", [
     "rlen",          # int32[G, D]
     "T0",            # float64[G, D, Lmax + 1] earliest time after position q, lunch not taken
     "T1",            # float64[G, D, Lmax + 1] ... lunch taken
+    "LS",            # float64[G, D, Lmax + 1] latest start of visit q keeping the rest feasible (q = L: the
+                     # latest arrival at the end place); only kept when P.no_lunch_quota[g]
     "rend",          # float64[G, D] arrival at the end place (inf: infeasible)
     "start",         # float64[G, D, Lmax] start of each visit
     "lunch_pos",     # int32[G, D] position after which lunch is taken (0: start place), -1 none
@@ -114,6 +117,7 @@ def assign_ks(dst, src):
     dst.rlen[:] = src.rlen
     dst.T0[:] = src.T0
     dst.T1[:] = src.T1
+    dst.LS[:] = src.LS
     dst.rend[:] = src.rend
     dst.start[:] = src.start
     dst.lunch_pos[:] = src.lunch_pos
@@ -275,6 +279,12 @@ def eval_insert(P, S, g, d, p, j):
     t0, t1 = _step(P, S, g, d, prev, j, t0, t1)
     if t0 == INF and t1 == INF:
         return INF
+    if P.no_lunch_quota[g]:
+        # exact O(1) rejection: the rest stays feasible iff the next visit (or the end place) is
+        # reached by its latest start (feasible starts are down-closed: waiting is allowed)
+        nxt = S.route[g, d, p] if p < L else end_place(P, S, g, d)
+        if t0 + P.travel[j, nxt] > S.LS[g, d, p] + EPS:
+            return INF
     prev = j
     for i in range(p, L):
         node = S.route[g, d, i]
@@ -285,6 +295,46 @@ def eval_insert(P, S, g, d, p, j):
             return S.rend[g, d]
         prev = node
     return _finish(P, S, g, d, prev, t0, t1)
+
+
+@njit(cache=True, nogil=True)
+def _latest_starts(P, S, g, d, e):
+    """``S.LS[g, d, q]``: the latest start of visit ``q`` of route (g, d) such that the rest of the
+    route still reaches end place ``e`` by ``hi`` (``q = L``: the latest arrival at ``e``), for a
+    route without lunch or slot quotas. Visits may wait, so the feasible starts of a visit are the
+    window times up to that bound (-inf: none)."""
+    L = S.rlen[g, d]
+    S.LS[g, d, L] = P.hi[g, d]
+    nxt = e
+    for i in range(L - 1, -1, -1):
+        j = S.route[g, d, i]
+        b = S.LS[g, d, i + 1] - P.travel[j, nxt] - P.dur[j]
+        best = -INF
+        for w in range(P.n_win[j, d]):
+            if P.w_open[j, d, w] <= b + EPS:
+                t = min(b, P.w_close[j, d, w])
+                best = max(best, t)
+        S.LS[g, d, i] = best
+        nxt = j
+
+
+@njit(cache=True, nogil=True)
+def local_shift(P, S, g, d, p, j):
+    """Route without lunch or slot quotas (``P.no_lunch_quota[g]``): the Shift of Vansteenwegen et
+    al. (2009) of inserting site ``j`` at position ``p`` of route (g, d), i.e. how much later the next
+    place (visit or end place) is reached, travel, wait and visit included; inf if infeasible
+    (exact, O(1) with several windows: by the latest starts ``S.LS``)."""
+    L = S.rlen[g, d]
+    prev = start_place(P, S, g, d) if p == 0 else S.route[g, d, p - 1]
+    t = S.T0[g, d, p]
+    s = earliest_start(P, S, g, d, j, t + P.travel[prev, j])
+    if s == INF:
+        return INF
+    nxt = S.route[g, d, p] if p < L else end_place(P, S, g, d)
+    a = s + P.dur[j] + P.travel[j, nxt]
+    if a > S.LS[g, d, p] + EPS:
+        return INF
+    return a - (t + P.travel[prev, nxt])
 
 
 @njit(cache=True, nogil=True)
@@ -338,6 +388,8 @@ def commit_route(P, S, g, d):
     if not r <= hi + EPS or (transfer and L > 0):
         r = INF
     S.rend[g, d] = r
+    if P.no_lunch_quota[g]:
+        _latest_starts(P, S, g, d, e)
     # backtrack the chosen path
     S.lunch_pos[g, d] = -1
     for q in range(L, -1, -1):
@@ -461,11 +513,17 @@ def _best_in_day(P, S, g, d, j, v, w, is_must):
     old = S.rend[g, d]
     br = -1.0
     bp = -1
+    fast = P.no_lunch_quota[g]
     for p in range(S.rlen[g, d] + 1):
-        r = eval_insert(P, S, g, d, p, j)
-        if r == INF:
-            continue
-        shift = r - old
+        if fast:
+            shift = local_shift(P, S, g, d, p, j)
+            if shift == INF:
+                continue
+        else:
+            r = eval_insert(P, S, g, d, p, j)
+            if r == INF:
+                continue
+            shift = r - old
         if shift < 0:
             shift = 0.0
         ratio = (v * v * w + (1e12 if is_must else 0.0)) / (shift + 1e-3)
@@ -533,6 +591,65 @@ def fill_group(P, S, g, must_only, noise, rng):
                 continue
             br[c, bd], bp[c, bd] = _best_in_day(P, S, g, a + bd, jj, P.value[g, jj], wv[c], is_must)
     return made
+
+
+@njit(cache=True, nogil=True)
+def replace_pass(P, S, g, rng):
+    """Replace move for a group without lunch or slot quotas (``P.no_lunch_quota[g]``): for each
+    non-must visit ``i`` in turn, take it out and put in the unvisited candidate of highest value
+    above ``i``'s (ties: smallest Shift) that fits on any day at any position (budget and type
+    counters checked by :func:`can_visit` with ``i`` already out); if none, ``i`` goes back where it
+    was. After a replacement the group is refilled greedily. Returns the value gained (>= 0).
+    (The "replace" of the team-orienteering local searches, e.g. Vansteenwegen et al. 2009's
+    insert/replace neighbourhood, here with exact several-window checks.)"""
+    if not P.no_lunch_quota[g]:
+        return 0.0
+    v0 = S.gscore[g]
+    a = P.arr_day[g]
+    b = P.dep_day[g]
+    nc = P.n_cand[g]
+    changed = False
+    for d in range(a, b + 1):
+        p = 0
+        while p < S.rlen[g, d]:
+            i = S.route[g, d, p]
+            if P.mv_day[g, i] >= -1:
+                p += 1
+                continue
+            vi = P.value[g, i]
+            remove_at(P, S, g, d, p)
+            bj = -1
+            bv = vi + 1e-9
+            bsh = INF
+            bd = -1
+            bq = -1
+            for c in range(nc):
+                j = P.cand[g, c]
+                vj = P.value[g, j]
+                if j == i or S.vday[g, j] >= 0 or vj < bv:
+                    continue
+                for dd in range(a, b + 1):
+                    if S.rlen[g, dd] >= S.route.shape[2] - 1 or not can_visit(P, S, g, dd, j):
+                        continue
+                    for q in range(S.rlen[g, dd] + 1):
+                        sh = local_shift(P, S, g, dd, q, j)
+                        if sh == INF:
+                            continue
+                        if vj > bv + 1e-9 or sh < bsh:
+                            bj = j
+                            bv = vj
+                            bsh = sh
+                            bd = dd
+                            bq = q
+            if bj >= 0:
+                insert_at(P, S, g, bd, bq, bj)
+                changed = True
+            else:
+                insert_at(P, S, g, d, p, i)
+            p += 1
+    if changed:
+        fill_group(P, S, g, False, 0.0, rng)
+    return S.gscore[g] - v0
 
 
 @njit(cache=True, nogil=True)
@@ -682,6 +799,7 @@ def copy_group(P, dst, src, g):
     dst.rlen[g] = src.rlen[g]
     dst.T0[g] = src.T0[g]
     dst.T1[g] = src.T1[g]
+    dst.LS[g] = src.LS[g]
     dst.rend[g] = src.rend[g]
     dst.start[g] = src.start[g]
     dst.lunch_pos[g] = src.lunch_pos[g]
@@ -708,14 +826,25 @@ def missing_musts(P, S, g):
 
 # ------------------------------------------------------------------------------------------ ILS
 @njit(cache=True, nogil=True)
-def shake_group(P, S, g, s_size, r_pos):
+def shake_group(P, S, g, s_size, r_pos, k_days, rng):
     """Remove up to ``s_size`` consecutive non-must visits from position ``r_pos`` (mod length)
-    of every day of group ``g``."""
-    for d in range(P.arr_day[g], P.dep_day[g] + 1):
+    of every day of group ``g``; with ``0 < k_days <`` the number of days, only on ``k_days`` days
+    drawn at random (with replacement) and from a random position, as the route subset of the
+    engine ILS (:mod:`optimizer.core.engine.ils`)."""
+    a = P.arr_day[g]
+    nd = P.dep_day[g] - a + 1
+    pick = np.zeros(nd, dtype=np.bool_)
+    sub = 0 < k_days < nd
+    if sub:
+        for _k in range(k_days):
+            pick[_rand(rng) % nd] = True
+    for d in range(a, a + nd):
+        if sub and not pick[d - a]:
+            continue
         L = S.rlen[g, d]
         if L == 0:
             continue
-        p = r_pos % L
+        p = (r_pos + (_rand(rng) if sub else 0)) % L
         removed = 0
         while removed < s_size and p < S.rlen[g, d]:
             j = S.route[g, d, p]
@@ -832,7 +961,11 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, dirty, n_iter, max_noim
     ctrl int64: [S size, R position, iterations without improvement, iterations, since restore];
     fbest float64: [best score, current score, temperature]; prm float64: [groups shaken,
     restore_every, max shake size, noise, hotel move probability, try all hotels (0/1), 2-opt (0/1),
-    start temperature, cooling factor, probability of a random-visit shake]. Returns iterations run.
+    start temperature, cooling factor, probability of a random-visit shake, replace gate (a shaken
+    solution within this fraction of the best gets :func:`replace_pass`; < 0: never)]. Returns
+    iterations run. ``prm[11]``: days shaken per group (0: all), ``prm[12]`` (0/1): an equal score
+    reached with less total route time (sum of the arrivals at the end places, ``fbest[3]``) also
+    counts as a new best (the tie-break of the engine ILS).
     """
     G = S.rlen.shape[0]
     n_shake = int(prm[0])
@@ -845,6 +978,9 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, dirty, n_iter, max_noim
     t_start = prm[7]
     alpha = prm[8]
     p_random = prm[9]
+    gate = prm[10]
+    k_days = int(prm[11])
+    by_time = prm[12] > 0
     done = 0
     chosen = np.zeros(G, dtype=np.bool_)
     for _ in range(n_iter):
@@ -866,7 +1002,7 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, dirty, n_iter, max_noim
             if _uniform(rng) < p_random:
                 shake_random(P, S, g, ctrl[0] + 1, rng)
             else:
-                shake_group(P, S, g, ctrl[0], ctrl[1])
+                shake_group(P, S, g, ctrl[0], ctrl[1], k_days, rng)
             fill_group(P, S, g, True, 0.0, rng)
             fill_group(P, S, g, False, noise, rng)
             if two_opt:
@@ -876,6 +1012,10 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, dirty, n_iter, max_noim
                         again = True
                 if again:
                     fill_group(P, S, g, False, noise, rng)
+        if gate >= 0 and total_score(S) >= fbest[0] * (1.0 - gate) - 1e-9:
+            for g in range(G):
+                if chosen[g]:
+                    replace_pass(P, S, g, rng)
         v = total_score(S)
         ctrl[3] += 1
         done += 1
@@ -896,8 +1036,14 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, dirty, n_iter, max_noim
             fbest[2] = temp * alpha
             if fbest[2] < t_start / 1000.0:
                 fbest[2] = t_start
-        if v > fbest[0] + 1e-9:
+        tt = 0.0
+        if by_time:
+            for g in range(G):
+                for d in range(P.arr_day[g], P.dep_day[g] + 1):
+                    tt += S.rend[g, d]
+        if v > fbest[0] + 1e-9 or (by_time and v > fbest[0] - 1e-9 and tt < fbest[3] - 1e-6):
             fbest[0] = v
+            fbest[3] = tt
             for g in range(G):
                 if dirty[g]:
                     copy_group(P, B, S, g)

@@ -49,7 +49,8 @@ from optimizer.itineraries.giant import best_hotel_plan, is_ophs_like
 from optimizer.itineraries.problem import MAX_DAY_MIN, Group, ItineraryProblem
 from optimizer.itineraries.solution import DayRoute, GroupItinerary, ItinerarySolution, Visit
 
-__all__ = ["ItineraryParams", "day_bounds", "lunch_required", "solve", "solve_ils"]
+__all__ = ["TOURS_PROFILE", "ItineraryParams", "day_bounds", "is_tour_like", "lunch_required", "resolve_params",
+           "solve", "solve_ils"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,14 @@ class ItineraryParams:
     at random over the stay instead of a string per day; ``giant_tour``: start OPHS-like problems from
     the best fixed-hotel-sequence plan (:mod:`optimizer.itineraries.giant`); ``giant_share``: the
     fraction of the runtime limit that start may use (the ILS gets the rest); ``retry_every``: every
-    so many iterations the groups without a plan are retried against the rooms left (0: never).
+    so many iterations the groups without a plan are retried against the rooms left (0: never);
+    ``replace_gate``: a
+    shaken solution within this fraction of the best score gets the replace move
+    (:func:`optimizer.itineraries.kernels.replace_pass`, groups without lunch or slot quotas only; < 0:
+    never); ``shake_days``: days shaken per group per iteration (0: every day); ``best_by_time``: an
+    equal score with less total route time counts as a new best; ``profile``: ``general`` uses the
+    fields as given, ``tours`` replaces them by :data:`TOURS_PROFILE`, ``auto`` (default) picks
+    ``tours`` when :func:`is_tour_like` (MCTOPMTW), else ``general``.
     """
 
     method: str = "ils"
@@ -85,6 +93,10 @@ class ItineraryParams:
     giant_tour: bool = True
     giant_share: float = 0.9
     retry_every: int = 500
+    replace_gate: float = -1.0
+    shake_days: int = 0
+    best_by_time: bool = False
+    profile: str = "auto"
 
     def __post_init__(self) -> None:
         if self.method not in ("ils", "cpsat"):
@@ -93,6 +105,46 @@ class ItineraryParams:
             raise InvalidInput("params.retry_every", self.retry_every, "must be an integer >= 0")
         if isinstance(self.giant_share, bool) or not (isinstance(self.giant_share, (int, float)) and 0.0 < self.giant_share < 1.0):
             raise InvalidInput("params.giant_share", self.giant_share, "must be a number in (0, 1)")
+        if self.profile not in ("auto", "general", "tours"):
+            raise InvalidInput("params.profile", self.profile, "must be 'auto', 'general' or 'tours'")
+
+
+#: Settings of the ``tours`` profile (they replace the fields above), chosen on half A of the
+#: MCTOPMTW split (:func:`bench.itineraries.half_of`; half B held out, both reported in the
+#: ``itineraries_mctopmtw`` section of ``bench/RESULTS.md``): on the 8 half-A files with a gap > 3%
+#: in the previous run (1-r108, 2-r103, 3-c109, 3-r104, 3-r112, 3-rc104, 4-r103, 4-rc105), 1,500
+#: iterations, seed 0, mean gap: general defaults 4.09%; + shake_days 2: 3.34%; + shake_days 2,
+#: best_by_time, noise 1, SA 1.5 / 0.998, restore 500, no random shake: 2.11% (this profile); the
+#: same with shake_days 1: 4.18%, without the replace move: 4.18%, without best_by_time (random
+#: shake 0.5): 3.27%, every day shaken: 2.29%. The shake and acceptance follow the engine ILS
+#: (:class:`optimizer.core.engine.ils.ILSParams`).
+TOURS_PROFILE: dict[str, object] = {
+    "shake_days": 2, "best_by_time": True, "noise": 1.0, "sa_t0": 1.5, "sa_alpha": 0.998,
+    "restore_every": 500, "random_shake_p": 0.0, "replace_gate": 0.02,
+}
+
+
+def is_tour_like(pb: ItineraryProblem) -> bool:
+    """True when every group sleeps in a fixed place every night, has no lunch, and no site has an
+    entry-slot quota (team orienteering with several windows: MCTOPMTW); ``profile="auto"`` then
+    uses :data:`TOURS_PROFILE`."""
+    if any(s.slot_quota is not None for s in pb.sites):
+        return False
+    for g in pb.groups:
+        if g.lunch is not None or len(g.hotels) != g.n_nights or any(h is None for h in g.hotels):
+            return False
+    return len(pb.groups) > 0
+
+
+def resolve_params(pb: ItineraryProblem, params: ItineraryParams) -> ItineraryParams:
+    """``params`` with the ``tours`` profile applied when asked for (or ``auto`` on a tour-like
+    problem); ``profile`` is then ``general`` or ``tours``."""
+    from dataclasses import replace
+
+    use = params.profile == "tours" or (params.profile == "auto" and is_tour_like(pb))
+    if not use:
+        return replace(params, profile="general")
+    return replace(params, profile="tours", **TOURS_PROFILE)
 
 
 def day_bounds(g: Group, day: int) -> tuple[float, float, bool]:
@@ -224,6 +276,8 @@ def _compile(pb: ItineraryProblem):
         tlo=tlo, thi=thi,
         max_gain_run=np.array([-1 if rules is None or rules.max_consecutive_gain_nights is None
                                else rules.max_consecutive_gain_nights], dtype=np.int64),
+        no_lunch_quota=np.array([g.lunch is None and all(s.slot_quota is None for s in pb.sites) for g in pb.groups],
+                                dtype=np.bool_).reshape(G),
     )
     return P
 
@@ -237,7 +291,8 @@ def _new_state(pb: ItineraryProblem, P) -> K.KS:
     T = P.types.shape[1]
     return K.KS(
         route=np.zeros((G, D, Lmax), dtype=np.int32), rlen=np.zeros((G, D), dtype=np.int32),
-        T0=np.zeros((G, D, Lmax + 1)), T1=np.zeros((G, D, Lmax + 1)), rend=np.zeros((G, D)),
+        T0=np.zeros((G, D, Lmax + 1)), T1=np.zeros((G, D, Lmax + 1)),
+        LS=np.full((G, D, Lmax + 1), np.inf), rend=np.zeros((G, D)),
         start=np.zeros((G, D, Lmax)), lunch_pos=np.full((G, D), -1, dtype=np.int32),
         lunch_start=np.zeros((G, D)), vday=np.full((G, max(n, 1)), -1, dtype=np.int32),
         vslot=np.full((G, max(n, 1)), -1, dtype=np.int32), night=np.full((G, D), -1, dtype=np.int64),
@@ -637,7 +692,7 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
               params: ItineraryParams | None = None) -> ItinerarySolution:
     """ILS on ``pb`` until ``stop`` (construction counted); status ``feasible``."""
     t0 = time.perf_counter()
-    params = params or ItineraryParams()
+    params = resolve_params(pb, params or ItineraryParams())
     P = _compile(pb)
     S = _new_state(pb, P)
     G = len(pb.groups)
@@ -666,10 +721,11 @@ def solve_ils(pb: ItineraryProblem, stop: StoppingCriterion, seed: int = 0,
     t_start = params.sa_t0 * (float(positive.mean()) if positive.size else 0.0)
     prm = np.array([params.shake_groups, params.restore_every, max_shake, params.noise, params.hotel_move_p,
                     1.0 if try_all else 0.0, 1.0 if params.two_opt else 0.0, t_start, params.sa_alpha,
-                    params.random_shake_p])
+                    params.random_shake_p, params.replace_gate,
+                    params.shake_days, 1.0 if params.best_by_time else 0.0])
     ctrl = np.zeros(8, dtype=np.int64)
     ctrl[0] = 1
-    fbest = np.array([float(S.gscore.sum()), float(S.gscore.sum()), t_start])
+    fbest = np.array([float(S.gscore.sum()), float(S.gscore.sum()), t_start, np.inf])
     Ck = K.copy_ks(S)
     dirty = np.zeros(G, dtype=np.bool_)
     max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
