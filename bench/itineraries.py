@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,15 @@ from optimizer.core.stop import StoppingCriterion
 from optimizer.itineraries.solve import solve
 from optimizer.itineraries.verify import verify
 
+#: How the search settings that matter for each format were chosen (said in the section).
+SETTINGS_NOTE = {
+    "ophs": ("Settings of the OPHS start (optimizer.itineraries.giant: race of hotel sequences, giant_share) "
+             "were chosen on hard cases of both halves, so neither half is held out for them; the itinerary "
+             "ILS defaults predate the split."),
+    "mctopmtw": ("The `tours` profile (optimizer.itineraries.solve.TOURS_PROFILE) was chosen on half A only "
+                 "(8 half-A files, 1,500 iterations); half B is held out."),
+}
+
 COLUMNS = ["instance", "m", "value", "score", "gap_pct", "valid", "wall_s", "iterations", "new_best"]
 
 
@@ -44,11 +54,11 @@ def list_files(fmt: str, folder: Path) -> list[Path]:
 
 
 def half_of(fmt: str, folder: Path) -> dict[str, str]:
-    """The fixed split used to choose search settings (as :func:`bench.split.split_of`): files sorted
-    by path alternate between halves, the 1st, 3rd, ... file is half ``A``, the 2nd, 4th, ... ``B``.
-    For MCTOPMTW (sorted m, then c/r/rc, then number) each half holds every m and every set. Settings
-    are chosen on ``A``; ``B`` is the held-out half."""
-    return {p.stem: "AB"[k % 2] for k, p in enumerate(list_files(fmt, folder))}
+    """The fixed split used to choose search settings (as :func:`bench.split.split_of`):
+    :func:`halves` of every ``fmt`` file under ``folder``. MCTOPMTW (one folder, sorted m, then
+    c/r/rc, then number): each half holds every m and every set. Settings are chosen on ``A``;
+    ``B`` is the held-out half."""
+    return halves(list_files(fmt, folder))
 
 
 def run_one(fmt: str, path: Path, values: dict[str, float], time_limit: float, seed: int,
@@ -110,6 +120,41 @@ def summary(rows: list[dict[str, object]]) -> dict[str, float]:
             "mean_wall_s": sum(float(r["wall_s"]) for r in rows) / max(1, len(rows))}
 
 
+def run_all(args: argparse.Namespace, files: list[Path], values: dict[str, float]) -> list[dict[str, object]]:
+    """Solve every file (kernels warmed up first, not timed), writing each row to ``args.out`` as it
+    comes (a stopped run keeps the rows so far)."""
+    print(f"warm-up (numba kernels loaded or compiled, not timed): {warm_up():.1f} s", file=sys.stderr)
+    rows: list[dict[str, object]] = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        for p in files:
+            row = run_one(args.format, p, values, args.time_limit, args.seed, args.trip_tolerance)
+            rows.append(row)
+            w.writerow(row)
+            fh.flush()
+            print(" ".join(f"{k}={row[k]}" for k in COLUMNS), file=sys.stderr)
+    return rows
+
+
+def read_rows(path: Path) -> list[dict[str, object]]:
+    """The rows of a finished run's CSV (``COLUMNS``), typed as :func:`run_one` returns them.
+
+    Raises ``SystemExit`` naming the file when it is missing or lacks a column."""
+    if not path.is_file():
+        raise SystemExit(f"--out {path}: no such file to rebuild from")
+    types = {"instance": str, "m": int, "value": float, "score": float, "gap_pct": float, "valid": int,
+             "wall_s": float, "iterations": int, "new_best": int}
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise SystemExit(f"--out {path}: missing column(s) {', '.join(missing)}")
+        return [{c: "" if r[c] == "" and c in ("value", "gap_pct") else types[c](r[c]) for c in COLUMNS}
+                for r in reader]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.itineraries", description=__doc__.split("\n\n")[0])
     ap.add_argument("--format", choices=("ophs", "mctopmtw"), required=True)
@@ -123,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trip-tolerance", type=float, default=0.003, help="OPHS only (default 0.003)")
     ap.add_argument("--section", default=None, help="write this section of bench/RESULTS.md")
     ap.add_argument("--all", action="store_true", help="also run files that have no value in --values")
+    ap.add_argument("--note", default=None, help="a sentence added to the section (how the run was made)")
+    ap.add_argument("--rebuild", action="store_true",
+                    help="solve nothing: read the rows of a finished run from --out and write --section again")
     ap.add_argument("--half", choices=("A", "B"), default=None, help="only that half of the split (half_of)")
     args = ap.parse_args(argv)
     if not args.instances.is_dir():
@@ -146,18 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         files = [p for p in files if p.stem in values]
     if not files:
         ap.error(f"no {args.format} instance files under {args.instances}")
-    print(f"warm-up (numba kernels loaded or compiled, not timed): {warm_up():.1f} s", file=sys.stderr)
-    rows = []
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
-        w.writeheader()
-        for p in files:
-            row = run_one(args.format, p, values, args.time_limit, args.seed, args.trip_tolerance)
-            rows.append(row)
-            w.writerow(row)
-            fh.flush()
-            print(" ".join(f"{k}={row[k]}" for k in COLUMNS), file=sys.stderr)
+    if args.rebuild:
+        rows = read_rows(args.out)
+    else:
+        rows = run_all(args, files, values)
     s = summary(rows)
     print(f"{args.format}: {s['n']} instances, {s['valid']} valid, mean gap {s['mean_gap_pct']:.3f}%, "
           f"max {s['max_gap_pct']:.3f}%, at value {s['at_value']}, new best {s['new_best']}, "
@@ -169,23 +209,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.section:
         from bench.results_md import table, write_section
 
-        cmd = "python -m bench.itineraries " + " ".join(argv if argv is not None else sys.argv[1:])
+        given = list(argv if argv is not None else sys.argv[1:])
+        if "--note" in given:
+            k = given.index("--note")
+            del given[k:k + 2]
+        cmd = "python -m bench.itineraries " + " ".join(a for a in given if a != "--rebuild")
         title = {"ophs": "OPHS (Divsalar et al. 2013 sets; optimal values)",
                  "mctopmtw": "MCTOPMTW (Souffriau et al. 2013; 2013 best-known values)"}[args.format]
         lines = [f"{s['n']} instances at {args.time_limit:g} s each, seed {args.seed}"
                  + (f", trip-length tolerance {args.trip_tolerance:g}" if args.format == "ophs" else "")
                  + f": **{s['valid']} verified**, mean gap **{s['mean_gap_pct']:.3f}%**, max "
                  f"{s['max_gap_pct']:.3f}%, {s['at_value']} at the reference value, {s['new_best']} new best.",
-                 f"Split (files sorted by path alternate A/B, settings chosen on A, B held out): {half_line}.",
-                 "Wall times on the shared 2-core machine (8 engineers), so fewer iterations than an idle core.",
+                 (f"Split (:func:`bench.itineraries.halves`: within each set folder, files sorted by name "
+                  f"alternate A, B, A, ...): {half_line}."),
+                 (f"Load average (1 min) when the section was written: {os.getloadavg()[0]:.1f} on "
+                  f"{os.cpu_count()} cores (wall-clock limits: a loaded machine gives fewer iterations)."),
+                 SETTINGS_NOTE[args.format] + (" " + args.note if args.note else ""),
                  "", table(COLUMNS, [[r[c] for c in COLUMNS] for r in rows])]
-        half = halves(files)
-        for k, h in enumerate(("A", "B")):
-            hs = summary([r for r in rows if half.get(str(r["instance"])) == h])
-            if hs["n"]:
-                lines.insert(2 + k, f"Half {h} (files 1, 3, 5 ... of each set folder sorted by name for A, 2, 4 ... for B; "
-                                f"bench.itineraries.halves): {hs['n']} instances, mean gap {hs['mean_gap_pct']:.3f}%, "
-                                f"max {hs['max_gap_pct']:.3f}%, {hs['at_value']} at the reference value.")
         if s["new_best"]:
             lines += ["", "New best values: " + ", ".join(f"{r['instance']} {r['score']:g} (was {r['value']:g})"
                                                             for r in rows if r["new_best"])]
