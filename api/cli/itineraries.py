@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
+import threading
 from pathlib import Path
 
 import typer
@@ -32,6 +34,25 @@ itineraries_app = typer.Typer(help="Multi-day itineraries: hotels per night, vis
                               no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
 
 __all__ = ["draw_calendar", "itineraries_app", "write_outputs"]
+
+
+#: Seconds of warm-up after which the command says it is compiling (a first run after an install
+#: compiles the itinerary kernels once: 84 s on the 2-core machine, ``bench/RESULTS.md``; cached after).
+COMPILE_NOTE_AFTER_S = 1.0
+COMPILE_NOTE = ("lhasa-ops: compiling the itinerary kernels (first run after an install: about 1.5 min on "
+                "2 cores, once; cached after)...")
+
+
+def _warm_up_telling() -> float:
+    """``service.warm_up()``; if it takes longer than ``COMPILE_NOTE_AFTER_S`` (a cold Numba cache), a
+    line on stderr says what is happening, so the first run is not silent. Returns its seconds."""
+    note = threading.Timer(COMPILE_NOTE_AFTER_S, lambda: print(COMPILE_NOTE, file=sys.stderr, flush=True))
+    note.daemon = True
+    note.start()
+    try:
+        return service.warm_up()
+    finally:
+        note.cancel()
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
@@ -89,7 +110,7 @@ def plan(
     console = Console(highlight=False)
     try:
         groups = service.read_demand(demand) if demand is not None else None
-        compile_s = service.warm_up()
+        compile_s = _warm_up_telling()
         run = service.plan_itineraries(groups, rules=rules, time_limit_s=time_limit, iterations=iterations, seed=seed)
     except InvalidInput as e:
         fail(str(e))
