@@ -271,14 +271,22 @@ def plan_records(records: Sequence[Mapping[str, Any]], network: Network, stop: S
     return plan_groups(network, groups, less_time(stop, time.perf_counter() - t0), seed=seed)
 
 
+#: Most parties of a generated city day: 4x the benchmarked 50,000 (750 MiB there, memory grows
+#: about linearly: ~3 GiB here); a larger count would be killed for memory on a small machine.
+MAX_CITY_PARTIES = 200_000
+
+
 def city_groups(network: Network, n_parties: int, seed: int = 15) -> tuple[TourGroup, ...]:
     """A seeded city-scale day of ``n_parties`` parties (``instances.city_demand``: independent
     travellers of 1-6 persons and tour groups, ~4 visitors per party). ``InvalidInput`` for a
-    count that is not an integer >= 1."""
+    count that is not an integer in 1..``MAX_CITY_PARTIES``."""
     from instances.city_demand import generate_city_day
 
     if isinstance(n_parties, bool) or not isinstance(n_parties, int) or n_parties < 1:
         raise InvalidInput("city", n_parties, "must be an integer >= 1 parties")
+    if n_parties > MAX_CITY_PARTIES:
+        raise InvalidInput("city", n_parties, f"at most {MAX_CITY_PARTIES:,} parties (memory grows about "
+                                              "linearly: ~750 MiB at 50,000)")
     return generate_city_day(network, n_parties=n_parties, seed=seed)
 
 

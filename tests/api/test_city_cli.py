@@ -26,6 +26,7 @@ def test_plan_city_day(runner, tmp_path):
 
 
 @pytest.mark.parametrize("args,needle", [(["--city", "0"], "city"),
+                                         (["--city", "10000000"], "at most 200,000 parties"),
                                          (["--city", "5", "--demand", "x.csv"], "--demand or --city")])
 def test_plan_city_bad_input(runner, tmp_path, args, needle):
     res = runner.invoke(app, ["plan", *args, "--out", str(tmp_path / "o")])
