@@ -706,17 +706,13 @@ def targets_lines(summ: Sequence[dict], solvers: Sequence[str], limit: float) ->
         g = tw["gap"]["ours"]
         lines.append(f"- mean gap to BKS, TOPTW ({tw['with_ref']} cases with a BKS): **{g:.2f}%** "
                      f"(target <= {target:g}% at {limit:g} s: {'met' if g <= target else 'NOT met'})")
-    if "ours" in solvers and "ortools" in solvers:
-        k = sum(d["ge"]["ortools"][0] for d in summ if d["group"].startswith("all "))
-        n = sum(d["ge"]["ortools"][1] for d in summ if d["group"].startswith("all "))
+    for peer, name in (("ortools", "OR-Tools"), ("pyvrp", "PyVRP")):
+        if "ours" not in solvers or peer not in solvers:
+            continue
+        k = sum(d["ge"][peer][0] for d in summ if d["group"].startswith("all "))
+        n = sum(d["ge"][peer][1] for d in summ if d["group"].startswith("all "))
         if n:
-            lines.append(f"- ours >= OR-Tools on **{k}/{n} = {100 * k / n:.1f}%** of the cases "
-                         f"(target >= 95%: {'met' if k >= 0.95 * n else 'NOT met'})")
-    if "ours" in solvers and "pyvrp" in solvers:
-        k = sum(d["ge"]["pyvrp"][0] for d in summ if d["group"].startswith("all "))
-        n = sum(d["ge"]["pyvrp"][1] for d in summ if d["group"].startswith("all "))
-        if n:
-            lines.append(f"- ours >= PyVRP on **{k}/{n} = {100 * k / n:.1f}%** of the cases "
+            lines.append(f"- ours >= {name} on **{k}/{n} = {100 * k / n:.1f}%** of the cases "
                          f"(target >= 95%: {'met' if k >= 0.95 * n else 'NOT met'})")
     if "ours" in solvers and "pyvrp" in solvers:
         for g in ("all TOPTW", "all Chao"):
