@@ -214,5 +214,73 @@ def scenario_headlines(results: Sequence[Mapping[str, Any]], network: Network | 
     return headlines(results, {s.id: (s.name_en, s.name_zh) for s in net.sites}, share=HEADLINE_SHARE)
 
 
-__all__ = ["DEMAND_SUFFIXES", "HEADLINE_SHARE", "MAX_UPLOAD_BYTES", "day_plan", "demo_bookings", "demo_deliveries", "demo_groups", "map_layers",
+# ------------------------------------------------------------------ Week (行程) and Live day (当日运营) pages
+
+DEMO_WEEK_SEED = 2026
+"""Seed of the demo week (``instances.demo_week``; ``lhasa-ops itineraries demo-week``)."""
+
+
+def demo_week_groups(n_groups: int = 1500, seed: int = DEMO_WEEK_SEED) -> list[dict[str, Any]]:
+    """The demo week's demand drawn for ``n_groups`` groups (``instances.demo_week.generate_demo_week``:
+    the same distributions, arrivals Mon 2026-07-06 .. Sun; 1,500 is the embedded demo week) as the
+    records of ``POST /v1/itineraries/plan``. Raises ``InvalidInput("n_groups", ...)`` below 1."""
+    from api.services import itineraries
+    from instances.lhasa_itineraries import group_request_to_record
+
+    return [group_request_to_record(g) for g in itineraries.demo_week(n_groups, seed)]
+
+
+def week_places() -> dict[str, Any]:
+    """What the Week page draws an itinerary with: every place a day route names, and the rules.
+
+    Returns ``{"places": {id: {kind, site_id, name_en, name_zh, lon, lat, elevation_m, reach_m,
+    rooms, price_band}}, "rules": {...}}``: ``kind`` is ``hotel`` (``elevation_m``: sleeping
+    altitude, m; ``rooms`` per night; ``price_band``) or ``site`` (every node of the network, also
+    the arrival/departure terminals; ``reach_m``: the highest altitude met on the way there from the
+    nearest hotel, m, ``instances.lhasa_itineraries.unavoidable_altitudes``: what the optimizer's
+    day-altitude rule checks, e.g. Namtso 5,190 m over Largen La). ``rules``: the embedded
+    acclimatization rule set (``instances/lhasa/acclimatization.toml``, ``AcclimatizationRules.to_dict``).
+    Positions lon/lat WGS84 degrees."""
+    from api.services import itineraries
+    from instances.lhasa_itineraries import unavoidable_altitudes
+
+    data = itineraries.lhasa_data()
+    net = data.network
+    reach = unavoidable_altitudes(data)
+    places: dict[str, dict[str, Any]] = {}
+    for s in net.sites:
+        places[s.id] = {"kind": "site", "site_id": s.id, "name_en": s.name_en, "name_zh": s.name_zh, "lon": s.lon,
+                        "lat": s.lat, "elevation_m": s.elevation_m, "reach_m": reach.get(s.id, s.elevation_m),
+                        "rooms": None, "price_band": None}
+    for h in data.hotels:
+        s = net.site(h.site_id)
+        places[h.id] = {"kind": "hotel", "site_id": h.site_id, "name_en": h.name_en or h.id,
+                        "name_zh": h.name_zh or h.name_en or h.id, "lon": s.lon, "lat": s.lat,
+                        "elevation_m": h.elevation_m, "reach_m": h.elevation_m, "rooms": h.rooms,
+                        "price_band": h.price_band}
+    return {"places": places, "rules": data.rules.to_dict()}
+
+
+def read_week_upload(filename: str, data: bytes) -> list[dict[str, Any]]:
+    """Validate an uploaded multi-day demand file (CSV or JSON, ``lhasa-ops itineraries plan --demand``)
+    and answer its groups as the records of ``POST /v1/itineraries/plan``.
+
+    Raises ``InvalidInput`` naming the file, row, field and value, or ``InvalidInput("file", ...)``
+    for an unsupported name or a file over ``MAX_UPLOAD_BYTES``."""
+    from api.services import itineraries
+    from instances.lhasa_itineraries import group_request_to_record
+
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in DEMAND_SUFFIXES:
+        raise InvalidInput("file", filename, f"a demand file must end in one of {', '.join(DEMAND_SUFFIXES)}")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InvalidInput("file", filename, f"the file has {len(data)} bytes, more than {MAX_UPLOAD_BYTES}")
+    with tempfile.TemporaryDirectory(prefix="lhasa-upload-") as tmp:
+        path = Path(tmp) / (Path(filename).name or f"week{suffix}")
+        path.write_bytes(data)
+        groups = itineraries.read_demand(path)
+    return [group_request_to_record(g) for g in groups]
+
+
+__all__ = ["DEMAND_SUFFIXES", "DEMO_WEEK_SEED", "demo_week_groups", "read_week_upload", "week_places", "HEADLINE_SHARE", "MAX_UPLOAD_BYTES", "day_plan", "demo_bookings", "demo_deliveries", "demo_groups", "map_layers",
            "read_demand_upload", "read_scenario_upload", "scenario_headlines"]

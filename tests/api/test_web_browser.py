@@ -283,3 +283,168 @@ def test_docs_render_with_the_network_off(server, browser_page):
     assert "lhasa-ops" in page.locator("h1").first.inner_text()
     _shot(page, "8_redoc")
     assert page.foreign == [], f"requests to other hosts: {page.foreign[:5]}"
+
+
+def _get(server: str, path: str):
+    with urllib.request.urlopen(server + path, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def test_week_tab_plans_a_sample_and_shows_a_groups_stay(server, browser_page):
+    """Week (行程): a 12-group sample of the demo week is planned at once; the KPIs are the API's numbers;
+    the map draws one line per group on the road on the chosen day (and changes with the day); the
+    chosen group's stay lists every day with its night's hotel, the sleeping altitude and the
+    acclimatization rule's allowance, from the data the server holds; Chinese labels."""
+    page = browser_page
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    page.click("#tab-week")
+    assert page.locator("#tab-week").get_attribute("aria-selected") == "true"
+    page.fill("#wk-groups", "12")
+    page.fill("#wk-time", "10")
+    with page.expect_response(lambda r: r.url.endswith("/v1/itineraries/plan"), timeout=400_000) as resp:
+        page.click("#wk-run")  # the first itinerary plan of a server compiles the kernels first
+    assert resp.value.status == 200
+    plan = resp.value.json()
+    assert plan["violations"] == [] and plan["groups"] == 12  # the server's independent verifier
+    page.wait_for_selector("#wk-kpis dt", timeout=60_000)
+    kpis = page.locator("#wk-kpis").inner_text()
+    assert f"{plan['groups_served']} of 12 groups" in kpis, kpis
+    assert f"{plan['persons_served']:,} of {plan['persons']:,} persons" in kpis, kpis
+    assert "not_selected" not in kpis and "no_hotel" not in kpis  # reasons in words, not codes
+
+    # the map: one line per group on the road on the chosen day; another day, another count
+    dates = [page.locator("#wk-days button").nth(i).get_attribute("data-day")
+             for i in range(page.locator("#wk-days button").count())]
+    assert len(dates) == plan["days"]
+
+    def on_road(i: int) -> int:
+        import datetime as dt
+        day = (dt.date.fromisoformat(plan["start"]) + dt.timedelta(days=i)).isoformat()
+        return sum(any(d["date"] == day for d in it["days"]) for it in plan["itineraries"])
+
+    chosen = int(page.locator("#wk-days button[aria-pressed='true']").get_attribute("data-day"))
+    assert page.locator("#map path.week-route").count() == on_road(chosen) > 0
+    other = next(i for i in range(plan["days"]) if on_road(i) != on_road(chosen))
+    page.click(f"#wk-days button[data-day='{other}']")
+    assert page.locator("#map path.week-route").count() == on_road(other)
+    page.click(f"#wk-days button[data-day='{chosen}']")
+
+    # a group's stay: the longest one with nights
+    places = _get(server, "/v1/web/week-places")
+    it = max(plan["itineraries"], key=lambda x: (len(x["nights"]), x["group"]))
+    assert it["nights"]
+    page.select_option("#wk-group", it["group"])
+    rows = page.locator("#wk-timeline table.stay tr")
+    assert rows.count() == 1 + len(it["days"])
+    first_night = places["places"][it["nights"][0]["hotel"]]
+    row1 = rows.nth(1).inner_text()
+    assert first_night["name_en"] in row1 and f"{first_night['elevation_m']:,.0f} m" in row1, row1
+    cap1 = places["rules"]["max_visit_altitude_m"][0]
+    assert f"allowed {cap1:,.0f} m" in row1, row1
+    assert page.locator("#wk-alt svg rect.alt-bar").count() == len(it["days"])
+    page.locator("#wk-alt").scroll_into_view_if_needed()
+    _shot(page, "10_week")
+
+    page.click("#lang")
+    assert page.locator("#tab-week").inner_text() == "行程"
+    assert "成行团队" in page.locator("#wk-kpis").inner_text()
+    _shot(page, "10b_week_zh")
+    page.click("#lang")
+    assert page.js_errors == []
+    assert page.foreign == [], f"requests to other hosts: {page.foreign[:5]}"
+
+
+def test_live_day_tab_books_offers_alternatives_and_replans(server, browser_page):
+    """Live day (当日运营): a day of 8 demo groups is created (KPIs = the API's); a quota cut at the
+    Potala re-plans and appears in the version list with its diff; a booking into a full 10:00 slot
+    lists the API's alternatives (another slot) and booking one of them succeeds; a group of 0
+    persons shows the API's error naming the size."""
+    page = browser_page
+    date = "2026-08-02"
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    page.click("#tab-live")
+    page.fill("#lv-date", date)
+    page.fill("#lv-groups", "8")
+    with page.expect_response(lambda r: r.url.endswith("/v1/days") and r.request.method == "POST", timeout=120_000) as resp:
+        page.click("#lv-create")
+    assert resp.value.status == 201, resp.value.text()
+    page.wait_for_function("document.querySelector('#lv-kpis') && document.querySelector('#lv-kpis').textContent.includes('of 8 groups')", timeout=60_000)
+    day = _get(server, f"/v1/days/{date}")
+    k = day["kpis"]
+    kpis = page.locator("#lv-kpis").inner_text()
+    assert f"{int(k['groups_served'])} of 8 groups" in kpis and f"{int(k['visitors_served']):,} of {int(k['visitors']):,} persons" in kpis, kpis
+    drawn = sum(1 for g in day["groups"] if not g["cancelled"] and len(g["visits"]) >= 2)
+    assert page.locator("#map path.live-route").count() == drawn
+
+    # a disruption: the Potala's entry quota cut to 40 persons per slot from 07:00
+    page.click("#lv-event-box summary")
+    page.select_option("#lv-e-kind", "quota_cut")
+    page.select_option("#lv-e-site", "potala")
+    page.fill("#lv-e-quota", "40")
+    page.fill("#lv-e-at", "07:00")
+    with page.expect_response(lambda r: r.url.endswith(f"/v1/days/{date}/events"), timeout=120_000) as resp:
+        page.click("#lv-e-go")
+    ev = resp.value.json()
+    assert resp.value.status == 200 and ev["version"] == 2 and ev["violations"] == []
+    page.wait_for_function("document.querySelector('#lv-versions li') && document.querySelector('#lv-versions li').textContent.includes('v2')", timeout=30_000)
+    top = page.locator("#lv-versions li").first.inner_text()
+    assert "Entry quota cut" in top and f"{ev['groups_changed']} groups re-planned" in top, top
+    assert "v2" in page.locator("#lv-event-out").inner_text()
+
+    # bookings of 30 persons for the Potala at 10:00: the second cannot fit (40 per slot)
+    page.fill("#lv-b-size", "30")
+    page.select_option("#lv-b-sites", ["potala"])
+    page.select_option("#lv-b-slot", "10:00")
+    answers = []
+    for _ in range(2):
+        with page.expect_response(lambda r: r.url.endswith(f"/v1/days/{date}/bookings"), timeout=60_000) as resp:
+            page.click("#lv-b-go")
+        answers.append((resp.value.status, resp.value.json()))
+        page.wait_for_function("!document.querySelector('#lv-b-go').disabled", timeout=60_000)
+        if resp.value.status == 409:
+            break
+    status, full = answers[-1]
+    assert status == 409 and full["code"] == "full" and full["alternatives"], full
+    shown = page.locator("#lv-book-out table.alts tr")
+    assert shown.count() == 1 + len(full["alternatives"])
+    for i, alt in enumerate(full["alternatives"], start=1):
+        row = shown.nth(i).inner_text()
+        assert alt["slot_hhmm"] in row and ("Potala" in row if alt["site_id"] == "potala" else True), row
+    assert any(a["kind"] == "slot" for a in full["alternatives"])
+    assert page.locator("#map path.alt-site").count() == len(full["alternatives"])
+    _shot(page, "11_live_day_full")
+    version = _get(server, f"/v1/days/{date}")["version"]
+    with page.expect_response(lambda r: r.url.endswith(f"/v1/days/{date}/bookings"), timeout=60_000) as resp:
+        page.click("#lv-book-out button[data-alt='0']")
+    assert resp.value.status == 201, resp.value.text()
+    booked = resp.value.json()
+    alt0 = full["alternatives"][0]
+    assert any(v["site_id"] == alt0["site_id"] and v["start_hhmm"][:2] == alt0["slot_hhmm"][:2] for v in booked["route"]["visits"])
+    page.wait_for_function(f"document.querySelector('#lv-versions li').textContent.includes('v{version + 1}')", timeout=30_000)
+    assert booked["group_id"] in page.locator("#lv-versions li").first.inner_text()
+
+    # bad input: a group of 0 persons
+    page.fill("#lv-b-size", "0")
+    with page.expect_response(lambda r: r.url.endswith(f"/v1/days/{date}/bookings"), timeout=60_000) as resp:
+        page.click("#lv-b-go")
+    assert resp.value.status == 422
+    err = resp.value.json()
+    page.wait_for_selector("#lv-book-out .error", timeout=30_000)
+    shown_err = page.locator("#lv-book-out .error").inner_text()
+    assert err["message"] in shown_err and err["field"] in shown_err, shown_err
+    assert _get(server, f"/v1/days/{date}")["version"] == version + 1  # nothing stored
+    page.locator("#lv-book-out").scroll_into_view_if_needed()
+    _shot(page, "12_live_day_error")
+    page.locator("#lv-versions").scroll_into_view_if_needed()
+    _shot(page, "13_live_day_versions")
+
+    # 1,400 px wide: nothing wider than the window, no label cut off in the live form
+    page.set_viewport_size({"width": 1400, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+    cut = page.evaluate("""() => [...document.querySelectorAll('#page-live label, #page-live button, #page-live th')]
+        .filter((e) => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent.trim())""")
+    assert cut == [], cut
+    assert page.js_errors == []
+    assert page.foreign == [], f"requests to other hosts: {page.foreign[:5]}"

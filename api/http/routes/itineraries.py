@@ -81,6 +81,8 @@ class ItineraryGroupIn(BaseModel):
     budget_cny: float | None = Field(None, allow_inf_nan=False,
                                      description="Most spent per person over the stay on tickets and its share of "
                                                  "rooms, CNY (>= 0; null: no budget).")
+    packed_lunch: bool = Field(False, description="The group carries its lunch: no lunch stop is planned "
+                                                  "(the demand file's column).")
 
 
 class RulesIn(BaseModel):

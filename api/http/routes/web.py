@@ -22,6 +22,13 @@
     (``api.services.web.day_plan``).
 ``GET /v1/web/scenarios/{id}/headlines``
     One line per scenario family of a run (``api.services.web.scenario_headlines``).
+``GET /v1/web/demo-week?groups=N``
+    The demo week's demand drawn for N groups (1..1500) as ``POST /v1/itineraries/plan`` records.
+``GET /v1/web/week-places``
+    Hotels (sleeping altitude, rooms) and sites (position, altitude reached) named by itineraries,
+    and the acclimatization rules (``api.services.web.week_places``).
+``POST /v1/web/week-file?filename=NAME``
+    Raw body: a multi-day demand CSV/JSON; answers ``{"groups": [...]}`` or HTTP 422 naming file, row, field.
 
 POST endpoints take the API key like every other POST (``api.http.security``).
 """
@@ -142,6 +149,31 @@ def headlines(job_id: str, request: Request) -> dict[str, Any] | JSONResponse:
         return JSONResponse(status_code=404, content={"code": "not_found", "message": f"no scenario run {job_id}",
                                                       "field": "id"})
     return {"id": job_id, "status": job.get("status"), "headlines": service.scenario_headlines(job.get("results") or [])}
+
+
+@router.get("/v1/web/demo-week")
+def demo_week(groups: int = Query(1500, ge=1, le=1500, description="Groups to draw (1500: the demo week)."),
+              ) -> dict[str, Any]:
+    """The demo week's demand (``instances.demo_week``, seed 2026) drawn for ``groups`` groups, as the
+    records of ``POST /v1/itineraries/plan``."""
+    return {"groups": service.demo_week_groups(groups)}
+
+
+@router.get("/v1/web/week-places")
+def week_places() -> dict[str, Any]:
+    """Places of the itineraries (hotels with sleeping altitude and rooms; sites with position and the
+    altitude reached on the way) and the embedded acclimatization rules."""
+    return service.week_places()
+
+
+@router.post("/v1/web/week-file", dependencies=[Depends(require_api_key)])
+async def week_file(request: Request,
+                    filename: str = Query(..., min_length=1, max_length=200,
+                                          description="Name of the uploaded file (.csv or .json).")) -> dict[str, Any]:
+    """Validate an uploaded multi-day demand file (raw body) and answer its groups; HTTP 422 names file,
+    row, field, value."""
+    data = await _body(request)
+    return {"groups": await run_in_threadpool(service.read_week_upload, filename, data)}
 
 
 def install_web(app: FastAPI) -> None:

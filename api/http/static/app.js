@@ -1,4 +1,5 @@
-/* lhasa-ops planner: one Leaflet map, panels beside it (Day plan, Scenarios, Stations, Low altitude).
+/* lhasa-ops planner: one Leaflet map, panels beside it (Day plan, Scenarios, Stations, Low altitude,
+ * Week: multi-day itineraries, Live day: bookings and disruptions on a stored day plan).
  * Plain JavaScript, no build step; every request goes to this server (the background tiles are an
  * opt-in layer, used only when the browser is online). Charts are inline SVG drawn here. */
 "use strict";
@@ -7,6 +8,7 @@
     lang: localStorage.getItem("lhasa.lang") === "zh" ? "zh" : "en", page: "day", layers: null, siteById: {},
     day: null, dayGroup: null, sc: { form: null, job: null, results: [], headlines: [], doc: null, pick: null },
     st: { siting: null, charge: null, oxygen: null }, air: { drones: null, products: null, schedule: null },
+    wk: { places: null, plan: null, day: 0, group: null }, lv: { day: null, versions: [], last: null },
   };
   window.lhasaApp = S; // for debugging in the console
   const $ = (sel) => document.querySelector(sel);
@@ -45,7 +47,8 @@
     try { data = await r.json(); } catch (e) { data = null; }
     if (!r.ok) {
       const msg = data && data.message ? `${data.message}${data.field ? ` [${data.field}]` : ""}` : `HTTP ${r.status}`;
-      throw new Error(msg);
+      const err = new Error(msg); err.status = r.status; err.body = data; // the page reads code/alternatives
+      throw err;
     }
     return data;
   }
@@ -252,6 +255,8 @@
     if (page === "scenarios") { showBase(["roads", "zones", "sites"]); drawScenarioMap(); }
     if (page === "stations") { showBase(["roads", "sites", "stations"]); drawStationsMap(); }
     if (page === "air") { showBase(["sites", "nofly"]); drawAirMap(); }
+    if (page === "week") { showBase(["roads", "sites"]); drawWeekMap(); }
+    if (page === "live") { showBase(["roads", "sites"]); liveForm(); drawLiveMap(); }
   }
   document.querySelectorAll("nav [role=tab]").forEach((b, i, all) => {
     b.addEventListener("click", () => showPage(b.dataset.page));
@@ -643,10 +648,341 @@
   });
   $("#dl-air-png").addEventListener("click", () => chartsPng($("#air-result"), "low_altitude_charts.png"));
 
+  // ------------------------------------------------------------------ week (multi-day itineraries, 行程)
+  const WEEKDAYS = { en: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"], zh: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"] };
+  function dateLabel(iso) { const d = new Date(`${iso}T00:00:00Z`); return `${WEEKDAYS[S.lang][d.getUTCDay()]} ${iso.slice(5)}`; }
+  function placeName(id) {
+    const P = S.wk.places && S.wk.places.places; if (!P) return id;
+    const p = P[id] || P[String(id).replace(/_terminal$/, "")];
+    return p ? (S.lang === "zh" ? p.name_zh : p.name_en) : id;
+  }
+  function place(id) { const P = S.wk.places.places; return P[id] || P[String(id).replace(/_terminal$/, "")] || null; }
+  const capAt = (list, k) => (list && list.length ? list[Math.min(k, list.length) - 1] : null); // rule value of day/night k (1-based)
+  function reasonWord(r) { return I18N.en["reason_" + r] ? t("reason_" + r) : r; }
+  function weekDates(p) { const out = []; const d = new Date(`${p.start}T00:00:00Z`); for (let i = 0; i < p.days; i++) { out.push(d.toISOString().slice(0, 10)); d.setUTCDate(d.getUTCDate() + 1); } return out; }
+  $("#wk-file").addEventListener("change", () => { document.querySelector("input[name=wk-source][value=file]").checked = true; });
+  $("#wk-groups").addEventListener("input", () => { document.querySelector("input[name=wk-source][value=sample]").checked = true; });
+  $("#wk-run").addEventListener("click", (e) => busy(e.target, async () => {
+    if (!S.wk.places) S.wk.places = await api("GET", "/v1/web/week-places");
+    const src = document.querySelector("input[name=wk-source]:checked").value;
+    let groups = null;
+    if (src === "sample") {
+      const n = Number($("#wk-groups").value);
+      if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(t("wk_bad_n"));
+      groups = (await api("GET", `/v1/web/demo-week?groups=${n}`)).groups;
+    } else if (src === "file") {
+      const f = $("#wk-file").files[0];
+      if (!f) throw new Error(t("upload_week"));
+      groups = (await api("POST", `/v1/web/week-file?filename=${encodeURIComponent(f.name)}`, undefined, await f.arrayBuffer())).groups;
+    }
+    const body = { groups, time_limit_s: Number($("#wk-time").value), seed: Number($("#wk-seed").value) };
+    S.wk.plan = null; $("#wk-result").hidden = true;
+    let plan = await api("POST", "/v1/itineraries/plan", body);
+    if (plan && plan.status_url) { // queued as a job (the demo week, > 100 groups)
+      $("#wk-job").hidden = false; const t0 = Date.now();
+      for (;;) {
+        const st = await api("GET", plan.status_url);
+        $("#wk-status").textContent = `${t(st.status === "queued" ? "queued" : st.status === "done" ? "done" : "job_running")} · ${num((Date.now() - t0) / 1000)} ${t("seconds")}`;
+        if (st.status === "failed") throw new Error(st.error || "failed");
+        if (st.status === "done") { plan = st.result || await api("GET", plan.result_url); break; }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      $("#wk-job").hidden = true;
+    }
+    S.wk.plan = plan; S.wk.day = 0; S.wk.group = plan.itineraries.length ? plan.itineraries[0].group : null;
+    const dates = weekDates(plan); const busiest = dates.map((d) => plan.itineraries.filter((it) => it.days.some((x) => x.date === d)).length);
+    S.wk.day = Math.max(0, busiest.indexOf(Math.max(...busiest)));
+    renderWeek(); drawWeekMap();
+  }));
+  function renderWeek() {
+    const p = S.wk.plan; if (!p) return;
+    $("#wk-result").hidden = false;
+    const unserved = Object.entries(p.unserved_by_reason || {});
+    const hotels = Object.entries(p.hotels || {}).filter(([, h]) => h.room_nights > 0).sort((a, b) => b[1].room_nights - a[1].room_nights);
+    const potala = (p.quota_sites || {}).potala || [];
+    const rows = [
+      [t("k_groups_served"), `${num(p.groups_served)} ${t("of")} ${num(p.groups)} ${t("groups_u")} (${num(p.groups ? 100 * p.groups_served / p.groups : 100, 1)}%)`],
+      [t("wk_k_planned"), `${num(p.groups_planned)} ${t("of")} ${num(p.groups)} ${t("groups_u")}`],
+      [t("k_visitors_served"), `${num(p.persons_served)} ${t("of")} ${num(p.persons)} ${t("persons")}`],
+      [t("wk_k_dates"), `${p.start} – ${p.end} (${num(p.days)} ${t("wk_days_u")})`],
+      [t("wk_k_unserved"), unserved.length ? unserved.map(([r, n]) => `${reasonWord(r)} ${num(n)}`).join(" · ") : t("none")],
+      [t("wk_k_rooms"), `${num(hotels.reduce((a, [, h]) => a + h.room_nights, 0))} ${t("wk_room_nights")}` + (hotels.length ? ` · ${t("wk_busiest")} ${placeName(hotels[0][0])} ${num(hotels[0][1].peak_rooms)} / ${num(hotels[0][1].rooms)} ${t("wk_rooms_u")}` : "")],
+      ...(potala.length ? [[t("wk_k_potala"), `${t("wk_most")} ${num(Math.max(...potala.map((r) => r.persons)))} / ${num(potala[0].daily_quota)} ${t("persons")} ${t("wk_per_day")}`]] : []),
+      [t("wk_k_accl"), p.acclimatization.respected ? t("wk_accl_ok") : `${num(p.acclimatization.n_breaks)} ${t("violations_n")}`],
+      [t("k_solve"), `${num(p.runtime_s.total, 1)} ${t("seconds")} · ${num(p.iterations)} ${t("iterations_u")}`],
+      [t("k_verifier"), p.violations.length ? `${p.violations.length} ${t("violations_n")}` : t("violations_0")],
+    ];
+    $("#wk-kpis").innerHTML = rows.map(([a, b]) => `<dt>${esc(a)}</dt><dd>${esc(b)}</dd>`).join("");
+    const dates = weekDates(p);
+    $("#wk-days").innerHTML = dates.map((d, i) => {
+      const n = p.itineraries.filter((it) => it.days.some((x) => x.date === d)).length;
+      return `<button type="button" data-day="${i}" aria-pressed="${i === S.wk.day}" title="${esc(`${n} ${t("groups_u")}`)}">${esc(dateLabel(d))}<small>${num(n)}</small></button>`;
+    }).join("");
+    const sel = $("#wk-group");
+    sel.innerHTML = p.itineraries.map((it) => `<option value="${esc(it.group)}">${esc(t("wk_group_option", { id: it.group, n: it.size, d: it.days.length }))}</option>`).join("");
+    sel.value = S.wk.group || "";
+    renderWeekGroup();
+    $("#wk-unserved").innerHTML = p.unserved.length ? `<table><tr><th>${t("pick_group")}</th><th>${t("sc_site")}</th><th>${t("reason")}</th></tr>` +
+      p.unserved.map((u) => { const [g, s] = u.item.split("/"); return `<tr><td>${esc(g)}</td><td>${esc(s ? placeName(s) : "–")}</td><td style="white-space:normal;text-align:left" title="${esc(u.detail)}">${esc(reasonWord(u.reason))}</td></tr>`; }).join("") + "</table>" : `<p>${t("none")}</p>`;
+  }
+  $("#wk-days").addEventListener("click", (e) => { const b = e.target.closest("[data-day]"); if (!b) return; S.wk.day = Number(b.dataset.day); document.querySelectorAll("#wk-days button").forEach((x) => x.setAttribute("aria-pressed", String(x === b))); drawWeekMap(); });
+  $("#wk-group").addEventListener("change", (e) => { S.wk.group = e.target.value; renderWeekGroup(); drawWeekMap(); });
+  function groupAltitudes(it) { // per stay day k: highest altitude reached (m), its cap, the night's sleeping altitude and cap
+    const R = S.wk.places.rules;
+    return it.days.map((d) => {
+      const stops = [d.from, ...d.visits.map((v) => v.site), d.to].map(place).filter(Boolean);
+      const reached = Math.max(...stops.map((x) => x.reach_m));
+      const night = it.nights.find((n) => n.date === d.date);
+      const k = d.day;
+      return { day: d, k, reached, cap: capAt(R.max_visit_altitude_m, k), night, sleep: night ? place(night.hotel).elevation_m : null, sleepCap: night ? capAt(R.max_sleep_altitude_m, k) : null };
+    });
+  }
+  function renderWeekGroup() {
+    const p = S.wk.plan; const it = p && p.itineraries.find((x) => x.group === S.wk.group);
+    if (!it) { $("#wk-alt").innerHTML = ""; $("#wk-timeline").innerHTML = ""; return; }
+    const A = groupAltitudes(it), R = S.wk.places.rules;
+    // the altitude chart: bars = highest point reached each day, line = sleeping altitude, dashed = the rules' caps
+    const W = 560, H = 210, L = 52, Rm = 10, T = 26, B = 40, pw = W - L - Rm, ph = H - T - B;
+    const vals = A.flatMap((a) => [a.reached, a.cap, a.sleep, a.sleepCap]).filter((v) => v !== null && v !== undefined);
+    const lo = 3000, hi = Math.max(5200, ...vals) + 100;
+    const n = A.length, bw = pw / n, y = (v) => T + ph - (ph * (Math.min(hi, v) - lo)) / (hi - lo), x = (i) => L + bw * i;
+    let s = `<svg viewBox="0 0 ${W} ${H}" width="${W}" role="img" aria-label="${esc(t("wk_alt_title"))}" font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="#fff"/>`;
+    s += `<text x="4" y="15" font-weight="bold" font-size="12">${esc(`${it.group}: ${t("wk_alt_title")}`)}</text>`;
+    for (let v = 3000; v <= hi; v += 500) s += `<line x1="${L}" x2="${L + pw}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${L - 4}" y="${y(v) + 4}" text-anchor="end">${num(v)}</text>`;
+    s += `<text x="${L}" y="${T - 4}" fill="#555">m</text>`;
+    A.forEach((a, i) => {
+      const over = a.cap !== null && a.reached > a.cap + 1e-6;
+      s += `<rect class="alt-bar" x="${(x(i) + bw * 0.2).toFixed(1)}" y="${y(a.reached).toFixed(1)}" width="${(bw * 0.6).toFixed(1)}" height="${(y(lo) - y(a.reached)).toFixed(1)}" fill="${over ? "#d62728" : "#8fb3d9"}"><title>${esc(`${t("day")} ${a.k}: ${t("wk_reached")} ${num(a.reached)} m, ${t("wk_allowed")} ${num(a.cap)} m`)}</title></rect>`;
+      if (a.cap !== null) s += `<line x1="${x(i).toFixed(1)}" x2="${(x(i) + bw).toFixed(1)}" y1="${y(a.cap)}" y2="${y(a.cap)}" stroke="#d62728" stroke-dasharray="5 3" stroke-width="1.5"/>`;
+      s += `<text x="${(x(i) + bw / 2).toFixed(1)}" y="${T + ph + 14}" text-anchor="middle">${esc(`${t("day")} ${a.k}`)}</text><text x="${(x(i) + bw / 2).toFixed(1)}" y="${T + ph + 27}" text-anchor="middle" fill="#555">${esc(a.day.date.slice(5))}</text>`;
+    });
+    const sl = A.map((a, i) => (a.sleep !== null ? `${(x(i) + bw / 2).toFixed(1)},${y(a.sleep).toFixed(1)}` : null)).filter(Boolean);
+    if (sl.length) s += `<polyline fill="none" stroke="#7a1f1f" stroke-width="2" points="${sl.join(" ")}"/>`;
+    A.forEach((a, i) => { if (a.sleep !== null) s += `<circle cx="${(x(i) + bw / 2).toFixed(1)}" cy="${y(a.sleep).toFixed(1)}" r="4" fill="#7a1f1f"><title>${esc(`${t("wk_night")} ${a.k}: ${placeName(a.night.hotel)} ${num(a.sleep)} m (${t("wk_allowed")} ${num(a.sleepCap)} m)`)}</title></circle>`; });
+    s += "</svg>";
+    $("#wk-alt").innerHTML = s + `<p class="note"><span class="sw" style="background:#8fb3d9"></span> ${esc(t("wk_leg_reached"))} · <span class="sw" style="border-top:2px dashed #d62728;height:0"></span> ${esc(t("wk_leg_cap"))} · <span style="color:#7a1f1f">●—</span> ${esc(t("wk_leg_sleep"))}</p>`;
+    // day by day: route, night's hotel and altitude, what the rule allowed
+    const high = (it.days.flatMap((d) => d.visits.map((v) => ({ v, d }))).filter(({ v }) => place(v.site) && place(v.site).reach_m > capAt(R.max_visit_altitude_m, 1)));
+    let h = `<table class="stay"><tr><th>${t("day")}</th><th>${t("wk_route")}</th><th>${t("wk_night_h")}</th><th>${t("wk_rule")}</th></tr>`;
+    for (const a of A) {
+      const d = a.day;
+      const route = [`${d.depart} ${placeName(d.from)}`, ...d.visits.map((v) => `${v.start}–${v.end} ${placeName(v.site)}`), `${d.return} ${placeName(d.to)}`];
+      const night = a.night ? `${placeName(a.night.hotel)}<br><b>${num(a.sleep)} m</b>` : `<i>${esc(t("wk_leaves"))}</i>`;
+      let rule = `${t("wk_reached")} ${num(a.reached)} m · ${t("wk_allowed")} ${num(a.cap)} m`;
+      if (a.night) rule += `<br>${t("wk_sleep_cap")} ${num(a.sleepCap)} m`;
+      h += `<tr><td>${esc(`${t("day")} ${a.k}`)}<br><small>${esc(dateLabel(d.date))}</small></td><td style="white-space:normal;text-align:left">${route.map(esc).join(" → ")}${d.lunch ? `<br><small>${esc(t("wk_lunch"))} ${esc(d.lunch)}</small>` : ""}</td><td style="text-align:left">${night}</td><td style="white-space:normal;text-align:left">${rule}</td></tr>`;
+    }
+    h += "</table>";
+    const notes = [];
+    for (const { v, d } of high) {
+      const reach = place(v.site).reach_m; const first = (R.max_visit_altitude_m.findIndex((c) => c >= reach - 1e-6) + 1) || null;
+      notes.push(t("wk_high_visit", { site: placeName(v.site), m: num(reach), first: first ?? "–", k: d.day }));
+    }
+    for (const u of p.unserved.filter((u) => u.item.split("/")[0] === it.group)) notes.push(`${u.item.split("/")[1] ? placeName(u.item.split("/")[1]) : it.group}: ${reasonWord(u.reason)} (${u.detail})`);
+    $("#wk-timeline").innerHTML = h + (notes.length ? `<ul class="note" id="wk-notes">${notes.map((x) => `<li>${esc(x)}</li>`).join("")}</ul>` : "");
+  }
+  function drawWeekMap() {
+    if (S.page !== "week") return; overlay.clearLayers();
+    const p = S.wk.plan; if (!p) { legend([]); return; }
+    const date = weekDates(p)[S.wk.day]; let i = 0, sel = null; const hotelPersons = {};
+    for (const it of p.itineraries) {
+      const d = it.days.find((x) => x.date === date); const k = i++;
+      if (!d) continue;
+      const pts = [d.from, ...d.visits.map((v) => v.site), d.to].map(place).filter(Boolean).map((x) => [x.lat, x.lon]);
+      const mine = it.group === S.wk.group;
+      const line = L.polyline(pts, { color: mine ? "#7a1f1f" : routeColour(k), weight: mine ? 5 : 1.6, opacity: mine ? 1 : 0.5, className: "week-route" });
+      line.bindTooltip(`${esc(it.group)}: ${it.size} ${t("persons")} · ${esc(d.visits.map((v) => placeName(v.site)).join(", ") || "–")}`, { sticky: true });
+      line.on("click", () => { S.wk.group = it.group; $("#wk-group").value = it.group; renderWeekGroup(); drawWeekMap(); });
+      line.addTo(overlay); if (mine) sel = line;
+      const night = it.nights.find((n) => n.date === date);
+      if (night) hotelPersons[night.hotel] = (hotelPersons[night.hotel] || 0) + it.size;
+    }
+    for (const [hid, q] of Object.entries(hotelPersons)) {
+      const h = place(hid); if (!h) continue;
+      L.marker([h.lat, h.lon], { icon: L.divIcon({ className: "hotel-icon", html: "H", iconSize: [16, 16] }), keyboard: false })
+        .bindTooltip(`${esc(placeName(hid))}: ${num(q)} ${t("persons")}, ${num(h.elevation_m)} m`).addTo(overlay);
+    }
+    if (sel) sel.bringToFront();
+    legend([["background:hsl(200,65%,42%);height:3px", `${t("wk_legend_routes")} ${dateLabel(date)}`], ["background:#7a1f1f;height:4px", t("wk_legend_sel")], ["background:#0b5394;color:#fff", t("wk_legend_hotel")]]);
+  }
+
+  // ------------------------------------------------------------------ live day (当日运营)
+  const EVENT_FIELDS = { site_closed: ["site_id"], road_closed: ["road"], quota_cut: ["site_id", "quota"], group_delayed: ["group_id", "delay_min"], group_cancelled: ["group_id"] };
+  function liveForm() { // options that depend on the map layers and the language
+    if (!S.layers) return;
+    const pois = S.layers.sites.features.filter((f) => !f.properties.hub).map((f) => f.properties.id);
+    const all = S.layers.sites.features.map((f) => f.properties.id);
+    const keep = (el, fill) => { const v = [...el.selectedOptions].map((o) => o.value); el.innerHTML = fill; for (const o of el.options) o.selected = v.includes(o.value); if (!el.multiple && v.length && v[0]) el.value = v[0]; };
+    keep($("#lv-b-start"), all.map((id) => `<option value="${esc(id)}">${esc(siteName(id))}</option>`).join(""));
+    if (!$("#lv-b-start").value || !$("#lv-b-start").dataset.set) { $("#lv-b-start").value = all.includes("lhasa_railway") ? "lhasa_railway" : all[0]; $("#lv-b-start").dataset.set = "1"; }
+    keep($("#lv-b-sites"), pois.map((id) => `<option value="${esc(id)}">${esc(siteName(id))}</option>`).join(""));
+    if (!$("#lv-b-sites").selectedOptions.length) $("#lv-b-sites").value = "potala";
+    const slots = []; for (let m = 8 * 60; m <= 18 * 60; m += (S.lv.day ? S.lv.day.slot_min : 60)) slots.push(hhmm(m));
+    keep($("#lv-b-slot"), `<option value="">${esc(t("lv_any_slot"))}</option>` + slots.map((x) => `<option>${x}</option>`).join(""));
+    keep($("#lv-e-site"), pois.map((id) => `<option value="${esc(id)}">${esc(siteName(id))}</option>`).join(""));
+    keep($("#lv-e-road"), roadOptions([]));
+    const gs = S.lv.day ? S.lv.day.groups.filter((g) => !g.cancelled).map((g) => g.group_id) : [];
+    keep($("#lv-e-group"), gs.map((g) => `<option>${esc(g)}</option>`).join(""));
+    syncEventFields();
+  }
+  function syncEventFields() { const k = $("#lv-e-kind").value; document.querySelectorAll("#lv-event [data-ev]").forEach((el) => { el.hidden = !el.dataset.ev.split(" ").includes(k); }); }
+  $("#lv-e-kind").addEventListener("change", syncEventFields);
+  const lvDate = () => $("#lv-date").value;
+  async function loadDay() {
+    const date = lvDate();
+    S.lv.day = await api("GET", `/v1/days/${encodeURIComponent(date)}`);
+    const n = S.lv.day.version, from = Math.max(1, n - 29);
+    S.lv.versions = await Promise.all(Array.from({ length: n - from + 1 }, (_, i) => api("GET", `/v1/days/${encodeURIComponent(date)}/versions/${n - i}`)));
+    if (!$("#lv-b-id").value || S.lv.day.groups.some((g) => g.group_id === $("#lv-b-id").value)) {
+      let k = 1; while (S.lv.day.groups.some((g) => g.group_id === `B${String(k).padStart(3, "0")}`)) k++;
+      $("#lv-b-id").value = `B${String(k).padStart(3, "0")}`;
+    }
+    renderLive(); drawLiveMap();
+  }
+  $("#lv-create").addEventListener("click", (e) => busy(e.target, async () => {
+    const n = Number($("#lv-groups").value);
+    if (!Number.isInteger(n) || n < 0 || n > 320) throw new Error(t("lv_bad_n"));
+    const groups = n ? (await api("GET", "/v1/web/demo-demand")).groups.slice(0, n) : [];
+    try {
+      await api("POST", "/v1/days", { date: lvDate(), groups, time_limit_s: Number($("#lv-time").value) });
+    } catch (err) {
+      if (err.body && err.body.code === "day_exists") { await loadDay(); throw new Error(t("lv_exists", { date: lvDate() })); }
+      throw err;
+    }
+    S.lv.last = null; $("#lv-book-out").innerHTML = ""; $("#lv-event-out").innerHTML = "";
+    await loadDay();
+  }));
+  $("#lv-load").addEventListener("click", (e) => busy(e.target, loadDay));
+  function renderLive() {
+    const d = S.lv.day; if (!d) return;
+    $("#lv-result").hidden = false;
+    const k = d.kpis;
+    const rows = [
+      [t("lv_version"), `${num(d.version)} · ${d.date}` + (d.events.length ? ` · ${t("lv_clock")} ${d.clock_hhmm}` : "")],
+      [t("k_groups_served"), `${num(k.groups_served)} ${t("of")} ${num(k.groups)} ${t("groups_u")} (${num(k.served_pct, 1)}%)`],
+      [t("k_visitors_served"), `${num(k.visitors_served)} ${t("of")} ${num(k.visitors)} ${t("persons")}`],
+      [t("k_visits"), `${num(k.visits)} ${t("visits_u")}`],
+      [t("k_must"), num(k.must_visits_unserved)],
+      [t("lv_k_cancelled"), num(k.groups_cancelled)],
+      [t("lv_k_events"), d.events.length ? d.events.map(eventWords).join("; ") : t("lv_no_events")],
+    ];
+    $("#lv-kpis").innerHTML = rows.map(([a, b]) => `<dt>${esc(a)}</dt><dd>${esc(b)}</dd>`).join("");
+    liveForm(); renderVersions();
+  }
+  function eventWords(ev) {
+    const what = t("ev_" + ev.kind);
+    const obj = ev.site_id ? siteName(ev.site_id) : ev.road ? `${siteName(ev.road[0])} – ${siteName(ev.road[1])}` : ev.group_id || "";
+    const extra = ev.kind === "quota_cut" ? `, ${num(ev.quota)} ${t("persons")}/${t("lv_slot_u")}` : ev.kind === "group_delayed" ? `, ${num(ev.delay_min)} ${t("minutes")}` : "";
+    return `${ev.at_hhmm} ${what}: ${obj}${extra}`;
+  }
+  const visitsWords = (vs) => vs.map((v) => `${v.start_hhmm} ${siteName(v.site_id)}`).join(", ") || "–";
+  function renderVersions() {
+    const V = S.lv.versions || [];
+    $("#lv-versions").innerHTML = `<ol class="versions" reversed>` + V.map((v) => {
+      const d = v.diff || {}; let head = "", body = "";
+      if (v.kind === "create") head = t("lv_v_create", { n: num(d.groups || 0) });
+      else if (v.kind === "booking") {
+        const r = d.segment && d.segment.route;
+        head = t("lv_v_book", { g: d.group ? d.group.id : "", n: d.group ? num(d.group.size) : "" });
+        body = r ? visitsWords(r.visits.map(([s, , , st]) => ({ site_id: s, start_hhmm: hhmm(st) }))) : "";
+        if ((d.moved || []).length) body += ` · ${t("lv_moved")}: ${d.moved.map((m) => m.group_id).join(", ")}`;
+      } else if (v.kind === "cancel") head = t("lv_v_cancel", { g: d.group_id });
+      else if (v.kind === "event") {
+        const ch = d.changed || []; const lost = ch.flatMap((c) => c.lost.map((x) => ({ ...x, group_id: c.group_id })));
+        head = `${eventWords({ ...d.event, at_hhmm: d.event.at_hhmm || hhmm(d.event.at) })} — ${t("lv_v_event", { c: num(ch.length), l: num(lost.length) })}`;
+        body = ch.length ? `<table><tr><th>${t("pick_group")}</th><th>${t("lv_before")}</th><th>${t("lv_after")}</th><th>${t("lv_lost")}</th></tr>` + ch.slice(0, 40).map((c) => `<tr><td>${esc(c.group_id)}</td><td style="white-space:normal;text-align:left">${esc(visitsWords(c.before))}</td><td style="white-space:normal;text-align:left">${esc(visitsWords(c.after))}</td><td style="white-space:normal;text-align:left">${esc(c.lost.map((x) => `${siteName(x.site_id)} (${reasonWord(x.reason)})`).join(", ") || "–")}</td></tr>`).join("") + "</table>" + (ch.length > 40 ? `<p class="note">+${ch.length - 40}</p>` : "") : "";
+        return `<li value="${v.version}"><details><summary><b>v${v.version}</b> ${esc(head)}</summary><div class="scroll">${body}</div></details></li>`;
+      } else head = v.reason;
+      return `<li value="${v.version}"><b>v${v.version}</b> ${esc(head)}${body ? `<br><small>${esc(body)}</small>` : ""}</li>`;
+    }).join("") + "</ol>";
+  }
+  function bookingBody(over) {
+    const sites = [...$("#lv-b-sites").selectedOptions].map((o) => o.value);
+    const start = $("#lv-b-start").value, slot = $("#lv-b-slot").value;
+    const group = { group_id: $("#lv-b-id").value.trim(), size: Number($("#lv-b-size").value), start, end: start, day_window: [$("#lv-b-open").value, $("#lv-b-close").value], must_visit: sites, interests: {} };
+    const body = { group, wanted_slots: slot && sites.length ? { [sites[0]]: slot } : {}, alternatives: 3 };
+    if (over) { body.group.must_visit = over.must_visit; body.wanted_slots = over.wanted_slots; }
+    return body;
+  }
+  async function submitBooking(over, button) {
+    const out = $("#lv-book-out"); const body = bookingBody(over);
+    try {
+      const r = await api("POST", `/v1/days/${encodeURIComponent(lvDate())}/bookings`, body);
+      S.lv.last = { kind: "booked", group: r.group_id, route: r.route };
+      out.innerHTML = `<p class="ok">${esc(t("lv_booked", { g: r.group_id, v: r.version }))}</p><ol class="note">${r.route.visits.map((v) => `<li>${v.start_hhmm}–${v.departure_hhmm} ${esc(siteName(v.site_id))}</li>`).join("")}</ol>`;
+      await loadDay();
+    } catch (err) {
+      const b = err.body || {};
+      if (b.code === "full") {
+        S.lv.last = { kind: "full", alternatives: b.alternatives || [], body };
+        out.innerHTML = `<p class="warn">${esc(t("lv_full", { g: body.group.group_id }))}</p>` + (b.alternatives && b.alternatives.length ? `<table class="alts"><tr><th>${t("lv_alt")}</th><th>${t("sc_site")}</th><th>${t("lv_slot_h")}</th><th>${t("lv_score_loss")}</th><th>${t("lv_extra_travel")}</th><th>${t("lv_extra_wait")}</th><th></th></tr>` +
+          b.alternatives.map((a, i) => `<tr><td>${esc(t(a.kind === "slot" ? "lv_alt_slot" : "lv_alt_site"))}</td><td>${esc(siteName(a.site_id))}${a.kind === "site" ? ` <small>(${t("lv_instead")} ${esc(siteName(a.replaces))})</small>` : ""}</td><td>${esc(a.slot_hhmm)}</td><td>${num(a.score_loss, 1)}</td><td>${num(a.extra_travel_min)} ${t("minutes")}</td><td>${num(a.extra_wait_min)} ${t("minutes")}</td><td><button type="button" data-alt="${i}">${esc(t("lv_take"))}</button></td></tr>`).join("") + "</table>" : `<p>${esc(t("lv_no_alt"))}</p>`);
+        drawLiveMap(); throw new Error(t("lv_full", { g: body.group.group_id }));
+      }
+      if (b.code === "unservable") {
+        out.innerHTML = `<p class="warn">${esc(t("lv_unservable"))}</p><ul>${(b.unserved || []).map((u) => `<li>${esc(u.site_id ? siteName(u.site_id) : u.group_id)}: ${esc(reasonWord(u.reason))} (${esc(u.detail)})</li>`).join("")}</ul>`;
+        throw err;
+      }
+      out.innerHTML = `<p class="error" role="alert">${esc(t("lv_refused"))}: ${esc(err.message)}</p>`;
+      throw err;
+    }
+  }
+  $("#lv-book").addEventListener("submit", (e) => { e.preventDefault(); busy($("#lv-b-go"), () => submitBooking(null)); });
+  $("#lv-book-out").addEventListener("click", (e) => {
+    const i = e.target.dataset.alt; if (i === undefined || !S.lv.last || S.lv.last.kind !== "full") return;
+    const a = S.lv.last.alternatives[Number(i)];
+    busy(e.target, () => submitBooking({ must_visit: a.must_visit, wanted_slots: a.wanted_slots }));
+  });
+  $("#lv-event").addEventListener("submit", (e) => {
+    e.preventDefault();
+    busy($("#lv-e-go"), async () => {
+      const kind = $("#lv-e-kind").value; const body = { kind, at: $("#lv-e-at").value, time_limit_s: 5 };
+      for (const f of EVENT_FIELDS[kind]) {
+        if (f === "site_id") body.site_id = $("#lv-e-site").value;
+        if (f === "road") body.road = $("#lv-e-road").value.split("|");
+        if (f === "quota") body.quota = Number($("#lv-e-quota").value);
+        if (f === "group_id") body.group_id = $("#lv-e-group").value;
+        if (f === "delay_min") body.delay_min = Number($("#lv-e-delay").value);
+      }
+      const out = $("#lv-event-out");
+      try {
+        const r = await api("POST", `/v1/days/${encodeURIComponent(lvDate())}/events`, body);
+        S.lv.last = { kind: "event", changed: r.changed.map((c) => c.group_id), event: r.event };
+        out.innerHTML = `<p class="ok">${esc(t("lv_replanned", { v: r.version, c: num(r.groups_changed), l: num(r.lost_visits.length), s: num(r.solve.runtime_s, 1) }))}</p>` +
+          (r.lost_visits.length ? `<ul class="note">${r.lost_visits.slice(0, 20).map((x) => `<li>${esc(x.group_id)}: ${esc(siteName(x.site_id))} (${esc(reasonWord(x.reason))})</li>`).join("")}</ul>` : "");
+        await loadDay();
+      } catch (err) { out.innerHTML = `<p class="error" role="alert">${esc(err.message)}</p>`; throw err; }
+    });
+  });
+  function drawLiveMap() {
+    if (S.page !== "live") return; overlay.clearLayers();
+    const d = S.lv.day; if (!d) { legend([]); return; }
+    const bySite = Object.fromEntries(S.layers.sites.features.map((f) => [f.properties.id, f]));
+    const hl = S.lv.last && S.lv.last.kind === "booked" ? [S.lv.last.group] : S.lv.last && S.lv.last.kind === "event" ? S.lv.last.changed : [];
+    let i = 0; const top = [];
+    for (const g of d.groups) {
+      const k = i++; if (g.cancelled) continue;
+      const pts = g.visits.filter((v) => bySite[v.site_id]).map((v) => ll(bySite[v.site_id].geometry.coordinates));
+      if (pts.length < 2) continue;
+      const mine = hl.includes(g.group_id);
+      const line = L.polyline(pts, { color: mine ? "#7a1f1f" : routeColour(k), weight: mine ? 4 : 1.5, opacity: mine ? 1 : 0.45, className: "live-route" })
+        .bindTooltip(`${esc(g.group_id)}: ${g.size} ${t("persons")} · ${esc(visitsWords(g.visits))}`, { sticky: true }).addTo(overlay);
+      if (mine) top.push(line);
+    }
+    top.forEach((l) => l.bringToFront());
+    for (const ev of d.events) {
+      if (ev.road && bySite[ev.road[0]] && bySite[ev.road[1]]) L.polyline([ll(bySite[ev.road[0]].geometry.coordinates), ll(bySite[ev.road[1]].geometry.coordinates)], { color: "#d00", weight: 5, dashArray: "8 6", className: "closed-road" }).bindTooltip(eventWords(ev)).addTo(overlay);
+      if (ev.site_id && bySite[ev.site_id]) L.circleMarker(ll(bySite[ev.site_id].geometry.coordinates), { radius: 10, color: ev.kind === "site_closed" ? "#000" : "#f08c00", weight: 3, fillColor: ev.kind === "site_closed" ? "#000" : "#f08c00", fillOpacity: ev.kind === "site_closed" ? 0.8 : 0.2, className: "event-site" }).bindTooltip(eventWords(ev)).addTo(overlay);
+    }
+    const alts = S.lv.last && S.lv.last.kind === "full" ? S.lv.last.alternatives : [];
+    alts.forEach((a, j) => { if (bySite[a.site_id]) L.circleMarker(ll(bySite[a.site_id].geometry.coordinates), { radius: 12, color: "#1a7f37", weight: 3, fill: false, className: "alt-site" }).bindTooltip(`${j + 1}. ${siteName(a.site_id)} ${a.slot_hhmm}`, { permanent: true, direction: "top", className: "site-label" }).addTo(overlay); });
+    legend([["background:hsl(200,65%,42%);height:3px", t("lv_legend_routes")], ["background:#7a1f1f;height:4px", t("lv_legend_sel")], ["background:#d00;height:3px", t("legend_closed")], ["border:2px solid #1a7f37;border-radius:50%;background:none", t("lv_legend_alt")]]);
+  }
+
   // ------------------------------------------------------------------ header tools
   $("#lang").addEventListener("click", () => {
     S.lang = S.lang === "zh" ? "en" : "zh"; localStorage.setItem("lhasa.lang", S.lang);
-    applyLang(); setStatus(""); relabel(); renderScenarioForm(); renderProgress(); renderDay(); renderScenarioResults(); renderSiting(); renderOps(); renderAir(); showPage(S.page);
+    applyLang(); setStatus(""); relabel(); renderScenarioForm(); renderProgress(); renderDay(); renderScenarioResults(); renderSiting(); renderOps(); renderAir(); renderWeek(); renderLive(); showPage(S.page);
   });
   $("#api-key").value = sessionStorage.getItem("lhasa.key") || "";
   $("#api-key").addEventListener("change", (e) => sessionStorage.setItem("lhasa.key", e.target.value.trim()));
