@@ -763,16 +763,16 @@
     $("#wk-alt").innerHTML = s + `<p class="note"><span class="sw" style="background:#8fb3d9"></span> ${esc(t("wk_leg_reached"))} · <span class="sw" style="border-top:2px dashed #d62728;height:0"></span> ${esc(t("wk_leg_cap"))} · <span style="color:#7a1f1f">●—</span> ${esc(t("wk_leg_sleep"))}</p>`;
     // day by day: route, night's hotel and altitude, what the rule allowed
     const high = (it.days.flatMap((d) => d.visits.map((v) => ({ v, d }))).filter(({ v }) => place(v.site) && place(v.site).reach_m > capAt(R.max_visit_altitude_m, 1)));
-    let h = `<table class="stay"><tr><th>${t("day")}</th><th>${t("wk_route")}</th><th>${t("wk_night_h")}</th><th>${t("wk_rule")}</th></tr>`;
-    for (const a of A) {
+    let h = "";
+    for (const a of A) { // one card per day: date, the night's hotel and altitude, the route, what the rule allowed
       const d = a.day;
       const route = [`${d.depart} ${placeName(d.from)}`, ...d.visits.map((v) => `${v.start}–${v.end} ${placeName(v.site)}`), `${d.return} ${placeName(d.to)}`];
-      const night = a.night ? `${placeName(a.night.hotel)}<br><b>${num(a.sleep)} m</b>` : `<i>${esc(t("wk_leaves"))}</i>`;
-      let rule = `${t("wk_reached")} ${num(a.reached)} m · ${t("wk_allowed")} ${num(a.cap)} m`;
-      if (a.night) rule += `<br>${t("wk_sleep_cap")} ${num(a.sleepCap)} m`;
-      h += `<tr><td>${esc(`${t("day")} ${a.k}`)}<br><small>${esc(dateLabel(d.date))}</small></td><td style="white-space:normal;text-align:left">${route.map(esc).join(" → ")}${d.lunch ? `<br><small>${esc(t("wk_lunch"))} ${esc(d.lunch)}</small>` : ""}</td><td style="text-align:left">${night}</td><td style="white-space:normal;text-align:left">${rule}</td></tr>`;
+      const night = a.night ? `🛏 ${esc(placeName(a.night.hotel))} · <b>${num(a.sleep)} m</b> <small>(${esc(t("wk_sleep_cap"))} ${num(a.sleepCap)} m)</small>` : `<i>${esc(t("wk_leaves"))}</i>`;
+      const over = a.cap !== null && a.reached > a.cap + 1e-6;
+      h += `<div class="stay-day"><div class="stay-head"><b>${esc(`${t("day")} ${a.k}`)}</b> <span>${esc(dateLabel(d.date))}</span> <span class="stay-night">${night}</span></div>` +
+        `<div class="stay-route">${route.map(esc).join(" → ")}${d.lunch ? ` <small>(${esc(t("wk_lunch"))} ${esc(d.lunch)})</small>` : ""}</div>` +
+        `<div class="stay-rule${over ? " over" : ""}">${esc(t("wk_rule"))}: ${esc(t("wk_reached"))} ${num(a.reached)} m · ${esc(t("wk_allowed"))} ${num(a.cap)} m</div></div>`;
     }
-    h += "</table>";
     const notes = [];
     for (const { v, d } of high) {
       const reach = place(v.site).reach_m; const first = (R.max_visit_altitude_m.findIndex((c) => c >= reach - 1e-6) + 1) || null;
@@ -828,7 +828,7 @@
   function syncEventFields() { const k = $("#lv-e-kind").value; document.querySelectorAll("#lv-event [data-ev]").forEach((el) => { el.hidden = !el.dataset.ev.split(" ").includes(k); }); }
   $("#lv-e-kind").addEventListener("change", syncEventFields);
   const lvDate = () => $("#lv-date").value;
-  async function loadDay() {
+  async function loadDay(fit) {
     const date = lvDate();
     S.lv.day = await api("GET", `/v1/days/${encodeURIComponent(date)}`);
     const n = S.lv.day.version, from = Math.max(1, n - 29);
@@ -838,6 +838,7 @@
       $("#lv-b-id").value = `B${String(k).padStart(3, "0")}`;
     }
     renderLive(); drawLiveMap();
+    if (fit) { const b = L.featureGroup(overlay.getLayers().filter((l) => l instanceof L.Polyline)).getBounds(); if (b.isValid()) map.fitBounds(b, { padding: [30, 30], maxZoom: 14 }); }
   }
   $("#lv-create").addEventListener("click", (e) => busy(e.target, async () => {
     const n = Number($("#lv-groups").value);
@@ -846,13 +847,13 @@
     try {
       await api("POST", "/v1/days", { date: lvDate(), groups, time_limit_s: Number($("#lv-time").value) });
     } catch (err) {
-      if (err.body && err.body.code === "day_exists") { await loadDay(); throw new Error(t("lv_exists", { date: lvDate() })); }
+      if (err.body && err.body.code === "day_exists") { await loadDay(true); throw new Error(t("lv_exists", { date: lvDate() })); }
       throw err;
     }
     S.lv.last = null; $("#lv-book-out").innerHTML = ""; $("#lv-event-out").innerHTML = "";
-    await loadDay();
+    await loadDay(true);
   }));
-  $("#lv-load").addEventListener("click", (e) => busy(e.target, loadDay));
+  $("#lv-load").addEventListener("click", (e) => busy(e.target, () => loadDay(true)));
   function renderLive() {
     const d = S.lv.day; if (!d) return;
     $("#lv-result").hidden = false;
@@ -915,8 +916,9 @@
       const b = err.body || {};
       if (b.code === "full") {
         S.lv.last = { kind: "full", alternatives: b.alternatives || [], body };
-        out.innerHTML = `<p class="warn">${esc(t("lv_full", { g: body.group.group_id }))}</p>` + (b.alternatives && b.alternatives.length ? `<table class="alts"><tr><th>${t("lv_alt")}</th><th>${t("sc_site")}</th><th>${t("lv_slot_h")}</th><th>${t("lv_score_loss")}</th><th>${t("lv_extra_travel")}</th><th>${t("lv_extra_wait")}</th><th></th></tr>` +
-          b.alternatives.map((a, i) => `<tr><td>${esc(t(a.kind === "slot" ? "lv_alt_slot" : "lv_alt_site"))}</td><td>${esc(siteName(a.site_id))}${a.kind === "site" ? ` <small>(${t("lv_instead")} ${esc(siteName(a.replaces))})</small>` : ""}</td><td>${esc(a.slot_hhmm)}</td><td>${num(a.score_loss, 1)}</td><td>${num(a.extra_travel_min)} ${t("minutes")}</td><td>${num(a.extra_wait_min)} ${t("minutes")}</td><td><button type="button" data-alt="${i}">${esc(t("lv_take"))}</button></td></tr>`).join("") + "</table>" : `<p>${esc(t("lv_no_alt"))}</p>`);
+        out.innerHTML = `<p class="warn">${esc(t("lv_full", { g: body.group.group_id }))}</p>` + (b.alternatives && b.alternatives.length ? `<table class="alts"><tr><th>${t("lv_alt")}</th><th>${t("lv_slot_h")}</th><th>${t("lv_costs")}</th><th></th></tr>` +
+          b.alternatives.map((a, i) => `<tr><td><b>${i + 1}.</b> ${esc(t(a.kind === "slot" ? "lv_alt_slot" : "lv_alt_site"))}<br>${esc(siteName(a.site_id))}${a.kind === "site" ? ` <small>(${t("lv_instead")} ${esc(siteName(a.replaces))})</small>` : ""}</td><td>${esc(a.slot_hhmm)}</td>` +
+            `<td>${esc(t("lv_score_loss"))} ${num(a.score_loss, 1)}<br>${esc(t("lv_extra_travel"))} ${num(a.extra_travel_min)} ${t("minutes")} · ${esc(t("lv_extra_wait"))} ${num(a.extra_wait_min)} ${t("minutes")}</td><td><button type="button" data-alt="${i}">${esc(t("lv_take"))}</button></td></tr>`).join("") + "</table>" : `<p>${esc(t("lv_no_alt"))}</p>`);
         drawLiveMap(); throw new Error(t("lv_full", { g: body.group.group_id }));
       }
       if (b.code === "unservable") {
