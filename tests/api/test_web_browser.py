@@ -332,7 +332,7 @@ def test_week_tab_plans_a_sample_and_shows_a_groups_stay(server, browser_page):
 
     def on_road(i: int) -> int:
         import datetime as dt
-        day = (dt.date.fromisoformat(plan["start"]) + dt.timedelta(days=i)).isoformat()
+        day = (dt.date.fromisoformat(plan["start"]) + dt.timedelta(days=i)).isoformat()  # plan: the latest answer
         return sum(any(d["date"] == day for d in it["days"]) for it in plan["itineraries"])
 
     chosen = int(page.locator("#wk-days button[aria-pressed='true']").get_attribute("data-day"))
@@ -364,6 +364,21 @@ def test_week_tab_plans_a_sample_and_shows_a_groups_stay(server, browser_page):
     assert "成行团队" in page.locator("#wk-kpis").inner_text()
     _shot(page, "10b_week_zh")
     page.click("#lang")
+
+    # more than 100 groups run as a job (202), polled to the end; the KPIs are the job's result
+    page.fill("#wk-groups", "120")
+    with page.expect_response(lambda r: r.url.endswith("/v1/itineraries/plan"), timeout=60_000) as resp:
+        page.click("#wk-run")
+    assert resp.value.status == 202, resp.value.text()
+    job = resp.value.json()
+    page.wait_for_function("document.querySelector('#wk-kpis').textContent.includes('of 120 groups')", timeout=300_000)
+    result = _get(server, job["result_url"])
+    assert result["violations"] == [] and result["groups"] == 120
+    assert f"{result['groups_served']} of 120 groups" in page.locator("#wk-kpis").inner_text()
+    chosen = int(page.locator("#wk-days button[aria-pressed='true']").get_attribute("data-day"))
+    plan = result
+    assert page.locator("#map path.week-route").count() == on_road(chosen)
+    _shot(page, "10c_week_job_120_groups")
     assert page.js_errors == []
     assert page.foreign == [], f"requests to other hosts: {page.foreign[:5]}"
 

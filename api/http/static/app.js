@@ -668,7 +668,7 @@
     let groups = null;
     if (src === "sample") {
       const n = Number($("#wk-groups").value);
-      if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(t("wk_bad_n"));
+      if (!Number.isInteger(n) || n < 1 || n > 1500) throw new Error(t("wk_bad_n"));
       groups = (await api("GET", `/v1/web/demo-week?groups=${n}`)).groups;
     } else if (src === "file") {
       const f = $("#wk-file").files[0];
@@ -752,9 +752,9 @@
     s += `<text x="${L}" y="${T - 4}" fill="#555">m</text>`;
     A.forEach((a, i) => {
       const over = a.cap !== null && a.reached > a.cap + 1e-6;
-      s += `<rect class="alt-bar" x="${(x(i) + bw * 0.2).toFixed(1)}" y="${y(a.reached).toFixed(1)}" width="${(bw * 0.6).toFixed(1)}" height="${(y(lo) - y(a.reached)).toFixed(1)}" fill="${over ? "#d62728" : "#8fb3d9"}"><title>${esc(`${t("day")} ${a.k}: ${t("wk_reached")} ${num(a.reached)} m, ${t("wk_allowed")} ${num(a.cap)} m`)}</title></rect>`;
+      s += `<rect class="alt-bar" x="${(x(i) + bw * 0.2).toFixed(1)}" y="${y(a.reached).toFixed(1)}" width="${(bw * 0.6).toFixed(1)}" height="${(y(lo) - y(a.reached)).toFixed(1)}" fill="${over ? "#d62728" : "#8fb3d9"}"><title>${esc(`${t("day_n", { k: a.k })}: ${t("wk_reached")} ${num(a.reached)} m, ${t("wk_allowed")} ${num(a.cap)} m`)}</title></rect>`;
       if (a.cap !== null) s += `<line x1="${x(i).toFixed(1)}" x2="${(x(i) + bw).toFixed(1)}" y1="${y(a.cap)}" y2="${y(a.cap)}" stroke="#d62728" stroke-dasharray="5 3" stroke-width="1.5"/>`;
-      s += `<text x="${(x(i) + bw / 2).toFixed(1)}" y="${T + ph + 14}" text-anchor="middle">${esc(`${t("day")} ${a.k}`)}</text><text x="${(x(i) + bw / 2).toFixed(1)}" y="${T + ph + 27}" text-anchor="middle" fill="#555">${esc(a.day.date.slice(5))}</text>`;
+      s += `<text x="${(x(i) + bw / 2).toFixed(1)}" y="${T + ph + 14}" text-anchor="middle">${esc(t("day_n", { k: a.k }))}</text><text x="${(x(i) + bw / 2).toFixed(1)}" y="${T + ph + 27}" text-anchor="middle" fill="#555">${esc(a.day.date.slice(5))}</text>`;
     });
     const sl = A.map((a, i) => (a.sleep !== null ? `${(x(i) + bw / 2).toFixed(1)},${y(a.sleep).toFixed(1)}` : null)).filter(Boolean);
     if (sl.length) s += `<polyline fill="none" stroke="#7a1f1f" stroke-width="2" points="${sl.join(" ")}"/>`;
@@ -767,11 +767,11 @@
     for (const a of A) { // one card per day: date, the night's hotel and altitude, the route, what the rule allowed
       const d = a.day;
       const route = [`${d.depart} ${placeName(d.from)}`, ...d.visits.map((v) => `${v.start}–${v.end} ${placeName(v.site)}`), `${d.return} ${placeName(d.to)}`];
-      const night = a.night ? `🛏 ${esc(placeName(a.night.hotel))} · <b>${num(a.sleep)} m</b> <small>(${esc(t("wk_sleep_cap"))} ${num(a.sleepCap)} m)</small>` : `<i>${esc(t("wk_leaves"))}</i>`;
+      const night = a.night ? `${esc(t("wk_night_at"))} ${esc(placeName(a.night.hotel))} · <b>${num(a.sleep)} m</b> <small>(${esc(t("wk_sleep_cap"))} ${num(a.sleepCap)} m)</small>` : `<i>${esc(t("wk_leaves"))}</i>`;
       const over = a.cap !== null && a.reached > a.cap + 1e-6;
-      h += `<div class="stay-day"><div class="stay-head"><b>${esc(`${t("day")} ${a.k}`)}</b> <span>${esc(dateLabel(d.date))}</span> <span class="stay-night">${night}</span></div>` +
+      h += `<div class="stay-day"><div class="stay-head"><b>${esc(t("day_n", { k: a.k }))}</b> <span>${esc(dateLabel(d.date))}</span> <span class="stay-night">${night}</span></div>` +
         `<div class="stay-route">${route.map(esc).join(" → ")}${d.lunch ? ` <small>(${esc(t("wk_lunch"))} ${esc(d.lunch)})</small>` : ""}</div>` +
-        `<div class="stay-rule${over ? " over" : ""}">${esc(t("wk_rule"))}: ${esc(t("wk_reached"))} ${num(a.reached)} m · ${esc(t("wk_allowed"))} ${num(a.cap)} m</div></div>`;
+        `<div class="stay-rule${over ? " over" : ""}">${esc(t("wk_rule_line", { r: num(a.reached), c: num(a.cap) }))}</div></div>`;
     }
     const notes = [];
     for (const { v, d } of high) {
@@ -876,6 +876,7 @@
     const extra = ev.kind === "quota_cut" ? `, ${num(ev.quota)} ${t("persons")}/${t("lv_slot_u")}` : ev.kind === "group_delayed" ? `, ${num(ev.delay_min)} ${t("minutes")}` : "";
     return `${ev.at_hhmm} ${what}: ${obj}${extra}`;
   }
+  const signed = (x) => (Math.round(x) > 0 ? "+" : Math.round(x) < 0 ? "−" : "±") + num(Math.abs(x));
   const visitsWords = (vs) => vs.map((v) => `${v.start_hhmm} ${siteName(v.site_id)}`).join(", ") || "–";
   function renderVersions() {
     const V = S.lv.versions || [];
@@ -918,7 +919,7 @@
         S.lv.last = { kind: "full", alternatives: b.alternatives || [], body };
         out.innerHTML = `<p class="warn">${esc(t("lv_full", { g: body.group.group_id }))}</p>` + (b.alternatives && b.alternatives.length ? `<table class="alts"><tr><th>${t("lv_alt")}</th><th>${t("lv_slot_h")}</th><th>${t("lv_costs")}</th><th></th></tr>` +
           b.alternatives.map((a, i) => `<tr><td><b>${i + 1}.</b> ${esc(t(a.kind === "slot" ? "lv_alt_slot" : "lv_alt_site"))}<br>${esc(siteName(a.site_id))}${a.kind === "site" ? ` <small>(${t("lv_instead")} ${esc(siteName(a.replaces))})</small>` : ""}</td><td>${esc(a.slot_hhmm)}</td>` +
-            `<td>${esc(t("lv_score_loss"))} ${num(a.score_loss, 1)}<br>${esc(t("lv_extra_travel"))} ${num(a.extra_travel_min)} ${t("minutes")} · ${esc(t("lv_extra_wait"))} ${num(a.extra_wait_min)} ${t("minutes")}</td><td><button type="button" data-alt="${i}">${esc(t("lv_take"))}</button></td></tr>`).join("") + "</table>" : `<p>${esc(t("lv_no_alt"))}</p>`);
+            `<td>${esc(t("lv_score_loss"))} ${num(a.score_loss, 1)}<br>${esc(t("lv_extra_travel"))} ${signed(a.extra_travel_min)} ${t("minutes")} · ${esc(t("lv_extra_wait"))} ${signed(a.extra_wait_min)} ${t("minutes")}</td><td><button type="button" data-alt="${i}">${esc(t("lv_take"))}</button></td></tr>`).join("") + "</table>" : `<p>${esc(t("lv_no_alt"))}</p>`);
         drawLiveMap(); throw new Error(t("lv_full", { g: body.group.group_id }));
       }
       if (b.code === "unservable") {
