@@ -920,7 +920,7 @@
         out.innerHTML = `<p class="warn">${esc(t("lv_full", { g: body.group.group_id }))}</p>` + (b.alternatives && b.alternatives.length ? `<table class="alts"><tr><th>${t("lv_alt")}</th><th>${t("lv_slot_h")}</th><th>${t("lv_costs")}</th><th></th></tr>` +
           b.alternatives.map((a, i) => `<tr><td><b>${i + 1}.</b> ${esc(t(a.kind === "slot" ? "lv_alt_slot" : "lv_alt_site"))}<br>${esc(siteName(a.site_id))}${a.kind === "site" ? ` <small>(${t("lv_instead")} ${esc(siteName(a.replaces))})</small>` : ""}</td><td>${esc(a.slot_hhmm)}</td>` +
             `<td>${esc(t("lv_score_loss"))} ${num(a.score_loss, 1)}<br>${esc(t("lv_extra_travel"))} ${signed(a.extra_travel_min)} ${t("minutes")} · ${esc(t("lv_extra_wait"))} ${signed(a.extra_wait_min)} ${t("minutes")}</td><td><button type="button" data-alt="${i}">${esc(t("lv_take"))}</button></td></tr>`).join("") + "</table>" : `<p>${esc(t("lv_no_alt"))}</p>`);
-        drawLiveMap(); throw new Error(t("lv_full", { g: body.group.group_id }));
+        drawLiveMap(); out.scrollIntoView({ block: "nearest" }); throw new Error(t("lv_full", { g: body.group.group_id }));
       }
       if (b.code === "unservable") {
         out.innerHTML = `<p class="warn">${esc(t("lv_unservable"))}</p><ul>${(b.unserved || []).map((u) => `<li>${esc(u.site_id ? siteName(u.site_id) : u.group_id)}: ${esc(reasonWord(u.reason))} (${esc(u.detail)})</li>`).join("")}</ul>`;
