@@ -379,6 +379,17 @@ def test_week_tab_plans_a_sample_and_shows_a_groups_stay(server, browser_page):
     plan = result
     assert page.locator("#map path.week-route").count() == on_road(chosen)
     _shot(page, "10c_week_job_120_groups")
+
+    # a laptop (1,366 x 768) and a narrow window: the header's tabs stay on the page, nothing is cut off
+    for width, height in ((1366, 768), (1100, 800)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert _cut_off(page, "#page-week") == []
+        tabs = page.evaluate("[...document.querySelectorAll('nav [role=tab]')].map((b) => b.getBoundingClientRect().bottom)")
+        panel_top = page.evaluate("document.querySelector('#panel').getBoundingClientRect().top")
+        assert max(tabs) <= panel_top + 1, (width, tabs, panel_top)
+        _shot(page, f"10d_week_{width}px")
     assert page.js_errors == []
     assert page.foreign == [], f"requests to other hosts: {page.foreign[:5]}"
 
