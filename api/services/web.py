@@ -282,5 +282,7 @@ def read_week_upload(filename: str, data: bytes) -> list[dict[str, Any]]:
     return [group_request_to_record(g) for g in groups]
 
 
-__all__ = ["DEMAND_SUFFIXES", "DEMO_WEEK_SEED", "demo_week_groups", "read_week_upload", "week_places", "HEADLINE_SHARE", "MAX_UPLOAD_BYTES", "day_plan", "demo_bookings", "demo_deliveries", "demo_groups", "map_layers",
-           "read_demand_upload", "read_scenario_upload", "scenario_headlines"]
+__all__ = ["DEMAND_SUFFIXES", "DEMO_WEEK_SEED", "HEADLINE_SHARE", "MAX_UPLOAD_BYTES", "day_plan",
+           "demo_bookings", "demo_deliveries", "demo_groups", "demo_week_groups", "map_layers",
+           "read_demand_upload", "read_scenario_upload", "read_week_upload", "scenario_headlines",
+           "week_places"]

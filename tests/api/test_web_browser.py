@@ -484,5 +484,11 @@ def test_live_day_tab_books_offers_alternatives_and_replans(server, browser_page
     page.set_viewport_size({"width": 1400, "height": 900})
     assert page.evaluate("document.documentElement.scrollWidth") <= 1400
     assert _cut_off(page, "#page-live") == []
+    page.click("#lang")
+    assert page.locator("#tab-live").inner_text() == "当日运营"
+    assert "限额下调" in page.locator("#lv-versions").inner_text()
+    assert _cut_off(page, "#page-live") == []
+    _shot(page, "14_live_day_zh")
+    page.click("#lang")
     assert page.js_errors == []
     assert page.foreign == [], f"requests to other hosts: {page.foreign[:5]}"

@@ -662,6 +662,7 @@
   function weekDates(p) { const out = []; const d = new Date(`${p.start}T00:00:00Z`); for (let i = 0; i < p.days; i++) { out.push(d.toISOString().slice(0, 10)); d.setUTCDate(d.getUTCDate() + 1); } return out; }
   $("#wk-file").addEventListener("change", () => { document.querySelector("input[name=wk-source][value=file]").checked = true; });
   $("#wk-groups").addEventListener("input", () => { document.querySelector("input[name=wk-source][value=sample]").checked = true; });
+  document.querySelector("input[name=wk-source][value=demo]").addEventListener("change", () => { if (Number($("#wk-time").value) < 60) $("#wk-time").value = 60; }); // the demo week's own setting (README)
   $("#wk-run").addEventListener("click", (e) => busy(e.target, async () => {
     if (!S.wk.places) S.wk.places = await api("GET", "/v1/web/week-places");
     const src = document.querySelector("input[name=wk-source]:checked").value;
