@@ -487,6 +487,7 @@ def test_live_day_tab_books_offers_alternatives_and_replans(server, browser_page
     page.click("#lang")
     assert page.locator("#tab-live").inner_text() == "当日运营"
     assert "限额下调" in page.locator("#lv-versions").inner_text()
+    assert "版本 2" in page.locator("#lv-event-out").inner_text()  # the last answers are redrawn in Chinese
     assert _cut_off(page, "#page-live") == []
     _shot(page, "14_live_day_zh")
     page.click("#lang")

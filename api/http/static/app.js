@@ -8,7 +8,7 @@
     lang: localStorage.getItem("lhasa.lang") === "zh" ? "zh" : "en", page: "day", layers: null, siteById: {},
     day: null, dayGroup: null, sc: { form: null, job: null, results: [], headlines: [], doc: null, pick: null },
     st: { siting: null, charge: null, oxygen: null }, air: { drones: null, products: null, schedule: null },
-    wk: { places: null, plan: null, day: 0, group: null }, lv: { day: null, versions: [], last: null },
+    wk: { places: null, plan: null, day: 0, group: null }, lv: { day: null, versions: [], last: null, bookMsg: null, eventMsg: null },
   };
   window.lhasaApp = S; // for debugging in the console
   const $ = (sel) => document.querySelector(sel);
@@ -851,7 +851,7 @@
       if (err.body && err.body.code === "day_exists") { await loadDay(true); throw new Error(t("lv_exists", { date: lvDate() })); }
       throw err;
     }
-    S.lv.last = null; $("#lv-book-out").innerHTML = ""; $("#lv-event-out").innerHTML = "";
+    S.lv.last = null; S.lv.bookMsg = null; S.lv.eventMsg = null; renderBookOut(); renderEventOut();
     await loadDay(true);
   }));
   $("#lv-load").addEventListener("click", (e) => busy(e.target, () => loadDay(true)));
@@ -869,7 +869,7 @@
       [t("lv_k_events"), d.events.length ? d.events.map(eventWords).join("; ") : t("lv_no_events")],
     ];
     $("#lv-kpis").innerHTML = rows.map(([a, b]) => `<dt>${esc(a)}</dt><dd>${esc(b)}</dd>`).join("");
-    liveForm(); renderVersions();
+    liveForm(); renderVersions(); renderBookOut(); renderEventOut();
   }
   function eventWords(ev) {
     const what = t("ev_" + ev.kind);
@@ -907,28 +907,42 @@
     if (over) { body.group.must_visit = over.must_visit; body.wanted_slots = over.wanted_slots; }
     return body;
   }
-  async function submitBooking(over, button) {
-    const out = $("#lv-book-out"); const body = bookingBody(over);
+  function renderBookOut() { // the answer to the last booking (kept, so that the language switch redraws it)
+    const m = S.lv.bookMsg, out = $("#lv-book-out"); if (!m) { out.innerHTML = ""; return; }
+    if (m.kind === "booked") {
+      const r = m.data;
+      out.innerHTML = `<p class="ok">${esc(t("lv_booked", { g: r.group_id, v: r.version }))}</p><ol class="note">${r.route.visits.map((v) => `<li>${v.start_hhmm}–${v.departure_hhmm} ${esc(siteName(v.site_id))}</li>`).join("")}</ol>`;
+    } else if (m.kind === "full") {
+      const alts = m.data.alternatives || [];
+      out.innerHTML = `<p class="warn">${esc(t("lv_full", { g: m.group }))}</p>` + (alts.length ? `<table class="alts"><tr><th>${t("lv_alt")}</th><th>${t("lv_slot_h")}</th><th>${t("lv_costs")}</th><th></th></tr>` +
+        alts.map((a, i) => `<tr><td><b>${i + 1}.</b> ${esc(t(a.kind === "slot" ? "lv_alt_slot" : "lv_alt_site"))}<br>${esc(siteName(a.site_id))}${a.kind === "site" ? ` <small>(${t("lv_instead")} ${esc(siteName(a.replaces))})</small>` : ""}</td><td>${esc(a.slot_hhmm)}</td>` +
+          `<td>${esc(t("lv_score_loss"))} ${num(a.score_loss, 1)}<br>${esc(t("lv_extra_travel"))} ${signed(a.extra_travel_min)} ${t("minutes")} · ${esc(t("lv_extra_wait"))} ${signed(a.extra_wait_min)} ${t("minutes")}</td><td><button type="button" data-alt="${i}">${esc(t("lv_take"))}</button></td></tr>`).join("") + "</table>" : `<p>${esc(t("lv_no_alt"))}</p>`);
+    } else if (m.kind === "unservable") {
+      out.innerHTML = `<p class="warn">${esc(t("lv_unservable"))}</p><ul>${(m.data.unserved || []).map((u) => `<li>${esc(u.site_id ? siteName(u.site_id) : u.group_id)}: ${esc(reasonWord(u.reason))} (${esc(u.detail)})</li>`).join("")}</ul>`;
+    } else out.innerHTML = `<p class="error" role="alert">${esc(t("lv_refused"))}: ${esc(m.message)}</p>`;
+  }
+  function renderEventOut() {
+    const m = S.lv.eventMsg, out = $("#lv-event-out"); if (!m) { out.innerHTML = ""; return; }
+    if (m.error) { out.innerHTML = `<p class="error" role="alert">${esc(m.error)}</p>`; return; }
+    const r = m.data;
+    out.innerHTML = `<p class="ok">${esc(t("lv_replanned", { v: r.version, c: num(r.groups_changed), l: num(r.lost_visits.length), s: num(r.solve.runtime_s, 1) }))}</p>` +
+      (r.lost_visits.length ? `<ul class="note">${r.lost_visits.slice(0, 20).map((x) => `<li>${esc(x.group_id)}: ${esc(siteName(x.site_id))} (${esc(reasonWord(x.reason))})</li>`).join("")}</ul>` : "");
+  }
+  async function submitBooking(over) {
+    const body = bookingBody(over);
     try {
       const r = await api("POST", `/v1/days/${encodeURIComponent(lvDate())}/bookings`, body);
-      S.lv.last = { kind: "booked", group: r.group_id, route: r.route };
-      out.innerHTML = `<p class="ok">${esc(t("lv_booked", { g: r.group_id, v: r.version }))}</p><ol class="note">${r.route.visits.map((v) => `<li>${v.start_hhmm}–${v.departure_hhmm} ${esc(siteName(v.site_id))}</li>`).join("")}</ol>`;
+      S.lv.last = { kind: "booked", group: r.group_id, route: r.route }; S.lv.bookMsg = { kind: "booked", data: r }; renderBookOut();
       await loadDay();
     } catch (err) {
       const b = err.body || {};
       if (b.code === "full") {
         S.lv.last = { kind: "full", alternatives: b.alternatives || [], body };
-        out.innerHTML = `<p class="warn">${esc(t("lv_full", { g: body.group.group_id }))}</p>` + (b.alternatives && b.alternatives.length ? `<table class="alts"><tr><th>${t("lv_alt")}</th><th>${t("lv_slot_h")}</th><th>${t("lv_costs")}</th><th></th></tr>` +
-          b.alternatives.map((a, i) => `<tr><td><b>${i + 1}.</b> ${esc(t(a.kind === "slot" ? "lv_alt_slot" : "lv_alt_site"))}<br>${esc(siteName(a.site_id))}${a.kind === "site" ? ` <small>(${t("lv_instead")} ${esc(siteName(a.replaces))})</small>` : ""}</td><td>${esc(a.slot_hhmm)}</td>` +
-            `<td>${esc(t("lv_score_loss"))} ${num(a.score_loss, 1)}<br>${esc(t("lv_extra_travel"))} ${signed(a.extra_travel_min)} ${t("minutes")} · ${esc(t("lv_extra_wait"))} ${signed(a.extra_wait_min)} ${t("minutes")}</td><td><button type="button" data-alt="${i}">${esc(t("lv_take"))}</button></td></tr>`).join("") + "</table>" : `<p>${esc(t("lv_no_alt"))}</p>`);
-        drawLiveMap(); out.scrollIntoView({ block: "nearest" }); throw new Error(t("lv_full", { g: body.group.group_id }));
+        S.lv.bookMsg = { kind: "full", data: b, group: body.group.group_id }; renderBookOut();
+        drawLiveMap(); $("#lv-book-out").scrollIntoView({ block: "nearest" }); throw new Error(t("lv_full", { g: body.group.group_id }));
       }
-      if (b.code === "unservable") {
-        out.innerHTML = `<p class="warn">${esc(t("lv_unservable"))}</p><ul>${(b.unserved || []).map((u) => `<li>${esc(u.site_id ? siteName(u.site_id) : u.group_id)}: ${esc(reasonWord(u.reason))} (${esc(u.detail)})</li>`).join("")}</ul>`;
-        throw err;
-      }
-      out.innerHTML = `<p class="error" role="alert">${esc(t("lv_refused"))}: ${esc(err.message)}</p>`;
-      throw err;
+      S.lv.bookMsg = b.code === "unservable" ? { kind: "unservable", data: b } : { kind: "error", message: err.message };
+      renderBookOut(); throw err;
     }
   }
   $("#lv-book").addEventListener("submit", (e) => { e.preventDefault(); busy($("#lv-b-go"), () => submitBooking(null)); });
@@ -948,14 +962,12 @@
         if (f === "group_id") body.group_id = $("#lv-e-group").value;
         if (f === "delay_min") body.delay_min = Number($("#lv-e-delay").value);
       }
-      const out = $("#lv-event-out");
       try {
         const r = await api("POST", `/v1/days/${encodeURIComponent(lvDate())}/events`, body);
         S.lv.last = { kind: "event", changed: r.changed.map((c) => c.group_id), event: r.event };
-        out.innerHTML = `<p class="ok">${esc(t("lv_replanned", { v: r.version, c: num(r.groups_changed), l: num(r.lost_visits.length), s: num(r.solve.runtime_s, 1) }))}</p>` +
-          (r.lost_visits.length ? `<ul class="note">${r.lost_visits.slice(0, 20).map((x) => `<li>${esc(x.group_id)}: ${esc(siteName(x.site_id))} (${esc(reasonWord(x.reason))})</li>`).join("")}</ul>` : "");
+        S.lv.eventMsg = { data: r }; renderEventOut();
         await loadDay();
-      } catch (err) { out.innerHTML = `<p class="error" role="alert">${esc(err.message)}</p>`; throw err; }
+      } catch (err) { S.lv.eventMsg = { error: err.message }; renderEventOut(); throw err; }
     });
   });
   function drawLiveMap() {
