@@ -25,8 +25,8 @@ model of the TOP, with unlabelled routes and a time flow that also rules out sub
 
 **Relaxed integer data, so the bound is valid in floats.** Every arc weight is scaled by ``scale``
 units per minute and rounded *down* (``floor(w * scale - 1e-6)``), the horizon rounded *up*
-(``ceil((H + TOL) * scale + 1e-6)`` with the verifier's tolerance ``TOL``); scores are integers (or
-x100 rounded up). Every route the float verifier (:func:`optimizer.toptw.verify.verify`) accepts is
+(``ceil((H + TOL) * scale + 1e-6)`` with the verifier's tolerance ``TOL``); scores are integers (divided by
+their greatest common divisor; other scores x100 rounded up). Every route the float verifier (:func:`optimizer.toptw.verify.verify`) accepts is
 then feasible in the integer model, so the model's bound is an upper bound on the float optimum and
 an infeasible ``target`` model proves that no float-feasible plan reaches ``target``. All
 coefficients are integers, so HiGHS's tolerances (1e-6) never decide between two plans. The converse
@@ -108,13 +108,20 @@ def _check_no_windows(inst: TOPTWInstance) -> None:
                            "top_upper_bound is for problems without binding time windows (closes before return_by)")
 
 
-def _scores(inst: TOPTWInstance) -> tuple[np.ndarray, int]:
-    """Integer scores and their scale (1 when every score is an integer, else 100 and rounded up, so
-    the bound stays an upper bound)."""
+def _scores(inst: TOPTWInstance) -> tuple[np.ndarray, float]:
+    """Integer scores and the score one integer unit stands for.
+
+    Integer scores are divided by their greatest common divisor (the Chao sets score in steps of 5 or
+    6), so that "score >= target" is rounded up to the next reachable value; other scores are
+    multiplied by 100 and rounded *up* (the bound stays an upper bound). Returns ``(int64[n], unit)``
+    with ``score ~ int_score * unit``.
+    """
     s = np.asarray(inst.score, dtype=np.float64)
     if np.all(np.abs(s - np.round(s)) <= 1e-9):
-        return np.round(s).astype(np.int64), 1
-    return np.ceil(s * 100 - 1e-9).astype(np.int64), 100
+        si = np.round(s).astype(np.int64)
+        g = int(np.gcd.reduce(si[si > 0])) if np.any(si > 0) else 1
+        return si // g, float(g)
+    return np.ceil(s * 100 - 1e-9).astype(np.int64), 0.01
 
 
 def top_upper_bound(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0, target: float | None = None,
@@ -142,7 +149,7 @@ def top_upper_bound(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0,
     clock = Deadline(stop.max_runtime_s)
     _check_no_windows(inst)
     w, H = relaxed_weights(inst, scale)
-    score, sscale = _scores(inst)
+    score, unit = _scores(inst)
     s, e = inst.start, inst.end
     empty = [[] for _ in range(inst.n_routes)]
     cust = [int(j) for j in inst.customers if score[j] > 0]
@@ -150,7 +157,7 @@ def top_upper_bound(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0,
     ds = {j: sp[s, j] for j in cust}
     de = {j: sp[j, e] for j in cust}
     keep = [j for j in cust if ds[j] + de[j] <= H]
-    need = None if target is None else math.ceil(float(target) * sscale - 1e-9)
+    need = None if target is None else math.ceil(float(target) / unit - 1e-9)
     # arcs (tail, head, weight, lower flow, upper flow); -1 = start depot, -2 = end depot
     arcs: list[tuple[int, int, int, float, float]] = []
     for j in keep:
@@ -163,7 +170,7 @@ def top_upper_bound(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0,
     A = len(arcs)
     if A == 0:
         if need is not None and need > 0:
-            stats = SolveStats(status=INFEASIBLE, bound=(need - 1) / sscale, runtime_s=clock.elapsed_s(),
+            stats = SolveStats(status=INFEASIBLE, bound=(need - 1) * unit, runtime_s=clock.elapsed_s(),
                                stopped_by="solved", seed=int(seed))
         else:
             stats = SolveStats(status=OPTIMAL, objective=0.0, bound=0.0, gap=0.0, runtime_s=clock.elapsed_s(),
@@ -218,14 +225,14 @@ def top_upper_bound(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0,
     status = highs_status(res)
     solved = res.status == 0
     if status == INFEASIBLE:
-        stats = SolveStats(status=INFEASIBLE, bound=(need - 1) / sscale if need is not None else None,
+        stats = SolveStats(status=INFEASIBLE, bound=(need - 1) * unit if need is not None else None,
                            runtime_s=clock.elapsed_s(), stopped_by="solved", seed=int(seed))
         return make_solution(inst, empty, stats)
     dual = getattr(res, "mip_dual_bound", None)
     if solved and res.fun is not None:
         dual = res.fun if dual is None else min(dual, res.fun)
     # the integer objective's bound, rounded down: no integer plan scores more
-    bound = None if dual is None or not math.isfinite(dual) else math.floor(-dual + 1e-6) / sscale
+    bound = None if dual is None or not math.isfinite(dual) else math.floor(-dual + 1e-6) * unit
     routes: list[list[int]] = []
     if res.x is not None:
         x = res.x[:A] > 0.5
