@@ -39,7 +39,10 @@ Gap % = ``100 * (ref - score) / ref``. TOPTW: ``ref`` = BKS from ``toptw/bks.csv
 m = 1..4; Solomon m = 1 for 30 instances; elsewhere no gap). Chao: ``ref`` = the scores *reported by
 Chao et al. (1996)* (``load_chao_reference_scores``), a 1996 heuristic, NOT best-known values: a
 negative gap means we beat that reference. Cases with ``ref <= 0`` (e.g. p1.2.a, where no customer is
-reachable) have no gap. Mean gaps are taken over the cases with a reference on which every selected
+reachable) have no gap. Where Chao's score is above the proven optimum (:mod:`bench.chao_proofs`, each
+entry re-proven by a test with the exact bound of :mod:`models.top_bound`) the per-case table says
+"above proven optimum" next to the ref, and the target lines (:func:`chao_ref_lines`) count such a case
+apart from those more than 1% below a reachable reference; they also count the cases above the ref. Mean gaps are taken over the cases with a reference on which every selected
 solver produced a row, so the solvers are compared on the same cases.
 
 Output (``--label L`` puts ``L`` in place of ``<S>s`` in both names): ``bench/results/quality_<S>s.csv``
