@@ -35,7 +35,9 @@ plan is re-checked by the verifier, and the answer says ``optimal`` only when a 
 reaches the bound.
 
 Pruning (valid for any travel matrix): customer ``i`` is kept iff ``ds[i] + de[i] <= H``, arc
-``i -> j`` iff ``ds[i] + w[i, j] + de[j] <= H`` (integer data, shortest paths by Dijkstra).
+``i -> j`` iff ``ds[i] + w[i, j] + de[j] <= H`` (integer data, shortest paths by Dijkstra). Customers
+with score 0 are left out when the integer weights satisfy the triangle inequality (a detour through
+one never shortens a route); otherwise they stay, as possible short cuts (issue 14, case 5).
 
 Only for problems whose windows never bind: every customer opens at or before the departure and
 closes at or after the return deadline; otherwise ``InvalidInput`` (use :mod:`models.toptw_cpsat`).
@@ -152,8 +154,11 @@ def top_upper_bound(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0,
     score, unit = _scores(inst)
     s, e = inst.start, inst.end
     empty = [[] for _ in range(inst.n_routes)]
-    cust = [int(j) for j in inst.customers if score[j] > 0]
     sp = shortest_path(w.astype(np.float64), method="D", directed=True)  # exact on integers < 2^53
+    # a customer worth nothing can only help as a short cut, which the triangle inequality rules out
+    off = ~np.eye(inst.n, dtype=bool)
+    metric = bool(np.all(sp[off] >= w[off]))
+    cust = [int(j) for j in inst.customers if score[j] > 0 or (not metric and score[j] >= 0)]
     ds = {j: sp[s, j] for j in cust}
     de = {j: sp[j, e] for j in cust}
     keep = [j for j in cust if ds[j] + de[j] <= H]

@@ -110,6 +110,20 @@ def test_bound_is_never_below_the_ils():
     assert sol.stats.status == OPTIMAL and sol.stats.bound >= ils.score - 1e-9 and sol.score == sol.stats.bound
 
 
+def test_a_zero_score_short_cut_is_kept_on_non_metric_travel():
+    """Non-metric travel (issue 14, case 5): the depot reaches A (score 5) in 10 min directly but in 2 via
+    Z (score 0); A -> depot takes 1, t_max 4. The only way to score is depot -> Z -> A -> depot (3 min),
+    so the bound must be 5, not 0 (leaving zero-score customers out is only valid under the triangle
+    inequality), and the plan is verified."""
+    travel = np.array([[0.0, 1.0, 10.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+    inst = TOPTWInstance(name="shortcut", x=np.zeros(3), y=np.zeros(3), service_min=np.zeros(3),
+                         score=np.array([0.0, 0.0, 5.0]), open_min=np.zeros(3), close_min=np.full(3, 4.0),
+                         travel_min=travel, n_routes=1, t_max=4.0)
+    sol = top_upper_bound(inst, STOP)
+    assert sol.stats.status == OPTIMAL and sol.stats.bound == 5.0
+    assert sol.routes == ((1, 2),) and verify(inst, sol) == []
+
+
 def test_bad_input():
     """Binding windows, a bad seed or target: InvalidInput naming the field."""
     inst = _instance([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]], [0.0, 1.0, 0.0], 1, 5.0)
