@@ -61,6 +61,7 @@ VARIANTS: dict[str, ILSParams] = {
     "ils+replace+elite+adaptive": replace(BASE, replace=True, moves_gate=0.02, elite=8, noise_max=2.0),
     "ils+replace+relocate+elite+adaptive": replace(BASE, replace=True, relocate=True, moves_gate=0.02, elite=8,
                                                    noise_max=2.0),
+    "ils+replace+adaptive+swap": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0, swap=True),
 }
 """The candidates, fixed before the protocol run: ``ils`` is the search before issue 15 (insertion +
 shake + 2-opt + SA acceptance, restarts from the best, fixed noise); ``+replace`` adds the replace
@@ -72,7 +73,8 @@ relocate (:func:`optimizer.core.engine.moves.relocate_routes`).
 Round 1 (``split_pr_1s``, ``split_chao_1s``) ran every candidate but ``ils+replace+adaptive``, which
 was added for round 2 (``split_round2_*``: ``ils+replace`` vs ``ils+replace+adaptive`` at a fixed
 iteration budget, fair here since the adaptive noise costs nothing per iteration) after round 1 showed
-Chao set-6 cases where every round-1 candidate stalls."""
+Chao set-6 cases where every round-1 candidate stalls. ``+swap`` (the inter-route 1-1 swap,
+:func:`optimizer.core.engine.moves.swap_routes`) was added for round 3 (``split_round3_chao_2000it``)."""
 
 
 def split_of(case: Case, names_in_set: Sequence[str]) -> str:

@@ -10,6 +10,7 @@ from bench.quality import (
     SUBSET_CHAO,
     SUBSET_TOPTW,
     RunRow,
+    chao_ref_lines,
     instance_table,
     read_csv,
     render_markdown,
@@ -130,3 +131,28 @@ def test_subset_is_representative():
     assert {m for *_, m in SUBSET_TOPTW} == {1, 2, 3, 4}
     assert len(SUBSET_TOPTW) >= 16 and len(SUBSET_CHAO) >= 16
     assert len({s for s, _ in SUBSET_CHAO}) >= 5
+
+
+def test_chao_lines_flag_refs_above_the_proven_optimum():
+    """Issue 15: a Chao case more than 1% below a reference that `bench.chao_proofs` lists as above the
+    proven optimum is flagged (ref cell and target line), not counted against the target; any other
+    case more than 1% below is; cases above the ref are counted."""
+    chao = {"kind": "ref", "family": "chao"}
+    rows = [
+        _row("ours", "p5.3.e", 95, ref=110, set_="Set_66_234", m=3, **chao),   # listed: ref above optimum
+        _row("ours", "p1.2.h", 120, ref=110, set_="Set_32_234", m=2, **chao),  # above the ref
+        _row("ours", "p1.2.i", 135, ref=135, set_="Set_32_234", m=2, **chao),  # equal
+        _row("ours", "p1.3.r", 248, ref=250, set_="Set_32_234", m=3, **chao),  # 0.8% below: within target
+    ]
+    lines = chao_ref_lines(rows)
+    assert "ours above the ref on **1**, equal on 1, below on 2; ref above the proven optimum on 1" in lines[0]
+    assert "more than 1% below the ref: **0** (none) + 1 whose ref is above the proven optimum (p5.3.e 95/110)" \
+        in lines[1] and lines[1].endswith("(target: none but those: met)")
+    tab = instance_table(rows, ["ours"])
+    assert "110 (ref) **above proven optimum 95**" in tab and "250 (ref) |" in tab
+    # a case not listed, 2% below: the target is not met
+    lines = chao_ref_lines([*rows, _row("ours", "p1.4.r", 245, ref=250, set_="Set_32_234", m=4, **chao)])
+    assert "**1** (p1.4.r 245/250)" in lines[1] and "NOT met" in lines[1]
+    # a listed case whose reference value differs (another reference file) is not flagged
+    assert "above proven" not in instance_table([_row("ours", "p5.3.e", 95, ref=100, set_="Set_66_234", m=3,
+                                                      **chao)], ["ours"])

@@ -2,7 +2,7 @@
 cache, compiles each engine kernel exactly once (one type signature: int64 scalars at every call site,
 no int32 or ``Literal[int]`` variant, each of which would compile the kernel and its callees again),
 and does not compile the neighbourhoods the default parameters leave off (elite pool, or-opt,
-relocate: ``ils_iterations`` takes them as None, which Numba prunes before typing).
+relocate, swap: ``ils_iterations`` takes them as None, which Numba prunes before typing).
 
 A cold compile only shows these: a warm cache loads ``ils_iterations`` whole, without typing its
 callees, so the check runs in a subprocess with a fresh ``NUMBA_CACHE_DIR`` (about 15 s of CPU).
@@ -42,5 +42,6 @@ def test_cold_tour_warm_up_compiles_each_engine_kernel_once(tmp_path):
     compiled = {name for name, s in sigs.items() if s}
     assert {"ils.ils_iterations", "kernels.greedy_fill", "kernels.insertion_cost", "kernels.seed_protected",
             "moves.replace_route", "kernels.two_opt_route"} <= compiled, sorted(compiled)
-    off_by_default = {"moves.relocate_routes", "moves.pool_store", "moves.pool_load", "kernels.or_opt_route"}
+    off_by_default = {"moves.relocate_routes", "moves.swap_routes", "moves.pool_store", "moves.pool_load",
+                      "kernels.or_opt_route"}
     assert not compiled & off_by_default, sorted(compiled & off_by_default)

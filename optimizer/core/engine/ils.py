@@ -42,7 +42,7 @@ from optimizer.core.engine.kernels import (
     total_time,
     two_opt_route,
 )
-from optimizer.core.engine.moves import pool_load, pool_store, relocate_routes, replace_route
+from optimizer.core.engine.moves import pool_load, pool_store, relocate_routes, replace_route, swap_routes
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import StoppingCriterion
 
@@ -105,6 +105,9 @@ class ILSParams:
         Replace/relocate run only on a repaired solution worth at least ``(1 - moves_gate)`` times
         the best value so far (1: always; 0: only on ties with or improvements of the best), so
         their cost is spent on promising solutions.
+    swap : bool
+        Inter-route 1-1 swap (``moves.swap_routes``: two visits of two routes change places when that
+        shortens both together) on the shaken routes after each repair, gated like replace/relocate.
     elite : int
         Size of the elite pool (``moves.pool_store``); a restart (``restore_every``) starts from a
         member drawn at random instead of the best; 0 restarts from the best (the former rule).
@@ -123,6 +126,7 @@ class ILSParams:
     relocate: bool = False
     elite: int = 0
     moves_gate: float = 0.02
+    swap: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.elite, bool) or not isinstance(self.elite, int) or self.elite < 0:
@@ -148,7 +152,8 @@ def _better(v, t, best_v, best_t):
 
 
 @njit(cache=True, nogil=True)
-def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, diff_best, pool, or_opt, relocate):
+def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, diff_best, pool, or_opt, relocate,
+                   swap=None):
     """Run up to ``n_iter`` iterations on the working state ``S``.
 
     ``C`` is the current (accepted) solution and ``B`` the best. Each iteration shakes ``S``,
@@ -162,7 +167,8 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, diff_best, p
 
     The optional neighbourhoods are arguments that are ``None`` when off: ``pool`` the elite pool
     ``(pool_ri, pool_len, pool_val, pool_time, n_pool)`` (see ``moves.pool_store``), ``or_opt`` the
-    longest string or-opt moves (int64 > 0), ``relocate`` ``True`` for inter-route relocate. Numba
+    longest string or-opt moves (int64 > 0), ``relocate`` ``True`` for inter-route relocate, ``swap``
+    ``True`` for the inter-route 1-1 swap. Numba
     prunes the branches of a ``None`` argument before typing them, so a solve compiles only the moves
     its params use (issue 15 item 3: or-opt, relocate and the pool were a quarter of the first run's
     compilation, though off by default). Returns iterations run.
@@ -181,6 +187,9 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, diff_best, p
     do_relocate = False
     if relocate is not None:
         do_relocate = R > 1
+    do_swap = False
+    if swap is not None:
+        do_swap = R > 1
     route_search = two_opt
     if or_opt is not None:
         route_search = True
@@ -247,8 +256,14 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, diff_best, p
         greedy_fill(P, S, chosen, freed, n_freed, w)
         for c in range(n_freed):
             is_freed[freed[c]] = False
-        if (do_relocate or do_replace) and S.rvalue.sum() >= fctrl[F_BEST] * (1.0 - gate) - 1e-9:
+        if (do_relocate or do_replace or do_swap) and S.rvalue.sum() >= fctrl[F_BEST] * (1.0 - gate) - 1e-9:
             changed = False
+            if swap is not None:  # noqa: SIM102 - a branch of its own, which Numba prunes when None
+                if do_swap and swap_routes(P, S, chosen) > 0:
+                    changed = True
+                    for r in range(R):
+                        if chosen[r]:
+                            dirty[r] = True
             if relocate is not None:  # noqa: SIM102 - a branch of its own, which Numba prunes when None
                 if do_relocate and relocate_routes(P, S, chosen) > 0:
                     changed = True
@@ -409,6 +424,7 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
                 np.zeros(K), np.zeros(1, dtype=np.int64))
     or_opt = int(params.or_opt) if params.or_opt > 0 else None
     relocate = True if params.relocate else None
+    swap = True if params.swap else None
     diff_best = np.zeros(R, dtype=np.bool_)
     fctrl[F_BEST_TIME] = float(total_time(P, S))
     max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
@@ -428,7 +444,7 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
             break
         tc = time.perf_counter()
         ran = ils_iterations(P, S, C, B, ctrl, fctrl, prm, min(chunk, left), max_noimp, diff_best, pool, or_opt,
-                             relocate)
+                             relocate, swap)
         dt = time.perf_counter() - tc
         if ran == 0:
             stopped_by = "max_no_improvement"

@@ -11,6 +11,8 @@ frees the right time.
   J. Heuristics 13(1):49-76.
 * **relocate** (two routes): move a visit to another route when that lowers the total route time
   without lowering the value, which frees time for later insertions ("move" in the same papers).
+* **swap** (two routes): exchange a visit of one route with a visit of another when that shortens
+  both together without lowering the value (``swap_routes``; "exchange" in Archetti et al. 2007).
 * **elite pool**: the ``K`` best distinct solutions found; a restart starts from one of them drawn
   at random instead of always from the best (path-relinking-free variant of the elite restarts of
   Ke, Archetti & Feng 2008, C&IE 54(3):648-665; Souffriau et al. 2010 use a pool for the TOP as
@@ -30,6 +32,8 @@ from optimizer.core.engine.kernels import (
     INF,
     NODE,
     SLOT,
+    _t_in,
+    _t_out,
     best_insertion_among,
     insert_visit,
     insertion_cost,
@@ -223,3 +227,83 @@ def pool_load(P, S, pool_ri, pool_len, i):
         for p in range(pool_len[i, r]):
             insert_visit(P, S, np.int64(r), np.int64(pool_ri[i, NODE, r, p]), np.int64(p),
                          np.int64(pool_ri[i, SLOT, r, p]))
+
+
+@njit(cache=True, nogil=True)
+def swap_routes(P, S, chosen):
+    """Inter-route 1-1 swap ("exchange" in the TOP VNS of Archetti, Hertz & Speranza 2007, J. Heuristics
+    13(1):49-76): for a visit ``v`` at position ``p`` of a route ``a`` with ``chosen[a]`` and a visit
+    ``u`` at position ``q`` of another route ``b``, put ``u`` at ``p`` in ``a`` and ``v`` at ``q`` in
+    ``b`` when the value does not drop (``value[a, u] + value[b, v] >= value[a, v] + value[b, u]``) and
+    the travel + service minutes of both routes together drop (an O(1) estimate, waiting ignored), so
+    that later insertions find room. The swap is applied by removing both visits and inserting each
+    with the O(1) check of ``kernels.insertion_cost`` (windows, slots and capacity exact); if either
+    insertion fails, both visits go back where they were with their reserved slots. Protected visits
+    stay. First improvement, one pass; each route that changes is marked in ``chosen`` (for the
+    refill). Returns the number of swaps.
+    """
+    R = S.length.shape[0]
+    Lmax = S.rt.shape[2]
+    mask = np.zeros(Lmax, dtype=np.bool_)
+    touched = np.zeros(R, dtype=np.bool_)
+    moves = 0
+    for a in range(R):
+        if not chosen[a]:
+            continue
+        p = np.int64(0)
+        while p < S.length[a]:
+            v = np.int64(S.ri[NODE, a, p])
+            if P.protect[a, v]:
+                p += 1
+                continue
+            La = S.length[a]
+            pa = S.ri[NODE, a, p - 1] if p > 0 else -1
+            na = S.ri[NODE, a, p + 1] if p + 1 < La else -1
+            out_a = _t_in(P, a, pa, v) + P.service[v] + _t_out(P, a, v, na)
+            done = False
+            for b in range(R):
+                if b == a or done or S.in_route[b, v]:
+                    continue
+                Lb = S.length[b]
+                for q in range(Lb):
+                    u = np.int64(S.ri[NODE, b, q])
+                    if P.protect[b, u] or S.in_route[a, u]:
+                        continue
+                    if P.value[a, u] + P.value[b, v] < P.value[a, v] + P.value[b, u] - VEPS:
+                        continue
+                    pb = S.ri[NODE, b, q - 1] if q > 0 else -1
+                    nb = S.ri[NODE, b, q + 1] if q + 1 < Lb else -1
+                    out_b = _t_in(P, b, pb, u) + P.service[u] + _t_out(P, b, u, nb)
+                    in_a = _t_in(P, a, pa, u) + P.service[u] + _t_out(P, a, u, na)
+                    in_b = _t_in(P, b, pb, v) + P.service[v] + _t_out(P, b, v, nb)
+                    if in_a + in_b >= out_a + out_b - 1e-6:
+                        continue
+                    ka = np.int64(S.ri[SLOT, a, p])
+                    kb = np.int64(S.ri[SLOT, b, q])
+                    mask[:La] = False
+                    mask[p] = True
+                    remove_positions(P, S, a, mask)
+                    mask[:Lb] = False
+                    mask[q] = True
+                    remove_positions(P, S, b, mask)
+                    sa, slot_a = insertion_cost(P, S, a, u, p)
+                    if sa < INF:
+                        insert_visit(P, S, a, u, p, slot_a)
+                        sb, slot_b = insertion_cost(P, S, b, v, np.int64(q))
+                        if sb < INF:
+                            insert_visit(P, S, b, v, np.int64(q), slot_b)
+                            touched[a] = True
+                            touched[b] = True
+                            moves += 1
+                            done = True
+                            break
+                        mask[:S.length[a]] = False
+                        mask[p] = True
+                        remove_positions(P, S, a, mask)
+                    insert_visit(P, S, a, v, p, ka)
+                    insert_visit(P, S, b, u, np.int64(q), kb)
+            p += 1
+    for r in range(R):
+        if touched[r]:
+            chosen[r] = True
+    return moves
