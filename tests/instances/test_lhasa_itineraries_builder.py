@@ -137,6 +137,19 @@ def test_demand_csv_reader_names_file_and_row(tmp_path, data):
         read_group_requests(p, data.network, frozenset(data.type_limits))
 
 
+
+@pytest.mark.parametrize(("cells", "message"), [
+    ("10,1e308", r"row 1 \(line 2\): budget_cny=1e\+308: must be at most 1,000,000,000 CNY"),
+    ("100000000000000000000000000000000000,100", r"row 1 \(line 2\): size=10+: must be at most 100,000 persons"),
+])
+def test_huge_size_or_budget_is_an_error_naming_row_and_value(tmp_path, data, cells, message):
+    """Trial findings: budget_cny=1e308 was accepted here and failed later as 'group[G1].budget=inf'
+    (no file, no row, another field name); a size of 10^35 persons crashed with an OverflowError."""
+    p = tmp_path / "groups.csv"
+    p.write_text(f"group_id,size,budget_cny,arrival,departure\ng1,{cells},2026-07-06,2026-07-08\n")
+    with pytest.raises(InvalidInput, match=message):
+        read_group_requests(p, data.network, frozenset(data.type_limits))
+
 def test_travel_is_finite(inst):
     assert np.isfinite(inst.problem.travel_min).all()
 
