@@ -224,6 +224,13 @@ def test_bad_booking_and_time_limit_values():
         Booking("x", "p30", 0, (600, 620), 600)
     with pytest.raises(InvalidInput, match="window"):
         Booking("x", "p30", 1, (620, 600), 610)
+    # trial finding: both named the window in minutes ((600, 540), 600..720) for a booking written as HH:MM
+    with pytest.raises(InvalidInput) as e:
+        Booking("x", "p30", 1, (600, 540), 570)
+    assert str(e.value) == "bookings[x].window=('10:00', '09:00'): closes before it opens"
+    with pytest.raises(InvalidInput) as e:
+        Booking("x", "p30", 1, (600, 720), 780)
+    assert str(e.value) == "bookings[x].desired_min='13:00': must be within the booking's window 10:00..12:00"
     with pytest.raises(InvalidInput) as e:
         solve_flight_schedule(hand_problem(), time_limit_s=0)
     assert e.value.field == "max_runtime_s"
