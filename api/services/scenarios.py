@@ -158,7 +158,7 @@ def executor_for(jobs: int | None = None, cluster: Any = None) -> Iterator[Execu
     own = isinstance(cluster, str)
     try:
         client = Client(cluster.strip(), timeout="30s") if own else cluster
-    except OSError as e:
+    except (OSError, ValueError) as e:  # ValueError: an address Dask cannot parse ('nonsense': no port)
         raise InvalidInput("cluster", cluster, f"cannot reach the Dask scheduler: {e}") from None
     executor = client.get_executor(pure=False)
     try:

@@ -56,3 +56,10 @@ def test_a_log_that_is_not_utf8_or_has_unknown_columns_or_extra_cells_is_exit_2(
         log.write_bytes(body)
         r = runner.invoke(app, ["day", "replay", str(log)])
         assert r.exit_code == 2 and said in " ".join(r.output.split()), r.output
+
+
+def test_demo_log_to_an_unwritable_path_is_exit_2(tmp_path):
+    """Trial finding: ``day demo-log /proc/nope.csv`` ended in a FileNotFoundError traceback."""
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    r = runner.invoke(app, ["day", "demo-log", str(tmp_path / "a_file" / "day.csv")])
+    assert r.exit_code == 2 and "cannot write" in r.output, r.output

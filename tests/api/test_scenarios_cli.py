@@ -91,3 +91,10 @@ def test_a_scenario_over_the_run_cap_exits_2_before_any_work(runner, tmp_path, d
     res = runner.invoke(app, ["scenarios", "run", str(toml), "--out", str(tmp_path / "out")])
     assert res.exit_code == 2, res.output
     assert f"{key}={value}: a scenario may have at most 200,000 groups" in " ".join(res.output.split())
+
+
+def test_a_cluster_address_without_a_port_is_exit_2(runner, tiny_scenario_file, tmp_path):
+    """Trial finding: ``--cluster nonsense`` ended in Dask's ValueError traceback (missing port)."""
+    res = runner.invoke(app, ["scenarios", "run", str(tiny_scenario_file()), "--cluster", "nonsense",
+                              "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "cluster='nonsense'" in res.output, res.output

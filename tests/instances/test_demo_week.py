@@ -61,4 +61,6 @@ def test_allocate_and_bad_arguments():
         generate_demo_week(0)
     with pytest.raises(InvalidInput):
         generate_demo_week(10, arrival_days=8)
+    with pytest.raises(InvalidInput, match="n_groups=100000000: must be at most 200,000"):
+        generate_demo_week(100_000_000)  # trial finding: ran until killed
     assert generate_demo_week(5, start=dt.date(2026, 1, 5))[0].arrival >= dt.date(2026, 1, 5)
