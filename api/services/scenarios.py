@@ -58,7 +58,7 @@ from typing import Any
 
 import polars as pl
 
-from api.services.tours import lhasa_network, read_groups
+from api.services.tours import MAX_CITY_PARTIES, lhasa_network, read_groups
 from instances.demand_generator import PROFILES, generate_demand
 from optimizer.core.errors import InvalidInput
 from optimizer.core.network import Network
@@ -86,10 +86,10 @@ MAX_SCENARIOS = 64
 """Scenarios per HTTP run (after sweep expansion)."""
 MAX_SCENARIO_GROUPS = 20_000
 """Groups per scenario of an HTTP run (groups x demand_scale)."""
-MAX_RUN_GROUPS = 200_000
+MAX_RUN_GROUPS = MAX_CITY_PARTIES
 """Groups per scenario of a CLI/Python run (groups x demand_scale): the cap of ``lhasa-ops plan
---city`` (``api.services.tours.MAX_CITY_PARTIES``, set by memory); ``demand_scale = 1e9`` ran out of
-memory instead of stopping with an error."""
+--city`` (200,000, set by memory); ``demand_scale = 1e9`` ran out of memory instead of stopping
+with an error."""
 STATION_KPIS = ("stations_siting_kind", "stations_siting_p", "stations_siting_chosen", "stations_siting_covered_pct",
                 "stations_siting_status", "stations_charging_status", "stations_charging_energy_cost_cny",
                 "stations_charging_unserved", "stations_charging_delays")
