@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 
-from bench.results_md import table, write_section
+from bench.results_md import count_arg, seconds_arg, table, write_section
 
 DEFAULT_SIZES = (5_000, 10_000, 20_000, 50_000)
 DEFAULT_TIME_LIMIT_S = 30.0
@@ -93,9 +93,9 @@ def fit_exponent(ns: list[float], ys: list[float]) -> float:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default=",".join(str(s) for s in DEFAULT_SIZES))
-    ap.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S,
+    ap.add_argument("--time-limit", type=seconds_arg, default=DEFAULT_TIME_LIMIT_S,
                     help="solver time limit per size, seconds (model building included)")
-    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--seed", type=count_arg, default=DEFAULT_SEED)
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--no-write", action="store_true", help="print only; do not touch bench/RESULTS.md")
     args = ap.parse_args(argv)

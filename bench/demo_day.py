@@ -13,13 +13,13 @@ import argparse
 import resource
 import time
 
-from bench.results_md import table, write_section
+from bench.results_md import count_arg, table, write_section
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--iterations", type=int, default=5000)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--iterations", type=count_arg, default=5000)
+    ap.add_argument("--seed", type=count_arg, default=0)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     from api.services.tours import DEFAULT_DEMAND, lhasa_network, plan_groups, read_groups

@@ -21,14 +21,14 @@ import resource
 import time
 from collections import Counter
 
-from bench.results_md import table, write_section
+from bench.results_md import count_arg, seconds_arg, table, write_section
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--groups", type=int, default=1500)
-    ap.add_argument("--time-limit", type=float, default=60.0, help="seconds for the whole plan, building included")
-    ap.add_argument("--iterations", type=int, default=None, help="search iterations (default: time only)")
+    ap.add_argument("--time-limit", type=seconds_arg, default=60.0, help="seconds for the whole plan, building included")
+    ap.add_argument("--iterations", type=count_arg, default=None, help="search iterations (default: time only)")
     ap.add_argument("--seeds", default="0", help="solver seeds, comma-separated")
     ap.add_argument("--alone-iterations", type=int, default=300,
                     help="search iterations when a group with something unserved is planned alone")

@@ -19,7 +19,7 @@ import sys
 import time
 from collections import defaultdict
 
-from bench.results_md import table, write_section
+from bench.results_md import count_arg, seconds_arg, table, write_section
 from instances.drone_benchmarks import list_mfstsp_problems, mfstsp_root, read_mfstsp, vehicles_csv
 from optimizer.core.stop import StoppingCriterion
 from optimizer.drones import CAPACITY, PAYLOAD, RANGE, solve, verify
@@ -64,8 +64,8 @@ def run_one(problem_dir, veh, uavs: int, stop: StoppingCriterion) -> dict:
 
 def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.drones_public", description=__doc__.splitlines()[0])
-    ap.add_argument("--time-limit", type=float, default=1.0, help="seconds per solve (default 1)")
-    ap.add_argument("--iterations", type=int, default=500, help="ruin-and-recreate iteration cap (default 500)")
+    ap.add_argument("--time-limit", type=seconds_arg, default=1.0, help="seconds per solve (default 1)")
+    ap.add_argument("--iterations", type=count_arg, default=500, help="ruin-and-recreate iteration cap (default 500)")
     ap.add_argument("--vehicles", type=int, default=101, help="tbl_vehicles_<id>.csv (101..104, default 101)")
     ap.add_argument("--uavs", default="1,4", help="fleet sizes, comma-separated (default 1,4)")
     ap.add_argument("--quick", action="store_true", help="two problems per size, no RESULTS.md")

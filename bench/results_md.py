@@ -65,3 +65,31 @@ def parse_quick(argv: list[str] | None, doc: str | None) -> bool:
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a smaller run for a smoke test")
     return parser.parse_args(argv).quick
+
+
+def count_arg(text: str) -> int:
+    """argparse ``type=`` of an iteration count or seed: an integer >= 0, else exit 2 with usage
+    (``--iterations -5`` ended in a traceback of ``StoppingCriterion``)."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected an integer >= 0") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be an integer >= 0")
+    return value
+
+
+def seconds_arg(text: str) -> float:
+    """argparse ``type=`` of a time limit: a finite number of seconds > 0, else exit 2 with usage."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a finite number of seconds > 0")
+    return value

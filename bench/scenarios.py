@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.results_md import table, write_section
+from bench.results_md import count_arg, seconds_arg, table, write_section
 
 
 def big_day(n_groups: int, iterations: int, time_limit_s: float) -> dict[str, object]:
@@ -100,8 +100,8 @@ def ok(x: bool) -> str:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--groups", type=int, default=5000)
-    ap.add_argument("--iterations", type=int, default=2000)
-    ap.add_argument("--time-limit", type=float, default=120.0)
+    ap.add_argument("--iterations", type=count_arg, default=2000)
+    ap.add_argument("--time-limit", type=seconds_arg, default=120.0)
     ap.add_argument("--sweep", type=int, default=8)
     ap.add_argument("--sweep-groups", type=int, default=1000)
     ap.add_argument("--sweep-iterations", type=int, default=1000)

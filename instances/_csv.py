@@ -2,15 +2,17 @@
 
 ``read_csv_records(path)`` reads a CSV with a header into ``CsvRecord`` objects (a UTF-8 BOM is
 accepted, lines starting with ``#`` and blank lines are skipped, a row with the wrong number of
-fields is an error). ``RecordError`` is an ``InvalidInput`` whose message reads
-``<file>: <where>: <field>=<value>: <message>`` with ``where`` = ``row k (line n)`` (data row k,
-1-based, on line n of the file), ``index k`` for JSON records, ``header (line 1)`` or ``file``.
+fields is an error; text that is not UTF-8 names its line, see ``decode_utf8``). ``RecordError`` is an
+``InvalidInput`` whose message reads ``<file>: <where>: <field>=<value>: <message>`` with ``where`` =
+``row k (line n)`` (data row k, 1-based, on line n of the file), ``line n``, ``index k`` for JSON
+records, ``header (line 1)`` or ``file``.
 ``record_context`` turns an ``InvalidInput`` raised while a record is parsed into a ``RecordError``
 for that record.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -45,6 +47,20 @@ class RecordError(InvalidInput):
         self.args = (f"{head}: {message}" if value is MISSING else f"{head}={value!r}: {message}",)
 
 
+def decode_utf8(raw: bytes, source: str, error: type[RecordError] = RecordError) -> str:
+    """``raw`` as text (UTF-8, a leading BOM dropped). Bytes that are not UTF-8 (a file saved as GBK or
+    Latin-1) raise ``error(source, "line n", "encoding", <the bad bytes>, ...)`` naming the line and
+    the byte's column (1-based) instead of a byte offset into the file."""
+    raw = raw.removeprefix(codecs.BOM_UTF8)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise error(source, f"line {line}", "encoding", raw[e.start:e.end],
+                    f"not UTF-8 text (byte {column} of the line); save the file as UTF-8") from None
+
+
 @dataclass(frozen=True, slots=True)
 class CsvRecord:
     """One data row: ``row`` (1-based among data rows), ``line`` (1-based line of the file) and the
@@ -71,10 +87,10 @@ def read_csv_records(path: Path | str, required: Sequence[str] = (), known: Sequ
     if not p.is_file():
         raise RecordError(source, "file", "path", source, "file not found")
     try:
-        with p.open(newline="", encoding="utf-8-sig") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise RecordError(source, "file", "path", source, f"cannot read CSV: {e}") from None
+        raw = p.read_bytes()
+    except OSError as e:
+        raise RecordError(source, "file", "path", source, f"cannot read CSV: {e.strerror or e}") from None
+    text = decode_utf8(raw, source)
     lines = text.splitlines(keepends=True)
     kept = [(n, ln) for n, ln in enumerate(lines, start=1) if not (comment and ln.lstrip().startswith(comment))]
     try:

@@ -179,17 +179,24 @@ def _independent_musts(rng: np.random.Generator, network: Network, types: np.nda
     return musts
 
 
+MAX_PARTIES = 200_000
+"""Parties of a generated day at most (the cap of ``lhasa-ops plan --city``,
+``api.services.tours.MAX_CITY_PARTIES``: memory grows about linearly, ~750 MiB at 50,000)."""
+
+
 def generate_city_day(network: Network, n_parties: int = 50_000, seed: int = 15) -> tuple[TourGroup, ...]:
     """Draw one city day of ``n_parties`` parties (independent travellers and tour groups).
 
     See the module docstring for every share and its source. Deterministic for (network,
     n_parties, seed). Tour groups come first (ids ``T...``), then independent parties (``I...``).
     Every party's must-visits are feasible on their own and the result passes ``TourProblem``
-    validation. Raises ``InvalidInput`` for ``n_parties`` not an integer >= 0 or a network without
-    the Lhasa site ids used (``potala``, ``jokhang``, the hotels' sites).
+    validation. Raises ``InvalidInput`` for ``n_parties`` not an integer in 0..``MAX_PARTIES`` or a
+    network without the Lhasa site ids used (``potala``, ``jokhang``, the hotels' sites).
     """
     if isinstance(n_parties, bool) or not isinstance(n_parties, (int, np.integer)) or n_parties < 0:
         raise InvalidInput("n_parties", n_parties, "must be an integer >= 0")
+    if n_parties > MAX_PARTIES:  # --parties 999999999 ran until killed
+        raise InvalidInput("n_parties", n_parties, f"must be at most {MAX_PARTIES:,} parties")
     n_parties = int(n_parties)
     for sid in ("potala", "jokhang"):
         network.index(sid)  # InvalidInput for a network without the Lhasa ids
@@ -307,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_demand(parties, args.out)
     except InvalidInput as e:
         ap.exit(2, f"error: {e}\n")
+    except OSError as e:
+        ap.exit(2, f"error: --out {args.out}: {e.strerror or e}\n")
     print(f"wrote {args.out}: " + ", ".join(f"{k}={v}" for k, v in city_summary(parties).items()))
     return 0
 

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from instances._csv import MISSING, RecordError, read_csv_records
+from instances._csv import MISSING, RecordError, decode_utf8, read_csv_records
 from optimizer.core.clock import fmt_clock, parse_clock
 from optimizer.core.errors import InvalidInput
 from optimizer.core.network import Network
@@ -448,9 +448,13 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _read_json(path: Path, network: Network) -> tuple[TourGroup, ...]:
     source = str(path)
     try:
-        with path.open(encoding="utf-8-sig") as f:
-            doc = json.load(f, object_pairs_hook=_no_duplicate_keys)
-    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DemandError(source, "file", "path", source, f"cannot read JSON: {e.strerror or e}") from None
+    text = decode_utf8(raw, source, DemandError)
+    try:
+        doc = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except ValueError as e:
         raise DemandError(source, "file", "path", source, f"cannot read JSON: {e}") from None
     if isinstance(doc, Mapping):
         if "groups" not in doc:

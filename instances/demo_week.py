@@ -50,6 +50,9 @@ from instances.lhasa_itineraries import GroupRequest, write_group_requests
 from optimizer.core.errors import InvalidInput
 
 DEMO_START = dt.date(2026, 7, 6)
+MAX_GROUPS = 200_000
+"""Groups a generated week may have at most (an input bound, the ``lhasa-ops plan --city`` cap:
+``--groups 100000000`` ran until killed instead of stopping with an error)."""
 ARRIVAL_WEIGHTS = (1.0, 1.0, 1.0, 1.05, 1.15, 1.2, 1.1)
 STAY_DAYS = (2, 3, 4, 5, 6, 7)
 STAY_P = (0.08, 0.17, 0.25, 0.22, 0.16, 0.12)
@@ -101,9 +104,11 @@ def generate_demo_week(n_groups: int = 1500, seed: int = 2026, start: dt.date = 
                        arrival_days: int = 7) -> tuple[GroupRequest, ...]:
     """The demo week's groups (module docstring for every distribution), ids ``W0001``...
 
-    Raises ``InvalidInput`` for ``n_groups < 1`` or ``arrival_days`` outside 1..7."""
+    Raises ``InvalidInput`` for ``n_groups`` outside 1..``MAX_GROUPS`` or ``arrival_days`` outside 1..7."""
     if isinstance(n_groups, bool) or not isinstance(n_groups, int) or n_groups < 1:
         raise InvalidInput("n_groups", n_groups, "must be an integer >= 1")
+    if n_groups > MAX_GROUPS:
+        raise InvalidInput("n_groups", n_groups, f"must be at most {MAX_GROUPS:,} groups")
     if isinstance(arrival_days, bool) or not isinstance(arrival_days, int) or not 1 <= arrival_days <= 7:
         raise InvalidInput("arrival_days", arrival_days, "must be an integer in 1..7")
     rng = np.random.default_rng(seed)

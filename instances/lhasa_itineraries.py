@@ -58,6 +58,11 @@ SITE_TYPE_LIMITS_CSV = LHASA_DIR / "site_type_limits.csv"
 ACCLIMATIZATION_TOML = LHASA_DIR / "acclimatization.toml"
 
 PRICE_BANDS = ("budget", "mid", "upscale")
+MAX_GROUP_SIZE = 100_000
+"""Persons per group at most (as ``optimizer.tours.problem.MAX_GROUP_SIZE``): far above any group,
+keeps room and budget arithmetic in int64/finite floats (an assumption of this reader, not a source)."""
+MAX_BUDGET_CNY = 1e9
+"""Budget per person at most, CNY: far above any stay; ``budget_cny x size`` stays finite."""
 SEASONS = ("peak", "off_peak")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -599,7 +604,7 @@ class GroupRequest:
     group_id : str
         Unique id.
     size : int
-        Persons, >= 1.
+        Persons, 1..``MAX_GROUP_SIZE``.
     arrival, departure : datetime.date
         First and last day of the stay (``departure >= arrival``; a stay of one day has none of
         the nights). Day 1 of the acclimatization rules is ``arrival``.
@@ -618,7 +623,7 @@ class GroupRequest:
         The dearest hotel band the group accepts (budget < mid < upscale; None: any).
     budget_cny : float | None
         Most the group spends per person over the stay on tickets and its share of rooms, CNY
-        >= 0 (None: no budget).
+        0..``MAX_BUDGET_CNY`` (None: no budget).
     packed_lunch : bool
         The group carries a packed lunch (long excursions such as a Namtso day trip): no lunch stop
         is planned. Otherwise a lunch stop of ``LUNCH`` is planned every day.
@@ -645,6 +650,8 @@ class GroupRequest:
             raise InvalidInput("group_id", self.group_id, "a group needs an id")
         if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
             raise InvalidInput("size", self.size, "must be an integer >= 1 persons")
+        if self.size > MAX_GROUP_SIZE:
+            raise InvalidInput("size", self.size, f"must be at most {MAX_GROUP_SIZE:,} persons")
         if self.departure < self.arrival:
             raise InvalidInput("departure", self.departure.isoformat(),
                                f"departure before arrival {self.arrival.isoformat()}")
@@ -660,6 +667,9 @@ class GroupRequest:
             raise InvalidInput("price_band", self.price_band, f"must be one of {list(PRICE_BANDS)} or blank")
         if self.budget_cny is not None and (not math.isfinite(self.budget_cny) or self.budget_cny < 0):
             raise InvalidInput("budget_cny", self.budget_cny, "must be a finite budget >= 0 CNY per person (blank: none)")
+        if self.budget_cny is not None and self.budget_cny > MAX_BUDGET_CNY:
+            raise InvalidInput("budget_cny", self.budget_cny, f"must be at most {MAX_BUDGET_CNY:,.0f} CNY per person "
+                               "(blank: no budget)")
         if len(set(self.must_visit)) != len(self.must_visit):
             raise InvalidInput("must_visit", ";".join(self.must_visit), "a site is listed twice")
         for k, w in self.interests.items():

@@ -1,4 +1,5 @@
-"""Shared fixtures: the embedded Lhasa network and the embedded demo demand (loaded once)."""
+"""Shared fixtures: the embedded Lhasa network, the embedded demo demand and the embedded Lhasa
+multi-day (itinerary) data (each loaded once)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from pg_helpers import job_db_fixture
 
 from instances.demand import read_demand
+from instances.lhasa_itineraries import load_itinerary_data
 from instances.loader import LHASA_DIR, load_lhasa
 
 job_db = pytest.fixture(params=["sqlite", "postgresql"])(job_db_fixture)
@@ -23,6 +25,13 @@ def lhasa_network():
 @pytest.fixture(scope="session")
 def demo_groups(lhasa_network):
     return read_demand(Path(LHASA_DIR) / "demand_peak_day.csv", lhasa_network)
+
+
+@pytest.fixture(scope="session")
+def itinerary_data():
+    """``load_itinerary_data()``: the embedded Lhasa hotels, tickets, windows, types and rules (read
+    only; the instances tests of the demo week, the readers and the builder share it)."""
+    return load_itinerary_data()
 
 
 TINY_SCENARIOS = """

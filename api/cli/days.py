@@ -34,7 +34,10 @@ def demo_log_cmd(
     """Write the demo day's log: 320 bookings in a seeded order, a quota cut, a road closure, a late coach."""
     if seed < 0:
         fail(f"--seed must be an integer >= 0, got {seed}")
-    path = demo_log(out, seed=seed)
+    try:
+        path = demo_log(out, seed=seed)
+    except OSError as e:
+        fail(f"cannot write {out}: {e.strerror or e}")
     Console(highlight=False).print(f"wrote {path}")
 
 

@@ -39,8 +39,8 @@ __all__ = ["draw_calendar", "itineraries_app", "write_outputs"]
 #: Seconds of warm-up after which the command says it is compiling (a first run after an install
 #: compiles the itinerary kernels once: 84 s on the 2-core machine, ``bench/RESULTS.md``; cached after).
 COMPILE_NOTE_AFTER_S = 1.0
-COMPILE_NOTE = ("lhasa-ops: compiling the itinerary kernels (first run after an install: about 1.5 min on "
-                "2 cores, once; cached after)...")
+COMPILE_NOTE = ("lhasa-ops: loading or compiling the itinerary kernels (compiling: first run after an install, "
+                "about 1.5 min on 2 cores, once; cached after)...")
 
 
 def _warm_up_telling() -> float:
@@ -110,8 +110,9 @@ def plan(
     console = Console(highlight=False)
     try:
         groups = service.read_demand(demand) if demand is not None else None
+        rule_set = service.rules_from(rules)  # a bad rule file fails before the kernels warm up
         compile_s = _warm_up_telling()
-        run = service.plan_itineraries(groups, rules=rules, time_limit_s=time_limit, iterations=iterations, seed=seed)
+        run = service.plan_itineraries(groups, rules=rule_set, time_limit_s=time_limit, iterations=iterations, seed=seed)
     except InvalidInput as e:
         fail(str(e))
     try:

@@ -13,6 +13,7 @@ every operation that reads a body or parameters, 401/403/413 on every POST (API 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -79,11 +80,37 @@ def error_field(exc: InvalidInput) -> str:
     return str(exc.field)
 
 
+MAX_SHOWN_CHARS = 60
+"""Characters of a rejected text value shown in a 422 message (longer ones end in '...')."""
+
+
+def shown_value(value: Any) -> str | None:
+    """A short, JSON-safe text of a rejected scalar value for an error message (``-1``, ``nan``,
+    ``'25:00'``, ``True``, ``None``), or None for a list/object (named by its field only): a large
+    body never comes back whole, and NaN/Infinity come back as text, not as JSON numbers."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= MAX_SHOWN_CHARS else value[:MAX_SHOWN_CHARS] + "...")
+    if value is None or isinstance(value, (bool, int, float)):
+        text = repr(value)
+        return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "..."
+    return None
+
+
+def _error_message(e: Mapping[str, Any]) -> str:
+    """``<field>=<value>: <pydantic's message>`` (``<field>: <message>`` for a missing field or a
+    list/object value), so that a 422 names the field and the value as the domain errors do."""
+    field, msg = loc_path(e.get("loc", ())), str(e.get("msg", ""))
+    value = None if e.get("type") in ("missing", "json_invalid") else shown_value(e.get("input"))
+    return f"{field}: {msg}" if value is None else f"{field}={value}: {msg}"
+
+
 async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """422 for a body pydantic rejects. The inputs are not echoed back (a large invalid body would
-    come back whole, and NaN/Infinity cannot be written as JSON)."""
+    """422 for a body pydantic rejects: every field with ``<field>=<value>: <message>``; the value
+    is shown short and as text (``shown_value``), the body is never echoed back whole."""
     raw = list(exc.errors())
-    errors = [{"field": loc_path(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in raw]
+    errors = [{"field": loc_path(e.get("loc", ())),
+               "message": str(e.get("msg", "")) if e.get("type") == "json_invalid" else _error_message(e)}
+              for e in raw]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
     code = "invalid_json" if raw and raw[0].get("type") == "json_invalid" else "invalid_input"
     if code == "invalid_json":

@@ -127,13 +127,18 @@ def max_body_bytes() -> int:
 
 
 def check_environment() -> list[InvalidInput]:
-    """Problems of the security settings (empty: fine): the body limit, and a key file that must
-    exist, be readable and hold at least one key. A good key file is remembered as the last good keys."""
+    """Problems of the security settings (empty: fine): the body limit, a key list that names no key
+    (``LHASA_OPS_API_KEYS=","``, which would turn auth off), and a key file that must exist, be
+    readable and hold at least one key. A good key file is remembered as the last good keys."""
     problems: list[InvalidInput] = []
     try:
         parse_max_body_bytes(os.environ.get(MAX_BODY_ENV))
     except InvalidInput as e:
         problems.append(e)
+    listed = os.environ.get(KEYS_ENV, "")
+    if listed.strip() and not any(k.strip() for k in listed.split(",")):  # e.g. "," : auth off by mistake
+        problems.append(InvalidInput(KEYS_ENV, listed, "names no key (comma-separated keys; unset it, or set it "
+                                     "empty, to run without keys)"))
     path = os.environ.get(KEYS_FILE_ENV)
     if path is not None:
         if not path.strip():

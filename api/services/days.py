@@ -37,6 +37,7 @@ import numpy as np
 
 from api.services.day_store import DayStore, VersionConflict
 from api.services.tours import DEFAULT_DEMAND, lhasa_network, read_groups
+from instances._csv import read_csv_records
 from instances.demand import groups_from_records, groups_to_records
 from optimizer.core.clock import fmt_clock, parse_clock
 from optimizer.core.errors import InvalidInput
@@ -525,19 +526,12 @@ def _demo_road(net: Network) -> str:
 
 
 def read_log(path: Path | str) -> list[dict[str, str]]:
-    """Rows of a day log; ``InvalidInput`` naming the file, row and column for a bad header or kind."""
-    p = Path(path)
-    try:
-        with p.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in ("at", "kind") if c not in (reader.fieldnames or [])]
-            if missing:
-                raise InvalidInput(
-                    "log", str(p), f"missing column(s) {missing}; columns are {list(LOG_COLUMNS)}"
-                )
-            return [dict(r) for r in reader]
-    except OSError as e:
-        raise InvalidInput("log", str(p), f"cannot read: {e.strerror or e}") from None
+    """Rows of a day log (cells stripped; blank lines skipped). ``InvalidInput`` naming the file and
+    the line for a file that is not UTF-8, a missing ``at``/``kind`` column, a column not in
+    ``LOG_COLUMNS`` (a misspelt ``site`` was ignored) or a row with more or fewer cells than the
+    header (extra cells were dropped); ``instances._csv.read_csv_records``."""
+    _, records = read_csv_records(path, required=("at", "kind"), known=LOG_COLUMNS, comment="")
+    return [dict(r.values) for r in records]
 
 
 @dataclass

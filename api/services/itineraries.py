@@ -56,9 +56,9 @@ from optimizer.core.stop import StoppingCriterion
 from optimizer.core.warmup import KernelWarmUp
 from optimizer.itineraries.solution import ItinerarySolution
 
-__all__ = ["ItineraryRun", "acclimatization_breaks", "day_geojson", "demo_week", "groups_from_records",
-           "hotel_usage_rows", "itinerary_rows", "lhasa_data", "plan_itineraries", "read_demand",
-           "rules_from", "site_usage_rows", "summary", "to_dict", "warm_up", "write_demand"]
+__all__ = ["ItineraryRun", "acclimatization_breaks", "check_input", "day_geojson", "demo_week",
+           "groups_from_records", "hotel_usage_rows", "itinerary_rows", "lhasa_data", "plan_itineraries",
+           "read_demand", "rules_from", "site_usage_rows", "summary", "to_dict", "warm_up", "write_demand"]
 
 MIN_SOLVE_S = 0.5
 """The solver gets at least this many seconds after the problem is built."""
@@ -134,6 +134,13 @@ class ItineraryRun:
         return self.instance.problem
 
 
+def check_input(groups: Sequence[GroupRequest], rules: Any = None, start: dt.date | None = None) -> None:
+    """``InvalidInput`` for what ``plan_itineraries`` would refuse before its search (the rules,
+    duplicate ids, the horizon: ``build_lhasa_problem``), without compiling or solving; the HTTP
+    job form checks with it before queuing."""
+    build_lhasa_problem(tuple(groups), lhasa_data(rules_from(rules)), start=start)
+
+
 def plan_itineraries(groups: Sequence[GroupRequest] | None = None, *, rules: Any = None,
                      start: dt.date | None = None, time_limit_s: float = 60.0, iterations: int | None = None,
                      seed: int = 0, params: Mapping[str, Any] | None = None) -> ItineraryRun:
@@ -148,7 +155,6 @@ def plan_itineraries(groups: Sequence[GroupRequest] | None = None, *, rules: Any
     from optimizer.itineraries.verify import verify
 
     limit = check_time_limit_s(time_limit_s)
-    warm_up()  # one-off JIT compilation per process, outside the time limit (like the other families)
     t0 = time.perf_counter()
     if iterations is not None and (isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0):
         raise InvalidInput("iterations", iterations, "must be an integer >= 0 (null: time only)")
@@ -156,7 +162,10 @@ def plan_itineraries(groups: Sequence[GroupRequest] | None = None, *, rules: Any
         raise InvalidInput("seed", seed, "must be an integer >= 0")
     gs = demo_week() if groups is None else tuple(groups)
     data = lhasa_data(rules_from(rules))
-    inst = build_lhasa_problem(gs, data, start=start)
+    inst = build_lhasa_problem(gs, data, start=start)  # bad input fails here, before any compile wait
+    t1 = time.perf_counter()
+    warm_up()  # one-off JIT compilation per process, outside the time limit (like the other families)
+    t0 += time.perf_counter() - t1
     t1 = time.perf_counter()
     left = max(MIN_SOLVE_S, limit - (t1 - t0) - min(VERIFY_RESERVE_S, VERIFY_RESERVE_SHARE * limit))
     stop = StoppingCriterion(max_runtime_s=left, max_iterations=iterations)

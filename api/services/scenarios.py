@@ -58,7 +58,7 @@ from typing import Any
 
 import polars as pl
 
-from api.services.tours import lhasa_network, read_groups
+from api.services.tours import MAX_CITY_PARTIES, lhasa_network, read_groups
 from instances.demand_generator import PROFILES, generate_demand
 from optimizer.core.errors import InvalidInput
 from optimizer.core.network import Network
@@ -86,6 +86,10 @@ MAX_SCENARIOS = 64
 """Scenarios per HTTP run (after sweep expansion)."""
 MAX_SCENARIO_GROUPS = 20_000
 """Groups per scenario of an HTTP run (groups x demand_scale)."""
+MAX_RUN_GROUPS = MAX_CITY_PARTIES
+"""Groups per scenario of a CLI/Python run (groups x demand_scale): the cap of ``lhasa-ops plan
+--city`` (200,000, set by memory); ``demand_scale = 1e9`` ran out of memory instead of stopping
+with an error."""
 STATION_KPIS = ("stations_siting_kind", "stations_siting_p", "stations_siting_chosen", "stations_siting_covered_pct",
                 "stations_siting_status", "stations_charging_status", "stations_charging_energy_cost_cny",
                 "stations_charging_unserved", "stations_charging_delays")
@@ -154,7 +158,7 @@ def executor_for(jobs: int | None = None, cluster: Any = None) -> Iterator[Execu
     own = isinstance(cluster, str)
     try:
         client = Client(cluster.strip(), timeout="30s") if own else cluster
-    except OSError as e:
+    except (OSError, ValueError) as e:  # ValueError: an address Dask cannot parse ('nonsense': no port)
         raise InvalidInput("cluster", cluster, f"cannot reach the Dask scheduler: {e}") from None
     executor = client.get_executor(pure=False)
     try:
@@ -185,11 +189,14 @@ def run_set(sset: ScenarioSet, out: Path | str, jobs: int | None = None, cluster
             progress: Callable[[int, int, str], None] | None = None,
             max_runtime_s: float | None = None) -> ScenariosOutcome:
     """Run every scenario of ``sset`` (locally on ``jobs`` processes, or on ``cluster``), verify the
-    run and write the outputs (module docstring) into ``out``."""
+    run and write the outputs (module docstring) into ``out``. ``InvalidInput`` (before any work)
+    for a scenario of more than ``MAX_RUN_GROUPS`` groups."""
     params = ScenarioParams(jobs=jobs, progress=progress)  # checks jobs before any work
+    check_size(sset, MAX_RUN_GROUPS, lambda d: d.groups if d.file is None else None)  # before generating
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     problem = make_problem(sset.scenarios)
+    check_size(sset, MAX_RUN_GROUPS, lambda d: len(problem.demand[d]))
     stop = batch_stop(sset.scenarios, max_runtime_s)
     with executor_for(jobs, cluster) as executor:
         if executor is not None:
@@ -384,17 +391,27 @@ def check_request(doc: Mapping[str, Any], max_time_limit_s: float) -> ScenarioSe
             where = "base.time_limit_s" if s.name == "base" else f"scenario[{s.family}].time_limit_s"
             raise InvalidInput(where, s.time_limit_s, f"must be <= {max_time_limit_s:g} seconds (server maximum "
                                "LHASA_OPS_MAX_JOB_TIME_LIMIT_S)")
-        n = s.demand.groups * s.demand_scale
-        if n > MAX_SCENARIO_GROUPS:
-            if s.name == "base" or (s.demand == sset.base.demand and s.demand.groups > MAX_SCENARIO_GROUPS):
-                where = "base.demand.groups"
-            elif s.demand.groups > MAX_SCENARIO_GROUPS:
-                where = f"scenario[{s.family}].demand.groups"
-            else:
-                where = f"scenario[{s.family}].demand_scale"
-            raise InvalidInput(where, math.ceil(n), f"a scenario may have at most {MAX_SCENARIO_GROUPS:,} groups "
-                               "(groups x demand_scale)")
+    check_size(sset, MAX_SCENARIO_GROUPS, lambda d: d.groups)
     return sset
+
+
+def check_size(sset: ScenarioSet, limit: int, count: Callable[[DemandSpec], int | None]) -> None:
+    """``InvalidInput`` for the first scenario with more than ``limit`` groups (``count`` of its
+    demand spec x ``demand_scale``; a count of None is not checked), naming the key at fault:
+    ``base.demand.groups``, ``scenario[NAME].demand.groups`` or ``scenario[NAME].demand_scale``."""
+    for s in sset.scenarios:
+        groups = count(s.demand)
+        if groups is None or groups * s.demand_scale <= limit:
+            continue
+        key = "groups" if s.demand.file is None else "file"
+        if s.name == "base" or (s.demand == sset.base.demand and groups > limit):
+            where = f"base.demand.{key}"
+        elif groups > limit:
+            where = f"scenario[{s.family}].demand.{key}"
+        else:
+            where = f"scenario[{s.family}].demand_scale"
+        raise InvalidInput(where, math.ceil(groups * s.demand_scale),
+                           f"a scenario may have at most {limit:,} groups (groups x demand_scale)")
 
 
 def scenario_names(doc: Mapping[str, Any]) -> list[str] | None:
@@ -435,6 +452,6 @@ def run_job(doc: Mapping[str, Any], done: frozenset[str] | set[str], commit: Cal
         commit(idx, s.name, json_safe(kpis, nonfinite="null"))
 
 
-__all__ = ["CHARGING_TIME_LIMIT_S", "MAX_SCENARIOS", "MAX_SCENARIO_GROUPS", "STATION_KPIS", "ScenariosOutcome", "base_groups", "batch_stop", "check_request",
+__all__ = ["CHARGING_TIME_LIMIT_S", "MAX_RUN_GROUPS", "MAX_SCENARIOS", "MAX_SCENARIO_GROUPS", "STATION_KPIS", "ScenariosOutcome", "base_groups", "batch_stop", "check_request", "check_size",
            "executor_for", "load_file", "make_problem", "parse_document", "render_figures", "run_file", "run_job",
            "run_set", "scenario_names", "station_tools", "with_station_tools", "write_outputs", "write_scenario"]

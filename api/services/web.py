@@ -26,7 +26,7 @@ from typing import Any
 from shapely.geometry import MultiPoint, mapping
 
 from api.services import tours
-from instances.demand import groups_from_records, groups_to_records
+from instances.demand import DemandError, groups_from_records, groups_to_records
 from instances.drones import read_drone_demand
 from instances.flights import read_bookings_csv
 from instances.paths import AIRSPACE_GEOJSON, DEMAND_PEAK_DAY_CSV, DRONE_DEMAND_CSV, FLIGHT_BOOKINGS_CSV
@@ -154,8 +154,21 @@ def read_demand_upload(filename: str, data: bytes, network: Network | None = Non
     with tempfile.TemporaryDirectory(prefix="lhasa-upload-") as tmp:
         path = Path(tmp) / (Path(filename).name or f"demand{suffix}")
         path.write_bytes(data)
-        groups = tours.read_groups(path, net)
+        try:
+            groups = tours.read_groups(path, net)
+        except DemandError as e:  # name the uploaded file, not the server's temporary copy
+            raise _as_upload(e, str(path), filename) from None
     return groups_to_records(groups)
+
+
+def _as_upload(e: DemandError, path: str, filename: str) -> DemandError:
+    """``e`` naming the uploaded ``filename`` instead of the temporary ``path`` it was read from
+    (message, ``source`` and ``value``); the row, field and message stay as they are."""
+    e.source = filename
+    if e.value == path:
+        e.value = filename
+    e.args = (str(e).replace(path, filename),)
+    return e
 
 
 def read_scenario_upload(filename: str, data: bytes) -> dict[str, Any]:

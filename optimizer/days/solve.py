@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optimizer.core.clock import fmt_clock
 from optimizer.core.engine.ils import run_ils
 from optimizer.core.engine.kernels import RouteState, new_state, seed_protected
 from optimizer.core.errors import InvalidInput
@@ -221,7 +222,7 @@ def booking_group(state: DayState, group: TourGroup, at: float | None) -> TourGr
         raise InvalidInput("group.group_id", group.id, "is already booked on this day (cancel it first)")
     now = state.clock if at is None else float(at)
     if now < state.clock - TOL:
-        raise InvalidInput("at", at, f"is before the last event of the day ({state.clock:g} min)")
+        raise InvalidInput("at", fmt_clock(now), f"is before the last event of the day at {fmt_clock(state.clock)}")
     TourProblem(network=state.base, groups=(group,), slot_min=state.slot_min)  # validates ids
     return group
 
@@ -694,7 +695,8 @@ def check_event(state: DayState, event: DayEvent) -> None:
     unknown (or non-scenic) site, a road that is not on the network (or already closed), an
     unknown or cancelled group."""
     if event.at < state.clock - TOL:
-        raise InvalidInput("event.at", event.at, f"is before the last event of the day ({state.clock:g} min)")
+        raise InvalidInput("event.at", fmt_clock(event.at),
+                           f"is before the last event of the day at {fmt_clock(state.clock)}")
     net = network_at(state, state.epoch)
     if event.site_id is not None:
         if not net.has_site(event.site_id):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.core.airspace import AirDistances, Airspace
+from optimizer.core.clock import fmt_clock
 from optimizer.core.errors import InvalidInput, check_count, check_finite
 from optimizer.core.physics import LAPSE, RHO_SEA, air_density
 
@@ -467,9 +468,12 @@ class Booking:
         check_count(f"bookings[{self.id}].party_size", self.party_size, 1, 500)
         lo = check_minute(f"bookings[{self.id}].window.open", self.window[0])
         hi = check_minute(f"bookings[{self.id}].window.close", self.window[1])
-        if hi < lo:
-            raise InvalidInput(f"bookings[{self.id}].window", self.window, "closes before it opens")
-        check_minute(f"bookings[{self.id}].desired_min", self.desired_min, lo, hi)
+        if hi < lo:  # named as HH:MM, as bookings are written (the window was shown in minutes)
+            raise InvalidInput(f"bookings[{self.id}].window", (fmt_clock(lo), fmt_clock(hi)), "closes before it opens")
+        desired = check_minute(f"bookings[{self.id}].desired_min", self.desired_min)
+        if not lo <= desired <= hi:
+            raise InvalidInput(f"bookings[{self.id}].desired_min", fmt_clock(desired),
+                               f"must be within the booking's window {fmt_clock(lo)}..{fmt_clock(hi)}")
 
 
 @dataclass(frozen=True, slots=True)

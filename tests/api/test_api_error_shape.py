@@ -67,3 +67,21 @@ def test_error_bodies_sent_match_the_declared_shape(client):
         ErrorOut.model_validate(body)
         assert "detail" not in body and {"code", "message", "field"} <= set(body)
     assert answers[0].json()["errors"] and answers[1].json()["code"] == "invalid_json"
+
+
+def test_a_shape_error_names_the_field_and_a_short_value(client):
+    """Trial finding: pydantic's 422s said "Input should be greater than or equal to 1" without the
+    value sent (the domain errors say ``field=value: message``); now the value is shown, short and
+    as text, and a long or structured value never comes back whole."""
+    c, key = client, {"X-API-Key": "alpha"}
+    r = c.get("/v1/days/2026-07-06/versions/-1")
+    assert r.status_code == 422 and r.json()["message"] == "path.version='-1': Input should be greater than or equal to 1"
+    r = c.post("/v1/tours/plan", json={"groups": [], "seed": -1}, headers=key)
+    assert r.json()["errors"][0]["message"] == "seed=-1: Input should be greater than or equal to 0"
+    r = c.post("/v1/tours/plan", json={"groups": "y" * 5000}, headers=key)
+    assert r.status_code == 422 and "y" * 61 not in r.text and "groups='yyy" in r.json()["message"]
+    r = c.post("/v1/tours/plan", json={"groups": [{"size": 3}]}, headers=key)
+    assert r.json()["message"] == "groups[0].group_id: Field required"
+    r = c.post("/v1/tours/plan", content=b'{"groups": [{"group_id": "g", "size": {"a": [1, 2]}}]}',
+               headers={"content-type": "application/json", **key})
+    assert r.json()["errors"][0]["message"].startswith("groups[0].size: ")

@@ -134,3 +134,20 @@ def test_served_openapi_equals_the_checked_in_file(open_client):
     paths = json.loads(OPENAPI_JSON.read_text(encoding="utf-8"))["paths"]
     assert all(p.startswith("/v1/") or p in ("/healthz", "/readyz") for p in paths)
     assert "APIKeyHeader" in json.dumps(served["components"]["securitySchemes"])
+
+
+@pytest.mark.parametrize("value", [",", " , ,"])
+def test_a_key_list_that_names_no_key_stops_the_server(monkeypatch, value):
+    """Trial finding: ``LHASA_OPS_API_KEYS=","`` (keys meant, none given) started the server with
+    auth silently off; like a key file that holds no key, it is a config error naming the variable."""
+    from api.http import security
+    from api.http.app import ConfigError, check_environment
+
+    monkeypatch.delenv("LHASA_OPS_API_KEYS_FILE", raising=False)
+    monkeypatch.setenv("LHASA_OPS_API_KEYS", value)
+    assert [p.field for p in security.check_environment()] == ["LHASA_OPS_API_KEYS"]
+    with pytest.raises(ConfigError, match="LHASA_OPS_API_KEYS=.*names no key"):
+        check_environment()
+    for fine in ("", "k1,", "k1, k2"):
+        monkeypatch.setenv("LHASA_OPS_API_KEYS", fine)
+        assert security.check_environment() == []

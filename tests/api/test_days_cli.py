@@ -39,3 +39,27 @@ def test_a_bad_log_row_is_exit_2_naming_it(tmp_path):
     r = runner.invoke(app, ["day", "replay", str(log)])
     assert r.exit_code == 2
     assert "log row 2" in r.output and "NOPE" in r.output
+
+
+def test_a_log_that_is_not_utf8_or_has_unknown_columns_or_extra_cells_is_exit_2(tmp_path):
+    """Trial findings: a log saved as Latin-1 ended in a UnicodeDecodeError traceback; a misspelt
+    column (``site``) was ignored (the error then blamed ``site_id=None``); a row with extra cells
+    had them dropped. Each now stops with exit 2 naming the file and the line or column."""
+    head = "seq,at,kind,group_id,site_id,road,quota,delay_min,group\n"
+    cases = (
+        (head.encode() + b"1,10:00,site_closed,,caf\xe9,,,,\n", "line 2: encoding="),
+        (head.replace("site_id", "site").encode() + b"1,10:00,site_closed,,potala,,,,\n", "site: unknown column"),
+        (head.encode() + b"1,10:00,site_closed,,potala,,,,,,extra\n", "row 1 (line 2): fields=11"),
+    )
+    for k, (body, said) in enumerate(cases):
+        log = tmp_path / f"log{k}.csv"
+        log.write_bytes(body)
+        r = runner.invoke(app, ["day", "replay", str(log)])
+        assert r.exit_code == 2 and said in " ".join(r.output.split()), r.output
+
+
+def test_demo_log_to_an_unwritable_path_is_exit_2(tmp_path):
+    """Trial finding: ``day demo-log /proc/nope.csv`` ended in a FileNotFoundError traceback."""
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    r = runner.invoke(app, ["day", "demo-log", str(tmp_path / "a_file" / "day.csv")])
+    assert r.exit_code == 2 and "cannot write" in r.output, r.output

@@ -97,3 +97,15 @@ def test_as_job_gives_a_verified_plan(client):
     assert res.status_code == 200
     d = res.json()
     assert d["violations"] == [] and d["groups"] == 2 and d["itineraries"]
+
+
+@pytest.mark.parametrize(("groups", "field"), [
+    ([{**GROUPS[0], "departure": "2099-01-01"}], "departure"),
+    ([GROUPS[0], GROUPS[0]], "group_id"),
+])
+def test_a_job_that_could_not_build_is_422_not_queued(client, groups, field):
+    """Trial finding: with ``as_job`` a horizon over 366 days was a 202 and then a failed job (a
+    traceback in the server log); the problem is built before queuing, so it is a 422 at once."""
+    r = client.post("/v1/itineraries/plan", json={**BODY, "groups": groups, "as_job": True})
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "invalid_input" and r.json()["field"] == field

@@ -73,3 +73,28 @@ def test_scenarios_run_rejects_bad_options(runner, tmp_path):
     (tmp_path / "file").write_text("x", encoding="utf-8")
     res = runner.invoke(app, ["scenarios", "run", str(f), "--out", str(tmp_path / "file")])
     assert res.exit_code == 2 and "--out" in res.output
+
+
+@pytest.mark.parametrize(("demand", "scale", "key", "value"), [
+    ("groups = 20", "1e9", "scenario[huge].demand_scale", "20000000000"),
+    ('file = "groups.csv"', "300000", "scenario[huge].demand_scale", "600000"),
+])
+def test_a_scenario_over_the_run_cap_exits_2_before_any_work(runner, tmp_path, demand, scale, key, value):
+    """Trial finding: ``demand_scale = 1e9`` on 20 groups ran until killed (memory) instead of an
+    error; the CLI caps a scenario at ``MAX_RUN_GROUPS`` (groups x demand_scale), files included."""
+    (tmp_path / "groups.csv").write_text("group_id,size,start,end,day_start,day_end\n"
+                                         "g1,5,barkhor,barkhor,08:00,18:00\ng2,5,barkhor,barkhor,08:00,18:00\n",
+                                         encoding="utf-8")
+    toml = tmp_path / "s.toml"
+    toml.write_text(f'[base]\niterations = 10\n[base.demand]\n{demand}\n[[scenario]]\nname = "huge"\n'
+                    f"demand_scale = {scale}\n", encoding="utf-8")
+    res = runner.invoke(app, ["scenarios", "run", str(toml), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2, res.output
+    assert f"{key}={value}: a scenario may have at most 200,000 groups" in " ".join(res.output.split())
+
+
+def test_a_cluster_address_without_a_port_is_exit_2(runner, tiny_scenario_file, tmp_path):
+    """Trial finding: ``--cluster nonsense`` ended in Dask's ValueError traceback (missing port)."""
+    res = runner.invoke(app, ["scenarios", "run", str(tiny_scenario_file()), "--cluster", "nonsense",
+                              "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "cluster='nonsense'" in res.output, res.output

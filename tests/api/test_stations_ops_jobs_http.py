@@ -130,7 +130,12 @@ def test_not_ready_failed_and_unknown_jobs(db):
 def test_bad_job_requests_are_422_and_queue_nothing(db):
     with TestClient(create_app()) as c:
         for body, field in [({"depot": "nowhere"}, "depot"), ({"trucks": -1}, "trucks"),
-                            ({"time_limit_s": 10_000}, "time_limit_s"), ({"colour": "red"}, "colour")]:
+                            ({"time_limit_s": 10_000}, "time_limit_s"), ({"colour": "red"}, "colour"),
+                            # trial findings: these were a 202 and then a failed job
+                            ({"siting": {"kind": "charger"}}, "siting.kind"),
+                            ({"siting": {"kind": "oxygen", "chosen": ["nowhere"]}}, "siting.chosen[0]"),
+                            ({"groups": [{"group_id": "g", "size": 3, "start": "nowhere", "end": "potala",
+                                          "day_window": ["08:00", "18:00"]}]}, "groups[0].start")]:
             r = c.post("/v1/jobs/oxygen-plan", json=body)
             assert r.status_code == 422, r.text
             assert r.json()["code"] == "invalid_input" and r.json()["field"] == field

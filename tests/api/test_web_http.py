@@ -228,3 +228,16 @@ def test_with_keys_the_page_and_docs_stay_open_and_planning_needs_a_key(monkeypa
                             "day_window": ["09:00", "17:00"]}], "iterations": 20, "time_limit_s": 5}
         assert c.post("/v1/web/day-plan", json=body).status_code == 401
         assert c.post("/v1/web/day-plan", json=body, headers={"X-API-Key": "alpha"}).status_code == 200
+
+
+def test_demand_upload_errors_name_the_uploaded_file_not_a_server_path(client):
+    """Trial finding: errors of /v1/web/demand-file named the server's temporary copy
+    (/tmp/lhasa-upload-XXXX/day.csv) instead of the file the planner uploaded."""
+    for body, field in ((b"", "group_id"), (b"group_id,size\n\xff,1\n", "encoding"),
+                        (b"group_id,size,bogus\n", "bogus")):
+        r = client.post("/v1/web/demand-file?filename=day.csv", content=body)
+        j = r.json()
+        assert r.status_code == 422 and j["field"] == field, j
+        assert j["message"].startswith("day.csv: ") and "lhasa-upload" not in j["message"], j
+    r = client.post("/v1/web/demand-file?filename=day.json", content=b"not json")
+    assert r.status_code == 422 and r.json()["message"].startswith("day.json: file: path='day.json'")

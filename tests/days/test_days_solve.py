@@ -200,6 +200,8 @@ def test_an_event_before_the_last_one_is_refused(day):
     with pytest.raises(InvalidInput) as e:
         apply_event(later, DayEvent("site_closed", 700.0, site_id="jokhang"), EVENT_STOP)
     assert e.value.field == "event.at"
+    # trial finding: the message read "event.at=700.0: ... (720 min)" for an event sent as 11:40
+    assert str(e.value) == "event.at='11:40': is before the last event of the day at 12:00"
 
 
 def test_same_seed_same_replan(day):

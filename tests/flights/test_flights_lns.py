@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import time
 
+from flights_helpers import flight_day
+
 import models.flight_schedule as F
 from models.flight_lns import lns, merge_block
 from optimizer.core.stop import MaxRuntime
 from optimizer.flights import (
-    Aircraft,
     FlightParams,
-    FlightProduct,
     ScheduleProblem,
-    VertiportCapacity,
-    random_bookings,
     solve,
     verify,
 )
@@ -23,13 +21,7 @@ from optimizer.flights.schedule import greedy_schedule, unservable_reasons
 
 
 def _day(n: int = 40, seed: int = 5) -> ScheduleProblem:
-    prods = (FlightProduct("g15", "ga", "ev", 15, 1.0), FlightProduct("g30", "ga", "hel", 30, 2.0),
-             FlightProduct("d20", "dx", "ev", 20, 1.0))
-    fleet = (Aircraft("e1", "ev", "ga", 4, (540, 1080), 10, 1.0), Aircraft("e3", "ev", "ga", 4, (540, 1080), 10, 1.0),
-             Aircraft("h1", "hel", "ga", 6, (540, 1080), 15), Aircraft("e2", "ev", "dx", 4, (570, 1050), 10, 1.0))
-    books = random_bookings(prods, n, seed=seed, day=(540, 1080))
-    return ScheduleProblem(prods, fleet, books, (VertiportCapacity("ga", 1), VertiportCapacity("dx", 1)), slot_min=15,
-                           start_step_min=5)
+    return flight_day(n, seed)
 
 
 def _model(p: ScheduleProblem):

@@ -8,6 +8,7 @@ import itertools
 import random
 
 import pytest
+from flights_helpers import flight_day
 
 from optimizer.core.errors import InvalidInput
 from optimizer.core.results import SolveStats, Unserved
@@ -136,13 +137,7 @@ def test_brute_force_equals_solver_optimum(seed, backend):
 
 def test_synthetic_day_is_verifier_clean_and_reproducible():
     """A 40-booking synthetic day over 2 vertiports: optimal, verifier clean; workers=1 repeats it exactly."""
-    prods = (FlightProduct("g15", "ga", "ev", 15, 1.0), FlightProduct("g30", "ga", "hel", 30, 2.0),
-             FlightProduct("d20", "dx", "ev", 20, 1.0))
-    fleet = (Aircraft("e1", "ev", "ga", 4, (540, 1080), 10, 1.0), Aircraft("h1", "hel", "ga", 6, (540, 1080), 15),
-             Aircraft("e2", "ev", "dx", 4, (570, 1050), 10, 1.0))
-    books = random_bookings(prods, 40, seed=5, day=(540, 1080))
-    p = ScheduleProblem(prods, fleet, books, (VertiportCapacity("ga", 1), VertiportCapacity("dx", 1)), slot_min=15,
-                              start_step_min=10)
+    p = flight_day(40, seed=5, step=10, twin_evtol=False)
     a = solve_flight_schedule(p, time_limit_s=20, workers=1, seed=3)
     b = solve_flight_schedule(p, time_limit_s=20, workers=1, seed=3)
     assert a.stats.status == "optimal" and verify_flight_schedule(p, a) == []
@@ -229,6 +224,13 @@ def test_bad_booking_and_time_limit_values():
         Booking("x", "p30", 0, (600, 620), 600)
     with pytest.raises(InvalidInput, match="window"):
         Booking("x", "p30", 1, (620, 600), 610)
+    # trial finding: both named the window in minutes ((600, 540), 600..720) for a booking written as HH:MM
+    with pytest.raises(InvalidInput) as e:
+        Booking("x", "p30", 1, (600, 540), 570)
+    assert str(e.value) == "bookings[x].window=('10:00', '09:00'): closes before it opens"
+    with pytest.raises(InvalidInput) as e:
+        Booking("x", "p30", 1, (600, 720), 780)
+    assert str(e.value) == "bookings[x].desired_min='13:00': must be within the booking's window 10:00..12:00"
     with pytest.raises(InvalidInput) as e:
         solve_flight_schedule(hand_problem(), time_limit_s=0)
     assert e.value.field == "max_runtime_s"

@@ -9,7 +9,6 @@ import pytest
 
 from instances.demo_week import STAY_DAYS, allocate, generate_demo_week
 from instances.lhasa_itineraries import (
-    load_itinerary_data,
     read_group_requests,
     unavoidable_altitudes,
     write_group_requests,
@@ -20,11 +19,6 @@ from optimizer.core.errors import InvalidInput
 @pytest.fixture(scope="module")
 def week():
     return generate_demo_week()
-
-
-@pytest.fixture(scope="module")
-def data():
-    return load_itinerary_data()
 
 
 def test_same_seed_same_week_other_seed_other_week(week):
@@ -44,19 +38,19 @@ def test_documented_mix(week):
     assert not any({"namtso_tashi", "yamdrok"} <= set(g.must_visit) for g in week)
 
 
-def test_every_must_visit_is_reachable_before_departure_day(week, data):
+def test_every_must_visit_is_reachable_before_departure_day(week, itinerary_data):
     """Each must-visit's unavoidable altitude is allowed on some day before the departure day."""
-    alt = unavoidable_altitudes(data)
+    alt = unavoidable_altitudes(itinerary_data)
     for g in week:
         for m in g.must_visit:
-            first = data.rules.first_day_reaching(alt[m])
-            assert first is not None and (first < g.days or alt[m] <= data.rules.max_visit_altitude(1)), (g, m)
+            first = itinerary_data.rules.first_day_reaching(alt[m])
+            assert first is not None and (first < g.days or alt[m] <= itinerary_data.rules.max_visit_altitude(1)), (g, m)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".json"])
-def test_demand_file_round_trip(tmp_path, week, data, suffix):
+def test_demand_file_round_trip(tmp_path, week, itinerary_data, suffix):
     p = write_group_requests(week[:40], tmp_path / f"week{suffix}")
-    back = read_group_requests(p, data.network, frozenset(data.type_limits))
+    back = read_group_requests(p, itinerary_data.network, frozenset(itinerary_data.type_limits))
     assert back == week[:40]
 
 
@@ -67,4 +61,6 @@ def test_allocate_and_bad_arguments():
         generate_demo_week(0)
     with pytest.raises(InvalidInput):
         generate_demo_week(10, arrival_days=8)
+    with pytest.raises(InvalidInput, match="n_groups=100000000: must be at most 200,000"):
+        generate_demo_week(100_000_000)  # trial finding: ran until killed
     assert generate_demo_week(5, start=dt.date(2026, 1, 5))[0].arrival >= dt.date(2026, 1, 5)

@@ -96,3 +96,16 @@ def test_city_plan_passes_the_verifier(lhasa_network, city):
     size = {g.id: g.size for g in city}
     potala = sum(size[r.group_id] for r in plan.routes if any(v.site_id == "potala" for v in r.visits))
     assert 0 < potala <= lhasa_network.site("potala").daily_quota
+
+
+def test_generator_cli_refuses_a_huge_day_and_an_unwritable_out(tmp_path, capsys):
+    """Trial findings: ``python -m instances.city_demand --parties 999999999`` ran until killed, and
+    ``--out`` in a missing folder was a FileNotFoundError traceback; both exit 2 naming the value."""
+    from instances.city_demand import MAX_PARTIES, main
+
+    assert MAX_PARTIES == 200_000
+    for argv, said in ((["--parties", "999999999", "--out", str(tmp_path / "c.csv")], "must be at most 200,000"),
+                       (["--parties", "3", "--out", str(tmp_path / "no" / "c.csv")], "--out")):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2 and said in capsys.readouterr().err

@@ -56,3 +56,16 @@ def test_bad_files(tmp_path, text, match):
 def test_missing_file(tmp_path):
     with pytest.raises(RecordError, match="file not found"):
         read_csv_records(tmp_path / "nope.csv")
+
+
+def test_text_that_is_not_utf8_names_its_line_not_a_byte_offset(tmp_path):
+    """Trial finding: a CSV saved as GBK said "can't decode byte 0xb9 in position 104", an offset
+    into the file; the error now names the line and the column of the first bad byte."""
+    p = tmp_path / "gbk.csv"
+    p.write_bytes(b"id,name\na,x\nb," + "广州".encode("gbk") + b"\n")
+    with pytest.raises(RecordError) as e:
+        read_csv_records(p)
+    assert e.value.where == "line 3" and e.value.field == "encoding"
+    assert str(e.value).startswith(f"{p}: line 3: encoding=") and "byte 3 of the line" in str(e.value)
+    p.write_bytes(b"\xef\xbb\xbfid,name\nb,\xe5\xb9\xbf\n")  # UTF-8 with a BOM still reads
+    assert read_csv_records(p)[1][0].values == {"id": "b", "name": "广"}

@@ -405,3 +405,12 @@ def test_example_json_reads(net):
     assert any(g.start.site_id is None for g in groups) and any(g.zone for g in groups)
     assert all(g.must_visit and g.interests for g in groups)
     assert all(must_visits_feasible(net, g) for g in groups)
+
+
+def test_demand_json_that_is_not_utf8_names_its_line(tmp_path, net):
+    """Trial finding: a demand JSON in Latin-1 answered a decoder's byte offset; it names the line."""
+    p = tmp_path / "groups.json"
+    p.write_bytes(b'{"groups": [\n{"group_id": "caf\xe9", "size": 3}]}')
+    with pytest.raises(DemandError) as e:
+        read_demand(p, net)
+    assert e.value.where == "line 2" and e.value.field == "encoding" and "save the file as UTF-8" in str(e.value)

@@ -26,83 +26,78 @@ FILES = ("sites.csv", "roads.csv", "rings.csv", "circles.csv", "hotels.csv", "si
          "site_windows.csv", "site_types.csv", "site_type_limits.csv", "acclimatization.toml")
 
 
-@pytest.fixture(scope="module")
-def data():
-    return load_itinerary_data()
-
-
 def _copy(tmp_path):
     for f in FILES:
         shutil.copy(LHASA_DIR / f, tmp_path / f)
     return tmp_path
 
 
-def test_embedded_data_loads_and_names_known_sites(data):
+def test_embedded_data_loads_and_names_known_sites(itinerary_data):
     """Every hotel, ticket, window and type names a site of the network; every visitable site has a
     type with a limit; hotels sleep where their network node is (within 100 m of its elevation)."""
-    net = data.network
-    assert len(data.hotels) >= 8
-    assert {"barkhor", "damxung_town", "yangbajain_town"} <= {h.site_id for h in data.hotels}
-    for h in data.hotels:
+    net = itinerary_data.network
+    assert len(itinerary_data.hotels) >= 8
+    assert {"barkhor", "damxung_town", "yangbajain_town"} <= {h.site_id for h in itinerary_data.hotels}
+    for h in itinerary_data.hotels:
         assert abs(h.elevation_m - net.site(h.site_id).elevation_m) <= 100
         assert h.rooms > 0 and h.provenance
     for s in net.sites:
         if s.is_poi:
-            assert data.type_limits[data.site_types[s.id]] >= 1
-    for t in data.tickets:
+            assert itinerary_data.type_limits[itinerary_data.site_types[s.id]] >= 1
+    for t in itinerary_data.tickets:
         assert net.has_site(t.site_id) and t.provenance
 
 
-def test_every_site_has_exactly_one_price_per_day_of_the_year(data):
+def test_every_site_has_exactly_one_price_per_day_of_the_year(itinerary_data):
     """The seasons of a site never overlap, so the price of a day is well defined (0 without a row)."""
     day = dt.date(2026, 1, 1)
     for _ in range(365):
-        for sid in {t.site_id for t in data.tickets}:
-            assert sum(t.covers(day) for t in data.tickets if t.site_id == sid) <= 1
+        for sid in {t.site_id for t in itinerary_data.tickets}:
+            assert sum(t.covers(day) for t in itinerary_data.tickets if t.site_id == sid) <= 1
         day += dt.timedelta(days=1)
 
 
-def test_potala_peak_and_off_peak_prices(data):
+def test_potala_peak_and_off_peak_prices(itinerary_data):
     """The Potala costs its peak price in July and its off-peak price in December (rows of the file)."""
-    rows = {t.season: t.price_cny for t in data.tickets if t.site_id == "potala"}
+    rows = {t.season: t.price_cny for t in itinerary_data.tickets if t.site_id == "potala"}
     assert rows["peak"] > rows["off_peak"] > 0
-    assert data.ticket_price("potala", dt.date(2026, 7, 15)) == rows["peak"]
-    assert data.ticket_price("potala", dt.date(2026, 12, 15)) == rows["off_peak"]
-    assert data.ticket_price("barkhor", dt.date(2026, 7, 15)) == 0.0
+    assert itinerary_data.ticket_price("potala", dt.date(2026, 7, 15)) == rows["peak"]
+    assert itinerary_data.ticket_price("potala", dt.date(2026, 12, 15)) == rows["off_peak"]
+    assert itinerary_data.ticket_price("barkhor", dt.date(2026, 7, 15)) == 0.0
 
 
-def test_jokhang_morning_pilgrim_window_is_closed_to_large_groups(data):
+def test_jokhang_morning_pilgrim_window_is_closed_to_large_groups(itinerary_data):
     """Two windows for a small party; a group above the pilgrim window's max_group only gets the
     afternoon; Sera's debate window is open on a Saturday and closed on a Sunday."""
     day = dt.date(2026, 7, 6)
-    pilgrim = [w for w in data.windows if w.site_id == "jokhang" and w.max_group]
+    pilgrim = [w for w in itinerary_data.windows if w.site_id == "jokhang" and w.max_group]
     assert pilgrim
-    small = data.windows_on("jokhang", day, 4)
-    large = data.windows_on("jokhang", day, pilgrim[0].max_group + 1)
+    small = itinerary_data.windows_on("jokhang", day, 4)
+    large = itinerary_data.windows_on("jokhang", day, pilgrim[0].max_group + 1)
     assert len(small) == 2 and len(large) == 1
     assert large[0][0] >= pilgrim[0].close_min
     sat, sun = dt.date(2026, 7, 4), dt.date(2026, 7, 5)
-    assert len(data.windows_on("sera", sat)) == len(data.windows_on("sera", sun)) + 1
+    assert len(itinerary_data.windows_on("sera", sat)) == len(itinerary_data.windows_on("sera", sun)) + 1
     # a site without rows keeps the one window of sites.csv
-    assert data.windows_on("barkhor", day) == (tuple(data.network.site("barkhor").window),)
+    assert itinerary_data.windows_on("barkhor", day) == (tuple(itinerary_data.network.site("barkhor").window),)
 
 
-def test_reach_altitude_counts_the_pass_on_the_way(data):
+def test_reach_altitude_counts_the_pass_on_the_way(itinerary_data):
     """Namtso (4,718 m) is reached over the highest road on its fastest path from Lhasa, so its reach
     altitude is the max of that path's roads and both ends, not the lake's own elevation."""
-    net = data.network
-    reach = data.reach_altitude_m[("barkhor", "namtso_tashi")]
+    net = itinerary_data.network
+    reach = itinerary_data.reach_altitude_m[("barkhor", "namtso_tashi")]
     into = max(r.max_elev_m for r in net.roads if "namtso_tashi" in (r.a, r.b))
     assert reach >= into > net.site("namtso_tashi").elevation_m
     assert reach_altitudes(net, ["barkhor"], ["barkhor"])[("barkhor", "barkhor")] == net.site("barkhor").elevation_m
 
 
-def test_default_rules_follow_wms(data):
+def test_default_rules_follow_wms(itinerary_data):
     """500 m per night above 3,000 m; Namtso (over its pass) is not reachable on day 1; Lhasa ->
     Yangbajain (4,300 m) in one night breaks the gain rule, via Lhünzhub (3,900 m) it does not."""
-    r = data.rules
+    r = itinerary_data.rules
     assert r.max_sleep_gain_m == 500 and r.threshold_m == 3000 and r.arrival_altitude_m == 3650
-    namtso = data.reach_altitude_m[("barkhor", "namtso_tashi")]
+    namtso = itinerary_data.reach_altitude_m[("barkhor", "namtso_tashi")]
     assert r.first_day_reaching(namtso) > 1
     assert r.max_visit_altitude(1) < namtso
     assert any("gains" in m for m in r.check_sleeping([3650, 3650, 4300]))

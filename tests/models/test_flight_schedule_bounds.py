@@ -5,16 +5,14 @@ the rows and the verifier, and a run stopped at a gap reports a bound that still
 from __future__ import annotations
 
 import pytest
+from flights_helpers import flight_day
 
 import models.flight_schedule as F
 from optimizer.core.stop import MaxRuntime
 from optimizer.flights import (
-    Aircraft,
     FlightParams,
     FlightProduct,
     ScheduleProblem,
-    VertiportCapacity,
-    random_bookings,
     solve,
     verify,
 )
@@ -25,11 +23,7 @@ def _day(n: int, seed: int, step: int = 5) -> ScheduleProblem:
     """Two vertiports; at ``ga`` two identical eVTOLs and a helicopter (one slot row can bind), at ``dx`` one eVTOL."""
     prods = (FlightProduct("g15", "ga", "ev", 15, 1.0), FlightProduct("g30", "ga", "ev", 30, 2.0),
              FlightProduct("h30", "ga", "hel", 30, 2.0), FlightProduct("d20", "dx", "ev", 20, 1.0))
-    fleet = (Aircraft("e1", "ev", "ga", 4, (540, 900), 10, 1.0), Aircraft("e3", "ev", "ga", 4, (540, 900), 10, 1.0),
-             Aircraft("h1", "hel", "ga", 6, (540, 900), 15), Aircraft("e2", "ev", "dx", 4, (570, 900), 10, 1.0))
-    books = random_bookings(prods, n, seed=seed, day=(540, 900))
-    return ScheduleProblem(prods, fleet, books, (VertiportCapacity("ga", 1), VertiportCapacity("dx", 1)), slot_min=15,
-                           start_step_min=step)
+    return flight_day(n, seed, step=step, close=900, products=prods)
 
 
 def _optimum(p: ScheduleProblem) -> int:

@@ -143,14 +143,18 @@ def _run_job(job: dict[str, Any], progress) -> dict[str, Any]:
 register_kind(KIND_ITINERARIES, _run_job)
 
 
-def _validate(req: ItineraryPlanRequest) -> None:
-    """Domain checks before anything runs or is queued (HTTP 422 naming the field)."""
+def _validate(req: ItineraryPlanRequest, build: bool = False) -> None:
+    """Domain checks before anything runs or is queued (HTTP 422 naming the field): the group
+    records, the rules and, with ``build`` (a job is about to be queued), the problem they build
+    (duplicate ids, a horizon over 366 days: a queued job found them only when it ran and failed)."""
+    groups = None
     if req.groups is not None:
         if not req.groups:
             raise InvalidInput("groups", [], "give at least one group (null: the demo week)")
-        service.groups_from_records([g.model_dump(exclude_none=True) for g in req.groups], "groups")
-    if req.rules is not None:
-        service.rules_from(req.rules.model_dump())
+        groups = service.groups_from_records([g.model_dump(exclude_none=True) for g in req.groups], "groups")
+    rules = None if req.rules is None else service.rules_from(req.rules.model_dump())
+    if build and groups is not None:
+        service.check_input(groups, rules)
 
 
 @router.post("/v1/itineraries/plan", dependencies=[Depends(require_api_key)], response_model=None,
@@ -167,8 +171,8 @@ def itineraries_plan(req: ItineraryPlanRequest, request: Request) -> dict[str, A
     reason, detail), ``hotel_usage`` and ``site_usage`` rows, ``notes`` (approximations of the data),
     ``runtime_s`` and ``violations`` (empty for a valid plan).
     """
-    _validate(req)
     big = req.groups is None or len(req.groups) > SYNC_MAX_GROUPS or req.as_job
+    _validate(req, build=big)
     if not big:
         return _plan(req, check_time_limit(req.time_limit_s))
     if req.time_limit_s > max_job_time_limit_s():

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.jobs import KIND_SCENARIOS, configured_store_exists, ensure_jobs, register_kind
 from api.http.limits import MAX_JOB_TIME_LIMIT_ENV, MAX_JOB_TIME_LIMIT_S, max_job_time_limit_s
-from api.http.routes.station_ops import OxygenRequest, oxygen_doc
+from api.http.routes.station_ops import OxygenRequest, check_oxygen_request, oxygen_doc
 from api.http.security import require_api_key
 from api.services.tours import lhasa_network
 from optimizer.core.clock import Deadline
@@ -135,6 +135,7 @@ def start_oxygen_plan(req: OxygenJobRequest, request: Request) -> dict[str, Any]
                            f"must be <= {max_job_time_limit_s():g} seconds (server maximum {MAX_JOB_TIME_LIMIT_ENV})")
     if not lhasa_network().has_site(req.depot):
         raise InvalidInput("depot", req.depot, "is not a site of the network")
+    check_oxygen_request(req)  # 422 now rather than a job that fails
     store = ensure_jobs(request.app)
     job_id = store.create(req.model_dump(), total=OXYGEN_STEPS, kind=KIND_OXYGEN)
     request.app.state.job_runner.notify()

@@ -24,7 +24,9 @@ from api.http.schemas import EXAMPLE_GROUP, MAX_STATION_GROUPS, GroupIn
 from api.http.security import require_api_key
 from api.services import station_ops as service
 from api.services.tours import lhasa_network
+from instances.demand import groups_from_records
 from optimizer.core.clock import Deadline
+from optimizer.core.errors import InvalidInput
 from optimizer.core.serialize import json_safe
 from optimizer.stations import oxygen as oxy
 
@@ -180,6 +182,24 @@ def oxygen_plan(req: OxygenRequest) -> dict[str, Any]:
     For long plans use the job form ``POST /v1/jobs/oxygen-plan``.
     """
     return oxygen_doc(req, Deadline(check_time_limit(req.time_limit_s)))
+
+
+def check_oxygen_request(req: OxygenRequest) -> None:
+    """The checks of ``oxygen_doc`` that need no solve (the options, one plan source, the group
+    records, the ``siting`` document), so that ``POST /v1/jobs/oxygen-plan`` answers 422 at once
+    instead of queuing a job that fails (``siting.kind = 'charger'`` was a 202 and a failed job).
+    Raises ``InvalidInput`` as ``oxygen_doc`` would."""
+    net = lhasa_network()
+    service.OxygenOptions(method=req.method, trucks=req.trucks, truck_capacity=req.truck_capacity,
+                          shift_min=req.shift_min, depot=req.depot, lookahead=req.lookahead,
+                          safety_days=req.safety_days, safety_min_cylinders=req.safety_min_cylinders)
+    if req.siting is not None:
+        service.read_siting(req.siting, net)
+    if req.groups is not None and req.plan is not None:
+        raise InvalidInput("groups", f"<{len(req.groups)} group records>",
+                           "give at most one plan source; plan and groups were given")
+    if req.groups is not None:
+        groups_from_records(_groups(req) or [], net, source="groups")
 
 
 def oxygen_doc(req: OxygenRequest, deadline: Deadline, planned: Callable[[], None] | None = None) -> dict[str, Any]:
