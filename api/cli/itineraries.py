@@ -108,6 +108,7 @@ def plan(
 ) -> None:
     """Plan multi-day itineraries (hotel per night, visits per day) and write the outputs."""
     console = Console(highlight=False)
+    service.KERNELS.start_workers()  # a cold cache: a worker process compiles while this one reads (if not yet)
     try:
         groups = service.read_demand(demand) if demand is not None else None
         compile_s = _warm_up_telling()

@@ -7,7 +7,7 @@ nothing heavy first: when the command solves (``plan``, ``scenarios``, ``serve``
 kernels' Numba cache looks empty, it writes one line on stderr, and for ``plan`` and ``serve`` starts
 the tour kernels' compile workers (``optimizer.core.warmup``: 2 processes compile the kernels into
 the cache at once while this one imports and reads the demand; the warm-up then loads them). Likewise
-``itineraries plan`` starts the itinerary kernels' worker when their cache looks empty. Then it
+``itineraries plan`` starts the itinerary kernels' workers when their cache looks empty. Then it
 imports and runs ``api.cli.main.app``.
 
 The check is a file-name look-up, not a load (``api.cli.first_run.kernels_cached``).
@@ -24,7 +24,7 @@ SOLVING = frozenset({"plan", "scenarios", "serve"})
 """Commands that compile the tour kernels (the note is printed for them)."""
 WORKERS_FOR = {("plan",): ("tours", "optimizer.tours.compile_plan", 2),
                ("serve",): ("tours", "optimizer.tours.compile_plan", 2),
-               ("itineraries", "plan"): ("itineraries", "api.services.itineraries_compile_plan", 1)}
+               ("itineraries", "plan"): ("itineraries", "api.services.itineraries_compile_plan", 2)}
 """Command -> (kernel family, compile plan, its parts) whose workers start at once when that family's
 cache is cold (the same plans as the families' ``KernelWarmUp``)."""
 FIRST_RUN_NOTE = ("lhasa-ops: first run after an install: loading and compiling the solver kernels "

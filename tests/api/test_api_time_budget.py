@@ -161,7 +161,7 @@ def test_first_run_note(monkeypatch, tmp_path, capsys):
 
 def test_the_entry_point_starts_the_compile_workers_of_a_cold_family(monkeypatch, tmp_path):
     """``lhasa-ops plan``/``serve`` start the tour kernels' compile workers before the heavy imports when
-    the tour cache is cold, ``itineraries plan`` the itinerary kernels' worker; a warm cache, another
+    the tour cache is cold, ``itineraries plan`` the itinerary kernels' workers; a warm cache, another
     command or ``--help`` start none."""
     import optimizer.core.warmup as warmup
 
@@ -172,7 +172,7 @@ def test_the_entry_point_starts_the_compile_workers_of_a_cold_family(monkeypatch
     assert launch.start_compile_workers(["serve"]) == "tours"
     assert launch.start_compile_workers(["itineraries", "plan"]) == "itineraries"
     assert started == [("optimizer.tours.compile_plan", 2), ("optimizer.tours.compile_plan", 2),
-                       ("api.services.itineraries_compile_plan", 1)]
+                       ("api.services.itineraries_compile_plan", 2)]
     assert launch.start_compile_workers(["sites"]) is None
     assert launch.start_compile_workers(["plan", "--help"]) is None
     (tmp_path / "engine_x").mkdir()
