@@ -20,6 +20,8 @@ import time
 import numpy as np
 
 from optimizer.core.engine import ils as _ils_module
+from optimizer.core.engine import kernels as _kernels_module
+from optimizer.core.engine import moves as _moves_module
 from optimizer.core.engine.ils import ILSParams, run_ils
 from optimizer.core.engine.kernels import NODE, START, KernelProblem, RouteState, new_state, seed_protected
 from optimizer.core.errors import InvalidInput
@@ -318,8 +320,10 @@ def _compile_kernels() -> None:
 
 
 def _kernels_cached() -> bool:
-    """Whether the ILS kernel's Numba cache index is on disk and newer than its source (a file look-up)."""
-    return kernel_cached(_ils_module.__file__, "ils_iterations")
+    """Whether a Numba cache index newer than its source is on disk for a kernel of each engine file
+    (``ils_iterations``, ``greedy_fill``, ``replace_route``): a file look-up, no load."""
+    return all(kernel_cached(m.__file__, name) for m, name in (
+        (_ils_module, "ils_iterations"), (_kernels_module, "greedy_fill"), (_moves_module, "replace_route")))
 
 
 KERNELS = KernelWarmUp("tours", _compile_kernels, workers="optimizer.tours.compile_plan", cached=_kernels_cached)

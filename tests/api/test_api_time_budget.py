@@ -137,6 +137,13 @@ def test_a_failed_warm_up_does_not_hold_readiness_back(env, monkeypatch):
         assert not tours.is_compiled()
 
 
+def _fake_tour_cache(cache):
+    """Numba cache index files (empty) for a kernel of each engine source, as ``kernels_cached`` looks for."""
+    (cache / "engine_x").mkdir()
+    for name in ("ils.ils_iterations", "kernels.greedy_fill", "moves.replace_route"):
+        (cache / "engine_x" / f"{name}-99.py311.nbi").write_text("")
+
+
 def test_first_run_note(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("LHASA_OPS_COMPILE_WORKERS", "0")  # no compile workers here (their own test below)
@@ -148,8 +155,7 @@ def test_first_run_note(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr("sys.argv", ["lhasa-ops", "plan"])
     launch.main()
     assert ran and launch.FIRST_RUN_NOTE in capsys.readouterr().err
-    (tmp_path / "engine_x").mkdir()
-    (tmp_path / "engine_x" / "ils.ils_iterations-99.py311.nbi").write_text("")
+    _fake_tour_cache(tmp_path)
     assert launch.kernels_cached()
     launch.main()
     assert launch.FIRST_RUN_NOTE not in capsys.readouterr().err  # cached: nothing to say
@@ -175,7 +181,6 @@ def test_the_entry_point_starts_the_compile_workers_of_a_cold_family(monkeypatch
                        ("api.services.itineraries_compile_plan", 2)]
     assert launch.start_compile_workers(["sites"]) is None
     assert launch.start_compile_workers(["plan", "--help"]) is None
-    (tmp_path / "engine_x").mkdir()
-    (tmp_path / "engine_x" / "ils.ils_iterations-99.py311.nbi").write_text("")
+    _fake_tour_cache(tmp_path)
     assert launch.start_compile_workers(["plan"]) is None  # cached: nothing to compile
     assert len(started) == 3
