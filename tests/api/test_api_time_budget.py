@@ -169,7 +169,7 @@ def test_the_entry_point_starts_the_compile_workers_of_a_cold_family(monkeypatch
     """``lhasa-ops plan``/``serve`` start the tour kernels' compile workers before the heavy imports when
     the tour cache is cold, ``itineraries plan`` the itinerary kernels' workers; a warm cache, another
     command or ``--help`` start none."""
-    import optimizer.core.warmup as warmup
+    from optimizer.core import warmup
 
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     started = []
