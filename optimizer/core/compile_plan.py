@@ -14,8 +14,9 @@ each worker's costly kernels early.
 Signatures are written in the plan with the types of the family's own warm-up problem (``numba.typeof``
 of its arrays), the same types its warm-up calls pass; a plan whose signature no longer matches what a
 caller passes only costs a second compilation (the worker compiles the needed one), and the tests of
-each plan check that the workers together compile every kernel once and leave nothing to compile to
-the warm-up that loads them.
+each plan (``tests/core/test_core_compile_workers.py``, ``tests/itineraries/test_itineraries_compile_workers.py``)
+check that the workers together compile every kernel once and leave nothing to compile to the warm-up
+that loads them.
 
 With fewer workers than parts, a worker takes every ``n``-th part; one worker compiles them all (it
 still runs beside the caller's own imports). A worker writes ``w<K>.json``: the kernels it compiled,
