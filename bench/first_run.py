@@ -210,6 +210,13 @@ def serve_row(itineraries: bool = True) -> list[object]:
 
 
 HEADER = ["run", "what happened", "wall s", "notes"]
+READING = (
+    "Reading: the serial rows compile in one process (`LHASA_OPS_COMPILE_WORKERS=0`); the worker rows are "
+    "what a cold `plan`, `serve` and `itineraries plan` do (two worker processes compile disjoint parts of "
+    "the kernels into the cache, `optimizer.tours.compile_plan`, `api.services.itineraries_compile_plan`; "
+    "the process itself then loads them). Workers cost some CPU (their imports, loading each other's "
+    "kernels) and save wall time: on an idle 2-core machine the compile ends about when the worker with "
+    "the most CPU seconds ends. On a loaded machine compare CPU seconds, not wall.")
 
 
 
@@ -245,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
             f"the start, {load_end:.1f} at the end ({os.cpu_count()} cores"
             f"{', shared with other work: wall times are inflated' if load > 1.5 else ''}). Targets (issue 15 "
             "item 3): `plan` prints within 1 s and completes within 15 s cold; `serve` answers `/readyz` 200 "
-            "within 20 s.\n\n" + table(HEADER, rows))
+            "within 20 s.\n\n" + table(HEADER, rows) + "\n\n" + READING)
     cmd = "python -m bench.first_run" + (f" --baseline {args.baseline}" if args.baseline else "") + (
         " --quick" if args.quick else "") + (" --no-itineraries" if args.no_itineraries else "")
     print(f"wrote {write_section('first_run', 'First run after an install (issue 15 item 3)', cmd, body)}")
