@@ -5,7 +5,7 @@ caches them on disk after, so later processes only load them). Every family with
 ``KernelWarmUp``: ``ensure()`` runs the family's warm-up (a tiny solve that compiles or loads every
 kernel the family uses) once per process; threads that call it at the same time wait for the one
 compiling. Callers that promise a time limit (``solve``, the CLI, the HTTP routes, ``serve`` at
-start-up) call ``ensure()` first, so a cold first call honours its limit for its own work, and the
+start-up) call ``ensure()`` first, so a cold first call honours its limit for its own work, and the
 compile time is kept apart (``seconds``), never in a solve's ``runtime_s``.
 
 Compile workers (issue 15 item 3)
@@ -21,7 +21,9 @@ demand); ``ensure()`` then waits for the workers to *exit* and runs the warm-up,
 kernel from the now-filled cache. Waiting for the exit (not for files to appear) is what makes a
 half-written cache unreadable here: Numba 0.68 writes a new entry's index before its data file (each
 file by an atomic rename), so a reader between the two sees an entry without its data. A worker that
-fails only costs time: the warm-up compiles what is missing, as without workers.
+fails only costs time: the warm-up compiles what is missing, as without workers. A command that ends
+before waiting (e.g. a bad demand file) leaves its workers to finish filling the cache; they are not
+killed (a killed worker leaves no half-written file either: Numba renames each file into place).
 ``LHASA_OPS_COMPILE_WORKERS=0`` turns workers off (the warm-up compiles in this process).
 
 This module imports only the standard library, so the entry point can start workers before its own
