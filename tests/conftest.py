@@ -3,6 +3,7 @@ multi-day (itinerary) data (each loaded once)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,11 @@ from pg_helpers import job_db_fixture
 from instances.demand import read_demand
 from instances.lhasa_itineraries import load_itinerary_data
 from instances.loader import LHASA_DIR, load_lhasa
+
+os.environ.setdefault("LHASA_OPS_COMPILE_WORKERS", "0")
+"""Tests compile kernels in their own process (a warm-up with compile workers would leave worker processes
+compiling beside the next tests); ``tests/core/test_core_compile_workers.py`` turns them on in its
+subprocesses."""
 
 job_db = pytest.fixture(params=["sqlite", "postgresql"])(job_db_fixture)
 """A fresh store database on each back end (``pg_helpers``): SQLite file, then PostgreSQL (skips

@@ -53,7 +53,8 @@ from optimizer.core.clock import fmt_clock
 from optimizer.core.errors import InvalidInput, check_time_limit_s
 from optimizer.core.results import Violation
 from optimizer.core.stop import StoppingCriterion
-from optimizer.core.warmup import KernelWarmUp
+from optimizer.core.warmup import KernelWarmUp, kernel_cached
+from optimizer.itineraries.problem import ItineraryProblem
 from optimizer.itineraries.solution import ItinerarySolution
 
 __all__ = ["ItineraryRun", "acclimatization_breaks", "check_input", "day_geojson", "demo_week",
@@ -425,18 +426,33 @@ def plot_quota_calendar(run: ItineraryRun, ax, site_id: str = "potala") -> None:
 
 # --------------------------------------------------------------------------------------------- warm-up
 
-def _compile_kernels() -> None:
-    """A one-group, two-day plan: compiles (or loads from Numba's disk cache) the itinerary kernels."""
-    from optimizer.itineraries.solve import solve
-
+def warm_up_problem() -> ItineraryProblem:
+    """The warm-up's problem: one group, two days (arrives and leaves by Gonggar airport, must visit the Potala)."""
     day = dt.date(2026, 7, 6)
     g = GroupRequest("warm", 2, day, day + dt.timedelta(days=1), arrival_min=600.0, departure_min=900.0,
                      arrive_at="gonggar_airport", depart_from="gonggar_airport", must_visit=("potala",))
-    inst = build_lhasa_problem([g], lhasa_data())
-    solve(inst.problem, StoppingCriterion(max_iterations=2), seed=0)
+    return build_lhasa_problem([g], lhasa_data()).problem
 
 
-KERNELS = KernelWarmUp("itineraries", _compile_kernels)
+def _compile_kernels() -> None:
+    """A one-group, two-day plan (``warm_up_problem``): compiles (or loads from Numba's disk cache) the
+    itinerary kernels."""
+    from optimizer.itineraries.solve import solve
+
+    solve(warm_up_problem(), StoppingCriterion(max_iterations=2), seed=0)
+
+
+def _kernels_cached() -> bool:
+    """Whether the itinerary ILS kernel's Numba cache index is on disk and newer than its source."""
+    from optimizer.itineraries import kernels
+
+    return kernel_cached(kernels.__file__, "ils_iterations")
+
+
+KERNELS = KernelWarmUp("itineraries", _compile_kernels, workers="api.services.itineraries_compile_plan",
+                       cached=_kernels_cached)
+"""The itinerary kernels' warm-up; a cold start may compile them in worker processes
+(``api.services.itineraries_compile_plan``)."""
 
 
 def warm_up() -> float:

@@ -285,7 +285,7 @@ def eval_insert(P, S, g, d, p, j):
         nxt = S.route[g, d, p] if p < L else end_place(P, S, g, d)
         if t0 + P.travel[j, nxt] > S.LS[g, d, p] + EPS:
             return INF
-    prev = j
+    prev = np.int64(j)
     for i in range(p, L):
         node = S.route[g, d, i]
         t0, t1 = _step(P, S, g, d, prev, node, t0, t1)
@@ -293,7 +293,7 @@ def eval_insert(P, S, g, d, p, j):
             return INF
         if t0 == S.T0[g, d, i + 1] and t1 == S.T1[g, d, i + 1]:
             return S.rend[g, d]
-        prev = node
+        prev = np.int64(node)
     return _finish(P, S, g, d, prev, t0, t1)
 
 
@@ -464,7 +464,7 @@ def insert_at(P, S, g, d, p, j):
         S.route[g, d, i] = S.route[g, d, i - 1]
     S.route[g, d, p] = j
     S.rlen[g, d] = L + 1
-    _book(P, S, g, d, j, 1)
+    _book(P, S, g, d, j, np.int64(1))
     S.vday[g, j] = -1
     S.vslot[g, j] = -1
     return commit_route(P, S, g, d)
@@ -478,7 +478,7 @@ def remove_at(P, S, g, d, p):
     for i in range(p, L - 1):
         S.route[g, d, i] = S.route[g, d, i + 1]
     S.rlen[g, d] = L - 1
-    _book(P, S, g, d, j, -1)
+    _book(P, S, g, d, np.int64(j), np.int64(-1))
     if P.slot_quota[j] >= 0 and S.vslot[g, j] >= 0:
         S.slot_used[j, d, S.vslot[g, j]] -= P.size[g]
     S.vday[g, j] = -1
@@ -492,7 +492,7 @@ def repair_route(P, S, g, d):
     Returns False if even the empty route is infeasible."""
     r = commit_route(P, S, g, d)
     while r == INF and S.rlen[g, d] > 0:
-        best = -1
+        best = np.int64(-1)
         bv = INF
         for i in range(S.rlen[g, d]):
             j = S.route[g, d, i]
@@ -574,7 +574,7 @@ def fill_group(P, S, g, must_only, noise, rng):
         if bc < 0:
             break
         j = P.cand[g, bc]
-        r = insert_at(P, S, g, a + bd, bp[bc, bd], j)
+        r = insert_at(P, S, g, a + bd, bp[bc, bd], np.int64(j))
         if r == INF:  # cannot happen with exact checks; stay safe
             remove_at(P, S, g, a + bd, bp[bc, bd])
             br[bc, bd] = -1.0
@@ -610,7 +610,7 @@ def replace_pass(P, S, g, rng):
     nc = P.n_cand[g]
     changed = False
     for d in range(a, b + 1):
-        p = 0
+        p = np.int64(0)
         while p < S.rlen[g, d]:
             i = S.route[g, d, p]
             if P.mv_day[g, i] >= -1:
@@ -618,11 +618,11 @@ def replace_pass(P, S, g, rng):
                 continue
             vi = P.value[g, i]
             remove_at(P, S, g, d, p)
-            bj = -1
+            bj = np.int64(-1)
             bv = vi + 1e-9
             bsh = INF
-            bd = -1
-            bq = -1
+            bd = np.int64(-1)
+            bq = np.int64(-1)
             for c in range(nc):
                 j = P.cand[g, c]
                 vj = P.value[g, j]
@@ -645,10 +645,10 @@ def replace_pass(P, S, g, rng):
                 insert_at(P, S, g, bd, bq, bj)
                 changed = True
             else:
-                insert_at(P, S, g, d, p, i)
+                insert_at(P, S, g, d, p, np.int64(i))
             p += 1
     if changed:
-        fill_group(P, S, g, False, 0.0, rng)
+        fill_group(P, S, g, np.bool_(False), 0.0, rng)
     return S.gscore[g] - v0
 
 
@@ -666,7 +666,7 @@ def eval_seq(P, S, g, d, seq, L):
         t0, t1 = _step(P, S, g, d, prev, j, t0, t1)
         if t0 == INF and t1 == INF:
             return INF
-        prev = j
+        prev = np.int64(j)
     return _finish(P, S, g, d, prev, t0, t1)
 
 
@@ -794,7 +794,7 @@ def _ledger_group(P, S, g, sign):
 @njit(cache=True, nogil=True)
 def copy_group(P, dst, src, g):
     """Copy group ``g``'s own arrays from ``src`` to ``dst`` (ledgers adjusted in ``dst``)."""
-    _ledger_group(P, dst, g, -1)
+    _ledger_group(P, dst, g, np.int64(-1))
     dst.route[g] = src.route[g]
     dst.rlen[g] = src.rlen[g]
     dst.T0[g] = src.T0[g]
@@ -811,7 +811,7 @@ def copy_group(P, dst, src, g):
     dst.cnt_day[g] = src.cnt_day[g]
     dst.cnt_trip[g] = src.cnt_trip[g]
     dst.gscore[g] = src.gscore[g]
-    _ledger_group(P, dst, g, 1)
+    _ledger_group(P, dst, g, np.int64(1))
 
 
 @njit(cache=True, nogil=True)
@@ -915,8 +915,8 @@ def hotel_move(P, S, W, g, rng, try_all, noise):
             if h == cur or not hotel_ok(P, S, g, k, h):
                 continue
             if set_hotel(P, S, g, k, h):
-                fill_group(P, S, g, True, 0.0, rng)
-                fill_group(P, S, g, False, noise, rng)
+                fill_group(P, S, g, np.bool_(True), 0.0, rng)
+                fill_group(P, S, g, np.bool_(False), noise, rng)
                 if S.gscore[g] > best_v + 1e-9:
                     best_v = S.gscore[g]
                     best_h = h
@@ -924,8 +924,8 @@ def hotel_move(P, S, W, g, rng, try_all, noise):
         if best_h == cur:
             return False
         set_hotel(P, S, g, k, best_h)
-        fill_group(P, S, g, True, 0.0, rng)
-        fill_group(P, S, g, False, 0.0, rng)
+        fill_group(P, S, g, np.bool_(True), 0.0, rng)
+        fill_group(P, S, g, np.bool_(False), 0.0, rng)
         return True
     n_ok = 0
     for h in range(H):
@@ -1003,15 +1003,15 @@ def ils_iterations(P, S, C, B, W, ctrl, fbest, rng, prm, dirty, n_iter, max_noim
                 shake_random(P, S, g, ctrl[0] + 1, rng)
             else:
                 shake_group(P, S, g, ctrl[0], ctrl[1], k_days, rng)
-            fill_group(P, S, g, True, 0.0, rng)
-            fill_group(P, S, g, False, noise, rng)
+            fill_group(P, S, g, np.bool_(True), 0.0, rng)
+            fill_group(P, S, g, np.bool_(False), noise, rng)
             if two_opt:
                 again = False
                 for d in range(P.arr_day[g], P.dep_day[g] + 1):
                     if two_opt_route(P, S, g, d):
                         again = True
                 if again:
-                    fill_group(P, S, g, False, noise, rng)
+                    fill_group(P, S, g, np.bool_(False), noise, rng)
         if gate >= 0 and total_score(S) >= fbest[0] * (1.0 - gate) - 1e-9:
             for g in range(G):
                 if chosen[g]:

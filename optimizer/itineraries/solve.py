@@ -456,10 +456,10 @@ def _init_routes(P, S, active, rng):
             K.commit_route(P, S, g, d)
     for g in range(G):
         if active[g]:
-            K.fill_group(P, S, g, True, 0.0, rng)
+            K.fill_group(P, S, g, np.bool_(True), 0.0, rng)
     for g in range(G):
         if active[g]:
-            K.fill_group(P, S, g, False, 0.0, rng)
+            K.fill_group(P, S, g, np.bool_(False), 0.0, rng)
 
 
 def _fits_alone(pb: ItineraryProblem, P, gi: int, j: int, d: int) -> bool:

@@ -19,6 +19,9 @@ import time
 
 import numpy as np
 
+from optimizer.core.engine import ils as _ils_module
+from optimizer.core.engine import kernels as _kernels_module
+from optimizer.core.engine import moves as _moves_module
 from optimizer.core.engine.ils import ILSParams, run_ils
 from optimizer.core.engine.kernels import NODE, START, KernelProblem, RouteState, new_state, seed_protected
 from optimizer.core.errors import InvalidInput
@@ -26,7 +29,7 @@ from optimizer.core.network import Network, Road, Site, shortest_path_matrices
 from optimizer.core.physics import haversine_km
 from optimizer.core.results import FEASIBLE, SolveStats
 from optimizer.core.stop import StoppingCriterion
-from optimizer.core.warmup import KernelWarmUp
+from optimizer.core.warmup import KernelWarmUp, kernel_cached
 from optimizer.tours.problem import Location, TourGroup, TourProblem
 from optimizer.tours.solution import Route, TourPlan, TourUnserved, Visit, tour_kpis
 
@@ -290,9 +293,8 @@ def decode(problem: TourProblem, P: KernelProblem, S: RouteState) -> tuple[list[
     return routes, unserved
 
 
-def _compile_kernels() -> None:
-    """A three-group solve on a three-site network: compiles (or loads from Numba's cache) every kernel
-    the planner uses with the default ``TOUR_PARAMS`` (other params compile their moves on first use)."""
+def warm_up_problem() -> TourProblem:
+    """The warm-up's tiny problem: three groups on a three-site network (one slot quota, one must-visit)."""
     sites = (
         Site(id="h", name_en="h", name_zh="h", lat=29.6, lon=91.1, elevation_m=3650, kind="town",
              rating="n/a", score=0.0, visit_min=0.0, window=(0.0, 1440.0)),
@@ -307,10 +309,25 @@ def _compile_kernels() -> None:
     net = Network(sites=sites, roads=roads, travel_min=travel, distance_km=dist)
     groups = tuple(TourGroup(id=f"g{k}", size=4, start=Location("h"), end=Location("h"),
                              day_window=(480.0, 1100.0), must_visit=("a",) if k else ()) for k in range(3))
-    _solve(TourProblem(network=net, groups=groups), StoppingCriterion(max_iterations=3))
+    return TourProblem(network=net, groups=groups)
 
 
-KERNELS = KernelWarmUp("tours", _compile_kernels)
+def _compile_kernels() -> None:
+    """A three-group solve on a three-site network (``warm_up_problem``): compiles (or loads from Numba's
+    cache) every kernel the planner uses with the default ``TOUR_PARAMS`` (other params compile their
+    moves on first use)."""
+    _solve(warm_up_problem(), StoppingCriterion(max_iterations=3))
+
+
+def _kernels_cached() -> bool:
+    """Whether a Numba cache index newer than its source is on disk for a kernel of each engine file
+    (``ils_iterations``, ``greedy_fill``, ``replace_route``): a file look-up, no load."""
+    return all(kernel_cached(m.__file__, name) for m, name in (
+        (_ils_module, "ils_iterations"), (_kernels_module, "greedy_fill"), (_moves_module, "replace_route")))
+
+
+KERNELS = KernelWarmUp("tours", _compile_kernels, workers="optimizer.tours.compile_plan", cached=_kernels_cached)
+"""The tour kernels' warm-up; a cold start may compile them in worker processes (``optimizer.tours.compile_plan``)."""
 
 
 def compile_seconds() -> float:

@@ -137,8 +137,16 @@ def test_a_failed_warm_up_does_not_hold_readiness_back(env, monkeypatch):
         assert not tours.is_compiled()
 
 
+def _fake_tour_cache(cache):
+    """Numba cache index files (empty) for a kernel of each engine source, as ``kernels_cached`` looks for."""
+    (cache / "engine_x").mkdir()
+    for name in ("ils.ils_iterations", "kernels.greedy_fill", "moves.replace_route"):
+        (cache / "engine_x" / f"{name}-99.py311.nbi").write_text("")
+
+
 def test_first_run_note(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("LHASA_OPS_COMPILE_WORKERS", "0")  # no compile workers here (their own test below)
     monkeypatch.setattr(first_run, "NOTE_SHOWN", [False])
     assert not launch.kernels_cached()
     import api.cli.main as cli_main
@@ -147,8 +155,7 @@ def test_first_run_note(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr("sys.argv", ["lhasa-ops", "plan"])
     launch.main()
     assert ran and launch.FIRST_RUN_NOTE in capsys.readouterr().err
-    (tmp_path / "engine_x").mkdir()
-    (tmp_path / "engine_x" / "ils.ils_iterations-99.py311.nbi").write_text("")
+    _fake_tour_cache(tmp_path)
     assert launch.kernels_cached()
     launch.main()
     assert launch.FIRST_RUN_NOTE not in capsys.readouterr().err  # cached: nothing to say
@@ -156,3 +163,24 @@ def test_first_run_note(monkeypatch, tmp_path, capsys):
     (tmp_path / "engine_x" / "ils.ils_iterations-99.py311.nbi").unlink()
     launch.main()
     assert launch.FIRST_RUN_NOTE not in capsys.readouterr().err  # a command that compiles nothing
+
+
+def test_the_entry_point_starts_the_compile_workers_of_a_cold_family(monkeypatch, tmp_path):
+    """``lhasa-ops plan``/``serve`` start the tour kernels' compile workers before the heavy imports when
+    the tour cache is cold, ``itineraries plan`` the itinerary kernels' workers; a warm cache, another
+    command or ``--help`` start none."""
+    from optimizer.core import warmup
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    started = []
+    monkeypatch.setattr(warmup, "spawn_workers", lambda module, n: started.append((module, n)) or object())
+    assert launch.start_compile_workers(["plan", "--out", "x"]) == "tours"
+    assert launch.start_compile_workers(["serve"]) == "tours"
+    assert launch.start_compile_workers(["itineraries", "plan"]) == "itineraries"
+    assert started == [("optimizer.tours.compile_plan", 2), ("optimizer.tours.compile_plan", 2),
+                       ("api.services.itineraries_compile_plan", 2)]
+    assert launch.start_compile_workers(["sites"]) is None
+    assert launch.start_compile_workers(["plan", "--help"]) is None
+    _fake_tour_cache(tmp_path)
+    assert launch.start_compile_workers(["plan"]) is None  # cached: nothing to compile
+    assert len(started) == 3

@@ -4,11 +4,15 @@
 
 * ``kernels``: the tour kernels are compiled. ``start_warm_up`` compiles (or loads from Numba's
   disk cache) each family's kernels in turn on a background thread started with the server, which
-  answers meanwhile: tours first (the web app and most requests), then drones. ``checks.kernels``
-  says per family ``compiled``, ``compiling (N s so far)``, ``waiting`` (its turn comes),
-  ``failed`` (logged; its first request compiles) or ``not started`` (an app whose start-up has not
-  run: not ready). Only the tour kernels hold readiness back (a first run after an install: about
-  12 s on 2 cores); a request for a family that is still
+  answers meanwhile: tours first (the web app and most requests), then drones, then itineraries. A
+  family with a compile plan compiles a cold cache in worker processes (``optimizer.core.warmup``):
+  the tours' two workers start with the server, the itineraries' worker once the tours are done
+  (this process then only loads them; the itineraries take about a minute on 2 cores).
+  ``checks.kernels`` says per family ``compiled``, ``compiling (N s so far)``, ``compiling in worker
+  processes (N s so far)``, ``waiting`` (its turn comes), ``failed`` (logged; its first request
+  compiles) or ``not started`` (an app whose start-up has not run: not ready). Only the tour kernels
+  hold readiness back (``checks.kernels_ready_needs``; a first run after an install: about 10 s on 2
+  cores), and the 503 message says so; a request for a family that is still
   compiling waits for it, and its time limit starts after (``optimizer.core.warmup``);
 * ``store``: the job store (``$LHASA_OPS_DB``: a SQLite file or a PostgreSQL database) takes a write
   now (a rolled-back write with a short lock timeout, ``JobStore.probe``), or, before the first job,
@@ -34,6 +38,7 @@ from pydantic import BaseModel, Field
 
 from api.http.jobs import DB_ENV, JobStore, check_db_path
 from api.services.drones import KERNELS as DRONE_KERNELS
+from api.services.itineraries import KERNELS as ITINERARY_KERNELS
 from api.services.store_db import db_url, describe, store_exists
 from optimizer.core.errors import InvalidInput
 from optimizer.core.warmup import KernelWarmUp
@@ -42,7 +47,7 @@ from optimizer.tours import KERNELS as TOUR_KERNELS
 router = APIRouter()
 log = logging.getLogger(__name__)
 
-KERNEL_FAMILIES: tuple[KernelWarmUp, ...] = (TOUR_KERNELS, DRONE_KERNELS)
+KERNEL_FAMILIES: tuple[KernelWarmUp, ...] = (TOUR_KERNELS, DRONE_KERNELS, ITINERARY_KERNELS)
 """Families whose kernels ``serve`` compiles at start-up, in this order."""
 READY_NEEDS = frozenset({"tours"})
 """Families ``/readyz`` waits for; the others compile after and their requests wait for them."""
@@ -62,7 +67,16 @@ def start_warm_up(app: Any) -> None:
     families = KERNEL_FAMILIES
 
     def run() -> None:
+        for k in families:  # the families readiness needs: in worker processes when their cache is cold
+            if k.family in READY_NEEDS:
+                k.start_workers()
+        rest_started = False
         for k in families:
+            if k.family not in READY_NEEDS and not rest_started:  # the others' workers start after them
+                for r in families:
+                    if r.family not in READY_NEEDS:
+                        r.start_workers()
+                rest_started = True
             try:
                 k.ensure()
             except Exception:  # noqa: BLE001 - warming is an optimisation; the first request tries again
@@ -75,7 +89,8 @@ def start_warm_up(app: Any) -> None:
 
 
 def kernel_states(families: tuple[KernelWarmUp, ...]) -> dict[str, str]:
-    """Per family: ``compiled``, ``compiling (N s so far)``, ``failed`` or ``waiting``."""
+    """Per family: ``compiled``, ``compiling (N s so far)``, ``compiling in worker processes (N s so
+    far)`` (its workers run while the warm-up thread is on another family), ``failed`` or ``waiting``."""
     states = {}
     for k in families:
         if k.is_compiled():
@@ -84,6 +99,8 @@ def kernel_states(families: tuple[KernelWarmUp, ...]) -> dict[str, str]:
             states[k.family] = "failed"
         elif (s := k.compiling_for_s()) is not None:
             states[k.family] = f"compiling ({s:.0f} s so far)"
+        elif (s := k.workers_running_for_s()) is not None:
+            states[k.family] = f"compiling in worker processes ({s:.0f} s so far)"
         else:
             states[k.family] = "waiting"
     return states
@@ -121,12 +138,14 @@ def readiness(app: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     else:
         states = kernel_states(families)
     checks["kernels"] = states
+    checks["kernels_ready_needs"] = sorted(READY_NEEDS)
     blocking = [f for f, st in states.items() if f in READY_NEEDS and st not in ("compiled", "failed")]
     if blocking:  # the other families compile after them; their requests wait for them meanwhile
         pending = [f"{f} {st}" for f, st in states.items() if st not in ("compiled", "failed")]
         reasons.append({"code": "warming_up", "field": "kernels",
                         "message": f"compiling the solver kernels, once after an install (then cached): "
-                                   f"{', '.join(pending)}"})
+                                   f"{', '.join(pending)} (ready once {', '.join(sorted(READY_NEEDS))} "
+                                   f"compiled; a request for another family waits for its kernels)"})
 
     store = getattr(app.state, "job_store", None)
     try:
