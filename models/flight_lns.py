@@ -54,6 +54,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+from ortools.sat.python import cp_model
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
 
 from models._backend import cpsat_solver, cpsat_status
 from optimizer.core.results import FEASIBLE, OPTIMAL
@@ -140,7 +143,6 @@ def _solve_window(P: ScheduleProblem, M, ix: _Index, free: np.ndarray, assign: d
 
     Returns (new booking -> departure for the freed bookings or None if nothing was found, its J, the
     deterministic time used, proven optimal)."""
-    from ortools.sat.python import cp_model
 
     free_set = {int(d) for d in free}
     # capacity left in each row touching the window: cap minus the fixed departures flown in it
@@ -217,8 +219,6 @@ def group_pax_bounds(P: ScheduleProblem, M, ix: _Index, limit_s: float = 5.0) ->
     groups' take-offs dropped) form a relaxation of the group's part of any schedule, so its LP optimum
     bounds the group's J; with ``J = W P - D`` and ``D < W``, ``P <= floor((bound + W - 1) / W)``.
     None for a group whose LP did not solve within ``limit_s`` (shared by all groups)."""
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
 
     W = P.weight_per_passenger
     t0 = time.perf_counter()

@@ -125,6 +125,7 @@ safety stop, comes first; ``BackendRun.stopped_by_work`` says which).
 
 from __future__ import annotations
 
+import atexit
 import bisect
 import math
 import os
@@ -135,6 +136,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+from ortools.sat.python import cp_model
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse import coo_matrix, hstack
+from scipy.sparse.csgraph import connected_components
 
 from models import flight_lns
 from models._backend import cpsat_solver, cpsat_status, highs_status
@@ -359,7 +364,6 @@ left, and HiGHS when it would take all of it; with neither, the greedy schedule 
 
 def _solve_cpsat(P, M: ScheduleModel, limit_s: float, workers: int, seed: int, rel_gap: float, greedy: tuple | None,
                  log: bool, solver_box: list | None = None, stop=None, det_time: float | None = None) -> BackendRun:
-    from ortools.sat.python import cp_model
 
     t0 = time.perf_counter()
     m = cp_model.CpModel()
@@ -427,6 +431,22 @@ def _lp_bound(profit: np.ndarray, A, b: np.ndarray, marginals: np.ndarray) -> in
     return math.floor(value + 1e-9 * abs(value) + 1e-6)
 
 
+_LEFT_RUNNING: list[tuple[threading.Thread, threading.Event]] = []
+"""HiGHS threads a solve left running at its time limit (their answer dropped), with their stop events."""
+
+
+def _join_left_running() -> None:
+    """At interpreter exit, wait for the HiGHS threads solves left running: each HiGHS call is bounded
+    by its solve's time limit, and a C++ solver thread still running while the interpreter shuts down
+    aborts the process ('terminate called without an active exception')."""
+    for th, stop in _LEFT_RUNNING:
+        stop.set()
+        th.join()
+
+
+atexit.register(_join_left_running)
+
+
 def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=None,
                  settled: set[int] | None = None, bound_box: list | None = None, best_box: list | None = None, stop=None) -> BackendRun:
     """The same model as a 0-1 MILP for HiGHS (``scipy.optimize.milp``: branch and cut, LP bounds).
@@ -461,8 +481,6 @@ def _solve_highs(P, M: ScheduleModel, limit_s: float, rel_gap: float, on_block=N
     keeps at the J of its schedule of the whole day (the LNS's), counted in the ``rel_gap`` test of
     pass 3 along with this run's own schedules. ``stop``: a ``threading.Event``; when set, no further
     block is started."""
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-    from scipy.sparse import coo_matrix, hstack
 
     t0, c0 = time.perf_counter(), time.thread_time()
     nd, nx = len(M.deps), len(M.xs)
@@ -627,7 +645,6 @@ def _components(A, n: int) -> list[np.ndarray]:
 
     The blocks share no constraint, so the MILP separates: its optimum (and any bound) is the sum over
     the blocks, each solved alone. Ties in size keep the order of the first column (deterministic)."""
-    from scipy.sparse.csgraph import connected_components
     G = (A.T @ A).tocsr() if A.shape[0] else A.T @ A
     _k, label = connected_components(G, directed=False)
     groups: dict[int, list[int]] = defaultdict(list)
@@ -761,6 +778,7 @@ def solve_model(P: ScheduleProblem, M: ScheduleModel, limit_s: float, params: Fl
             stats["highs_unfinished"] = ("HiGHS had not finished at the time limit; the LNS's schedule stands, "
                                          "with the bound HiGHS had proven by then")
             stop.set()
+            _LEFT_RUNNING[:] = [(t, e) for t, e in _LEFT_RUNNING if t.is_alive()] + [(th, stop)]
             if bound_box:  # proven block by block (LP or MIP bounds): valid whatever HiGHS does next
                 runs.append(BackendRun("highs", chosen=None, bound=int(bound_box[0])))
         else:

@@ -29,12 +29,7 @@ from rich.text import Text
 
 from api.cli import first_run
 from api.cli.common import fail
-from api.cli.days import day_app
-from api.cli.drones import drones_app
-from api.cli.flights import flights_app
-from api.cli.itineraries import itineraries_app
-from api.cli.scenarios import scenarios_app
-from api.cli.stations import stations_app
+from api.cli.lazy import LazyGroup
 from api.services.tours import (
     DEFAULT_DEMAND,
     city_groups,
@@ -54,6 +49,7 @@ from optimizer.tours.report import busiest_slots
 BUSIEST_K = 5
 
 app = typer.Typer(
+    cls=LazyGroup,
     name="lhasa-ops",
     help="Tour-group routing for Lhasa: plan a day of routes under shared entry-slot quotas.",
     no_args_is_help=True,
@@ -267,13 +263,8 @@ def serve(
         fail(f"{e} (server not started)")
 
 
-# Subcommands, registered explicitly (each module defines its typer app and nothing registers itself).
-app.add_typer(scenarios_app, name="scenarios")
-app.add_typer(stations_app, name="stations")
-app.add_typer(drones_app, name="drones")
-app.add_typer(flights_app, name="flights")
-app.add_typer(day_app, name="day")
-app.add_typer(itineraries_app, name="itineraries")
+# Subcommands (scenarios, stations, drones, flights, day, itineraries) are registered in
+# ``api.cli.lazy.SUBCOMMANDS`` and imported only when named, so ``plan`` loads none of them.
 
 
 if __name__ == "__main__":
