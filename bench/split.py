@@ -20,8 +20,9 @@ gaps did not carry over to unseen instances. This protocol separates choosing fr
    ``both`` (default) reports both, so one can see whether the gap depends on which half was used.
 4. **The report**: a table of every candidate's mean gap on A, on B (and on the generated unseen
    instances); for each direction, the chosen candidate's gap on the half it was chosen on and on
-   the other (held-out) half. The engine's defaults (``ILSParams()``) are the candidate chosen on
-   half A; the held-out half B is the honest number for them.
+   the other (held-out) half. The engine's defaults (``ILSParams()``; for the TOPTW
+   ``optimizer.toptw.solve.TOPTW_ILS``, which adds the restarts of round ``pr_10s_it``) are the
+   candidate chosen on half A; the held-out half B is the honest number for them.
 
 Gap % = 100 (ref - score) / ref with ref = the BKS of ``toptw/bks.csv`` (Cordeau, Solomon m = 1) or
 Chao et al.'s (1996) reported score (``reference_scores_chao1996.csv``; a 1996 heuristic, negative
@@ -67,8 +68,10 @@ VARIANTS: dict[str, ILSParams] = {
     "ils+replace+elite+adaptive": replace(BASE, replace=True, moves_gate=0.02, elite=8, noise_max=2.0),
     "ils+replace+relocate+elite+adaptive": replace(BASE, replace=True, relocate=True, moves_gate=0.02, elite=8,
                                                    noise_max=2.0),
-    "ils+replace+adaptive+restarts": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0, kick_after=2000,
-                                             kick_frac=1.0, kick_frac_max=1.0),
+    "ils+replace+adaptive+restarts2000": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0,
+                                                 kick_after=2000, kick_frac=1.0, kick_frac_max=1.0),
+    "ils+replace+adaptive+restarts1000": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0,
+                                                 kick_after=1000, kick_frac=1.0, kick_frac_max=1.0),
 }
 """The candidates, fixed before the protocol run: ``ils`` is the search before issue 15 (insertion +
 shake + 2-opt + SA acceptance, restarts from the best, fixed noise); ``+replace`` adds the replace
@@ -82,7 +85,7 @@ was added for round 2 (``split_round2_*``: ``ils+replace`` vs ``ils+replace+adap
 iteration budget, fair here since the adaptive noise costs nothing per iteration) after round 1 showed
 Chao set-6 cases where every round-1 candidate stalls.
 
-``+restarts`` (issue 15 at 10 s, round ``pr_10s_it``): episodes of the ILS driver; after 2,000 iterations
+``+restartsN`` (issue 15 at 10 s, round ``pr_10s_it``): episodes of the ILS driver; after N iterations
 without a new best of the episode, restart from a noisy greedy construction from scratch (``kick_frac =
 1``), keeping the run's best (``ILSParams.kick_after``). Added after the 10 s run showed ~12 of 40
 Cordeau cases with the same score at 1 s and 10 s."""
@@ -241,6 +244,15 @@ def iteration_budgets(path: str | Path) -> dict[tuple[str, str, int], int]:
     return out
 
 
+def _regenerate_command(argv: Sequence[str]) -> str:
+    """The command line that regenerates a section: ``argv`` without ``--rebuild`` and ``--note``."""
+    given = list(argv)
+    if "--note" in given:
+        i = given.index("--note")
+        del given[i:i + 2]
+    return "python -m bench.split " + " ".join(a for a in given if a != "--rebuild" and not a.startswith("--note="))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.split", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -249,6 +261,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--iterations-from", default=None, metavar="CSV",
                     help="per-case iterations: those of the defaults in a bench.quality CSV (deterministic)")
     ap.add_argument("--rebuild", action="store_true", help="write the section from this label's rows CSV, no run")
+    ap.add_argument("--note", default="", help="a paragraph added to the section (how the run was made)")
     ap.add_argument("--sets", nargs="*", default=["cordeau_pr"], help="benchmark sets (see bench.quality)")
     ap.add_argument("--subset", action="store_true", help="the fixed subset of bench.quality for these sets")
     ap.add_argument("--split", choices=("A", "B", "both"), default="both", help="half (halves) that choose")
@@ -300,9 +313,11 @@ def main(argv: list[str] | None = None) -> None:
                     int(d["iterations"]), float(d["time_s"])) for d in pl.read_csv(path).iter_rows(named=True)]
         body = render(rows, [v for v in variants if any(r.variant == v for r in rows)], directions, stop_text,
                       args.seed, sets)
+        if args.note:
+            body = body.replace("\n\nChoice:", f"\n\n{args.note}\n\nChoice:", 1)
         print(body.split("### Per case")[0])
         if not args.no_write:
-            cmd = "python -m bench.split " + " ".join(a for a in argv if a != "--rebuild")
+            cmd = _regenerate_command(argv)
             print("wrote", write_section(f"split_{label}", "Generalisation: search settings chosen on one half, "
                                          f"reported on the other ({label})", cmd, body))
         return
@@ -335,6 +350,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = run_cases(cases, variants, stop, args.seed, refs, budgets=budgets)
     _fill_generated_refs(rows)
     body = render(rows, list(variants), directions, stop_text, args.seed, sets)
+    if args.note:
+        body = body.replace("\n\nChoice:", f"\n\n{args.note}\n\nChoice:", 1)
     print(body.split("### Per case")[0])
     print(f"({time.time() - t0:.0f} s)")
     if args.no_write:
@@ -346,7 +363,7 @@ def main(argv: list[str] | None = None) -> None:
     SECTIONS.mkdir(parents=True, exist_ok=True)
     pl.DataFrame([{**r.__dict__, "gap": r.gap} for r in rows]).write_csv(SECTIONS / f"split_{label}.csv")
     path = write_section(f"split_{label}", f"Generalisation: search settings chosen on one half, reported on the other ({label})",
-                         "python -m bench.split " + " ".join(argv), body)
+                         _regenerate_command(argv), body)
     print(f"wrote {path}")
 
 
