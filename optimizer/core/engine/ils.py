@@ -75,7 +75,8 @@ class ILSParams:
     on both halves; round 2 (``split_round2_2000it``: Cordeau + every shared Chao file, 2,000
     iterations) chose ``ils+replace+adaptive`` (``noise_max = 2``) on half A and ``ils+replace`` on
     half B, 0.04-0.09 points apart: the defaults follow half A. ``relocate`` and ``elite`` are there
-    as options but were not chosen. The older fields were tuned on pr01-pr10 and Solomon TOPTW
+    as options but were not chosen. ``kick_after`` is off here; the classic TOPTW turns it on
+    (``optimizer.toptw.solve.TOPTW_ILS``, round ``split_pr_10s_it``), the tours and itineraries keep it off. The older fields were tuned on pr01-pr10 and Solomon TOPTW
     before issue 15.
 
     Attributes
@@ -434,7 +435,9 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
     """Greedy construction on ``S`` (modified in place) followed by ILS until ``stop``.
 
     ``t0`` is the wall-clock start (``time.perf_counter()``) the runtime limit counts from;
-    construction is counted. Same seed + iteration budget => same result.
+    construction is counted. Same seed + iteration budget => same result. With
+    ``params.kick_after > 0`` the search runs in episodes (see ``ILSParams.kick_after``): the state
+    returned is the best of the whole run, and ``max_no_improvement`` counts iterations since it.
     """
     t0 = time.perf_counter() if t0 is None else t0
     R = S.length.shape[0]
