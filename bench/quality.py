@@ -523,6 +523,13 @@ def warm_up() -> None:
     inst = TOPTWInstance("warmup", x, y, np.ones(n), np.r_[0.0, np.ones(n - 1)], np.zeros(n),
                          np.full(n, 100.0), d, 2, 100.0)
     solve(inst, StoppingCriterion(max_iterations=3), seed=0)
+    # the restarts of long runs (``ILSParams.kick_after``) compile ``ils.kick`` on their first kick
+    from dataclasses import replace
+
+    from optimizer.toptw import ToptwParams
+
+    solve(inst, StoppingCriterion(max_iterations=5), seed=0,
+          params=ToptwParams(ils=replace(ToptwParams().ils, kick_after=2)))
     _WARM = True
 
 

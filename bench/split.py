@@ -1,7 +1,7 @@
 """Generalisation protocol for the routing engine's search settings (issue 15 item 1).
 
-``python -m bench.split --time-limit S [--iterations N] [--sets cordeau_pr ...] [--subset]
-[--split A|B|both] [--variants NAME,...] [--generated K] [--seed 0] [--label L]``
+``python -m bench.split --time-limit S [--iterations N] [--iterations-from CSV] [--sets cordeau_pr ...]
+[--subset] [--split A|B|both] [--variants NAME,...] [--generated K] [--seed 0] [--label L] [--rebuild]``
 
 Why
 ---
@@ -20,8 +20,9 @@ gaps did not carry over to unseen instances. This protocol separates choosing fr
    ``both`` (default) reports both, so one can see whether the gap depends on which half was used.
 4. **The report**: a table of every candidate's mean gap on A, on B (and on the generated unseen
    instances); for each direction, the chosen candidate's gap on the half it was chosen on and on
-   the other (held-out) half. The engine's defaults (``ILSParams()``) are the candidate chosen on
-   half A; the held-out half B is the honest number for them.
+   the other (held-out) half. The engine's defaults (``ILSParams()``; for the TOPTW
+   ``optimizer.toptw.solve.TOPTW_ILS``, which adds the restarts of round ``pr_10s_it``) are the
+   candidate chosen on half A; the held-out half B is the honest number for them.
 
 Gap % = 100 (ref - score) / ref with ref = the BKS of ``toptw/bks.csv`` (Cordeau, Solomon m = 1) or
 Chao et al.'s (1996) reported score (``reference_scores_chao1996.csv``; a 1996 heuristic, negative
@@ -29,6 +30,12 @@ gap = better). ``--generated K`` adds K unseen Cordeau-like instances with doubl
 (:mod:`instances.toptw_generator`, seed ``--seed``, m = 1..4, set ``generated``); they have no
 published value, so their ref is the best score any candidate found in this run (a relative gap:
 0 for the best candidate on each case). They are used for reporting only, never for the choice.
+
+``--iterations-from CSV`` gives each case its own iteration budget: the iterations the engine's
+defaults ran on that case in a ``bench.quality`` run (its ``ours`` rows, ``status`` "...; N it"), e.g.
+``bench/results/quality_pr_10s.csv`` for "what 10 s buys on a quiet machine" without the load of a
+shared machine distorting a time limit (issue 15 at 10 s). ``--rebuild`` renders the section again
+from the rows CSV a finished run wrote (same options), without running.
 
 Every plan is re-checked by :func:`optimizer.toptw.verify`; a violation is a hard error.
 Output: ``bench/results/split_<label>.csv`` (one row per candidate x case) and the section
@@ -62,6 +69,10 @@ VARIANTS: dict[str, ILSParams] = {
     "ils+replace+relocate+elite+adaptive": replace(BASE, replace=True, relocate=True, moves_gate=0.02, elite=8,
                                                    noise_max=2.0),
     "ils+replace+adaptive+swap": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0, swap=True),
+    "ils+replace+adaptive+restarts2000": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0,
+                                                 kick_after=2000, kick_frac=1.0, kick_frac_max=1.0),
+    "ils+replace+adaptive+restarts1000": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0,
+                                                 kick_after=1000, kick_frac=1.0, kick_frac_max=1.0),
 }
 """The candidates, fixed before the protocol run: ``ils`` is the search before issue 15 (insertion +
 shake + 2-opt + SA acceptance, restarts from the best, fixed noise); ``+replace`` adds the replace
@@ -74,7 +85,12 @@ Round 1 (``split_pr_1s``, ``split_chao_1s``) ran every candidate but ``ils+repla
 was added for round 2 (``split_round2_*``: ``ils+replace`` vs ``ils+replace+adaptive`` at a fixed
 iteration budget, fair here since the adaptive noise costs nothing per iteration) after round 1 showed
 Chao set-6 cases where every round-1 candidate stalls. ``+swap`` (the inter-route 1-1 swap,
-:func:`optimizer.core.engine.moves.swap_routes`) was added for round 3 (``split_round3_chao_2000it``)."""
+:func:`optimizer.core.engine.moves.swap_routes`) was added for round 3 (``split_round3_chao_2000it``).
+
+``+restartsN`` (issue 15 at 10 s, round ``pr_10s_it``): episodes of the ILS driver; after N iterations
+without a new best of the episode, restart from a noisy greedy construction from scratch (``kick_frac =
+1``), keeping the run's best (``ILSParams.kick_after``). Added after the 10 s run showed ~12 of 40
+Cordeau cases with the same score at 1 s and 10 s."""
 
 
 def split_of(case: Case, names_in_set: Sequence[str]) -> str:
@@ -105,16 +121,21 @@ class Row:
 
 
 def run_cases(cases: Sequence[tuple[Case, str]], variants: dict[str, ILSParams], stop, seed: int,
-              refs: dict, log=print) -> list[Row]:
-    """Run every variant on every ``(case, half)``; every plan is verified (RuntimeError if not)."""
+              refs: dict, log=print, budgets: dict | None = None) -> list[Row]:
+    """Run every variant on every ``(case, half)``; every plan is verified (RuntimeError if not).
+
+    ``budgets`` ``{(set, instance, m): iterations}`` (``--iterations-from``) replaces ``stop`` by that
+    many iterations for each case it names."""
+    from optimizer.core.stop import StoppingCriterion
     from optimizer.toptw import ToptwParams, solve, verify
 
     rows: list[Row] = []
     for i, (case, half) in enumerate(cases, 1):
         inst = case.load()
         ref = refs.get(case.key)
+        case_stop = StoppingCriterion(max_iterations=budgets[case.key]) if budgets and case.key in budgets else stop
         for name, prm in variants.items():
-            sol = solve(inst, stop, seed=seed, params=ToptwParams(ils=prm))
+            sol = solve(inst, case_stop, seed=seed, params=ToptwParams(ils=prm))
             bad = verify(inst, sol)
             if bad:
                 raise RuntimeError(f"{case.key} {name}: plan with violations: {bad[0]}")
@@ -210,11 +231,39 @@ def render(rows: Sequence[Row], variants: Sequence[str], directions: Sequence[st
     return "\n\n".join(parts)
 
 
+def iteration_budgets(path: str | Path) -> dict[tuple[str, str, int], int]:
+    """``{(set, instance, m): iterations}`` of the ``ours`` rows of a ``bench.quality`` CSV (its
+    ``status`` column reads ``"<stopped_by>; <N> it"``). Raises ValueError naming the file if none."""
+    import csv
+
+    out: dict[tuple[str, str, int], int] = {}
+    with open(path, encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            if r.get("solver") == "ours" and r.get("status", "").endswith(" it"):
+                out[(r["set"], r["instance"], int(r["m"]))] = int(r["status"].rsplit(";", 1)[1].split()[0])
+    if not out:
+        raise ValueError(f"{path}: no 'ours' rows with an iteration count")
+    return out
+
+
+def _regenerate_command(argv: Sequence[str]) -> str:
+    """The command line that regenerates a section: ``argv`` without ``--rebuild`` and ``--note``."""
+    given = list(argv)
+    if "--note" in given:
+        i = given.index("--note")
+        del given[i:i + 2]
+    return "python -m bench.split " + " ".join(a for a in given if a != "--rebuild" and not a.startswith("--note="))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.split", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--time-limit", type=float, default=None, help="seconds per run")
     ap.add_argument("--iterations", type=int, default=None, help="ILS iterations per run (deterministic)")
+    ap.add_argument("--iterations-from", default=None, metavar="CSV",
+                    help="per-case iterations: those of the defaults in a bench.quality CSV (deterministic)")
+    ap.add_argument("--rebuild", action="store_true", help="write the section from this label's rows CSV, no run")
+    ap.add_argument("--note", default="", help="a paragraph added to the section (how the run was made)")
     ap.add_argument("--sets", nargs="*", default=["cordeau_pr"], help="benchmark sets (see bench.quality)")
     ap.add_argument("--subset", action="store_true", help="the fixed subset of bench.quality for these sets")
     ap.add_argument("--split", choices=("A", "B", "both"), default="both", help="half (halves) that choose")
@@ -225,8 +274,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-write", action="store_true", help="print the report, write nothing")
     args = ap.parse_args(argv)
     argv = sys.argv[1:] if argv is None else argv
-    if args.time_limit is None and args.iterations is None:
-        ap.error("give --time-limit and/or --iterations")
+    if args.time_limit is None and args.iterations is None and args.iterations_from is None:
+        ap.error("give --time-limit, --iterations and/or --iterations-from")
+    budgets = None
+    if args.iterations_from is not None:
+        try:
+            budgets = iteration_budgets(args.iterations_from)
+        except (OSError, ValueError) as e:
+            ap.error(f"--iterations-from: {e}")
     if args.time_limit is not None and not (args.time_limit > 0 and math.isfinite(args.time_limit)):
         ap.error("--time-limit must be a positive number of seconds")
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -237,7 +292,37 @@ def main(argv: list[str] | None = None) -> None:
 
     from optimizer.core.stop import StoppingCriterion
 
-    stop = StoppingCriterion(max_runtime_s=args.time_limit, max_iterations=args.iterations)
+    stop = (StoppingCriterion(max_runtime_s=args.time_limit, max_iterations=args.iterations)
+            if args.time_limit is not None or args.iterations is not None else None)
+    stop_text = " and ".join(x for x in (f"{args.time_limit:g} s" if args.time_limit else "",
+                                         f"{args.iterations:,} iterations" if args.iterations else "") if x)
+    if args.iterations_from:
+        stop_text = (f"the iterations the defaults ran in `{args.iterations_from}` (deterministic)"
+                     + (f"; generated cases {stop_text}" if stop_text else ""))
+    label = args.label or (f"{args.time_limit:g}s" if args.time_limit else
+                           f"{args.iterations}it" if args.iterations else f"{Path(args.iterations_from).stem}_it")
+    directions = ["A", "B"] if args.split == "both" else [args.split]
+    sets = args.sets + (["--subset"] if args.subset else [])
+    if args.rebuild:
+        from bench.results_md import SECTIONS, write_section
+
+        path = SECTIONS / f"split_{label}.csv"
+        if not path.is_file():
+            ap.error(f"--rebuild: {path} not found (run without --rebuild first)")
+        import polars as pl
+
+        rows = [Row(d["variant"], d["half"], d["set"], d["instance"], int(d["m"]), d["ref"], float(d["score"]),
+                    int(d["iterations"]), float(d["time_s"])) for d in pl.read_csv(path).iter_rows(named=True)]
+        body = render(rows, [v for v in variants if any(r.variant == v for r in rows)], directions, stop_text,
+                      args.seed, sets)
+        if args.note:
+            body = body.replace("\n\nChoice:", f"\n\n{args.note}\n\nChoice:", 1)
+        print(body.split("### Per case")[0])
+        if not args.no_write:
+            cmd = _regenerate_command(argv)
+            print("wrote", write_section(f"split_{label}", "Generalisation: search settings chosen on one half, "
+                                         f"reported on the other ({label})", cmd, body))
+        return
     all_cases, _ = select_cases(args.sets, args.subset)
     by_set: dict[str, list[str]] = {}
     for c in all_cases:
@@ -257,13 +342,18 @@ def main(argv: list[str] | None = None) -> None:
         inst = cases[0][0].load().subset(10)
         for prm in variants.values():
             solve(inst, StoppingCriterion(max_iterations=5), params=ToptwParams(ils=prm))
+    if budgets is not None:
+        missing = [f"{c.instance} m={c.m}" for c, h in cases if h != "generated" and c.key not in budgets]
+        if missing:
+            ap.error(f"--iterations-from {args.iterations_from}: no iteration count for {', '.join(missing[:5])}")
+        if stop is None and args.generated > 0:
+            ap.error("--generated with --iterations-from: give --iterations (or --time-limit) for the generated cases")
     t0 = time.time()
-    rows = run_cases(cases, variants, stop, args.seed, refs)
+    rows = run_cases(cases, variants, stop, args.seed, refs, budgets=budgets)
     _fill_generated_refs(rows)
-    stop_text = " and ".join(x for x in (f"{args.time_limit:g} s" if args.time_limit else "",
-                                         f"{args.iterations:,} iterations" if args.iterations else "") if x)
-    directions = ["A", "B"] if args.split == "both" else [args.split]
-    body = render(rows, list(variants), directions, stop_text, args.seed, args.sets + (["--subset"] if args.subset else []))
+    body = render(rows, list(variants), directions, stop_text, args.seed, sets)
+    if args.note:
+        body = body.replace("\n\nChoice:", f"\n\n{args.note}\n\nChoice:", 1)
     print(body.split("### Per case")[0])
     print(f"({time.time() - t0:.0f} s)")
     if args.no_write:
@@ -272,11 +362,10 @@ def main(argv: list[str] | None = None) -> None:
 
     from bench.results_md import SECTIONS, write_section
 
-    label = args.label or (f"{args.time_limit:g}s" if args.time_limit else f"{args.iterations}it")
     SECTIONS.mkdir(parents=True, exist_ok=True)
     pl.DataFrame([{**r.__dict__, "gap": r.gap} for r in rows]).write_csv(SECTIONS / f"split_{label}.csv")
     path = write_section(f"split_{label}", f"Generalisation: search settings chosen on one half, reported on the other ({label})",
-                         "python -m bench.split " + " ".join(argv), body)
+                         _regenerate_command(argv), body)
     print(f"wrote {path}")
 
 

@@ -65,3 +65,32 @@ def test_tiny_run_verifies_every_plan():
                      {}, log=lambda *_: None)
     assert [r.variant for r in rows] == ["ils", "ils+replace"]
     assert all(r.score > 0 and r.iterations == 20 and r.gap is None for r in rows)
+
+
+def test_iteration_budgets_read_the_defaults_rows_of_a_quality_csv(tmp_path, capsys):
+    """``--iterations-from``: each case gets the iterations ``ours`` ran in a bench.quality CSV (the
+    peers' rows and rows without a count are ignored); a file without any is a usage error naming it."""
+    from bench.split import iteration_budgets
+
+    p = tmp_path / "q.csv"
+    p.write_text("solver,set,instance,m,status\nours,cordeau_pr,pr01,2,max_runtime_s; 135262 it\n"
+                 "pyvrp,cordeau_pr,pr01,2,feasible\nours,cordeau_pr,pr02,4,max_iterations; 90937 it\n"
+                 "ours,cordeau_pr,pr03,1,error\n", encoding="utf-8")
+    assert iteration_budgets(p) == {("cordeau_pr", "pr01", 2): 135262, ("cordeau_pr", "pr02", 4): 90937}
+    empty = tmp_path / "e.csv"
+    empty.write_text("solver,set,instance,m,status\npyvrp,cordeau_pr,pr01,2,feasible\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="e.csv"):
+        iteration_budgets(empty)
+    with pytest.raises(SystemExit):
+        main(["--iterations-from", str(empty), "--no-write"])
+    assert "--iterations-from" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not (benchmarks_root() / "toptw").is_dir(), reason="benchmarks not found")
+def test_per_case_budgets_replace_the_stop():
+    """With ``budgets`` a case runs exactly its own iteration count; a case not named keeps ``stop``."""
+    a = Case("toptw", "cordeau_pr", "pr01", 2, str(instance_path("cordeau_pr", "pr01")))
+    b = Case("toptw", "cordeau_pr", "pr01", 3, str(instance_path("cordeau_pr", "pr01")))
+    rows = run_cases([(a, "A"), (b, "A")], {"ils": VARIANTS["ils"]}, MaxIterations(20), 0, {},
+                     log=lambda *_: None, budgets={a.key: 35})
+    assert [r.iterations for r in rows] == [35, 20]

@@ -14,6 +14,14 @@ repair noise that grows while the search stalls. Which of them are on by default
 the split protocol of ``bench/split.py`` (settings chosen on half A of the shared instances,
 reported on the held-out half B).
 
+Long runs (issue 15 at 10 s): on about a dozen Cordeau cases the 10 s score equalled the 1 s
+score, the search trapped around its best. With ``ILSParams.kick_after`` > 0 ``run_ils`` runs
+*episodes*: when an episode has gone ``kick_after`` iterations without a new best, the driver keeps
+the run's best apart and starts the next episode from a *kick* of it (``kick``: a random fraction of
+the visits out, a noisy greedy refill; fraction 1 is a fresh randomised construction). The
+episode's own best is what the ``restore_every`` restarts return to. Kicks fall on exact iteration
+counts (the driver ends a kernel chunk there), so the answer for a seed does not depend on timing.
+
 City scale (issue 15): an iteration copies between the working, current and best states only the
 routes it changed (``kernels.assign_routes``; ``diff_best`` remembers where the working state may
 differ from the best), so its cost is a few O(R) scans plus its own moves, not O(R x L) copies.
@@ -67,7 +75,8 @@ class ILSParams:
     on both halves; round 2 (``split_round2_2000it``: Cordeau + every shared Chao file, 2,000
     iterations) chose ``ils+replace+adaptive`` (``noise_max = 2``) on half A and ``ils+replace`` on
     half B, 0.04-0.09 points apart: the defaults follow half A. ``relocate`` and ``elite`` are there
-    as options but were not chosen. The older fields were tuned on pr01-pr10 and Solomon TOPTW
+    as options but were not chosen. ``kick_after`` is off here; the classic TOPTW turns it on
+    (``optimizer.toptw.solve.TOPTW_ILS``, round ``split_pr_10s_it``), the tours and itineraries keep it off. The older fields were tuned on pr01-pr10 and Solomon TOPTW
     before issue 15.
 
     Attributes
@@ -111,6 +120,19 @@ class ILSParams:
     elite : int
         Size of the elite pool (``moves.pool_store``); a restart (``restore_every``) starts from a
         member drawn at random instead of the best; 0 restarts from the best (the former rule).
+    kick_after : int
+        Episodes for long runs (issue 15, 10 s): after this many iterations without a new best of
+        the current episode, ``run_ils`` ends the episode with a *kick*: it keeps the run's best,
+        removes a random fraction of the visits of the best solution (``kick``, every route) and
+        refills it with a noisy greedy repair; the result starts a new episode (its own best, to
+        which the ``restore_every`` restarts return). 0: off (one episode, the former search).
+        The ILS with restarts of Lourenco, Martin & Stuetzle (2003, "Iterated Local Search",
+        Handbook of Metaheuristics, sec. 3.3-3.4: restart from the best with a stronger
+        perturbation when the search stagnates).
+    kick_frac, kick_frac_max : float
+        Fraction of visits a kick removes: ``kick_frac`` after a new best of the run, then one
+        ``kick_frac`` step more per kick that found no new best, up to ``kick_frac_max``, then
+        back to ``kick_frac`` (escalating strength, cycled so that it never stays maximal).
     """
 
     shake_routes: int = 2
@@ -127,10 +149,21 @@ class ILSParams:
     elite: int = 0
     moves_gate: float = 0.02
     swap: bool = False
+    kick_after: int = 0
+    kick_frac: float = 0.1
+    kick_frac_max: float = 0.4
 
     def __post_init__(self) -> None:
         if isinstance(self.elite, bool) or not isinstance(self.elite, int) or self.elite < 0:
             raise InvalidInput("params.elite", self.elite, "must be an integer >= 0")
+        if isinstance(self.kick_after, bool) or not isinstance(self.kick_after, int) or self.kick_after < 0:
+            raise InvalidInput("params.kick_after", self.kick_after, "must be an integer >= 0")
+        for name in ("kick_frac", "kick_frac_max"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < v <= 1.0:
+                raise InvalidInput(f"params.{name}", v, "must be a fraction in (0, 1]")
+        if self.kick_frac_max < self.kick_frac:
+            raise InvalidInput("params.kick_frac_max", self.kick_frac_max, f"must be >= kick_frac ({self.kick_frac})")
 
 
 @njit(cache=True, nogil=True)
@@ -149,6 +182,36 @@ def _better(v, t, best_v, best_t):
     if v > best_v + 1e-9:
         return True
     return v > best_v - 1e-9 and t < best_t - 1e-9
+
+
+@njit(cache=True, nogil=True)
+def kick(P, S, ctrl, frac, noise):
+    """Perturb ``S`` in place: remove every unprotected visit with probability ``frac`` (all routes),
+    then refill all routes by the greedy insertion with noisy ratios (weights uniform in
+    ``[1 - noise/2, 1 + noise/2]``, as in ``ils_iterations``). Random numbers come from
+    ``ctrl[C_RNG]``. Returns the number of visits removed."""
+    R = S.length.shape[0]
+    Lmax = S.rt.shape[2]
+    n = S.in_route.shape[1]
+    rm = np.zeros(Lmax, dtype=np.bool_)
+    removed = np.int64(0)
+    for r in range(R):
+        L = S.length[r]
+        cnt = 0
+        for p in range(L):
+            rm[p] = False
+            j = S.ri[0, r, p]
+            if not P.protect[r, j] and (_rand(ctrl) % 1000003) / 1000003.0 < frac:
+                rm[p] = True
+                cnt += 1
+        if cnt > 0:
+            remove_positions(P, S, r, rm)
+            removed += cnt
+    w = np.ones(n)
+    for j in range(n):
+        w[j] = 1.0 + noise * ((_rand(ctrl) % 1000001) / 1000000.0 - 0.5)
+    greedy_fill(P, S, np.ones(R, dtype=np.bool_), np.empty(0, dtype=np.int32), np.int64(0), w)
+    return removed
 
 
 @njit(cache=True, nogil=True)
@@ -387,7 +450,9 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
     """Greedy construction on ``S`` (modified in place) followed by ILS until ``stop``.
 
     ``t0`` is the wall-clock start (``time.perf_counter()``) the runtime limit counts from;
-    construction is counted. Same seed + iteration budget => same result.
+    construction is counted. Same seed + iteration budget => same result. With
+    ``params.kick_after > 0`` the search runs in episodes (see ``ILSParams.kick_after``): the state
+    returned is the best of the whole run, and ``max_no_improvement`` counts iterations since it.
     """
     t0 = time.perf_counter() if t0 is None else t0
     R = S.length.shape[0]
@@ -429,6 +494,16 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
     fctrl[F_BEST_TIME] = float(total_time(P, S))
     max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
     max_noimp = stop.max_no_improvement if stop.max_no_improvement is not None else -1
+    kick_after = int(params.kick_after)
+    # episodes (``kick_after`` > 0): ``B`` is the episode's best, ``G`` the run's; ``g_noimp`` counts
+    # iterations since the run's last new best (for ``max_no_improvement``), ``kicks`` the kicks since
+    # that best (the kick's strength)
+    G = copy_state(B) if kick_after > 0 else None
+    g_val, g_time = float(fctrl[F_BEST]), float(fctrl[F_BEST_TIME])
+    g_noimp = 0
+    kicks = 0
+    n_levels = max(1, round(params.kick_frac_max / params.kick_frac)) if kick_after > 0 else 1
+    kick_noise = max(params.noise, params.noise_max)
     chunk = 1
     stopped_by = "max_iterations"
     while True:
@@ -439,19 +514,56 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
         if left <= 0:
             stopped_by = "max_iterations"
             break
-        if max_noimp >= 0 and ctrl[C_NOIMP] >= max_noimp:
+        if max_noimp >= 0 and (g_noimp if G is not None else ctrl[C_NOIMP]) >= max_noimp:
             stopped_by = "max_no_improvement"
             break
+        n_run = min(chunk, left)
+        if G is not None:
+            # stop the chunk exactly where a kick or the no-improvement limit falls, so the
+            # iteration at which they happen does not depend on the chunk sizes (same seed, same answer)
+            n_run = min(n_run, kick_after - int(ctrl[C_NOIMP]))
+            if max_noimp >= 0:
+                n_run = min(n_run, max_noimp - g_noimp)
+            n_run = max(n_run, 1)
         tc = time.perf_counter()
-        ran = ils_iterations(P, S, C, B, ctrl, fctrl, prm, min(chunk, left), max_noimp, diff_best, pool, or_opt,
-                             relocate, swap)
+        ran = ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_run, max_noimp if G is None else -1, diff_best,
+                             pool, or_opt, relocate, swap)
         dt = time.perf_counter() - tc
         if ran == 0:
             stopped_by = "max_no_improvement"
             break
+        if G is not None:
+            if _better(fctrl[F_BEST], fctrl[F_BEST_TIME], g_val, g_time):
+                assign_state(G, B)
+                g_val, g_time = float(fctrl[F_BEST]), float(fctrl[F_BEST_TIME])
+                g_noimp = int(ctrl[C_NOIMP])
+                kicks = 0
+            else:
+                g_noimp += ran
+            if ctrl[C_NOIMP] >= kick_after:
+                frac = min(params.kick_frac_max, params.kick_frac * (1 + kicks % n_levels))
+                assign_state(S, G)
+                kick(P, S, ctrl, frac, kick_noise)
+                kicks += 1
+                assign_state(B, S)
+                assign_state(C, S)
+                diff_best[:] = False
+                fctrl[F_BEST] = float(S.rvalue.sum())
+                fctrl[F_BEST_TIME] = float(total_time(P, S))
+                fctrl[F_CUR] = fctrl[F_BEST]
+                fctrl[F_TEMP] = t_start
+                ctrl[C_NOIMP] = 0
+                ctrl[C_S] = 1
+                if _better(fctrl[F_BEST], fctrl[F_BEST_TIME], g_val, g_time):
+                    assign_state(G, S)
+                    g_val, g_time = float(fctrl[F_BEST]), float(fctrl[F_BEST_TIME])
+                    g_noimp = 0
+                    kicks = 0
         # aim for chunks of ~20 ms (or 1/20 of the time limit) so the limit is honoured closely
         target = 0.02 if stop.max_runtime_s is None else min(0.02, stop.max_runtime_s / 20)
         per_iter = max(dt / ran, 1e-7)
         chunk = int(max(1, min(chunk * 4, target / per_iter)))
+    if G is not None:
+        B = G
     return SearchResult(state=B, iterations=int(ctrl[C_ITERS]), runtime_s=time.perf_counter() - t0,
                         stopped_by=stopped_by)
