@@ -806,58 +806,27 @@ def or_opt_route(P, S, r, max_seg):
 
 
 @njit(cache=True, nogil=True)
-def _reversal_end(P, S, r, nodes, i, k, first_bad):
-    """End arrival of route ``r`` with its visits ``i..k`` reversed, each visit keeping its
-    (slot-reserved) window; inf if a visit misses its window or the end is late, or if the route
-    cannot improve (``-inf`` never occurs). ``nodes`` int64[L] is the current order, ``first_bad``
-    the first position whose start already misses its window (L if none).
-
-    Equal to the schedule ``_simulate`` computes from the route's start, at a fraction of the cost:
-    positions before ``i`` keep their stored starts (which are that schedule), so simulation starts
-    at ``i``; it stops at the first visit out of its window, and at the first position after ``k``
-    whose start is not earlier than before (from there the route runs as before or later, so it
-    cannot end earlier: inf is returned, as for a move that does not help).
-    """
-    rt = S.rt
-    L = S.length[r]
-    travel, t_from, service = P.travel, P.t_from, P.service
-    if i > first_bad:
-        return INF
-    if i > 0:
-        prev = nodes[i - 1]
-        t = rt[START, r, i - 1] + service[prev]
-    else:
-        prev = np.int64(-1)
-        t = P.day_start[r]
-    for p in range(i, L):
-        q = i + k - p if p <= k else p
-        j = nodes[q]
-        a = t + (t_from[r, j] if prev < 0 else travel[prev, j])
-        st = _fmax(rt[EOPEN, r, q], a)
-        if st > rt[ECLOSE, r, q] + EPS:
-            return INF
-        if p > k and st >= rt[START, r, p]:
-            return INF
-        t = st + service[j]
-        prev = j
-    end = t + P.t_to[r, prev]
-    if end > P.day_end[r] + EPS:
-        return INF
-    return end
-
-
-@njit(cache=True, nogil=True)
 def two_opt_route(P, S, r):
     """2-opt on route ``r``: reverse a string of visits when that makes the route end earlier,
     keeping every visit inside its (slot-reserved) time window. First improvement, repeated.
-    The O(1) filter assumes symmetric travel; acceptance re-simulates the exact schedule from the
-    reversed string on (``_reversal_end``). Returns the number of moves applied.
+    The O(1) filter assumes symmetric travel; acceptance re-simulates the exact schedule. Returns
+    the number of moves applied.
+
+    The simulation of a reversal ``i..k`` gives the schedule of ``_simulate`` from the route's
+    start at a fraction of the cost (issue 15): positions before ``i`` keep their stored starts
+    (they are that schedule; if one of them misses its window, no move from ``i`` on can be
+    accepted), so it starts at ``i``; it stops at the first visit out of its window, and at the
+    first position after ``k`` whose start is not earlier than before (from there the route runs
+    as before or later, so it cannot end earlier). It is written out here rather than called:
+    a call taking the tuples ``P`` and ``S`` costs Numba reference-count updates of their arrays
+    on every candidate move.
     """
     L = S.length[r]
     if L < 3:
         return 0
     rt, ri = S.rt, S.ri
-    travel, t_from, t_to = P.travel, P.t_from, P.t_to
+    travel, t_from, t_to, service = P.travel, P.t_from, P.t_to, P.service
+    day_start, day_end = P.day_start[r], P.day_end[r]
     nodes = np.empty(L, dtype=np.int64)
     n2 = np.empty(L, dtype=np.int64)
     sl2 = np.empty(L, dtype=np.int64)
@@ -873,12 +842,13 @@ def two_opt_route(P, S, r):
             if first_bad == L and rt[START, r, p] > rt[ECLOSE, r, p] + EPS:
                 first_bad = p
         cur_end = S.end_arr[r]
-        for i in range(L - 1):
+        for i in range(min(L - 1, first_bad + 1)):
             if improved:
                 break
             a = nodes[i - 1] if i > 0 else -1
             ni = nodes[i]
             t_a_i = t_from[r, ni] if a < 0 else travel[a, ni]
+            dep_i = rt[START, r, i - 1] + service[a] if i > 0 else day_start
             for k in range(i + 1, L):
                 b = nodes[k + 1] if k + 1 < L else -1
                 nk = nodes[k]
@@ -888,16 +858,33 @@ def two_opt_route(P, S, r):
                 delta = t_a_k + t_i_b - t_a_i - t_k_b
                 if delta >= -1e-9:
                     continue
-                end = _reversal_end(P, S, r, nodes, np.int64(i), np.int64(k), np.int64(first_bad))
-                if end < cur_end - 1e-9:
-                    for p in range(L):
-                        q = p if (p < i or p > k) else i + k - p
-                        n2[p] = nodes[q]
-                        sl2[p] = ri[SLOT, r, q]
-                        eo2[p] = rt[EOPEN, r, q]
-                        ec2[p] = rt[ECLOSE, r, q]
-                    _apply_order(P, S, r, n2, sl2, eo2, ec2, L)
-                    moves += 1
-                    improved = True
-                    break
+                # simulate from position i with the string i..k reversed
+                t = dep_i
+                prev = a
+                ok = True
+                for p in range(i, L):
+                    q = i + k - p if p <= k else p
+                    j = nodes[q]
+                    arr = t + (t_from[r, j] if prev < 0 else travel[prev, j])
+                    st = _fmax(rt[EOPEN, r, q], arr)
+                    if st > rt[ECLOSE, r, q] + EPS or (p > k and st >= rt[START, r, p]):
+                        ok = False
+                        break
+                    t = st + service[j]
+                    prev = j
+                if not ok:
+                    continue
+                end = t + t_to[r, prev]
+                if end > day_end + EPS or end >= cur_end - 1e-9:
+                    continue
+                for p in range(L):
+                    q = p if (p < i or p > k) else i + k - p
+                    n2[p] = nodes[q]
+                    sl2[p] = ri[SLOT, r, q]
+                    eo2[p] = rt[EOPEN, r, q]
+                    ec2[p] = rt[ECLOSE, r, q]
+                _apply_order(P, S, r, n2, sl2, eo2, ec2, L)
+                moves += 1
+                improved = True
+                break
     return moves
