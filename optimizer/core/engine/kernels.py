@@ -385,10 +385,11 @@ def _plain_sweep(P, S, r, elig, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_rank)
     positions whose departure is at most its closing time (``DEP <= close + EPS``) and whose
     latest hand-over leaves room for its opening plus its service (``open + service <= LATE``,
     with a margin of ``PRUNE_EPS`` minutes over rounding); both rows of ``_position_table`` are
-    non-decreasing, so these positions are one range, found by two binary searches, and only that
-    range is evaluated. The positions skipped fail the exact test below, so the choice is the one
-    a scan of every (position, node) pair makes: the largest ratio, ties to the earliest position,
-    then the earliest node of ``elig`` (``rank``), and never over a slotted node's equal ratio
+    non-decreasing, so these positions are one range: a binary search on ``DEP`` finds its end, and
+    the positions are evaluated from there down to the first that fails the ``LATE`` test. The
+    positions skipped fail the exact test below, so the choice is the one a scan of every
+    (position, node) pair makes: the largest ratio, ties to the earliest position, then the
+    earliest node of ``elig`` (``rank``), and never over a slotted node's equal ratio
     (``rank = -1``; the caller evaluates slotted nodes first). Assumes travel and service minutes
     >= 0 (every family checks them); were one negative, the pruning could only miss insertions,
     never admit an infeasible one.
@@ -406,7 +407,7 @@ def _plain_sweep(P, S, r, elig, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_rank)
         close_j = close[j]
         serv_j = service[j]
         open_j = open_[j]
-        # p_hi: first position that departs after the window closes
+        # p_hi: the first position that departs after the window closes (binary search on DEP)
         lo, hi = 0, n_pos
         x = close_j + EPS
         while lo < hi:
@@ -415,27 +416,17 @@ def _plain_sweep(P, S, r, elig, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_rank)
                 hi = mid
             else:
                 lo = mid + 1
-        p_hi = lo
-        # p_lo: first position whose latest hand-over leaves room for open + service
-        lo = 0
+        # then down from p_hi - 1 while the latest hand-over leaves room for open + service
         x = open_j + serv_j - PRUNE_EPS
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if tab[LATE, mid] > x:
-                hi = mid
-            else:
-                lo = mid + 1
-        p_lo = lo
-        if p_lo >= p_hi:
-            continue
         v = value[r, j]
         vv = w[j] * v * v
-        for p in range(p_lo, p_hi):
+        p = lo
+        while p > 0 and tab[LATE, p - 1] > x:
+            p -= 1
             prev = idx[0, p]
             nxt = idx[1, p]
-            dep = tab[DEP, p]
             t_in = t_from[r, j] if prev < 0 else travel_t[j, prev]
-            a = dep + t_in
+            a = tab[DEP, p] + t_in
             if a > close_j + EPS:
                 continue
             s = _fmax(open_j, a)
