@@ -158,13 +158,13 @@ def assign_routes(dst, src, mask):
 def _fmax(a, b):
     """``max(a, b)`` of two floats, inlined: Numba compiles the builtin ``max`` to a call that is
     not inlined, which the hot loops paid on every (node, position) pair (issue 15)."""
-    return b if b > a else a
+    return b if b > a else a  # noqa: FURB136 - the builtin is the call this avoids
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _fmin(a, b):
     """``min(a, b)`` of two floats, inlined (see ``_fmax``)."""
-    return b if b < a else a
+    return b if b < a else a  # noqa: FURB136 - the builtin is the call this avoids
 
 
 @njit(cache=True, nogil=True)
