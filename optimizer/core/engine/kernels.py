@@ -64,6 +64,8 @@ RouteState = namedtuple("RouteState", [
 
 ARR, WAIT, START, MAXSHIFT, EOPEN, ECLOSE = 0, 1, 2, 3, 4, 5
 NODE, SLOT = 0, 1
+DEP, OLD, LIM, LATE = 0, 1, 2, 3  # rows of ``_position_table``
+PRUNE_EPS = 1e-6    # minutes: margin of the time-window pruning of ``_plain_sweep`` over rounding
 EPS = 1e-9          # feasibility tolerance, minutes
 SLOT_EPS = 1e-6     # a visit reserved in slot k starts at least this long before the slot ends
 INF = np.inf
@@ -152,6 +154,19 @@ def assign_routes(dst, src, mask):
             dst.slot_left[j, k] = src.slot_left[j, k]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _fmax(a, b):
+    """``max(a, b)`` of two floats, inlined: Numba compiles the builtin ``max`` to a call that is
+    not inlined, which the hot loops paid on every (node, position) pair (issue 15)."""
+    return b if b > a else a  # noqa: FURB136 - the builtin is the call this avoids
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fmin(a, b):
+    """``min(a, b)`` of two floats, inlined (see ``_fmax``)."""
+    return b if b < a else a  # noqa: FURB136 - the builtin is the call this avoids
+
+
 @njit(cache=True, nogil=True)
 def _t_in(P, r, prev, j):
     """Travel minutes from ``prev`` (-1: the route's start) to node ``j``."""
@@ -206,7 +221,7 @@ def insertion_cost(P, S, r, j, p):
     a = dep + t_in
     t_out = _t_out(P, r, j, nxt)
     old = _t_between(P, r, prev, nxt)
-    s = max(P.open_[j], a)
+    s = _fmax(P.open_[j], a)
     if s > P.close[j] + EPS:
         return INF, -1
     if P.slot_quota[j] < 0:
@@ -219,7 +234,7 @@ def insertion_cost(P, S, r, j, p):
     n_slots = S.slot_left.shape[1]
     while k < n_slots:
         ks = k * slot_len
-        sk = max(ks, s)
+        sk = _fmax(ks, s)
         if sk > P.close[j] + EPS:
             break
         shift = t_in + (sk - a) + P.service[j] + t_out - old
@@ -243,7 +258,7 @@ def recompute_route(P, S, r, p0):
             a = rt[START, r, p - 1] + P.service[prev] + P.travel[prev, j]
         else:
             a = P.day_start[r] + P.t_from[r, j]
-        s = max(rt[EOPEN, r, p], a)
+        s = _fmax(rt[EOPEN, r, p], a)
         rt[ARR, r, p] = a
         rt[WAIT, r, p] = s - a
         rt[START, r, p] = s
@@ -255,7 +270,7 @@ def recompute_route(P, S, r, p0):
     ms_next = P.day_end[r] - S.end_arr[r]
     for p in range(L - 1, -1, -1):
         ms = rt[ECLOSE, r, p] - rt[START, r, p]
-        ms = min(ms, ms_next)
+        ms = _fmin(ms, ms_next)
         rt[MAXSHIFT, r, p] = ms
         ms_next = rt[WAIT, r, p] + ms
 
@@ -275,9 +290,9 @@ def insert_visit(P, S, r, j, p, k):
     if k >= 0:
         slot_len = P.slot_len[0]
         ks = k * slot_len
-        rt[EOPEN, r, p] = max(ks, P.open_[j])
+        rt[EOPEN, r, p] = _fmax(ks, P.open_[j])
         ke = (k + 1) * slot_len - SLOT_EPS
-        rt[ECLOSE, r, p] = min(ke, P.close[j])
+        rt[ECLOSE, r, p] = _fmin(ke, P.close[j])
         S.slot_left[j, k] -= P.size[r]
     else:
         rt[EOPEN, r, p] = P.open_[j]
@@ -321,13 +336,119 @@ def remove_positions(P, S, r, mask):
 
 
 @njit(cache=True, nogil=True)
+def _position_table(P, S, r, tab, idx):
+    """Fill, for every insertion position ``p`` (0..L) of route ``r``, what an insertion there
+    reads: ``tab`` float64[4, L + 1] rows ``DEP`` (departure from the visit before, or from the
+    route's start, minutes), ``OLD`` (minutes of the arc the insertion breaks), ``LIM`` (the most
+    the insertion may delay the next visit or the end, + EPS) and ``LATE`` (``DEP + OLD + LIM``:
+    the latest time, minutes, the inserted visit may hand over to the next one); ``idx``
+    int64[2, L + 1] rows the node before and after (-1: the route's start / end).
+
+    ``DEP`` never decreases along the route (travel and service minutes are >= 0), nor does
+    ``LATE`` (``Start + MaxShift`` of the next visit, non-decreasing by the MaxShift recursion of
+    Vansteenwegen et al. 2009). Arrays are read from hoisted locals, not through helpers taking
+    ``P``: a call that takes the tuples costs Numba reference-count updates of their arrays.
+    """
+    rt, ri = S.rt, S.ri
+    L = S.length[r]
+    travel, t_from, t_to, service = P.travel, P.t_from, P.t_to, P.service
+    for p in range(L + 1):
+        if p > 0:
+            prev = np.int64(ri[NODE, r, p - 1])
+            dep = rt[START, r, p - 1] + service[prev]
+        else:
+            prev = np.int64(-1)
+            dep = P.day_start[r]
+        if p < L:
+            nxt = np.int64(ri[NODE, r, p])
+            limit = rt[WAIT, r, p] + rt[MAXSHIFT, r, p] + EPS
+            old = t_from[r, nxt] if prev < 0 else travel[prev, nxt]
+        else:
+            nxt = np.int64(-1)
+            limit = P.day_end[r] - S.end_arr[r] + EPS
+            old = P.t_direct[r] if prev < 0 else t_to[r, prev]
+        tab[DEP, p] = dep
+        tab[OLD, p] = old
+        tab[LIM, p] = limit
+        tab[LATE, p] = dep + old + limit
+        idx[0, p] = prev
+        idx[1, p] = nxt
+
+
+@njit(cache=True, nogil=True)
+def _plain_sweep(P, S, r, elig, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_rank):
+    """Best insertion into route ``r`` of the slot-free nodes ``elig[:n_e]`` by ``w * value^2 /
+    shift``, starting from the best so far ``(ratio, node, pos, slot, shift, rank)``; returns the
+    new best in that form.
+
+    Time-window pruning (issue 15, the speed of an iteration): node ``j`` can only fit at the
+    positions whose departure is at most its closing time (``DEP <= close + EPS``) and whose
+    latest hand-over leaves room for its opening plus its service (``open + service <= LATE``,
+    with a margin of ``PRUNE_EPS`` minutes over rounding); both rows of ``_position_table`` are
+    non-decreasing, so these positions are one range: a binary search on ``DEP`` finds its end, and
+    the positions are evaluated from there down to the first that fails the ``LATE`` test. The
+    positions skipped fail the exact test below, so the choice is the one a scan of every
+    (position, node) pair makes: the largest ratio, ties to the earliest position, then the
+    earliest node of ``elig`` (``rank``), and never over a slotted node's equal ratio
+    (``rank = -1``; the caller evaluates slotted nodes first). Assumes travel and service minutes
+    >= 0 (every family checks them); were one negative, the pruning could only miss insertions,
+    never admit an infeasible one.
+    """
+    L = S.length[r]
+    n_pos = L + 1
+    tab = np.empty((4, n_pos))
+    idx = np.empty((2, n_pos), dtype=np.int64)
+    _position_table(P, S, r, tab, idx)
+    travel, travel_t = P.travel, P.travel_t
+    t_from, t_to = P.t_from, P.t_to
+    service, open_, close, value = P.service, P.open_, P.close, P.value
+    for c in range(n_e):
+        j = elig[c]
+        close_j = close[j]
+        serv_j = service[j]
+        open_j = open_[j]
+        # p_hi: the first position that departs after the window closes (binary search on DEP)
+        lo, hi = 0, n_pos
+        x = close_j + EPS
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if tab[DEP, mid] > x:
+                hi = mid
+            else:
+                lo = mid + 1
+        # then down from p_hi - 1 while the latest hand-over leaves room for open + service
+        x = open_j + serv_j - PRUNE_EPS
+        v = value[r, j]
+        vv = w[j] * v * v
+        p = lo
+        while p > 0 and tab[LATE, p - 1] > x:
+            p -= 1
+            prev = idx[0, p]
+            nxt = idx[1, p]
+            t_in = t_from[r, j] if prev < 0 else travel_t[j, prev]
+            a = tab[DEP, p] + t_in
+            if a > close_j + EPS:
+                continue
+            s = _fmax(open_j, a)
+            t_out = t_to[r, j] if nxt < 0 else travel[j, nxt]
+            shift = t_in + (s - a) + serv_j + t_out - tab[OLD, p]
+            if shift > tab[LIM, p]:
+                continue
+            ratio = vv / _fmax(0.001, shift)
+            if ratio > b_ratio or (ratio == b_ratio and b_rank >= 0
+                                   and (p < b_p or (p == b_p and c < b_rank))):
+                b_ratio, b_j, b_p, b_k, b_shift, b_rank = ratio, j, np.int64(p), np.int64(-1), shift, np.int64(c)
+    return b_ratio, b_j, b_p, b_k, b_shift, b_rank
+
+
+@njit(cache=True, nogil=True)
 def best_insertion_among(P, S, r, nodes, n_nodes, w):
     """Best insertion into route ``r`` of one of ``nodes[:n_nodes]``, by value^2 / shift.
 
-    The ratio is the insertion criterion of Vansteenwegen et al. (2009). Route data per
-    position are hoisted once, then every (position, node) pair costs a few flops: travel rows
-    are read contiguously (``travel`` for arcs into the node, ``travel_t`` = transpose for arcs
-    out of it). Slotted nodes go through ``insertion_cost``.
+    The ratio is the insertion criterion of Vansteenwegen et al. (2009). Slotted nodes go through
+    ``insertion_cost`` at every position; the others through ``_plain_sweep``, which evaluates
+    each node only at the positions its time window can reach (the same choice as a scan of every
+    pair, at a fraction of the cost where windows are narrow: issue 15).
 
     ``w`` float64[n] multiplies each node's ratio (all ones: the plain criterion; the ILS draws
     noise there to diversify repairs).
@@ -336,7 +457,8 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
     protected (a must-visit): its ratio would be 0, which still beats "nothing fits", and it
     would spend the route's time and the node's capacity for no gain.
 
-    Returns ``(ratio, node, pos, slot, shift)``; ``ratio = -1`` when nothing fits.
+    Returns ``(ratio, node, pos, slot, shift)``; ``ratio = -1`` when nothing fits. Of equal ratios
+    the earliest position wins, then the earliest of ``nodes``, slotted nodes first.
     """
     best_ratio = -1.0
     best_j = -1
@@ -345,9 +467,7 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
     best_shift = INF
     L = S.length[r]
     q = P.size[r]
-    travel, travel_t = P.travel, P.travel_t
-    service, open_, close, value = P.service, P.open_, P.close, P.value
-    t_from, t_to = P.t_from, P.t_to
+    value = P.value
     # eligible nodes
     elig = np.empty(n_nodes, dtype=np.int64)
     n_e = 0
@@ -363,7 +483,7 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
                 shift, k = insertion_cost(P, S, r, j, p)
                 if shift == INF:
                     continue
-                ratio = w[j] * v * v / (max(0.001, shift))
+                ratio = w[j] * v * v / _fmax(0.001, shift)
                 if ratio > best_ratio:
                     best_ratio, best_j, best_p, best_k, best_shift = ratio, j, p, k, shift
             continue
@@ -371,36 +491,9 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
         n_e += 1
     if n_e == 0:
         return best_ratio, best_j, best_p, best_k, best_shift
-    rt = S.rt
-    for p in range(L + 1):
-        if p > 0:
-            prev = S.ri[NODE, r, p - 1]
-            dep = rt[START, r, p - 1] + service[prev]
-        else:
-            prev = -1
-            dep = P.day_start[r]
-        if p < L:
-            nxt = S.ri[NODE, r, p]
-            limit = rt[WAIT, r, p] + rt[MAXSHIFT, r, p] + EPS
-        else:
-            nxt = -1
-            limit = P.day_end[r] - S.end_arr[r] + EPS
-        old = _t_between(P, r, prev, nxt)
-        for c in range(n_e):
-            j = elig[c]
-            t_in = t_from[r, j] if prev < 0 else travel[prev, j]
-            a = dep + t_in
-            if a > close[j] + EPS:
-                continue
-            s = max(open_[j], a)
-            t_out = t_to[r, j] if nxt < 0 else travel_t[nxt, j]
-            shift = t_in + (s - a) + service[j] + t_out - old
-            if shift > limit:
-                continue
-            v = value[r, j]
-            ratio = w[j] * v * v / (max(0.001, shift))
-            if ratio > best_ratio:
-                best_ratio, best_j, best_p, best_k, best_shift = ratio, j, p, -1, shift
+    best_ratio, best_j, best_p, best_k, best_shift, _rank = _plain_sweep(
+        P, S, r, elig, np.int64(n_e), w, best_ratio, np.int64(best_j), np.int64(best_p), np.int64(best_k),
+        best_shift, np.int64(-1))
     return best_ratio, best_j, best_p, best_k, best_shift
 
 
@@ -613,7 +706,7 @@ def _simulate(P, r, nodes, eo, ec, L):
     for p in range(L):
         j = nodes[p]
         a = t + (P.t_from[r, j] if prev < 0 else P.travel[prev, j])
-        s = max(eo[p], a)
+        s = _fmax(eo[p], a)
         if s > ec[p] + EPS:
             return INF
         t = s + P.service[j]
@@ -707,13 +800,24 @@ def or_opt_route(P, S, r, max_seg):
 def two_opt_route(P, S, r):
     """2-opt on route ``r``: reverse a string of visits when that makes the route end earlier,
     keeping every visit inside its (slot-reserved) time window. First improvement, repeated.
-    The O(1) filter assumes symmetric travel; acceptance re-simulates the exact schedule.
-    Returns the number of moves applied.
+    The O(1) filter assumes symmetric travel; acceptance re-simulates the exact schedule. Returns
+    the number of moves applied.
+
+    The simulation of a reversal ``i..k`` gives the schedule of ``_simulate`` from the route's
+    start at a fraction of the cost (issue 15): positions before ``i`` keep their stored starts
+    (they are that schedule; if one of them misses its window, no move from ``i`` on can be
+    accepted), so it starts at ``i``; it stops at the first visit out of its window, and at the
+    first position after ``k`` whose start is not earlier than before (from there the route runs
+    as before or later, so it cannot end earlier). It is written out here rather than called:
+    a call taking the tuples ``P`` and ``S`` costs Numba reference-count updates of their arrays
+    on every candidate move.
     """
     L = S.length[r]
     if L < 3:
         return 0
     rt, ri = S.rt, S.ri
+    travel, t_from, t_to, service = P.travel, P.t_from, P.t_to, P.service
+    day_start, day_end = P.day_start[r], P.day_end[r]
     nodes = np.empty(L, dtype=np.int64)
     n2 = np.empty(L, dtype=np.int64)
     sl2 = np.empty(L, dtype=np.int64)
@@ -723,18 +827,46 @@ def two_opt_route(P, S, r):
     improved = True
     while improved:
         improved = False
+        first_bad = L
         for p in range(L):
             nodes[p] = ri[NODE, r, p]
+            if first_bad == L and rt[START, r, p] > rt[ECLOSE, r, p] + EPS:
+                first_bad = p
         cur_end = S.end_arr[r]
-        for i in range(L - 1):
+        for i in range(min(L - 1, first_bad + 1)):
             if improved:
                 break
             a = nodes[i - 1] if i > 0 else -1
+            ni = nodes[i]
+            t_a_i = t_from[r, ni] if a < 0 else travel[a, ni]
+            dep_i = rt[START, r, i - 1] + service[a] if i > 0 else day_start
             for k in range(i + 1, L):
                 b = nodes[k + 1] if k + 1 < L else -1
-                delta = (_t_between(P, r, a, nodes[k]) + _t_between(P, r, nodes[i], b)
-                         - _t_between(P, r, a, nodes[i]) - _t_between(P, r, nodes[k], b))
+                nk = nodes[k]
+                t_a_k = t_from[r, nk] if a < 0 else travel[a, nk]
+                t_i_b = t_to[r, ni] if b < 0 else travel[ni, b]
+                t_k_b = t_to[r, nk] if b < 0 else travel[nk, b]
+                delta = t_a_k + t_i_b - t_a_i - t_k_b
                 if delta >= -1e-9:
+                    continue
+                # simulate from position i with the string i..k reversed
+                t = dep_i
+                prev = a
+                ok = True
+                for p in range(i, L):
+                    q = i + k - p if p <= k else p
+                    j = nodes[q]
+                    arr = t + (t_from[r, j] if prev < 0 else travel[prev, j])
+                    st = _fmax(rt[EOPEN, r, q], arr)
+                    if st > rt[ECLOSE, r, q] + EPS or (p > k and st >= rt[START, r, p]):
+                        ok = False
+                        break
+                    t = st + service[j]
+                    prev = j
+                if not ok:
+                    continue
+                end = t + t_to[r, prev]
+                if end > day_end + EPS or end >= cur_end - 1e-9:
                     continue
                 for p in range(L):
                     q = p if (p < i or p > k) else i + k - p
@@ -742,10 +874,8 @@ def two_opt_route(P, S, r):
                     sl2[p] = ri[SLOT, r, q]
                     eo2[p] = rt[EOPEN, r, q]
                     ec2[p] = rt[ECLOSE, r, q]
-                end = _simulate(P, r, n2, eo2, ec2, L)
-                if end < cur_end - 1e-9:
-                    _apply_order(P, S, r, n2, sl2, eo2, ec2, L)
-                    moves += 1
-                    improved = True
-                    break
+                _apply_order(P, S, r, n2, sl2, eo2, ec2, L)
+                moves += 1
+                improved = True
+                break
     return moves
