@@ -13,17 +13,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from compile_helpers import COMPILE_LISTENER
+
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = r"""
-import json
-from numba.core import event
-compiled = []
-class L(event.Listener):
-    def on_start(self, ev):
-        compiled.append(ev.data["dispatcher"].py_func.__module__ + "." + ev.data["dispatcher"].py_func.__qualname__)
-    def on_end(self, ev):
-        pass
-event.register("numba:compile", L())
+SCRIPT = COMPILE_LISTENER + r"""
 from api.services.itineraries import KERNELS, warm_up
 from optimizer.core.warmup import spawned
 started = KERNELS.start_workers()
