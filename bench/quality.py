@@ -821,9 +821,11 @@ def _progress_line(case: Case, rows: Sequence[RunRow], i: int, n: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from bench.results_md import seconds_arg
+
     ap = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--time-limit", type=float, default=None,
+    ap.add_argument("--time-limit", type=seconds_arg, default=None,
                     help="seconds per solver per case (required, except with --instances: default 1)")
     ap.add_argument("--sets", nargs="*", default=None,
                     help="sets to run (TOPTW_SETS / CHAO_SETS keys, or 'toptw' / 'chao'); default all")

@@ -19,6 +19,7 @@ distance truncated to 2 decimals (the file names start with ``pr``).
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +81,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--window-factor", type=float, default=2.0)
     a = ap.parse_args(argv)
-    for p in write_cordeau_like(a.out, a.count, a.seed, a.window_factor):
+    if a.count < 0:
+        ap.error(f"--count must be an integer >= 0, got {a.count}")
+    if a.seed < 0:
+        ap.error(f"--seed must be an integer >= 0, got {a.seed}")
+    if not (math.isfinite(a.window_factor) and a.window_factor > 0):
+        ap.error(f"--window-factor must be a finite number > 0, got {a.window_factor:g}")
+    try:
+        paths = write_cordeau_like(a.out, a.count, a.seed, a.window_factor)
+    except OSError as e:
+        ap.error(f"--out {str(a.out)!r}: cannot write there ({e.strerror or e})")
+    for p in paths:
         print(p)
 
 

@@ -33,3 +33,13 @@ def test_demo_day_bad_iterations_exit_2_naming_option_and_value(capsys):
         demo_day.main(["--iterations", "-5"])
     assert e.value.code == 2
     assert "argument --iterations: '-5': must be an integer >= 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan"])
+def test_quality_bad_time_limit_exits_2_naming_it(value, capsys):
+    from bench import quality
+
+    with pytest.raises(SystemExit) as e:
+        quality.main(["--time-limit", value, "--sets", "cordeau_pr"])
+    assert e.value.code == 2
+    assert "--time-limit" in capsys.readouterr().err

@@ -61,3 +61,27 @@ def test_bad_arguments_are_named(kw, msg):
     args = {"n_customers": 10, "seed": 0, **kw}
     with pytest.raises(ValueError, match=msg):
         cordeau_like_text(**args)
+
+
+@pytest.mark.parametrize("args, named", [(["--count", "-1"], "--count"), (["--seed", "-2"], "--seed"),
+                                         (["--window-factor", "nan"], "--window-factor"),
+                                         (["--window-factor", "0"], "--window-factor")])
+def test_generator_bad_option_exits_2_naming_it(args, named, tmp_path, capsys):
+    from instances.toptw_generator import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["--out", str(tmp_path / "g"), *args])
+    assert e.value.code == 2
+    assert named in capsys.readouterr().err
+    assert not (tmp_path / "g").exists()
+
+
+def test_generator_unwritable_out_exits_2_naming_it(tmp_path, capsys):
+    from instances.toptw_generator import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SystemExit) as e:
+        main(["--out", str(blocker / "sub")])
+    assert e.value.code == 2
+    assert "--out" in capsys.readouterr().err
