@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
-
-from optimizer.core.compile_plan import Step, main
+from optimizer.core.compile_plan import Step, array_types, main
 
 
 def plan() -> list[list[Step]]:
@@ -35,8 +33,7 @@ def plan() -> list[list[Step]]:
     S = isolve._new_state(pb, P)
     p, s = typeof(P), typeof(S)
     i8, i4, f8, b1 = types.int64, types.int32, types.float64, types.boolean
-    a_i8, a_i4 = typeof(np.zeros(1, np.int64)), typeof(np.zeros(1, np.int32))
-    a_f8, a_b = typeof(np.zeros(1)), typeof(np.zeros(1, np.bool_))
+    a_i8, a_i4, a_f8, a_b = array_types()
     part0 = [
         Step(k.start_place, (p, s, i8, i8)),
         Step(k.end_place, (p, s, i8, i8)),

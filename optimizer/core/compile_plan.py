@@ -58,6 +58,16 @@ class Run:
     fn: Callable[[], object]
 
 
+def array_types() -> tuple[Any, Any, Any, Any]:
+    """Numba types of the 1-d C-contiguous arrays kernels take, for plan signatures: (int64, int32,
+    float64, bool) arrays, as ``numba.typeof`` gives them for ``np.zeros(1, dtype)``."""
+    import numpy as np
+    from numba import typeof
+
+    return (typeof(np.zeros(1, np.int64)), typeof(np.zeros(1, np.int32)), typeof(np.zeros(1)),
+            typeof(np.zeros(1, np.bool_)))
+
+
 def kernel_key(kernel: Any) -> str:
     """``module.qualname`` of a dispatcher's Python function: its marker's name."""
     f = kernel.py_func

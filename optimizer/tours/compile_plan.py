@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
 from numba import typeof, types
 
-from optimizer.core.compile_plan import Step, main
+from optimizer.core.compile_plan import Step, array_types, main
 from optimizer.core.engine import ils, kernels, moves
 
 
@@ -35,8 +34,7 @@ def plan() -> list[list[Step]]:
     S = kernels.new_state(P, daily, n_slots, int(P.n_cand.max()) + 1)
     p, s = typeof(P), typeof(S)
     i8, f8, none = types.int64, types.float64, types.none
-    a_i8, a_i4 = typeof(np.zeros(1, np.int64)), typeof(np.zeros(1, np.int32))
-    a_f8, a_b = typeof(np.zeros(1)), typeof(np.zeros(1, np.bool_))
+    a_i8, a_i4, a_f8, a_b = array_types()
     part0 = [
         Step(kernels._t_in, (p, i8, i8, i8)),
         Step(kernels._t_out, (p, i8, i8, i8)),
