@@ -1,7 +1,7 @@
 """Solution-quality benchmark: our TOPTW heuristic vs BKS, OR-Tools and PyVRP at the same time limit.
 
 ``python -m bench.quality --time-limit S [--sets SET ...] [--subset] [--solvers ours,ortools,pyvrp]
-[--jobs 1] [--seed 0] [--resume]``
+[--jobs 1] [--threads 0] [--seed 0] [--resume]``
 
 ``python -m bench.quality --instances DIR --values CSV [--time-limit S] [--solvers ...] [--out FILE]``
 (your own instances; see "Any folder" below)
@@ -20,8 +20,11 @@ What is run
 * ``--sets`` restricts to the named sets (keys of ``TOPTW_SETS`` / ``CHAO_SETS``, or the aliases
   ``toptw`` / ``chao``).
 
-Solvers (each single-threaded, run one after the other on a case; ``--jobs 2`` runs two cases in
-parallel processes, the default 1 keeps the timing honest):
+Solvers (run one after the other on a case; ``--jobs 2`` runs two cases in parallel processes, the
+default 1 keeps the timing honest). The peers are single-threaded; ours runs ``--threads`` searches
+in parallel threads (``ToptwParams.threads``; default: the solver's default, 2, but at most the
+cores available divided by ``--jobs``, so that ours never takes more cores than the machine has; the status column then reads
+``"K threads; N it"`` with N the sum over the threads). ``--threads 1`` measures the single search.
 
 * ``ours``: `optimizer.toptw.solve` (the ILS) with ``StoppingCriterion(max_runtime_s=S)``, seed
   ``--seed``. Its routes are checked with :func:`optimizer.toptw.check_toptw_routes`; a
@@ -533,15 +536,19 @@ def warm_up() -> None:
     _WARM = True
 
 
-def _run_solver(solver: str, inst: TOPTWInstance, limit: float, seed: int) -> tuple[list[list[int]], str, float]:
+def _run_solver(solver: str, inst: TOPTWInstance, limit: float, seed: int,
+                threads: int = 1) -> tuple[list[list[int]], str, float]:
     if solver == "ours":
         from optimizer.core.stop import StoppingCriterion
-        from optimizer.toptw import solve
+        from optimizer.toptw import ToptwParams, solve
 
         t0 = time.perf_counter()
-        sol = solve(inst, StoppingCriterion(max_runtime_s=limit), seed=seed)
+        sol = solve(inst, StoppingCriterion(max_runtime_s=limit), seed=seed, params=ToptwParams(threads=threads))
         wall = time.perf_counter() - t0
-        return [list(r) for r in sol.routes], f"{sol.stats.stopped_by}; {sol.stats.iterations} it", wall
+        status = f"{sol.stats.stopped_by}; {sol.stats.iterations} it"
+        if sol.stats.threads > 1:
+            status = f"{sol.stats.stopped_by}; {sol.stats.threads} threads; {sol.stats.iterations} it"
+        return [list(r) for r in sol.routes], status, wall
     fn = {"ortools": solve_ortools, "pyvrp": solve_pyvrp}[solver]
     t0 = time.perf_counter()
     res = fn(inst, limit, seed)
@@ -549,14 +556,15 @@ def _run_solver(solver: str, inst: TOPTWInstance, limit: float, seed: int) -> tu
 
 
 def run_case(case: Case, solvers: Sequence[str], limit: float, seed: int,
-             ref: tuple[float, str] | None) -> list[RunRow]:
-    """Run ``solvers`` one after the other on ``case``; check every plan (ours: raise on violation)."""
+             ref: tuple[float, str] | None, threads: int = 1) -> list[RunRow]:
+    """Run ``solvers`` one after the other on ``case`` (ours with ``threads`` search threads); check
+    every plan (ours: raise on violation)."""
     warm_up()
     inst = case.load()
     rows = []
     for solver in solvers:
         try:
-            routes, status, wall = _run_solver(solver, inst, limit, seed)
+            routes, status, wall = _run_solver(solver, inst, limit, seed, threads)
         except Exception as exc:  # a peer crash is recorded, ours is not tolerated
             if solver == "ours":
                 raise
@@ -767,6 +775,16 @@ def targets_lines(summ: Sequence[dict], solvers: Sequence[str], limit: float) ->
     return lines
 
 
+def _threads_note(rows: Sequence[RunRow]) -> str:
+    """How many cores each solver used, from the status of our rows (``"K threads; N it"``)."""
+    ks = sorted({int(p.split()[0]) for r in rows if r.solver == "ours"
+                 for p in (x.strip() for x in r.status.split(";")) if p.endswith(" threads")})
+    if not ks:
+        return "every solver on one core"
+    return (f"ours with {'/'.join(map(str, ks))} search threads in parallel (`ToptwParams.threads`, "
+            "the default: one per core), the peers on one core each (they are single-threaded)")
+
+
 def render_markdown(rows: Sequence[RunRow], solvers: Sequence[str], limit: float, subset: bool,
                     seed: int = 0, skipped: Sequence[str] = (), intro: str | None = None) -> str:
     """Body of the ``quality_<S>s`` section: method notes, targets, per-set summary, per-case table.
@@ -783,8 +801,8 @@ def render_markdown(rows: Sequence[RunRow], solvers: Sequence[str], limit: float
         parts.append("### Per case\n\n" + instance_table(rows, solvers))
         return "\n\n".join(parts)
     parts = [
-        f"{'Representative subset (`--subset`)' if subset else 'Full run'}: {n_cases} cases, "
-        f"{limit:g} s per solver per case, seed {seed}, solvers run one at a time on one core each. "
+        (f"{'Representative subset (`--subset`)' if subset else 'Full run'}: {n_cases} cases, "
+        f"{limit:g} s per solver per case, seed {seed}, solvers run one at a time; {_threads_note(rows)}. "
         "TOPTW: KU Leuven files with m = 1..4, gap vs BKS (`toptw/bks.csv`). Chao TOP: m from the file, "
         "gap vs the scores reported by Chao et al. (1996) ('ref': a 1996 heuristic, not best-known; "
         "negative = better than that). Gap % = 100 (ref - score) / ref; means over the cases with a "
@@ -792,7 +810,7 @@ def render_markdown(rows: Sequence[RunRow], solvers: Sequence[str], limit: float
         "`optimizer.toptw.verify`; an infeasible plan or a crash counts as score 0 and is flagged. "
         "PyVRP 0.14: optional clients, prize = score x (m Tmax + 1), distance = duration = travel "
         "(x100, exact, for TOPTW; x1000 rounded up for Chao), penalty cap 2 x max prize + 1. "
-        "Time = wall clock of the whole call.",
+        "Time = wall clock of the whole call."),
     ]
     if skipped:
         parts.append("Subset entries not in this copy of the benchmarks (skipped): " + ", ".join(skipped) + ".")
@@ -833,6 +851,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated: ours,ortools,pyvrp")
     ap.add_argument("--jobs", type=int, default=1, help="cases run in parallel processes (default 1)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0,
+                    help="search threads of ours per case (ToptwParams.threads); default 0: the solver's "
+                         "default (2), at most the cores available divided by --jobs, at least 1")
     ap.add_argument("--resume", action="store_true",
                     help="keep the rows of bench/results/quality_<S>s.csv and skip those already run")
     ap.add_argument("--label", default=None,
@@ -858,6 +879,14 @@ def main(argv: list[str] | None = None) -> None:
             args.time_limit = 1.0
     elif args.time_limit is None:
         ap.error("the following arguments are required: --time-limit")
+    if args.jobs < 1:
+        ap.error(f"--jobs {args.jobs}: must be >= 1")
+    if not 0 <= args.threads <= 64:
+        ap.error(f"--threads {args.threads}: must be in [0, 64]")
+    from optimizer.toptw import ToptwParams
+    from optimizer.toptw.solve import available_cores
+
+    args.threads = args.threads or max(1, min(ToptwParams().threads, available_cores() // args.jobs))
 
     from rich.console import Console
 
@@ -904,7 +933,7 @@ def main(argv: list[str] | None = None) -> None:
     n = len(todo)
     if args.jobs <= 1:
         for i, (case, need) in enumerate(todo, 1):
-            rows = run_case(case, need, limit, args.seed, refs.get(case.key))
+            rows = run_case(case, need, limit, args.seed, refs.get(case.key), args.threads)
             all_rows += rows
             write_csv(all_rows, csv_path)
             console.print(_progress_line(case, rows, i, n), highlight=False)
@@ -913,7 +942,7 @@ def main(argv: list[str] | None = None) -> None:
 
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn"),
                                  initializer=_worker_init) as ex:
-            futs = {ex.submit(run_case, case, need, limit, args.seed, refs.get(case.key)): case
+            futs = {ex.submit(run_case, case, need, limit, args.seed, refs.get(case.key), args.threads): case
                     for case, need in todo}
             for i, f in enumerate(as_completed(futs), 1):
                 rows = f.result()
@@ -965,7 +994,7 @@ def _main_folder(ap: argparse.ArgumentParser, args: argparse.Namespace, solvers:
     all_rows: list[RunRow] = []
     if args.jobs <= 1:
         for i, (case, ref) in enumerate(todo, 1):
-            rows = run_case(case, solvers, limit, args.seed, ref)
+            rows = run_case(case, solvers, limit, args.seed, ref, args.threads)
             all_rows += rows
             console.print(_progress_line(case, rows, i, len(todo)), highlight=False)
     else:

@@ -125,7 +125,8 @@ def run_cases(cases: Sequence[tuple[Case, str]], variants: dict[str, ILSParams],
     """Run every variant on every ``(case, half)``; every plan is verified (RuntimeError if not).
 
     ``budgets`` ``{(set, instance, m): iterations}`` (``--iterations-from``) replaces ``stop`` by that
-    many iterations for each case it names."""
+    many iterations for each case it names. The protocol compares single searches (``threads=1``):
+    the default's parallel threads are independent copies of the search chosen here."""
     from optimizer.core.stop import StoppingCriterion
     from optimizer.toptw import ToptwParams, solve, verify
 
@@ -135,7 +136,7 @@ def run_cases(cases: Sequence[tuple[Case, str]], variants: dict[str, ILSParams],
         ref = refs.get(case.key)
         case_stop = StoppingCriterion(max_iterations=budgets[case.key]) if budgets and case.key in budgets else stop
         for name, prm in variants.items():
-            sol = solve(inst, case_stop, seed=seed, params=ToptwParams(ils=prm))
+            sol = solve(inst, case_stop, seed=seed, params=ToptwParams(ils=prm, threads=1))
             bad = verify(inst, sol)
             if bad:
                 raise RuntimeError(f"{case.key} {name}: plan with violations: {bad[0]}")
@@ -233,14 +234,19 @@ def render(rows: Sequence[Row], variants: Sequence[str], directions: Sequence[st
 
 def iteration_budgets(path: str | Path) -> dict[tuple[str, str, int], int]:
     """``{(set, instance, m): iterations}`` of the ``ours`` rows of a ``bench.quality`` CSV (its
-    ``status`` column reads ``"<stopped_by>; <N> it"``). Raises ValueError naming the file if none."""
+    ``status`` column reads ``"<stopped_by>; <N> it"``, or ``"<stopped_by>; <K> threads; <N> it"``
+    where N is the sum over K threads: the budget is then N // K, one thread's share). Raises
+    ValueError naming the file if none."""
     import csv
 
     out: dict[tuple[str, str, int], int] = {}
     with open(path, encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
-            if r.get("solver") == "ours" and r.get("status", "").endswith(" it"):
-                out[(r["set"], r["instance"], int(r["m"]))] = int(r["status"].rsplit(";", 1)[1].split()[0])
+            status = r.get("status", "")
+            if r.get("solver") == "ours" and status.endswith(" it"):
+                parts = [p.strip() for p in status.split(";")]
+                threads = next((int(p.split()[0]) for p in parts if p.endswith(" threads")), 1)
+                out[(r["set"], r["instance"], int(r["m"]))] = int(parts[-1].split()[0]) // threads
     if not out:
         raise ValueError(f"{path}: no 'ours' rows with an iteration count")
     return out

@@ -85,6 +85,8 @@ class SolveStats:
         ``solved`` (an exact model finished) or ``""``.
     seed : int
         The seed used. Same seed and a limit without ``max_runtime_s`` give the same answer.
+    threads : int
+        Searches run in parallel threads (1: a single search).
     """
 
     status: str
@@ -95,6 +97,7 @@ class SolveStats:
     iterations: int = 0
     stopped_by: str = ""
     seed: int = 0
+    threads: int = 1
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -40,5 +40,6 @@ def test_full_instance_solution_is_feasible_and_deterministic():
     b = solve(inst, MaxIterations(300), seed=3)
     assert check_toptw_routes(inst, [list(r) for r in a.routes]) == []
     assert verify(inst, a) == []
-    assert a.stats.status == "feasible" and a.stats.iterations == 300 and a.stats.stopped_by == "max_iterations"
+    assert a.stats.status == "feasible" and a.stats.stopped_by == "max_iterations"
+    assert a.stats.threads == 2 and a.stats.iterations == 2 * 300  # the default: two searches of 300
     assert a.routes == b.routes and a.score == b.score > 0
