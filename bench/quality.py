@@ -883,8 +883,8 @@ def main(argv: list[str] | None = None) -> None:
         ap.error(f"--jobs {args.jobs}: must be >= 1")
     if not 0 <= args.threads <= 64:
         ap.error(f"--threads {args.threads}: must be in [0, 64]")
+    from optimizer.core.engine.portfolio import available_cores
     from optimizer.toptw import ToptwParams
-    from optimizer.toptw.solve import available_cores
 
     args.threads = args.threads or max(1, min(ToptwParams().threads, available_cores() // args.jobs))
 

@@ -18,15 +18,14 @@ unvisited customers are inserted greedily where they fit) so ``solve`` always re
 
 from __future__ import annotations
 
-import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.core.engine.ils import ILSParams, run_ils
-from optimizer.core.engine.kernels import NODE, KernelProblem, new_state, total_time
+from optimizer.core.engine.ils import ILSParams
+from optimizer.core.engine.kernels import NODE, KernelProblem, new_state
+from optimizer.core.engine.portfolio import MAX_THREADS, resolve_threads, run_portfolio
 from optimizer.core.errors import InvalidInput
 from optimizer.core.results import FEASIBLE, SolveStats
 from optimizer.core.stop import StoppingCriterion
@@ -63,7 +62,7 @@ class ToptwParams:
         ran, ``stats.iterations`` is their sum). Default 2, one per core of the 2-core machine the
         product is sized for; a fixed number, so that a seed and an iteration budget give the same
         answer on every machine. 0: one per CPU core available to the process, at most
-        ``MAX_AUTO_THREADS`` (the answer then depends on the machine); 1: the single search
+        ``portfolio.MAX_AUTO_THREADS`` (the answer then depends on the machine); 1: the single search
         (thread 0 always uses ``seed`` itself, so ``threads=1`` gives the answer of a single search,
         and ``threads=k`` is never worse than it at the same iteration budget). On fewer cores than
         threads a time limit is shared between them. A portfolio of independent runs: on
@@ -86,33 +85,6 @@ class ToptwParams:
                 or not 0 <= self.threads <= MAX_THREADS):
             raise InvalidInput("params.threads", self.threads, f"must be an integer in [0, {MAX_THREADS}]")
 
-
-MAX_THREADS = 64
-"""Most ILS threads ``ToptwParams.threads`` accepts."""
-MAX_AUTO_THREADS = 8
-"""Most threads ``threads=0`` (one per available core) starts."""
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (``os.sched_getaffinity`` where the OS has it, else
-    ``os.cpu_count()``), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - macOS / Windows
-        return max(1, os.cpu_count() or 1)
-
-
-def resolve_threads(threads: int) -> int:
-    """``ToptwParams.threads`` as a count: 0 -> one per available core, at most ``MAX_AUTO_THREADS``."""
-    return threads if threads > 0 else min(available_cores(), MAX_AUTO_THREADS)
-
-
-def thread_seed(seed: int, i: int) -> int:
-    """Seed of search ``i`` of a multi-threaded solve: ``seed`` itself for ``i = 0``, else a
-    63-bit value drawn from NumPy's ``SeedSequence([seed, i])`` (independent streams)."""
-    if i == 0:
-        return int(seed)
-    return int(np.random.SeedSequence([int(seed), int(i)]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
 def compile_toptw(inst: TOPTWInstance) -> tuple[KernelProblem, np.ndarray, np.ndarray]:
@@ -193,34 +165,21 @@ def solve_ils(inst: TOPTWInstance, stop: StoppingCriterion, seed: int = 0,
     """The ILS engine (``optimizer.core.engine``) on ``inst``; status ``feasible``. Routes that fail the
     float re-check (non-metric travel only) go through :func:`repair_routes`.
 
-    ``threads`` (>= 1) independent searches run in parallel threads, search ``i`` with seed
-    :func:`thread_seed` ``(seed, i)``, each under the whole ``stop`` (a ``max_iterations`` budget is
-    per search); the best plan wins (higher score, then shorter total route time, then the lower
-    index), so a stop without ``max_runtime_s`` gives the same answer for a seed."""
+    ``threads`` (>= 1) independent searches run in parallel threads
+    (:func:`optimizer.core.engine.portfolio.run_portfolio`), each under the whole ``stop`` (a
+    ``max_iterations`` budget is per search); the best plan wins, so a stop without
+    ``max_runtime_s`` gives the same answer for a seed."""
     t0 = time.perf_counter()
     P, daily, cust = compile_toptw(inst)
-    ils = params or TOPTW_ILS
-    k = max(1, int(threads))
-    states = [new_state(P, daily, 1, len(cust) + 1) for _ in range(k)]
-    if k == 1:
-        results = [run_ils(P, states[0], stop, seed=seed, params=ils, t0=t0)]
-    else:
-        with ThreadPoolExecutor(max_workers=k, thread_name_prefix="toptw-ils") as pool:
-            futures = [pool.submit(run_ils, P, states[i], stop, thread_seed(seed, i), ils, t0) for i in range(k)]
-            results = [f.result() for f in futures]
-    res = results[0]
-    best_v, best_t = float(res.state.rvalue.sum()), float(total_time(P, res.state))
-    for other in results[1:]:
-        v, t = float(other.state.rvalue.sum()), float(total_time(P, other.state))
-        if v > best_v + 1e-9 or (v > best_v - 1e-9 and t < best_t - 1e-9):
-            res, best_v, best_t = other, v, t
+    res, results = run_portfolio(P, lambda: new_state(P, daily, 1, len(cust) + 1), stop, seed,
+                                 params or TOPTW_ILS, threads, t0)
     B = res.state
     routes = [[int(cust[B.ri[NODE, r, p]]) for p in range(int(B.length[r]))] for r in range(inst.n_routes)]
     if route_violations(inst, routes):
         routes = repair_routes(inst, routes)
     stats = SolveStats(status=FEASIBLE, runtime_s=time.perf_counter() - t0,
                        iterations=sum(r.iterations for r in results), stopped_by=res.stopped_by, seed=int(seed),
-                       threads=k)
+                       threads=len(results))
     return make_solution(inst, routes, stats)
 
 

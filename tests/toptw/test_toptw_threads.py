@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from instances.benchmarks import benchmarks_root, instance_path, read_toptw
+from optimizer.core.engine.portfolio import MAX_AUTO_THREADS, resolve_threads, thread_seed
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import MaxIterations, StoppingCriterion
 from optimizer.toptw import ToptwParams, solve, verify
-from optimizer.toptw.solve import MAX_AUTO_THREADS, resolve_threads, thread_seed
 
 pytestmark = pytest.mark.skipif(not (benchmarks_root() / "toptw").is_dir(),
                                 reason=f"benchmarks not found at {benchmarks_root()}")
