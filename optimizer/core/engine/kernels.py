@@ -422,13 +422,20 @@ def _position_table(P, S, r, tab, idx):
 
 
 @njit(cache=True, nogil=True)
-def _plain_sweep(P, S, r, elig, e0, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_rank, tab, idx):
+def _plain_sweep(P, S, r, elig, e0, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_rank, tab, idx, dmin, bound):
     """Best insertion into route ``r`` of the slot-free nodes ``elig[e0:e0 + n_e]`` by ``w * value^2 /
     shift``, starting from the best so far ``(ratio, node, pos, slot, shift, rank)``; returns the
     new best in that form and ``n_live``: ``elig[e0:]`` is compacted in place, in order, to the
     ``n_live`` nodes that fit at one position at least (``greedy_fill`` keeps them as the route's
     live candidates). ``tab`` float64[4, >= L + 1] and ``idx`` int64[2, >= L + 1] are scratch for
     ``_position_table`` (passed in, so that a fill allocates them once, not per call).
+
+    With ``bound > 0`` (int64; ``greedy_fill``'s live lists), ``dmin[e0 + c]`` float64 holds a lower bound on
+    every shift node ``elig[e0 + c]`` can have in the route now (``_live_best``): a node whose best
+    possible ratio ``w * value^2 / max(0.001, dmin)`` is below the best so far cannot win nor tie,
+    so it is kept as live without being evaluated; an evaluated node's ``dmin`` becomes the least
+    ``t_in + service + t_out - old`` (its shift without the wait) over the positions where it fits.
+    ``dmin`` moves with the compaction. With ``bound = 0``, ``dmin`` is not read nor written.
 
     Time-window pruning (issue 15, the speed of an iteration): node ``j`` can only fit at the
     positions whose departure is at most its closing time (``DEP <= close + EPS``) and whose
@@ -452,7 +459,15 @@ def _plain_sweep(P, S, r, elig, e0, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_r
     n_live = np.int64(0)
     for c in range(n_e):
         j = elig[e0 + c]
+        v = value[r, j]
+        vv = w[j] * v * v
+        if bound > 0 and vv / _fmax(0.001, dmin[e0 + c]) < b_ratio:
+            dmin[e0 + n_live] = dmin[e0 + c]
+            elig[e0 + n_live] = j
+            n_live += 1
+            continue
         fits = False
+        d_best = INF
         close_j = close[j]
         serv_j = service[j]
         open_j = open_[j]
@@ -467,8 +482,6 @@ def _plain_sweep(P, S, r, elig, e0, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_r
                 lo = mid + 1
         # then down from p_hi - 1 while the latest hand-over leaves room for open + service
         x = open_j + serv_j - PRUNE_EPS
-        v = value[r, j]
-        vv = w[j] * v * v
         p = lo
         while p > 0 and tab[LATE, p - 1] > x:
             p -= 1
@@ -484,11 +497,15 @@ def _plain_sweep(P, S, r, elig, e0, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_r
             if shift > tab[LIM, p]:
                 continue
             fits = True
+            if bound > 0:
+                d_best = _fmin(d_best, t_in + serv_j + t_out - tab[OLD, p])
             ratio = vv / _fmax(0.001, shift)
             if ratio > b_ratio or (ratio == b_ratio and b_rank >= 0
                                    and (p < b_p or (p == b_p and c < b_rank))):
                 b_ratio, b_j, b_p, b_k, b_shift, b_rank = ratio, j, np.int64(p), np.int64(-1), shift, np.int64(c)
         if fits:
+            if bound > 0:
+                dmin[e0 + n_live] = d_best
             elig[e0 + n_live] = j
             n_live += 1
     return b_ratio, b_j, b_p, b_k, b_shift, b_rank, n_live
@@ -548,7 +565,7 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
     idx = np.empty((2, L + 1), dtype=np.int64)
     best_ratio, best_j, best_p, best_k, best_shift, _rank, _n_live = _plain_sweep(
         P, S, r, elig, np.int64(0), np.int64(n_e), w, best_ratio, np.int64(best_j), np.int64(best_p), np.int64(best_k),
-        best_shift, np.int64(-1), tab, idx)
+        best_shift, np.int64(-1), tab, idx, w, np.int64(0))
     return best_ratio, best_j, best_p, best_k, best_shift
 
 
@@ -620,11 +637,11 @@ def _on_time(P, S, r):
 
 
 @njit(cache=True, nogil=True)
-def _live_init(P, S, r, pool, off):
+def _live_init(P, S, r, pool, pool_d, off):
     """Write route ``r``'s live candidates into ``pool[off:off + n_cand[r]]`` (int64): the eligible
     candidates (as ``best_insertion_among`` filters them), slot-free ones in candidate order from
-    ``off`` up, slotted ones in candidate order from ``off + n_cand[r] - 1`` down. Returns
-    ``(n_plain, n_slotted)``."""
+    ``off`` up (their shift bounds ``pool_d`` float64 set to -inf: unknown), slotted ones in
+    candidate order from ``off + n_cand[r] - 1`` down. Returns ``(n_plain, n_slotted)``."""
     nc = np.int64(P.n_cand[r])
     q = P.size[r]
     n_pl = np.int64(0)
@@ -640,15 +657,17 @@ def _live_init(P, S, r, pool, off):
             n_sl += 1
         else:
             pool[off + n_pl] = j
+            pool_d[off + n_pl] = -INF
             n_pl += 1
     return n_pl, n_sl
 
 
 @njit(cache=True, nogil=True)
-def _live_best(P, S, r, w, pool, off, n_pl, n_sl, tab, idx):
+def _live_best(P, S, r, w, pool, pool_d, off, n_pl, n_sl, tab, idx):
     """``best_insertion(P, S, r, w)`` evaluated over route ``r``'s live candidates only (the lists
     ``_live_init`` wrote at ``pool[off:]``), which it compacts in place, in order, to the nodes
     that still fit somewhere. Returns ``(ratio, node, pos, slot, shift, n_plain, n_slotted)``.
+    ``pool_d`` holds the slot-free nodes' shift bounds (``_plain_sweep`` with ``bound``).
 
     Same choice as ``best_insertion`` when every candidate left out has no feasible insertion:
     slotted nodes first, in candidate order (strictly larger ratio wins), then ``_plain_sweep`` over
@@ -686,40 +705,74 @@ def _live_best(P, S, r, w, pool, off, n_pl, n_sl, tab, idx):
         j = pool[off + c]
         if S.in_route[r, j] or S.day_left[j] < q:
             continue
+        pool_d[off + kept] = pool_d[off + c]
         pool[off + kept] = j
         kept += 1
     if kept == 0:
         return best_ratio, best_j, best_p, best_k, best_shift, kept, n_sl_new
     best_ratio, best_j, best_p, best_k, best_shift, _rank, n_pl_new = _plain_sweep(
-        P, S, r, pool, off, kept, w, best_ratio, best_j, best_p, best_k, best_shift, np.int64(-1), tab, idx)
+        P, S, r, pool, off, kept, w, best_ratio, best_j, best_p, best_k, best_shift, np.int64(-1), tab, idx, pool_d,
+        np.int64(1))
     return best_ratio, best_j, best_p, best_k, best_shift, n_pl_new, n_sl_new
 
 
 @njit(cache=True, nogil=True)
-def _fill_best(P, S, r, w, pool, used, off, n_pl, n_sl, tab, idx):
+def _bound_update(P, S, r, ins_p, pool, pool_d, off, n_pl):
+    """After a visit was inserted at position ``ins_p`` of route ``r``: lower each live slot-free
+    node's shift bound ``pool_d`` to its detour (``t_in + service + t_out - old``, as
+    ``_plain_sweep`` computes a shift, without the wait) at the two arcs the insertion made. The
+    other arcs are arcs the bound already covers (the ones where the node fitted at its last
+    evaluation: an arc of the route then where it did not fit, it still does not, by the argument
+    of ``greedy_fill``), so the bound stays below every shift the node can have."""
+    travel, travel_t, t_from, t_to, service = P.travel, P.travel_t, P.t_from, P.t_to, P.service
+    L = S.length[r]
+    j = np.int64(S.ri[NODE, r, ins_p])
+    prev = np.int64(S.ri[NODE, r, ins_p - 1]) if ins_p > 0 else np.int64(-1)
+    nxt = np.int64(S.ri[NODE, r, ins_p + 1]) if ins_p + 1 < L else np.int64(-1)
+    old1 = t_from[r, j] if prev < 0 else travel[prev, j]
+    old2 = t_to[r, j] if nxt < 0 else travel[j, nxt]
+    for c in range(off, off + n_pl):
+        x = pool[c]
+        sx = service[x]
+        t_in1 = t_from[r, x] if prev < 0 else travel_t[x, prev]
+        d = _fmin(t_in1 + sx + travel[x, j] - old1, pool_d[c])
+        t_out2 = t_to[r, x] if nxt < 0 else travel[x, nxt]
+        pool_d[c] = _fmin(travel_t[x, j] + sx + t_out2 - old2, d)
+
+
+@njit(cache=True, nogil=True)
+def _fill_best(P, S, r, w, pool, pool_d, used, off, n_pl, n_sl, tab, idx, ins_p):
     """Best insertion into route ``r`` for ``greedy_fill``: ``best_insertion`` over every
     candidate, or, where ``P.metric`` holds and the route was on time when the fill first scanned
     it, over its live candidates (``_live_best``; the first scan writes the list at
-    ``pool[used:]``, growing ``pool`` if needed). Returns ``(ratio, node, pos, slot, shift, pool,
-    used)``."""
+    ``pool[used:]``, growing ``pool`` and ``pool_d`` if needed). ``ins_p``: the position of the
+    visit just inserted into ``r`` (-1: none since the last scan). Returns ``(ratio, node, pos,
+    slot, shift, pool, pool_d, used)``."""
     if not P.metric[0]:
         ratio, j, p, k, shift = best_insertion(P, S, r, w)
-        return ratio, j, p, k, shift, pool, used
+        return ratio, j, p, k, shift, pool, pool_d, used
     if off[r] < 0:
         if not _on_time(P, S, r):
             ratio, j, p, k, shift = best_insertion(P, S, r, w)
-            return ratio, j, p, k, shift, pool, used
+            return ratio, j, p, k, shift, pool, pool_d, used
         nc = np.int64(P.n_cand[r])
         if used + nc > pool.shape[0]:
-            grown = np.empty(max(2 * pool.shape[0], used + nc), dtype=np.int64)
+            size = max(2 * pool.shape[0], used + nc)
+            grown = np.empty(size, dtype=np.int64)
+            grown_d = np.empty(size)
             for i in range(used):
                 grown[i] = pool[i]
+                grown_d[i] = pool_d[i]
             pool = grown
+            pool_d = grown_d
         off[r] = used
         used += nc
-        n_pl[r], n_sl[r] = _live_init(P, S, r, pool, off[r])
-    ratio, j, p, k, shift, n_pl[r], n_sl[r] = _live_best(P, S, r, w, pool, off[r], n_pl[r], n_sl[r], tab, idx)
-    return ratio, j, p, k, shift, pool, used
+        n_pl[r], n_sl[r] = _live_init(P, S, r, pool, pool_d, off[r])
+    elif ins_p >= 0:
+        _bound_update(P, S, r, ins_p, pool, pool_d, off[r], n_pl[r])
+    ratio, j, p, k, shift, n_pl[r], n_sl[r] = _live_best(P, S, r, w, pool, pool_d, off[r], n_pl[r], n_sl[r], tab,
+                                                         idx)
+    return ratio, j, p, k, shift, pool, pool_d, used
 
 
 @njit(cache=True, nogil=True)
@@ -750,6 +803,11 @@ def greedy_fill(P, S, routes_mask, freed, n_freed, w):
     is not on time when first scanned is scanned in full. So the choice is the unpruned one (up to
     rounding within ``EPS`` = 1e-9 min, far below any data; ``tests/core/test_core_engine_fill.py``
     compares both). Where travel is not metric every rescan scans every candidate.
+
+    Shift bounds: each live slot-free node also keeps a lower bound on its shift in the route (the
+    least detour ``t_in + service + t_out - old`` over the arcs where it fitted, lowered by
+    ``_bound_update`` at each insertion's two new arcs); a rescan skips, without changing the
+    choice, every node whose ratio at that bound is below the best found so far (``_plain_sweep``).
     """
     R = S.length.shape[0]
     c_ratio = np.full(R, -1.0)
@@ -774,11 +832,12 @@ def greedy_fill(P, S, routes_mask, freed, n_freed, w):
             if routes_mask[r]:
                 cap += P.n_cand[r]
     pool = np.empty(cap, dtype=np.int64)
+    pool_d = np.empty(cap)
     used = np.int64(0)
     for r in range(R):
         if routes_mask[r]:
-            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], pool, used = _fill_best(
-                P, S, r, w, pool, used, off, n_pl, n_sl, tab, idx)
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], pool, pool_d, used = _fill_best(
+                P, S, r, w, pool, pool_d, used, off, n_pl, n_sl, tab, idx, np.int64(-1))
         elif n_lim > 0:
             c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion_among(P, S, r, lim, n_lim, w)
     size = 1
@@ -794,14 +853,14 @@ def greedy_fill(P, S, routes_mask, freed, n_freed, w):
         j, p = c_j[r], c_p[r]
         shift, k = insertion_cost(P, S, r, j, p)
         if abs(shift - c_shift[r]) > 1e-9 or k != c_k[r] or S.in_route[r, j]:
-            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], pool, used = _fill_best(
-                P, S, r, w, pool, used, off, n_pl, n_sl, tab, idx)
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], pool, pool_d, used = _fill_best(
+                P, S, r, w, pool, pool_d, used, off, n_pl, n_sl, tab, idx, np.int64(-1))
             _tree_update(c_ratio, tree, r)
             continue
         insert_visit(P, S, r, j, p, k)
         count += 1
-        c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], pool, used = _fill_best(
-            P, S, r, w, pool, used, off, n_pl, n_sl, tab, idx)
+        c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], pool, pool_d, used = _fill_best(
+            P, S, r, w, pool, pool_d, used, off, n_pl, n_sl, tab, idx, p)
         _tree_update(c_ratio, tree, r)
     return count
 
