@@ -625,7 +625,7 @@ def limited_nodes(P, S, nodes, n_nodes, out):
     return k
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _on_time(P, S, r):
     """True if every visit of route ``r`` starts by its (slot-reserved) closing time and the route
     reaches its end by ``day_end`` (each within ``EPS``): then the O(1) insertion test is exact."""
@@ -636,7 +636,7 @@ def _on_time(P, S, r):
     return S.end_arr[r] <= P.day_end[r] + EPS
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _live_init(P, S, r, pool, pool_d, off):
     """Write route ``r``'s live candidates into ``pool[off:off + n_cand[r]]`` (int64): the eligible
     candidates (as ``best_insertion_among`` filters them), slot-free ones in candidate order from
@@ -662,7 +662,7 @@ def _live_init(P, S, r, pool, pool_d, off):
     return n_pl, n_sl
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _live_best(P, S, r, w, pool, pool_d, off, n_pl, n_sl, tab, idx):
     """``best_insertion(P, S, r, w)`` evaluated over route ``r``'s live candidates only (the lists
     ``_live_init`` wrote at ``pool[off:]``), which it compacts in place, in order, to the nodes
@@ -716,7 +716,7 @@ def _live_best(P, S, r, w, pool, pool_d, off, n_pl, n_sl, tab, idx):
     return best_ratio, best_j, best_p, best_k, best_shift, n_pl_new, n_sl_new
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _bound_update(P, S, r, ins_p, pool, pool_d, off, n_pl):
     """After a visit was inserted at position ``ins_p`` of route ``r``: lower each live slot-free
     node's shift bound ``pool_d`` to its detour (``t_in + service + t_out - old``, as
@@ -745,34 +745,25 @@ def _fill_best(P, S, r, w, pool, pool_d, used, off, n_pl, n_sl, tab, idx, ins_p)
     """Best insertion into route ``r`` for ``greedy_fill``: ``best_insertion`` over every
     candidate, or, where ``P.metric`` holds and the route was on time when the fill first scanned
     it, over its live candidates (``_live_best``; the first scan writes the list at
-    ``pool[used:]``, growing ``pool`` and ``pool_d`` if needed). ``ins_p``: the position of the
-    visit just inserted into ``r`` (-1: none since the last scan). Returns ``(ratio, node, pos,
-    slot, shift, pool, pool_d, used)``."""
-    if not P.metric[0]:
-        ratio, j, p, k, shift = best_insertion(P, S, r, w)
-        return ratio, j, p, k, shift, pool, pool_d, used
-    if off[r] < 0:
-        if not _on_time(P, S, r):
-            ratio, j, p, k, shift = best_insertion(P, S, r, w)
-            return ratio, j, p, k, shift, pool, pool_d, used
-        nc = np.int64(P.n_cand[r])
-        if used + nc > pool.shape[0]:
-            size = max(2 * pool.shape[0], used + nc)
-            grown = np.empty(size, dtype=np.int64)
-            grown_d = np.empty(size)
-            for i in range(used):
-                grown[i] = pool[i]
-                grown_d[i] = pool_d[i]
-            pool = grown
-            pool_d = grown_d
-        off[r] = used
-        used += nc
-        n_pl[r], n_sl[r] = _live_init(P, S, r, pool, pool_d, off[r])
-    elif ins_p >= 0:
+    ``pool[used:]`` and ``pool_d[used:]``, sized for every route's candidates). ``ins_p``: the
+    position of the visit just inserted into ``r`` (-1: none since the last scan). Returns
+    ``(ratio, node, pos, slot, shift, used)``."""
+    live = P.metric[0]
+    if live and off[r] < 0:
+        if _on_time(P, S, r):
+            off[r] = used
+            used += np.int64(P.n_cand[r])
+            n_pl[r], n_sl[r] = _live_init(P, S, r, pool, pool_d, off[r])
+        else:
+            live = False
+    elif live and ins_p >= 0:
         _bound_update(P, S, r, ins_p, pool, pool_d, off[r], n_pl[r])
+    if not live:
+        ratio, j, p, k, shift = best_insertion(P, S, r, w)
+        return ratio, j, p, k, shift, used
     ratio, j, p, k, shift, n_pl[r], n_sl[r] = _live_best(P, S, r, w, pool, pool_d, off[r], n_pl[r], n_sl[r], tab,
                                                          idx)
-    return ratio, j, p, k, shift, pool, pool_d, used
+    return ratio, j, p, k, shift, used
 
 
 @njit(cache=True, nogil=True)
@@ -825,18 +816,13 @@ def greedy_fill(P, S, routes_mask, freed, n_freed, w):
     off = np.full(R, -1, dtype=np.int64)
     n_pl = np.zeros(R, dtype=np.int64)
     n_sl = np.zeros(R, dtype=np.int64)
-    cap = np.int64(1)
-    if P.metric[0]:
-        cap = np.int64(P.cand.shape[1])
-        for r in range(R):
-            if routes_mask[r]:
-                cap += P.n_cand[r]
+    cap = P.cand.shape[0] * P.cand.shape[1] if P.metric[0] else 1
     pool = np.empty(cap, dtype=np.int64)
     pool_d = np.empty(cap)
     used = np.int64(0)
     for r in range(R):
         if routes_mask[r]:
-            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], pool, pool_d, used = _fill_best(
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], used = _fill_best(
                 P, S, r, w, pool, pool_d, used, off, n_pl, n_sl, tab, idx, np.int64(-1))
         elif n_lim > 0:
             c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion_among(P, S, r, lim, n_lim, w)
@@ -852,15 +838,13 @@ def greedy_fill(P, S, routes_mask, freed, n_freed, w):
             break
         j, p = c_j[r], c_p[r]
         shift, k = insertion_cost(P, S, r, j, p)
-        if abs(shift - c_shift[r]) > 1e-9 or k != c_k[r] or S.in_route[r, j]:
-            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], pool, pool_d, used = _fill_best(
-                P, S, r, w, pool, pool_d, used, off, n_pl, n_sl, tab, idx, np.int64(-1))
-            _tree_update(c_ratio, tree, r)
-            continue
-        insert_visit(P, S, r, j, p, k)
-        count += 1
-        c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], pool, pool_d, used = _fill_best(
-            P, S, r, w, pool, pool_d, used, off, n_pl, n_sl, tab, idx, p)
+        ins_p = np.int64(-1)  # stale: re-evaluate the route without inserting
+        if abs(shift - c_shift[r]) <= 1e-9 and k == c_k[r] and not S.in_route[r, j]:
+            insert_visit(P, S, r, j, p, k)
+            count += 1
+            ins_p = p
+        c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], used = _fill_best(
+            P, S, r, w, pool, pool_d, used, off, n_pl, n_sl, tab, idx, ins_p)
         _tree_update(c_ratio, tree, r)
     return count
 
