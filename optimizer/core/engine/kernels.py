@@ -111,11 +111,13 @@ def travel_is_metric(travel: np.ndarray, t_from: np.ndarray, t_to: np.ndarray, t
     """``KernelProblem.metric``: bool[1], True if travel plus service obeys the triangle inequality.
 
     Checked for every triple of nodes, ``travel[i, k] <= travel[i, j] + service[j] + travel[j, k]``,
-    and for each route ``r`` over its candidates ``cand[r, :n_cand[r]]`` with its start and end,
+    and for each route ``r``, each of its candidates ``j`` (``cand[r, :n_cand[r]]``: the nodes a fill
+    can insert) and every node ``i``, ``k`` with a finite arc to the route's end / from its start,
     ``t_from[r, k] <= t_from[r, j] + service[j] + travel[j, k]``,
     ``t_to[r, i] <= travel[i, j] + service[j] + t_to[r, j]`` and
-    ``t_direct[r] <= t_from[r, j] + service[j] + t_to[r, j]`` (each up to ``METRIC_TOL`` minutes).
-    Then visiting one more node never lets a route arrive anywhere earlier, which ``greedy_fill``'s
+    ``t_direct[r] <= t_from[r, j] + service[j] + t_to[r, j]`` (each up to ``METRIC_TOL`` minutes; an
+    infinite ``t_from[r, k]`` or ``t_to[r, i]`` is no arc an on-time route can use, so it is skipped).
+    Then inserting a visit never lets a route arrive anywhere earlier, which ``greedy_fill``'s
     pruning of dead candidates relies on. Shapes as in ``KernelProblem``; O(n^3) numpy work, so
     problems with more than ``METRIC_MAX_N`` nodes get False (no pruning; plans are unaffected).
     """
@@ -135,10 +137,11 @@ def travel_is_metric(travel: np.ndarray, t_from: np.ndarray, t_to: np.ndarray, t
             if key in seen or c.size == 0:
                 continue
             seen.add(key)
-            f, e, tc, sc = t_from[r, c], t_to[r, c], t[np.ix_(c, c)], s[c]
-            if ((f[None, :] > f[:, None] + sc[:, None] + tc + METRIC_TOL).any()
-                    or (e[:, None] > tc + (sc + e)[None, :] + METRIC_TOL).any()
-                    or (t_direct[r] > f + sc + e + METRIC_TOL).any()):
+            f_all, e_all = t_from[r], t_to[r]  # every node (k, i); rows / columns j: the candidates
+            f, e, sc = f_all[c], e_all[c], s[c]
+            late_start = (f_all[None, :] > f[:, None] + sc[:, None] + t[c, :] + METRIC_TOL) & np.isfinite(f_all)[None, :]
+            late_end = (e_all[:, None] > t[:, c] + (sc + e)[None, :] + METRIC_TOL) & np.isfinite(e_all)[:, None]
+            if late_start.any() or late_end.any() or (t_direct[r] > f + sc + e + METRIC_TOL).any():
                 return np.zeros(1, dtype=np.bool_)
     return np.ones(1, dtype=np.bool_)
 
