@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 from optimizer.core.engine.ils import ILSParams, run_ils
-from optimizer.core.engine.kernels import NODE, KernelProblem, new_state
+from optimizer.core.engine.kernels import NODE, KernelProblem, new_state, travel_is_metric
 from optimizer.core.engine.kernels import _try_sequence as seed_chain  # places the hotel nodes in order
 from optimizer.core.stop import StoppingCriterion
 from optimizer.itineraries.problem import ItineraryProblem
@@ -96,16 +96,17 @@ def _engine_problem(pb: ItineraryProblem, places: list[int], lengths: np.ndarray
     val[0, :k] = value[sites]
     protect = np.zeros((1, c), dtype=np.bool_)
     protect[0, k:] = True
+    t_from = np.ascontiguousarray(pb.travel_min[np.ix_([s], nodes)], dtype=np.float64)
+    t_to = np.ascontiguousarray(pb.travel_min[np.ix_(nodes, [e])].T, dtype=np.float64)
+    t_direct = np.array([float(pb.travel_min[s, e])])
+    service = np.array([pb.sites[j].visit_min for j in sites] + [0.0] * (D - 1), dtype=np.float64)
+    cand, n_cand = np.arange(c, dtype=np.int32).reshape(1, c), np.array([c], dtype=np.int32)
     P = KernelProblem(
-        travel=t, travel_t=np.ascontiguousarray(t.T),
-        t_from=np.ascontiguousarray(pb.travel_min[np.ix_([s], nodes)], dtype=np.float64),
-        t_to=np.ascontiguousarray(pb.travel_min[np.ix_(nodes, [e])].T, dtype=np.float64),
-        t_direct=np.array([float(pb.travel_min[s, e])]),
-        service=np.array([pb.sites[j].visit_min for j in sites] + [0.0] * (D - 1), dtype=np.float64),
-        open_=open_, close=close, day_start=np.zeros(1), day_end=np.array([float(cum[-1])]),
-        value=val, protect=protect, size=np.ones(1, dtype=np.int64),
-        cand=np.arange(c, dtype=np.int32).reshape(1, c), n_cand=np.array([c], dtype=np.int32),
+        travel=t, travel_t=np.ascontiguousarray(t.T), t_from=t_from, t_to=t_to, t_direct=t_direct,
+        service=service, open_=open_, close=close, day_start=np.zeros(1), day_end=np.array([float(cum[-1])]),
+        value=val, protect=protect, size=np.ones(1, dtype=np.int64), cand=cand, n_cand=n_cand,
         slot_quota=np.full(c, -1, dtype=np.int64), slot_len=np.array([1440.0]),
+        metric=travel_is_metric(t, t_from, t_to, t_direct, service, cand, n_cand),
     )
     return P, nodes, k
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.core.engine.ils import ILSParams
-from optimizer.core.engine.kernels import NODE, KernelProblem, new_state
+from optimizer.core.engine.kernels import NODE, KernelProblem, new_state, travel_is_metric
 from optimizer.core.engine.portfolio import MAX_THREADS, resolve_threads, run_portfolio
 from optimizer.core.errors import InvalidInput
 from optimizer.core.results import FEASIBLE, SolveStats
@@ -94,13 +94,19 @@ def compile_toptw(inst: TOPTWInstance) -> tuple[KernelProblem, np.ndarray, np.nd
     t = np.ascontiguousarray(inst.travel_min[np.ix_(cust, cust)], dtype=np.float64)
     start_t = inst.travel_min[inst.start, cust]
     end_t = inst.travel_min[cust, inst.end]
+    t_from = np.ascontiguousarray(np.tile(start_t, (m, 1)))
+    t_to = np.ascontiguousarray(np.tile(end_t, (m, 1)))
+    t_direct = np.full(m, float(inst.travel_min[inst.start, inst.end]))
+    service = np.ascontiguousarray(inst.service_min[cust], dtype=np.float64)
+    cand = np.ascontiguousarray(np.tile(np.arange(c, dtype=np.int32), (m, 1)))
+    n_cand = np.full(m, c, dtype=np.int32)
     P = KernelProblem(
         travel=t,
         travel_t=np.ascontiguousarray(t.T),
-        t_from=np.ascontiguousarray(np.tile(start_t, (m, 1))),
-        t_to=np.ascontiguousarray(np.tile(end_t, (m, 1))),
-        t_direct=np.full(m, float(inst.travel_min[inst.start, inst.end])),
-        service=np.ascontiguousarray(inst.service_min[cust], dtype=np.float64),
+        t_from=t_from,
+        t_to=t_to,
+        t_direct=t_direct,
+        service=service,
         open_=np.ascontiguousarray(inst.open_min[cust], dtype=np.float64),
         close=np.ascontiguousarray(inst.close_min[cust], dtype=np.float64),
         day_start=np.full(m, inst.depart_min),
@@ -108,10 +114,11 @@ def compile_toptw(inst: TOPTWInstance) -> tuple[KernelProblem, np.ndarray, np.nd
         value=np.ascontiguousarray(np.tile(inst.score[cust].astype(np.float64), (m, 1))),
         protect=np.zeros((m, c), dtype=np.bool_),
         size=np.ones(m, dtype=np.int64),
-        cand=np.ascontiguousarray(np.tile(np.arange(c, dtype=np.int32), (m, 1))),
-        n_cand=np.full(m, c, dtype=np.int32),
+        cand=cand,
+        n_cand=n_cand,
         slot_quota=np.full(c, -1, dtype=np.int64),
         slot_len=np.array([1440.0]),
+        metric=travel_is_metric(t, t_from, t_to, t_direct, service, cand, n_cand),
     )
     return P, np.ones(c, dtype=np.int64), cust
 

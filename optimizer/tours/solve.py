@@ -23,7 +23,15 @@ from optimizer.core.engine import ils as _ils_module
 from optimizer.core.engine import kernels as _kernels_module
 from optimizer.core.engine import moves as _moves_module
 from optimizer.core.engine.ils import ILSParams, run_ils
-from optimizer.core.engine.kernels import NODE, START, KernelProblem, RouteState, new_state, seed_protected
+from optimizer.core.engine.kernels import (
+    NODE,
+    START,
+    KernelProblem,
+    RouteState,
+    new_state,
+    seed_protected,
+    travel_is_metric,
+)
 from optimizer.core.errors import InvalidInput
 from optimizer.core.network import Network, Road, Site, shortest_path_matrices
 from optimizer.core.physics import haversine_km
@@ -152,13 +160,16 @@ def compile_problem(problem: TourProblem) -> tuple[KernelProblem, np.ndarray, in
     n_slots = math.ceil(float(day_end.max(initial=0.0)) / problem.slot_min) + 1
     quota = np.array([s.slot_quota if s.slot_quota is not None else -1 for s in net.sites], dtype=np.int64)
     daily = np.array([s.daily_quota if s.daily_quota is not None else UNLIMITED for s in net.sites], dtype=np.int64)
+    travel = np.ascontiguousarray(net.travel_min, dtype=np.float64)
+    t_from, t_to, t_direct = np.ascontiguousarray(t_from), np.ascontiguousarray(t_to), np.ascontiguousarray(t_direct)
     P = KernelProblem(
-        travel=np.ascontiguousarray(net.travel_min, dtype=np.float64),
+        travel=travel,
         travel_t=np.ascontiguousarray(net.travel_min.T, dtype=np.float64),
-        t_from=np.ascontiguousarray(t_from), t_to=np.ascontiguousarray(t_to),
-        t_direct=np.ascontiguousarray(t_direct), service=service, open_=open_, close=close, day_start=day_start,
+        t_from=t_from, t_to=t_to,
+        t_direct=t_direct, service=service, open_=open_, close=close, day_start=day_start,
         day_end=day_end, value=np.ascontiguousarray(value), protect=protect, size=size, cand=cand, n_cand=n_cand,
-        slot_quota=quota, slot_len=np.array([problem.slot_min], dtype=np.float64))
+        slot_quota=quota, slot_len=np.array([problem.slot_min], dtype=np.float64),
+        metric=travel_is_metric(travel, t_from, t_to, t_direct, service, cand, n_cand))
     return P, daily, n_slots
 
 

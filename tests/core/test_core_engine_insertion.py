@@ -21,6 +21,7 @@ from optimizer.core.engine.kernels import (
     insertion_cost,
     new_state,
     remove_positions,
+    travel_is_metric,
 )
 
 
@@ -56,8 +57,9 @@ def random_problem(seed: int, n: int, R: int, width: float, slotted: float, metr
         value=np.ascontiguousarray(np.tile(score, (R, 1))),
         protect=np.zeros((R, n), dtype=np.bool_), size=np.ones(R, dtype=np.int64),
         cand=np.ascontiguousarray(np.tile(np.arange(n, dtype=np.int32), (R, 1))), n_cand=np.full(R, n, dtype=np.int32),
-        slot_quota=slot_quota, slot_len=np.array([60.0]),
+        slot_quota=slot_quota, slot_len=np.array([60.0]), metric=np.zeros(1, dtype=np.bool_),
     )
+    P = P._replace(metric=travel_is_metric(P.travel, P.t_from, P.t_to, P.t_direct, P.service, P.cand, P.n_cand))
     return P, new_state(P, np.ones(n, dtype=np.int64), 10, n + 1)
 
 

@@ -49,6 +49,7 @@ KernelProblem = namedtuple("KernelProblem", [
     "n_cand",      # int32[R]
     "slot_quota",  # int64[n] units per entry slot, -1 for no slot limit
     "slot_len",    # float64[1] slot length, minutes
+    "metric",      # bool[1] travel obeys the triangle inequality with service (``travel_is_metric``)
 ])
 
 RouteState = namedtuple("RouteState", [
@@ -95,6 +96,54 @@ def new_state(P: KernelProblem, daily_cap: np.ndarray, n_slots: int, max_len: in
         rvalue=np.zeros(R, dtype=np.float64),
     )
     return st
+
+
+METRIC_TOL = 1e-10
+"""Minutes a triangle may be "violated" by rounding and still count as metric in ``travel_is_metric``
+(Euclidean travel of collinear points misses by an ulp); far below ``EPS``."""
+METRIC_MAX_N = 500
+"""Largest node count ``travel_is_metric`` checks (O(n^3), numpy: ~35 ms CPU at n = 289); above it
+the problem is treated as not metric (``greedy_fill`` then scans every candidate, as before)."""
+
+
+def travel_is_metric(travel: np.ndarray, t_from: np.ndarray, t_to: np.ndarray, t_direct: np.ndarray,
+                     service: np.ndarray, cand: np.ndarray, n_cand: np.ndarray) -> np.ndarray:
+    """``KernelProblem.metric``: bool[1], True if travel plus service obeys the triangle inequality.
+
+    Checked for every triple of nodes, ``travel[i, k] <= travel[i, j] + service[j] + travel[j, k]``,
+    and for each route ``r``, each of its candidates ``j`` (``cand[r, :n_cand[r]]``: the nodes a fill
+    can insert) and every node ``i``, ``k`` with a finite arc to the route's end / from its start,
+    ``t_from[r, k] <= t_from[r, j] + service[j] + travel[j, k]``,
+    ``t_to[r, i] <= travel[i, j] + service[j] + t_to[r, j]`` and
+    ``t_direct[r] <= t_from[r, j] + service[j] + t_to[r, j]`` (each up to ``METRIC_TOL`` minutes; an
+    infinite ``t_from[r, k]`` or ``t_to[r, i]`` is no arc an on-time route can use, so it is skipped).
+    Then inserting a visit never lets a route arrive anywhere earlier, which ``greedy_fill``'s
+    pruning of dead candidates relies on. Shapes as in ``KernelProblem``; O(n^3) numpy work, so
+    problems with more than ``METRIC_MAX_N`` nodes get False (no pruning; plans are unaffected).
+    """
+    n = travel.shape[0]
+    if n > METRIC_MAX_N:
+        return np.zeros(1, dtype=np.bool_)
+    t = np.asarray(travel, dtype=np.float64)
+    s = np.asarray(service, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        for j in range(n):
+            if (t > t[:, j, None] + (s[j] + t[j, None, :]) + METRIC_TOL).any():
+                return np.zeros(1, dtype=np.bool_)
+        seen = set()
+        for r in range(t_from.shape[0]):
+            c = np.asarray(cand[r, : int(n_cand[r])], dtype=np.int64)
+            key = (t_from[r].tobytes(), t_to[r].tobytes(), float(t_direct[r]), c.tobytes())
+            if key in seen or c.size == 0:
+                continue
+            seen.add(key)
+            f_all, e_all = t_from[r], t_to[r]  # every node (k, i); rows / columns j: the candidates
+            f, e, sc = f_all[c], e_all[c], s[c]
+            late_start = (f_all[None, :] > f[:, None] + sc[:, None] + t[c, :] + METRIC_TOL) & np.isfinite(f_all)[None, :]
+            late_end = (e_all[:, None] > t[:, c] + (sc + e)[None, :] + METRIC_TOL) & np.isfinite(e_all)[:, None]
+            if late_start.any() or late_end.any() or (t_direct[r] > f + sc + e + METRIC_TOL).any():
+                return np.zeros(1, dtype=np.bool_)
+    return np.ones(1, dtype=np.bool_)
 
 
 def copy_state(st: RouteState) -> RouteState:
@@ -376,10 +425,20 @@ def _position_table(P, S, r, tab, idx):
 
 
 @njit(cache=True, nogil=True)
-def _plain_sweep(P, S, r, elig, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_rank):
-    """Best insertion into route ``r`` of the slot-free nodes ``elig[:n_e]`` by ``w * value^2 /
+def _plain_sweep(P, S, r, elig, e0, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_rank, tab, idx, dmin, bound):
+    """Best insertion into route ``r`` of the slot-free nodes ``elig[e0:e0 + n_e]`` by ``w * value^2 /
     shift``, starting from the best so far ``(ratio, node, pos, slot, shift, rank)``; returns the
-    new best in that form.
+    new best in that form and ``n_live``: ``elig[e0:]`` is compacted in place, in order, to the
+    ``n_live`` nodes that fit at one position at least (``greedy_fill`` keeps them as the route's
+    live candidates). ``tab`` float64[4, >= L + 1] and ``idx`` int64[2, >= L + 1] are scratch for
+    ``_position_table`` (passed in, so that a fill allocates them once, not per call).
+
+    With ``bound > 0`` (int64; ``greedy_fill``'s live lists), ``dmin[e0 + c]`` float64 holds a lower bound on
+    every shift node ``elig[e0 + c]`` can have in the route now (``_live_best``): a node whose best
+    possible ratio ``w * value^2 / max(0.001, dmin)`` is below the best so far cannot win nor tie,
+    so it is kept as live without being evaluated; an evaluated node's ``dmin`` becomes the least
+    ``t_in + service + t_out - old`` (its shift without the wait) over the positions where it fits.
+    ``dmin`` moves with the compaction. With ``bound = 0``, ``dmin`` is not read nor written.
 
     Time-window pruning (issue 15, the speed of an iteration): node ``j`` can only fit at the
     positions whose departure is at most its closing time (``DEP <= close + EPS``) and whose
@@ -396,14 +455,22 @@ def _plain_sweep(P, S, r, elig, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_rank)
     """
     L = S.length[r]
     n_pos = L + 1
-    tab = np.empty((4, n_pos))
-    idx = np.empty((2, n_pos), dtype=np.int64)
     _position_table(P, S, r, tab, idx)
     travel, travel_t = P.travel, P.travel_t
     t_from, t_to = P.t_from, P.t_to
     service, open_, close, value = P.service, P.open_, P.close, P.value
+    n_live = np.int64(0)
     for c in range(n_e):
-        j = elig[c]
+        j = elig[e0 + c]
+        v = value[r, j]
+        vv = w[j] * v * v
+        if bound > 0 and vv / _fmax(0.001, dmin[e0 + c]) < b_ratio:
+            dmin[e0 + n_live] = dmin[e0 + c]
+            elig[e0 + n_live] = j
+            n_live += 1
+            continue
+        fits = False
+        d_best = INF
         close_j = close[j]
         serv_j = service[j]
         open_j = open_[j]
@@ -418,8 +485,6 @@ def _plain_sweep(P, S, r, elig, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_rank)
                 lo = mid + 1
         # then down from p_hi - 1 while the latest hand-over leaves room for open + service
         x = open_j + serv_j - PRUNE_EPS
-        v = value[r, j]
-        vv = w[j] * v * v
         p = lo
         while p > 0 and tab[LATE, p - 1] > x:
             p -= 1
@@ -434,11 +499,19 @@ def _plain_sweep(P, S, r, elig, n_e, w, b_ratio, b_j, b_p, b_k, b_shift, b_rank)
             shift = t_in + (s - a) + serv_j + t_out - tab[OLD, p]
             if shift > tab[LIM, p]:
                 continue
+            fits = True
+            if bound > 0:
+                d_best = _fmin(d_best, t_in + serv_j + t_out - tab[OLD, p])
             ratio = vv / _fmax(0.001, shift)
             if ratio > b_ratio or (ratio == b_ratio and b_rank >= 0
                                    and (p < b_p or (p == b_p and c < b_rank))):
                 b_ratio, b_j, b_p, b_k, b_shift, b_rank = ratio, j, np.int64(p), np.int64(-1), shift, np.int64(c)
-    return b_ratio, b_j, b_p, b_k, b_shift, b_rank
+        if fits:
+            if bound > 0:
+                dmin[e0 + n_live] = d_best
+            elig[e0 + n_live] = j
+            n_live += 1
+    return b_ratio, b_j, b_p, b_k, b_shift, b_rank, n_live
 
 
 @njit(cache=True, nogil=True)
@@ -491,9 +564,11 @@ def best_insertion_among(P, S, r, nodes, n_nodes, w):
         n_e += 1
     if n_e == 0:
         return best_ratio, best_j, best_p, best_k, best_shift
-    best_ratio, best_j, best_p, best_k, best_shift, _rank = _plain_sweep(
-        P, S, r, elig, np.int64(n_e), w, best_ratio, np.int64(best_j), np.int64(best_p), np.int64(best_k),
-        best_shift, np.int64(-1))
+    tab = np.empty((4, L + 1))
+    idx = np.empty((2, L + 1), dtype=np.int64)
+    best_ratio, best_j, best_p, best_k, best_shift, _rank, _n_live = _plain_sweep(
+        P, S, r, elig, np.int64(0), np.int64(n_e), w, best_ratio, np.int64(best_j), np.int64(best_p), np.int64(best_k),
+        best_shift, np.int64(-1), tab, idx, w, np.int64(0))
     return best_ratio, best_j, best_p, best_k, best_shift
 
 
@@ -553,6 +628,147 @@ def limited_nodes(P, S, nodes, n_nodes, out):
     return k
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _on_time(P, S, r):
+    """True if every visit of route ``r`` starts by its (slot-reserved) closing time and the route
+    reaches its end by ``day_end`` (each within ``EPS``): then the O(1) insertion test is exact."""
+    rt = S.rt
+    for p in range(S.length[r]):
+        if rt[START, r, p] > rt[ECLOSE, r, p] + EPS:
+            return False
+    return S.end_arr[r] <= P.day_end[r] + EPS
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _live_init(P, S, r, pool, pool_d, off):
+    """Write route ``r``'s live candidates into ``pool[off:off + n_cand[r]]`` (int64): the eligible
+    candidates (as ``best_insertion_among`` filters them), slot-free ones in candidate order from
+    ``off`` up (their shift bounds ``pool_d`` float64 set to -inf: unknown), slotted ones in
+    candidate order from ``off + n_cand[r] - 1`` down. Returns ``(n_plain, n_slotted)``."""
+    nc = np.int64(P.n_cand[r])
+    q = P.size[r]
+    n_pl = np.int64(0)
+    n_sl = np.int64(0)
+    for c in range(nc):
+        j = np.int64(P.cand[r, c])
+        if S.in_route[r, j] or S.day_left[j] < q:
+            continue
+        if P.value[r, j] <= 0.0 and not P.protect[r, j]:
+            continue
+        if P.slot_quota[j] >= 0:
+            pool[off + nc - 1 - n_sl] = j
+            n_sl += 1
+        else:
+            pool[off + n_pl] = j
+            pool_d[off + n_pl] = -INF
+            n_pl += 1
+    return n_pl, n_sl
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _live_best(P, S, r, w, pool, pool_d, off, n_pl, n_sl, tab, idx):
+    """``best_insertion(P, S, r, w)`` evaluated over route ``r``'s live candidates only (the lists
+    ``_live_init`` wrote at ``pool[off:]``), which it compacts in place, in order, to the nodes
+    that still fit somewhere. Returns ``(ratio, node, pos, slot, shift, n_plain, n_slotted)``.
+    ``pool_d`` holds the slot-free nodes' shift bounds (``_plain_sweep`` with ``bound``).
+
+    Same choice as ``best_insertion`` when every candidate left out has no feasible insertion:
+    slotted nodes first, in candidate order (strictly larger ratio wins), then ``_plain_sweep`` over
+    the slot-free ones, in candidate order (its ranks keep their order, so ties break the same way).
+    """
+    best_ratio = -1.0
+    best_j = np.int64(-1)
+    best_p = np.int64(-1)
+    best_k = np.int64(-1)
+    best_shift = INF
+    L = np.int64(S.length[r])
+    q = P.size[r]
+    top = off + np.int64(P.n_cand[r]) - 1
+    kept = np.int64(0)
+    for c in range(n_sl):
+        j = pool[top - c]
+        if S.in_route[r, j] or S.day_left[j] < q:
+            continue
+        v = P.value[r, j]
+        fits = False
+        for p in range(L + 1):
+            shift, k = insertion_cost(P, S, r, j, p)
+            if shift == INF:
+                continue
+            fits = True
+            ratio = w[j] * v * v / _fmax(0.001, shift)
+            if ratio > best_ratio:
+                best_ratio, best_j, best_p, best_k, best_shift = ratio, j, np.int64(p), np.int64(k), shift
+        if fits:
+            pool[top - kept] = j
+            kept += 1
+    n_sl_new = kept
+    kept = np.int64(0)
+    for c in range(n_pl):
+        j = pool[off + c]
+        if S.in_route[r, j] or S.day_left[j] < q:
+            continue
+        pool_d[off + kept] = pool_d[off + c]
+        pool[off + kept] = j
+        kept += 1
+    if kept == 0:
+        return best_ratio, best_j, best_p, best_k, best_shift, kept, n_sl_new
+    best_ratio, best_j, best_p, best_k, best_shift, _rank, n_pl_new = _plain_sweep(
+        P, S, r, pool, off, kept, w, best_ratio, best_j, best_p, best_k, best_shift, np.int64(-1), tab, idx, pool_d,
+        np.int64(1))
+    return best_ratio, best_j, best_p, best_k, best_shift, n_pl_new, n_sl_new
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bound_update(P, S, r, ins_p, pool, pool_d, off, n_pl):
+    """After a visit was inserted at position ``ins_p`` of route ``r``: lower each live slot-free
+    node's shift bound ``pool_d`` to its detour (``t_in + service + t_out - old``, as
+    ``_plain_sweep`` computes a shift, without the wait) at the two arcs the insertion made. The
+    other arcs are arcs the bound already covers (the ones where the node fitted at its last
+    evaluation: an arc of the route then where it did not fit, it still does not, by the argument
+    of ``greedy_fill``), so the bound stays below every shift the node can have."""
+    travel, travel_t, t_from, t_to, service = P.travel, P.travel_t, P.t_from, P.t_to, P.service
+    L = S.length[r]
+    j = np.int64(S.ri[NODE, r, ins_p])
+    prev = np.int64(S.ri[NODE, r, ins_p - 1]) if ins_p > 0 else np.int64(-1)
+    nxt = np.int64(S.ri[NODE, r, ins_p + 1]) if ins_p + 1 < L else np.int64(-1)
+    old1 = t_from[r, j] if prev < 0 else travel[prev, j]
+    old2 = t_to[r, j] if nxt < 0 else travel[j, nxt]
+    for c in range(off, off + n_pl):
+        x = pool[c]
+        sx = service[x]
+        t_in1 = t_from[r, x] if prev < 0 else travel_t[x, prev]
+        d = _fmin(t_in1 + sx + travel[x, j] - old1, pool_d[c])
+        t_out2 = t_to[r, x] if nxt < 0 else travel[x, nxt]
+        pool_d[c] = _fmin(travel_t[x, j] + sx + t_out2 - old2, d)
+
+
+@njit(cache=True, nogil=True)
+def _fill_best(P, S, r, w, pool, pool_d, used, off, n_pl, n_sl, tab, idx, ins_p):
+    """Best insertion into route ``r`` for ``greedy_fill``: ``best_insertion`` over every
+    candidate, or, where ``P.metric`` holds and the route was on time when the fill first scanned
+    it, over its live candidates (``_live_best``; the first scan writes the list at
+    ``pool[used:]`` and ``pool_d[used:]``, sized for every route's candidates). ``ins_p``: the
+    position of the visit just inserted into ``r`` (-1: none since the last scan). Returns
+    ``(ratio, node, pos, slot, shift, used)``."""
+    live = P.metric[0]
+    if live and off[r] < 0:
+        if _on_time(P, S, r):
+            off[r] = used
+            used += np.int64(P.n_cand[r])
+            n_pl[r], n_sl[r] = _live_init(P, S, r, pool, pool_d, off[r])
+        else:
+            live = False
+    elif live and ins_p >= 0:
+        _bound_update(P, S, r, ins_p, pool, pool_d, off[r], n_pl[r])
+    if not live:
+        ratio, j, p, k, shift = best_insertion(P, S, r, w)
+        return ratio, j, p, k, shift, used
+    ratio, j, p, k, shift, n_pl[r], n_sl[r] = _live_best(P, S, r, w, pool, pool_d, off[r], n_pl[r], n_sl[r], tab,
+                                                         idx)
+    return ratio, j, p, k, shift, used
+
+
 @njit(cache=True, nogil=True)
 def greedy_fill(P, S, routes_mask, freed, n_freed, w):
     """Insert visits until nothing fits, best ratio first over all routes.
@@ -566,6 +782,26 @@ def greedy_fill(P, S, routes_mask, freed, n_freed, w):
     applied. The best route is kept in a tournament tree (``_tree_build``), O(log R) per
     insertion, with the same choice as ``np.argmax`` over the cached ratios (issue 15: the argmax
     made construction O(R^2) at city scale). Returns the number of insertions.
+
+    Dead candidates (issue 15, the speed of an iteration): where travel is metric (``P.metric``,
+    ``travel_is_metric``), a node that has no feasible insertion in route ``r`` gets none for the
+    rest of the fill, so each rescan of ``r`` evaluates only the candidates that fitted at its
+    previous scan (``_live_best``). Proof: during a fill route ``r`` only gains visits and
+    capacities only shrink. Say node ``x`` fits in ``r`` after visits were added. In that schedule
+    remove the added visits: by the triangle inequality with service,
+    ``t(i, k) <= t(i, j) + service_j + t(j, k)`` (start and end included), every later visit
+    arrives no later, hence starts no later (earliest-start schedules with waiting are monotone),
+    so every window, the day end and ``x``'s slot (at least as early, its capacity at least as
+    large then) still hold: ``x`` fitted before too. The O(1) test agrees with that schedule when
+    the route is on time (``_on_time``), which an insertion the test accepts keeps; a route that
+    is not on time when first scanned is scanned in full. So the choice is the unpruned one (up to
+    rounding within ``EPS`` = 1e-9 min, far below any data; ``tests/core/test_core_engine_fill.py``
+    compares both). Where travel is not metric every rescan scans every candidate.
+
+    Shift bounds: each live slot-free node also keeps a lower bound on its shift in the route (the
+    least detour ``t_in + service + t_out - old`` over the arcs where it fitted, lowered by
+    ``_bound_update`` at each insertion's two new arcs); a rescan skips, without changing the
+    choice, every node whose ratio at that bound is below the best found so far (``_plain_sweep``).
     """
     R = S.length.shape[0]
     c_ratio = np.full(R, -1.0)
@@ -575,9 +811,22 @@ def greedy_fill(P, S, routes_mask, freed, n_freed, w):
     c_shift = np.full(R, INF)
     lim = np.empty(max(n_freed, 1), dtype=freed.dtype)
     n_lim = limited_nodes(P, S, freed, n_freed, lim)
+    # the live lists: route r's at pool[off[r]:off[r] + n_cand[r]] (off -1: none yet); scratch
+    # position tables for ``_plain_sweep``, allocated once per fill
+    n_pos = S.rt.shape[2] + 1
+    tab = np.empty((4, n_pos))
+    idx = np.empty((2, n_pos), dtype=np.int64)
+    off = np.full(R, -1, dtype=np.int64)
+    n_pl = np.zeros(R, dtype=np.int64)
+    n_sl = np.zeros(R, dtype=np.int64)
+    cap = P.cand.shape[0] * P.cand.shape[1] if P.metric[0] else 1
+    pool = np.empty(cap, dtype=np.int64)
+    pool_d = np.empty(cap)
+    used = np.int64(0)
     for r in range(R):
         if routes_mask[r]:
-            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r, w)
+            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], used = _fill_best(
+                P, S, r, w, pool, pool_d, used, off, n_pl, n_sl, tab, idx, np.int64(-1))
         elif n_lim > 0:
             c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion_among(P, S, r, lim, n_lim, w)
     size = 1
@@ -592,13 +841,13 @@ def greedy_fill(P, S, routes_mask, freed, n_freed, w):
             break
         j, p = c_j[r], c_p[r]
         shift, k = insertion_cost(P, S, r, j, p)
-        if abs(shift - c_shift[r]) > 1e-9 or k != c_k[r] or S.in_route[r, j]:
-            c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r, w)
-            _tree_update(c_ratio, tree, r)
-            continue
-        insert_visit(P, S, r, j, p, k)
-        count += 1
-        c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r] = best_insertion(P, S, r, w)
+        ins_p = np.int64(-1)  # stale: re-evaluate the route without inserting
+        if abs(shift - c_shift[r]) <= 1e-9 and k == c_k[r] and not S.in_route[r, j]:
+            insert_visit(P, S, r, j, p, k)
+            count += 1
+            ins_p = p
+        c_ratio[r], c_j[r], c_p[r], c_k[r], c_shift[r], used = _fill_best(
+            P, S, r, w, pool, pool_d, used, off, n_pl, n_sl, tab, idx, ins_p)
         _tree_update(c_ratio, tree, r)
     return count
 
