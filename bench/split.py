@@ -21,7 +21,8 @@ gaps did not carry over to unseen instances. This protocol separates choosing fr
 4. **The report**: a table of every candidate's mean gap on A, on B (and on the generated unseen
    instances); for each direction, the chosen candidate's gap on the half it was chosen on and on
    the other (held-out) half. The engine's defaults (``ILSParams()``; for the TOPTW
-   ``optimizer.toptw.solve.TOPTW_ILS``, which adds the restarts of round ``pr_10s_it``) are the
+   ``optimizer.toptw.solve.TOPTW_ILS``, which adds the restarts of round ``pr_10s_it`` and the shake cap
+   of rounds ``trap_pr_1s_it_seed0..2``) are the
    candidate chosen on half A; the held-out half B is the honest number for them.
 
 Gap % = 100 (ref - score) / ref with ref = the BKS of ``toptw/bks.csv`` (Cordeau, Solomon m = 1) or
@@ -79,6 +80,8 @@ VARIANTS: dict[str, ILSParams] = {
                                        kick_frac=1.0, kick_frac_max=1.0, shake_frac=0.5),
     "restarts1000+shakecap75": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0, kick_after=1000,
                                        kick_frac=1.0, kick_frac_max=1.0, shake_frac=0.75),
+    "restarts1000+shakecap50+tails": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0, kick_after=1000,
+                                             kick_frac=1.0, kick_frac_max=1.0, shake_frac=0.5, tails=True),
 }
 """The candidates, fixed before the protocol run: ``ils`` is the search before issue 15 (insertion +
 shake + 2-opt + SA acceptance, restarts from the best, fixed noise); ``+replace`` adds the replace
@@ -101,7 +104,9 @@ Cordeau cases with the same score at 1 s and 10 s.
 ``+shakecapF`` (issue 15, the early basin of pr06/pr10 at 1 s, round ``trap_*``): the shake size goes
 back to 1 once it exceeds F (0.25, 0.5, 0.75) times the mean route length (``ILSParams.shake_frac``),
 not only at n / (3 m). Added after an instrumented run of pr06 m = 2 showed ``S`` passing the routes'
-~28 visits in four iterations of ten (both routes emptied, 0.1 % accepted, no new best from ``S`` >= 20)."""
+~28 visits in four iterations of ten (both routes emptied, 0.1 % accepted, no new best from ``S`` >= 20).
+Chosen on half A in each of seeds 0, 1, 2: ``restarts1000+shakecap50``, now ``TOPTW_ILS``.
+``+tails`` adds the inter-route tail exchange (2-opt*, ``moves.tails_routes``) to it (round ``trap_tails``)."""
 
 
 def split_of(case: Case, names_in_set: Sequence[str]) -> str:

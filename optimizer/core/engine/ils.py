@@ -84,7 +84,8 @@ class ILSParams:
     iterations) chose ``ils+replace+adaptive`` (``noise_max = 2``) on half A and ``ils+replace`` on
     half B, 0.04-0.09 points apart: the defaults follow half A. ``relocate`` and ``elite`` are there
     as options but were not chosen. ``kick_after`` is off here; the classic TOPTW turns it on
-    (``optimizer.toptw.solve.TOPTW_ILS``, round ``split_pr_10s_it``), the tours and itineraries keep it off. The older fields were tuned on pr01-pr10 and Solomon TOPTW
+    (``optimizer.toptw.solve.TOPTW_ILS``, round ``split_pr_10s_it``), the tours and itineraries keep it off;
+    likewise ``shake_frac`` (0.5 in ``TOPTW_ILS``, rounds ``split_trap_pr_1s_it_seed0..2``). The older fields were tuned on pr01-pr10 and Solomon TOPTW
     before issue 15.
 
     Attributes
