@@ -82,6 +82,8 @@ VARIANTS: dict[str, ILSParams] = {
                                        kick_frac=1.0, kick_frac_max=1.0, shake_frac=0.75),
     "restarts1000+shakecap50+tails": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0, kick_after=1000,
                                              kick_frac=1.0, kick_frac_max=1.0, shake_frac=0.5, tails=True),
+    "restarts1000+shakecap50+tabu": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0, kick_after=1000,
+                                            kick_frac=1.0, kick_frac_max=1.0, shake_frac=0.5, shake_tabu=True),
 }
 """The candidates, fixed before the protocol run: ``ils`` is the search before issue 15 (insertion +
 shake + 2-opt + SA acceptance, restarts from the best, fixed noise); ``+replace`` adds the replace
@@ -106,7 +108,8 @@ back to 1 once it exceeds F (0.25, 0.5, 0.75) times the mean route length (``ILS
 not only at n / (3 m). Added after an instrumented run of pr06 m = 2 showed ``S`` passing the routes'
 ~28 visits in four iterations of ten (both routes emptied, 0.1 % accepted, no new best from ``S`` >= 20).
 Chosen on half A in each of seeds 0, 1, 2: ``restarts1000+shakecap50``, now ``TOPTW_ILS``.
-``+tails`` adds the inter-route tail exchange (2-opt*, ``moves.tails_routes``) to it (round ``trap_tails``)."""
+``+tails`` adds the inter-route tail exchange (2-opt*, ``moves.tails_routes``) to it (round ``trap_tails``),
+``+tabu`` the repair that reinserts the shaken-out customers last (``ILSParams.shake_tabu``, round ``trap_tabu``)."""
 
 
 def split_of(case: Case, names_in_set: Sequence[str]) -> str:

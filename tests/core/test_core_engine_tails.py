@@ -1,6 +1,7 @@
 """Issue 15 (the early basin of pr06/pr10 at 1 s): the inter-route tail exchange
-(``moves.tails_routes``, 2-opt*) on hand-made cases whose answer is worked out in the docstring, and
-the shake cap relative to the route length (``ILSParams.shake_frac``). Every plan is re-checked by the
+(``moves.tails_routes``, 2-opt*) on hand-made cases whose answer is worked out in the docstring, the
+shake cap relative to the route length (``ILSParams.shake_frac``), the random-position shake and the
+repair that reinserts the shaken-out customers last (``shake_random``, ``shake_tabu``). Every plan is re-checked by the
 independent verifier."""
 
 from __future__ import annotations
@@ -137,11 +138,14 @@ def test_shake_frac_keeps_the_shake_below_half_a_route(monkeypatch):
 
 
 @needs_bench
-def test_tails_and_shake_cap_are_verified_and_deterministic():
-    """Same seed and iteration budget give the same plan with the tail exchange and the shake cap on,
-    and the plan passes the verifier."""
+@pytest.mark.parametrize("prm", [ILSParams(tails=True, shake_frac=0.5, shake_random=True),
+                                 ILSParams(shake_frac=0.5, shake_tabu=True),
+                                 ILSParams(shake_tabu=True, noise=0.0, noise_max=0.0)],
+                         ids=["tails+cap+random", "cap+tabu", "tabu-no-noise"])
+def test_tails_and_shake_options_are_verified_and_deterministic(prm):
+    """Same seed and iteration budget give the same plan with the tail exchange and the shake options
+    on, and the plan passes the verifier."""
     inst = read_toptw(instance_path("cordeau_pr", "pr02"), n_routes=3)
-    prm = ILSParams(tails=True, shake_frac=0.5, shake_random=True)
     a = solve(inst, MaxIterations(300), seed=5, params=ToptwParams(ils=prm))
     b = solve(inst, MaxIterations(300), seed=5, params=ToptwParams(ils=prm))
     assert verify(inst, a) == [] and a.routes == b.routes and a.score == b.score > 0
