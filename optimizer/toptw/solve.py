@@ -45,7 +45,8 @@ The shake size goes back to 1 once it exceeds half the mean route length (``ILSP
 0.5``; issue 15, the early basin of pr06/pr10 at 1 s: with the n / (3 m) cap alone four iterations in
 ten emptied whole routes and were never accepted). Chosen on half A in each of seeds 0, 1, 2 at the
 iterations the defaults ran in 1 s (sections ``split_trap_pr_1s_it_seed0..2``): half A 0.63 -> 0.47 %,
-held-out half B 1.48 -> 1.06 %, unseen generated 0.53 -> 0.48 % (means of the three seeds); same
+held-out half B 1.48 -> 1.06 %, unseen generated 0.53 -> 0.48 % (means of the three seeds); at the
+10 s budgets (pr05/pr09 of A, pr06/pr10 of B, seeds 0 and 1) A 0.54 -> 0.48 %, B 1.17 -> 0.57 %; same
 iterations at about 3/4 of the CPU time. The tours and itineraries families keep ``ILSParams()``."""
 
 
