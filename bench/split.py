@@ -21,7 +21,8 @@ gaps did not carry over to unseen instances. This protocol separates choosing fr
 4. **The report**: a table of every candidate's mean gap on A, on B (and on the generated unseen
    instances); for each direction, the chosen candidate's gap on the half it was chosen on and on
    the other (held-out) half. The engine's defaults (``ILSParams()``; for the TOPTW
-   ``optimizer.toptw.solve.TOPTW_ILS``, which adds the restarts of round ``pr_10s_it``) are the
+   ``optimizer.toptw.solve.TOPTW_ILS``, which adds the restarts of round ``pr_10s_it`` and the shake cap
+   of rounds ``trap_pr_1s_it_seed0..2``) are the
    candidate chosen on half A; the held-out half B is the honest number for them.
 
 Gap % = 100 (ref - score) / ref with ref = the BKS of ``toptw/bks.csv`` (Cordeau, Solomon m = 1) or
@@ -73,6 +74,16 @@ VARIANTS: dict[str, ILSParams] = {
                                                  kick_after=2000, kick_frac=1.0, kick_frac_max=1.0),
     "ils+replace+adaptive+restarts1000": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0,
                                                  kick_after=1000, kick_frac=1.0, kick_frac_max=1.0),
+    "restarts1000+shakecap25": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0, kick_after=1000,
+                                       kick_frac=1.0, kick_frac_max=1.0, shake_frac=0.25),
+    "restarts1000+shakecap50": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0, kick_after=1000,
+                                       kick_frac=1.0, kick_frac_max=1.0, shake_frac=0.5),
+    "restarts1000+shakecap75": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0, kick_after=1000,
+                                       kick_frac=1.0, kick_frac_max=1.0, shake_frac=0.75),
+    "restarts1000+shakecap50+tails": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0, kick_after=1000,
+                                             kick_frac=1.0, kick_frac_max=1.0, shake_frac=0.5, tails=True),
+    "restarts1000+shakecap50+tabu": replace(BASE, replace=True, moves_gate=0.02, noise_max=2.0, kick_after=1000,
+                                            kick_frac=1.0, kick_frac_max=1.0, shake_frac=0.5, shake_tabu=True),
 }
 """The candidates, fixed before the protocol run: ``ils`` is the search before issue 15 (insertion +
 shake + 2-opt + SA acceptance, restarts from the best, fixed noise); ``+replace`` adds the replace
@@ -90,7 +101,15 @@ Chao set-6 cases where every round-1 candidate stalls. ``+swap`` (the inter-rout
 ``+restartsN`` (issue 15 at 10 s, round ``pr_10s_it``): episodes of the ILS driver; after N iterations
 without a new best of the episode, restart from a noisy greedy construction from scratch (``kick_frac =
 1``), keeping the run's best (``ILSParams.kick_after``). Added after the 10 s run showed ~12 of 40
-Cordeau cases with the same score at 1 s and 10 s."""
+Cordeau cases with the same score at 1 s and 10 s.
+
+``+shakecapF`` (issue 15, the early basin of pr06/pr10 at 1 s, round ``trap_*``): the shake size goes
+back to 1 once it exceeds F (0.25, 0.5, 0.75) times the mean route length (``ILSParams.shake_frac``),
+not only at n / (3 m). Added after an instrumented run of pr06 m = 2 showed ``S`` passing the routes'
+~28 visits in four iterations of ten (both routes emptied, 0.1 % accepted, no new best from ``S`` >= 20).
+Chosen on half A in each of seeds 0, 1, 2: ``restarts1000+shakecap50``, now ``TOPTW_ILS``.
+``+tails`` adds the inter-route tail exchange (2-opt*, ``moves.tails_routes``) to it (round ``trap_tails``),
+``+tabu`` the repair that reinserts the shaken-out customers last (``ILSParams.shake_tabu``, round ``trap_tabu``)."""
 
 
 def split_of(case: Case, names_in_set: Sequence[str]) -> str:

@@ -4,7 +4,7 @@ Run by ``optimizer.core.warmup`` on a cold start (``python -m optimizer.tours.co
 --of N --markers DIR``; the mechanism is ``optimizer.core.compile_plan``). Signatures use the types
 of the warm-up problem (``optimizer.tours.solve.warm_up_problem``): ``P`` the ``KernelProblem``, ``S``
 the ``RouteState``, int64 scalars, C-contiguous 1-d arrays, and None for the neighbourhoods the default
-``TOUR_PARAMS`` leave off (``ils_iterations``' last four arguments).
+``TOUR_PARAMS`` leave off (``ils_iterations``' last five arguments).
 
 The split follows the call graph (callees first) and each kernel's measured self compile time
 (``python -m bench.first_run``, serial cold compile: ``ils_iterations`` ~3.0 s, ``seed_protected`` 1.3,
@@ -50,7 +50,7 @@ def plan() -> list[list[Step]]:
         Step(ils._rand, (a_i8,)),
         Step(ils._better, (f8, f8, f8, f8)),
         Step(kernels.assign_routes, (s, s, a_b)),
-        Step(ils.ils_iterations, (p, s, s, s, a_i8, a_f8, a_f8, i8, i8, a_b, none, none, none, none)),
+        Step(ils.ils_iterations, (p, s, s, s, a_i8, a_f8, a_f8, i8, i8, a_b, none, none, none, none, none)),
     ]
     part1 = [
         Step(kernels.recompute_route, (p, s, i8, i8)),

@@ -42,6 +42,6 @@ def test_cold_tour_warm_up_compiles_each_engine_kernel_once(tmp_path):
     compiled = {name for name, s in sigs.items() if s}
     assert {"ils.ils_iterations", "kernels.greedy_fill", "kernels.insertion_cost", "kernels.seed_protected",
             "moves.replace_route", "kernels.two_opt_route"} <= compiled, sorted(compiled)
-    off_by_default = {"moves.relocate_routes", "moves.swap_routes", "moves.pool_store", "moves.pool_load",
-                      "kernels.or_opt_route"}
+    off_by_default = {"moves.relocate_routes", "moves.swap_routes", "moves.tails_routes", "moves.pool_store",
+                      "moves.pool_load", "kernels.or_opt_route"}
     assert not compiled & off_by_default, sorted(compiled & off_by_default)

@@ -50,7 +50,14 @@ from optimizer.core.engine.kernels import (
     total_time,
     two_opt_route,
 )
-from optimizer.core.engine.moves import pool_load, pool_store, relocate_routes, replace_route, swap_routes
+from optimizer.core.engine.moves import (
+    pool_load,
+    pool_store,
+    relocate_routes,
+    replace_route,
+    swap_routes,
+    tails_routes,
+)
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import StoppingCriterion
 
@@ -61,6 +68,7 @@ F_BEST, F_BEST_TIME, F_CUR, F_TEMP = 0, 1, 2, 3
 # prm float64 slots
 P_SHAKE_ROUTES, P_RESTORE, P_MAX_SHAKE, P_NOISE, P_T0, P_ALPHA, P_OR_OPT, P_TWO_OPT = 0, 1, 2, 3, 4, 5, 6, 7
 P_REPLACE, P_RELOCATE, P_ELITE, P_GATE, P_NOISE_MAX = 8, 9, 10, 11, 12
+P_SHAKE_FRAC, P_SHAKE_RANDOM, P_SHAKE_TABU = 13, 14, 15
 # P_OR_OPT, P_RELOCATE and P_ELITE are not read by the kernel: those neighbourhoods are switched by
 # arguments that are None when off (see ``ils_iterations``)
 N_PRM = 16
@@ -76,7 +84,8 @@ class ILSParams:
     iterations) chose ``ils+replace+adaptive`` (``noise_max = 2``) on half A and ``ils+replace`` on
     half B, 0.04-0.09 points apart: the defaults follow half A. ``relocate`` and ``elite`` are there
     as options but were not chosen. ``kick_after`` is off here; the classic TOPTW turns it on
-    (``optimizer.toptw.solve.TOPTW_ILS``, round ``split_pr_10s_it``), the tours and itineraries keep it off. The older fields were tuned on pr01-pr10 and Solomon TOPTW
+    (``optimizer.toptw.solve.TOPTW_ILS``, round ``split_pr_10s_it``), the tours and itineraries keep it off;
+    likewise ``shake_frac`` (0.5 in ``TOPTW_ILS``, rounds ``split_trap_pr_1s_it_seed0..2``). The older fields were tuned on pr01-pr10 and Solomon TOPTW
     before issue 15.
 
     Attributes
@@ -120,6 +129,24 @@ class ILSParams:
     elite : int
         Size of the elite pool (``moves.pool_store``); a restart (``restore_every``) starts from a
         member drawn at random instead of the best; 0 restarts from the best (the former rule).
+    tails : bool
+        Inter-route tail exchange (``moves.tails_routes``, 2-opt*: two routes trade their tails when
+        that shortens both together) on the shaken routes after each repair, gated like replace.
+    shake_frac : float
+        Shake size relative to the routes (issue 15, the early basin of pr06/pr10): the shake size
+        ``S`` goes back to 1 once it exceeds ``max(2, shake_frac x`` the mean length of the
+        non-empty routes ``)`` (and ``max_shake_size`` in any case); 0: off (only ``max_shake_size``).
+        On pr06 m = 2 the n / (3 m) = 48 cap let ``S`` reach and pass the routes' ~28 visits, so
+        four iterations in ten emptied both routes (a noisy reconstruction, practically never
+        accepted: 0.1 %); every new best came from ``S`` < 20.
+    shake_random : bool
+        The shake removes ``S`` visits drawn at random positions of the route (protected visits
+        kept) instead of ``S`` consecutive ones from position ``R``.
+    shake_tabu : bool
+        The repair after a shake inserts the customers the shake removed only after every other
+        insertion that fits (their ratio weight times 1/1000), so the repair tries a different set
+        first (issue 15: on pr06 m = 2, 56 % of the repairs after a shake of 1-4 visits gave back the
+        identical set).
     kick_after : int
         Episodes for long runs (issue 15, 10 s): after this many iterations without a new best of
         the current episode, ``run_ils`` ends the episode with a *kick*: it keeps the run's best,
@@ -149,6 +176,10 @@ class ILSParams:
     elite: int = 0
     moves_gate: float = 0.02
     swap: bool = False
+    tails: bool = False
+    shake_frac: float = 0.0
+    shake_random: bool = False
+    shake_tabu: bool = False
     kick_after: int = 0
     kick_frac: float = 0.1
     kick_frac_max: float = 0.4
@@ -162,6 +193,9 @@ class ILSParams:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < v <= 1.0:
                 raise InvalidInput(f"params.{name}", v, "must be a fraction in (0, 1]")
+        if isinstance(self.shake_frac, bool) or not isinstance(self.shake_frac, (int, float)) or not (
+                0.0 <= self.shake_frac <= 1.0):
+            raise InvalidInput("params.shake_frac", self.shake_frac, "must be a fraction in [0, 1]")
         if self.kick_frac_max < self.kick_frac:
             raise InvalidInput("params.kick_frac_max", self.kick_frac_max, f"must be >= kick_frac ({self.kick_frac})")
 
@@ -216,7 +250,7 @@ def kick(P, S, ctrl, frac, noise):
 
 @njit(cache=True, nogil=True)
 def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, diff_best, pool, or_opt, relocate,
-                   swap=None):
+                   swap=None, tails=None):
     """Run up to ``n_iter`` iterations on the working state ``S``.
 
     ``C`` is the current (accepted) solution and ``B`` the best. Each iteration shakes ``S``,
@@ -231,7 +265,8 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, diff_best, p
     The optional neighbourhoods are arguments that are ``None`` when off: ``pool`` the elite pool
     ``(pool_ri, pool_len, pool_val, pool_time, n_pool)`` (see ``moves.pool_store``), ``or_opt`` the
     longest string or-opt moves (int64 > 0), ``relocate`` ``True`` for inter-route relocate, ``swap``
-    ``True`` for the inter-route 1-1 swap. Numba
+    ``True`` for the inter-route 1-1 swap, ``tails`` ``True`` for the inter-route tail exchange (2-opt*,
+    ``moves.tails_routes``). Numba
     prunes the branches of a ``None`` argument before typing them, so a solve compiles only the moves
     its params use (issue 15 item 3: or-opt, relocate and the pool were a quarter of the first run's
     compilation, though off by default). Returns iterations run.
@@ -253,11 +288,17 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, diff_best, p
     do_swap = False
     if swap is not None:
         do_swap = R > 1
+    do_tails = False
+    if tails is not None:
+        do_tails = R > 1
     route_search = two_opt
     if or_opt is not None:
         route_search = True
     gate = prm[P_GATE]
     noise_max = prm[P_NOISE_MAX]
+    shake_frac = prm[P_SHAKE_FRAC]
+    shake_random = prm[P_SHAKE_RANDOM] > 0
+    shake_tabu = prm[P_SHAKE_TABU] > 0
     rm = np.zeros(Lmax, dtype=np.bool_)
     chosen = np.zeros(R, dtype=np.bool_)
     ones = np.ones(n)
@@ -298,9 +339,9 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, diff_best, p
             for q in range(s_size):
                 if q >= L:
                     break
-                p = (st + q) % L
+                p = _rand(ctrl) % L if shake_random else (st + q) % L
                 j = S.ri[0, r, p]
-                if not P.protect[r, j]:
+                if not rm[p] and not P.protect[r, j]:
                     rm[p] = True
                     cnt += 1
                     if not is_freed[j]:
@@ -316,11 +357,23 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, diff_best, p
                 nz = noise + (noise_max - noise) * ((ctrl[C_NOIMP] % period) / period)
             for j in range(n):
                 w[j] = 1.0 + nz * ((_rand(ctrl) % 1000001) / 1000000.0 - 0.5)
+        if shake_tabu:
+            if noise <= 0:
+                for j in range(n):
+                    w[j] = 1.0
+            for c in range(n_freed):
+                w[freed[c]] *= 1e-3
         greedy_fill(P, S, chosen, freed, n_freed, w)
         for c in range(n_freed):
             is_freed[freed[c]] = False
-        if (do_relocate or do_replace or do_swap) and S.rvalue.sum() >= fctrl[F_BEST] * (1.0 - gate) - 1e-9:
+        if (do_relocate or do_replace or do_swap or do_tails) and S.rvalue.sum() >= fctrl[F_BEST] * (1.0 - gate) - 1e-9:
             changed = False
+            if tails is not None:  # noqa: SIM102 - a branch of its own, which Numba prunes when None
+                if do_tails and tails_routes(P, S, chosen) > 0:
+                    changed = True
+                    for r in range(R):
+                        if chosen[r]:
+                            dirty[r] = True
             if swap is not None:  # noqa: SIM102 - a branch of its own, which Numba prunes when None
                 if do_swap and swap_routes(P, S, chosen) > 0:
                     changed = True
@@ -408,7 +461,17 @@ def ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_iter, max_noimp, diff_best, p
                 min_len = S.length[r]
         if min_len > 0:
             ctrl[C_R] = ctrl[C_R] % min_len
-        if ctrl[C_S] > max_shake:
+        cap = max_shake
+        if shake_frac > 0.0:
+            n_vis = 0
+            n_used = 0
+            for r in range(R):
+                if S.length[r] > 0:
+                    n_vis += S.length[r]
+                    n_used += 1
+            if n_used > 0:
+                cap = min(cap, max(2, int(shake_frac * n_vis / n_used + 0.5)))
+        if ctrl[C_S] > cap:
             ctrl[C_S] = 1
         if restore_every > 0 and ctrl[C_NOIMP] > 0 and ctrl[C_NOIMP] % restore_every == 0:
             from_pool = False
@@ -481,6 +544,9 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
     prm[P_REPLACE] = 1.0 if params.replace else 0.0
     prm[P_GATE] = params.moves_gate
     prm[P_NOISE_MAX] = params.noise_max
+    prm[P_SHAKE_FRAC] = params.shake_frac
+    prm[P_SHAKE_RANDOM] = 1.0 if params.shake_random else 0.0
+    prm[P_SHAKE_TABU] = 1.0 if params.shake_tabu else 0.0
     K = max(int(params.elite), 0)
     Lmax = S.rt.shape[2]
     pool = None  # off: None, so that the kernel compiles without it (see ils_iterations)
@@ -490,6 +556,7 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
     or_opt = int(params.or_opt) if params.or_opt > 0 else None
     relocate = True if params.relocate else None
     swap = True if params.swap else None
+    tails = True if params.tails else None
     diff_best = np.zeros(R, dtype=np.bool_)
     fctrl[F_BEST_TIME] = float(total_time(P, S))
     max_iter = stop.max_iterations if stop.max_iterations is not None else np.iinfo(np.int64).max
@@ -527,7 +594,7 @@ def run_ils(P: KernelProblem, S: RouteState, stop: StoppingCriterion, seed: int 
             n_run = max(n_run, 1)
         tc = time.perf_counter()
         ran = ils_iterations(P, S, C, B, ctrl, fctrl, prm, n_run, max_noimp if G is None else -1, diff_best,
-                             pool, or_opt, relocate, swap)
+                             pool, or_opt, relocate, swap, tails)
         dt = time.perf_counter() - tc
         if ran == 0:
             stopped_by = "max_no_improvement"

@@ -1,4 +1,4 @@
-"""Neighbourhoods of the ILS beyond insertion: replace, inter-route relocate, and the elite pool.
+"""Neighbourhoods of the ILS beyond insertion: replace, inter-route relocate, swap, tail exchange, elite pool.
 
 These moves help most where time windows do not pin the routes (the TOP of Chao, Golden & Wasil
 1996, and TOPTW with wide windows), where the insertion/shake ILS of Vansteenwegen et al. (2009)
@@ -13,6 +13,8 @@ frees the right time.
   without lowering the value, which frees time for later insertions ("move" in the same papers).
 * **swap** (two routes): exchange a visit of one route with a visit of another when that shortens
   both together without lowering the value (``swap_routes``; "exchange" in Archetti et al. 2007).
+* **tails** (two routes, 2-opt*): cut two routes and exchange their tails when that shortens both
+  together without lowering the value (``tails_routes``; Potvin & Rousseau 1995).
 * **elite pool**: the ``K`` best distinct solutions found; a restart starts from one of them drawn
   at random instead of always from the best (path-relinking-free variant of the elite restarts of
   Ke, Archetti & Feng 2008, C&IE 54(3):648-665; Souffriau et al. 2010 use a pool for the TOP as
@@ -29,14 +31,19 @@ import numpy as np
 from numba import njit
 
 from optimizer.core.engine.kernels import (
+    ECLOSE,
+    EOPEN,
     INF,
     NODE,
     SLOT,
+    _fmax,
+    _t_between,
     _t_in,
     _t_out,
     best_insertion_among,
     insert_visit,
     insertion_cost,
+    recompute_route,
     remove_positions,
 )
 
@@ -303,6 +310,162 @@ def swap_routes(P, S, chosen):
                     insert_visit(P, S, a, v, p, ka)
                     insert_visit(P, S, b, u, np.int64(q), kb)
             p += 1
+    for r in range(R):
+        if touched[r]:
+            chosen[r] = True
+    return moves
+
+
+@njit(cache=True, nogil=True)
+def _tails_schedule(P, r, nodes, eo, ec, n):
+    """End arrival (minutes) of route ``r`` visiting ``nodes[:n]`` with effective windows ``eo``/``ec``
+    at the earliest starts, or ``INF`` if a window or the route's end is missed."""
+    t = P.day_start[r]
+    prev = np.int64(-1)
+    for p in range(n):
+        j = nodes[p]
+        a = t + _t_in(P, r, prev, j)
+        s = _fmax(eo[p], a)
+        if s > ec[p] + 1e-9:
+            return INF
+        t = s + P.service[j]
+        prev = j
+    end = t + (P.t_to[r, prev] if prev >= 0 else P.t_direct[r])
+    if end > P.day_end[r] + 1e-9:
+        return INF
+    return end
+
+
+@njit(cache=True, nogil=True)
+def _tails_write(P, S, r, nodes, slots, eo, ec, n):
+    """Make route ``r`` visit ``nodes[:n]`` (reserved ``slots``, effective windows ``eo``/``ec``): the
+    visit arrays, ``in_route``, ``rvalue`` and the schedule (capacity units are unchanged: the caller
+    moves visits between routes of the same size)."""
+    L = S.length[r]
+    for p in range(L):
+        S.in_route[r, S.ri[NODE, r, p]] = False
+    val = 0.0
+    for p in range(n):
+        j = nodes[p]
+        S.ri[NODE, r, p] = j
+        S.ri[SLOT, r, p] = slots[p]
+        S.rt[EOPEN, r, p] = eo[p]
+        S.rt[ECLOSE, r, p] = ec[p]
+        S.in_route[r, j] = True
+        val += P.value[r, j]
+    S.length[r] = n
+    S.rvalue[r] = val
+    recompute_route(P, S, r, np.int64(0))
+
+
+@njit(cache=True, nogil=True)
+def tails_routes(P, S, chosen):
+    """Inter-route tail exchange (2-opt*, Potvin & Rousseau 1995, J. Oper. Res. Soc. 46(12):1433-1446;
+    the "2-opt*" of the TOPTW local searches, e.g. Labadie, Mansini, Melechovsky & Wolfler Calvo 2012,
+    EJOR 220(1):15-27): cut a route ``a`` with ``chosen[a]`` after its ``i``-th visit and another route
+    ``b`` after its ``k``-th, and give each the other's tail, ``a[:i] + b[k:]`` and ``b[:k] + a[i:]``,
+    when the value does not drop and the sum of both routes' end arrivals (minutes) drops, so that
+    two long routes trade the tails that fit the other better and later insertions find room.
+
+    A cut pair is tried only if the travel minutes of the two arcs it creates are below those of the
+    two it breaks (O(1)); both new routes are then scheduled exactly (O(L), earliest starts, each visit
+    keeping its effective window, i.e. its reserved entry slot). Routes of different ``size`` (capacity
+    units per visit), tails with a protected visit or with a node the other route already visits are
+    skipped. First improvement per route pair, one pass; each route that changes is marked in
+    ``chosen`` (for the refill). Returns the number of exchanges.
+    """
+    R = S.length.shape[0]
+    Lmax = S.rt.shape[2]
+    na = np.empty(Lmax, dtype=np.int64)
+    sa = np.empty(Lmax, dtype=np.int64)
+    ea = np.empty(Lmax)
+    ca = np.empty(Lmax)
+    nb = np.empty(Lmax, dtype=np.int64)
+    sb = np.empty(Lmax, dtype=np.int64)
+    eb = np.empty(Lmax)
+    cb = np.empty(Lmax)
+    touched = np.zeros(R, dtype=np.bool_)
+    moves = 0
+    ri, rt = S.ri, S.rt
+    for a in range(R):
+        if not chosen[a]:
+            continue
+        for b in range(R):
+            if b == a or P.size[a] != P.size[b]:
+                continue
+            La = S.length[a]
+            Lb = S.length[b]
+            if La + Lb == 0:
+                continue
+            # a tail a[i:] may move to b iff no visit in it is protected or already in b
+            ok_a = La
+            for p in range(La - 1, -1, -1):
+                j = ri[NODE, a, p]
+                if P.protect[a, j] or S.in_route[b, j]:
+                    break
+                ok_a = p
+            ok_b = Lb
+            for p in range(Lb - 1, -1, -1):
+                j = ri[NODE, b, p]
+                if P.protect[b, j] or S.in_route[a, j]:
+                    break
+                ok_b = p
+            old_end = S.end_arr[a] + S.end_arr[b]
+            done = False
+            for i in range(ok_a, La + 1):
+                if done:
+                    break
+                x = np.int64(ri[NODE, a, i - 1]) if i > 0 else np.int64(-1)
+                xn = np.int64(ri[NODE, a, i]) if i < La else np.int64(-1)
+                for k in range(ok_b, Lb + 1):
+                    if (i == La and k == Lb) or (i == 0 and k == 0):
+                        continue
+                    y = np.int64(ri[NODE, b, k - 1]) if k > 0 else np.int64(-1)
+                    yn = np.int64(ri[NODE, b, k]) if k < Lb else np.int64(-1)
+                    old_t = _t_between(P, a, x, xn) + _t_between(P, b, y, yn)
+                    new_t = _t_between(P, a, x, yn) + _t_between(P, b, y, xn)
+                    if new_t >= old_t - 1e-6:
+                        continue
+                    dv = 0.0
+                    for p in range(k, Lb):
+                        j = ri[NODE, b, p]
+                        dv += P.value[a, j] - P.value[b, j]
+                    for p in range(i, La):
+                        j = ri[NODE, a, p]
+                        dv += P.value[b, j] - P.value[a, j]
+                    if dv < -VEPS:
+                        continue
+                    n1 = 0
+                    for p in range(i):
+                        na[n1], sa[n1], ea[n1], ca[n1] = ri[NODE, a, p], ri[SLOT, a, p], rt[EOPEN, a, p], rt[ECLOSE, a, p]
+                        n1 += 1
+                    for p in range(k, Lb):
+                        na[n1], sa[n1], ea[n1], ca[n1] = ri[NODE, b, p], ri[SLOT, b, p], rt[EOPEN, b, p], rt[ECLOSE, b, p]
+                        n1 += 1
+                    if n1 > Lmax:
+                        continue
+                    end_a = _tails_schedule(P, a, na, ea, ca, n1)
+                    if end_a == INF:
+                        continue
+                    n2 = 0
+                    for p in range(k):
+                        nb[n2], sb[n2], eb[n2], cb[n2] = ri[NODE, b, p], ri[SLOT, b, p], rt[EOPEN, b, p], rt[ECLOSE, b, p]
+                        n2 += 1
+                    for p in range(i, La):
+                        nb[n2], sb[n2], eb[n2], cb[n2] = ri[NODE, a, p], ri[SLOT, a, p], rt[EOPEN, a, p], rt[ECLOSE, a, p]
+                        n2 += 1
+                    if n2 > Lmax:
+                        continue
+                    end_b = _tails_schedule(P, b, nb, eb, cb, n2)
+                    if end_b == INF or end_a + end_b >= old_end - 1e-6:
+                        continue
+                    _tails_write(P, S, a, na, sa, ea, ca, n1)
+                    _tails_write(P, S, b, nb, sb, eb, cb, n2)
+                    touched[a] = True
+                    touched[b] = True
+                    moves += 1
+                    done = True
+                    break
     for r in range(R):
         if touched[r]:
             chosen[r] = True
