@@ -9,21 +9,17 @@ import functools
 
 import numpy as np
 import pytest
+from engine_helpers import kernel_routes, kernel_state, verified
 
 from instances.benchmarks import benchmarks_root, instance_path, read_chao_top, read_toptw
 from optimizer.core.engine.ils import ILSParams
 from optimizer.core.engine.kernels import (
-    NODE,
     copy_state,
-    insert_visit,
-    insertion_cost,
-    new_state,
     total_time,
 )
 from optimizer.core.engine.moves import pool_load, pool_store, relocate_routes, replace_route, swap_routes
-from optimizer.core.results import FEASIBLE, SolveStats
 from optimizer.core.stop import MaxIterations, MaxRuntime
-from optimizer.toptw import TOPTWInstance, ToptwParams, compile_toptw, make_solution, solve, verify
+from optimizer.toptw import TOPTWInstance, ToptwParams, solve, verify
 
 MOVES = ILSParams(replace=True, relocate=True, elite=8)
 
@@ -38,47 +34,24 @@ def _line(xs, scores, m, t_max):
                          travel_min=travel, n_routes=m, t_max=t_max)
 
 
-def _state(inst, routes, day_end=None):
-    """Kernel state with ``routes`` (lists of customer indices 0..c-1 in the kernel numbering);
-    ``day_end`` overrides the routes' latest return (float64[m])."""
-    P, daily, cust = compile_toptw(inst)
-    if day_end is not None:
-        P = P._replace(day_end=np.asarray(day_end, dtype=np.float64))
-    S = new_state(P, daily, 1, len(cust) + 1)
-    for r, route in enumerate(routes):
-        for j in route:
-            shift, k = insertion_cost(P, S, r, j, int(S.length[r]))
-            assert shift < np.inf
-            insert_visit(P, S, r, j, int(S.length[r]), k)
-    return P, S, cust
-
-
-def _routes(S, cust):
-    return [[int(cust[S.ri[NODE, r, p]]) for p in range(int(S.length[r]))] for r in range(S.length.shape[0])]
-
-
-def _verified(inst, S, cust):
-    sol = make_solution(inst, _routes(S, cust), SolveStats(status=FEASIBLE))
-    assert verify(inst, sol) == []
-    return sol
 
 
 def test_replace_swaps_a_low_value_visit_for_a_better_one():
     """Depot at 0, A at x=1 (score 1), B at x=-1 (score 5), t_max 2.5: one round trip fits. A route
     holding A is replaced by B (value 1 -> 5); a route already holding B is left alone."""
     inst = _line([1.0, -1.0], [1.0, 5.0], 1, 2.5)
-    P, S, cust = _state(inst, [[0]])
+    P, S, cust = kernel_state(inst, [[0]])
     assert replace_route(P, S, 0, np.ones(2)) == 1
-    assert _routes(S, cust) == [[2]] and S.rvalue[0] == 5.0
+    assert kernel_routes(S, cust) == [[2]] and S.rvalue[0] == 5.0
     assert S.day_left.tolist() == [1, 0]
-    _verified(inst, S, cust)
+    verified(inst, S, cust)
     assert replace_route(P, S, 0, np.ones(2)) == 0
 
 
 def test_replace_restores_the_route_when_nothing_better_fits():
     """B (score 5) at x=-2 needs 4 > t_max = 2.5: taking A out does not help, A is put back unchanged."""
     inst = _line([1.0, -2.0], [1.0, 5.0], 1, 2.5)
-    P, S, _ = _state(inst, [[0]])
+    P, S, _ = kernel_state(inst, [[0]])
     before = copy_state(S)
     assert replace_route(P, S, 0, np.ones(2)) == 0
     for a, b in zip(before, S):
@@ -89,23 +62,23 @@ def test_relocate_moves_a_visit_where_it_costs_less_time():
     """Route 0 = [P at 5] (10 min), route 1 = [Q at -5, R at 5.5] (21 min). R next to P costs 1 extra
     minute in route 0 and saves 11 in route 1, so R moves: total time 31 -> 21, same value."""
     inst = _line([5.0, -5.0, 5.5], [1.0, 1.0, 1.0], 2, 30.0)
-    P, S, cust = _state(inst, [[0], [1, 2]])
+    P, S, cust = kernel_state(inst, [[0], [1, 2]])
     assert total_time(P, S) == pytest.approx(31.0)
     chosen = np.array([False, True])
     assert relocate_routes(P, S, chosen) == 1
     assert chosen.tolist() == [True, True]
-    got = _routes(S, cust)
+    got = kernel_routes(S, cust)
     assert sorted(got[0]) == [1, 3] and got[1] == [2]
     assert total_time(P, S) == pytest.approx(21.0) and S.rvalue.sum() == 3.0
-    _verified(inst, S, cust)
+    verified(inst, S, cust)
 
 
 def test_relocate_keeps_the_route_limit():
     """Same as above with route 0 back by 10.5: it cannot take R (11 min), nothing moves."""
     inst = _line([5.0, -5.0, 5.5], [1.0, 1.0, 1.0], 2, 21.0)
-    P, S, cust = _state(inst, [[0], [1, 2]], day_end=[10.5, 21.0])
+    P, S, cust = kernel_state(inst, [[0], [1, 2]], day_end=[10.5, 21.0])
     assert relocate_routes(P, S, np.array([False, True])) == 0
-    assert _routes(S, cust) == [[1], [2, 3]]
+    assert kernel_routes(S, cust) == [[1], [2, 3]]
 
 
 def test_swap_exchanges_visits_when_both_routes_get_shorter():
@@ -113,13 +86,13 @@ def test_swap_exchanges_visits_when_both_routes_get_shorter():
     (4 min). First improvement in route order: E1 (position 0) and W1 (position 0) change places, which
     gives [W1, W2] and [E1, E2], 4 min each (estimate 9 -> 5 min): total 12 -> 8, same value."""
     inst = _line([2.0, -2.0, -1.0, 1.0], [1.0, 1.0, 1.0, 1.0], 2, 8.0)
-    P, S, cust = _state(inst, [[0, 1], [2, 3]])
+    P, S, cust = kernel_state(inst, [[0, 1], [2, 3]])
     assert total_time(P, S) == pytest.approx(12.0)
     chosen = np.array([True, False])
     assert swap_routes(P, S, chosen) == 1
-    assert _routes(S, cust) == [[3, 2], [1, 4]] and chosen.tolist() == [True, True]
+    assert kernel_routes(S, cust) == [[3, 2], [1, 4]] and chosen.tolist() == [True, True]
     assert total_time(P, S) == pytest.approx(8.0) and S.rvalue.sum() == 4.0
-    _verified(inst, S, cust)
+    verified(inst, S, cust)
     assert swap_routes(P, S, np.array([True, True])) == 0  # nothing left to gain
 
 
@@ -131,20 +104,20 @@ def test_swap_puts_both_visits_back_when_one_does_not_fit():
     inst = TOPTWInstance(name="line", x=inst.x, y=inst.y, service_min=inst.service_min, score=inst.score,
                          open_min=inst.open_min, close_min=np.array([8.0, 8.0, 8.0, 2.5]),
                          travel_min=inst.travel_min, n_routes=2, t_max=8.0)
-    P, S, cust = _state(inst, [[0, 1], [2]])
+    P, S, cust = kernel_state(inst, [[0, 1], [2]])
     before = copy_state(S)
     assert swap_routes(P, S, np.array([True, True])) == 0
     for a, b in zip(before, S, strict=True):
         assert np.array_equal(a, b)
-    _verified(inst, S, cust)
+    verified(inst, S, cust)
 
 
 def test_elite_pool_keeps_distinct_best_and_rebuilds_them_exactly():
     """Two distinct solutions go in, a duplicate does not; loading a member rebuilds its routes, values,
     schedules and capacities (compared with the state it came from)."""
     inst = _line([5.0, -5.0, 5.5], [1.0, 2.0, 4.0], 2, 30.0)
-    P, S1, cust = _state(inst, [[0], [1, 2]])
-    _, S2, _ = _state(inst, [[2], [1]])
+    P, S1, cust = kernel_state(inst, [[0], [1, 2]])
+    _, S2, _ = kernel_state(inst, [[2], [1]])
     K, R, L = 3, 2, S1.rt.shape[2]
     pri = np.full((K, 2, R, L), -1, dtype=np.int32)
     plen = np.zeros((K, R), dtype=np.int32)
@@ -153,12 +126,12 @@ def test_elite_pool_keeps_distinct_best_and_rebuilds_them_exactly():
     assert pool_store(S2, pri, plen, pval, ptime, cnt, S2.rvalue.sum(), total_time(P, S2))
     assert not pool_store(S1, pri, plen, pval, ptime, cnt, S1.rvalue.sum(), total_time(P, S1))
     assert cnt[0] == 2
-    _, T, _ = _state(inst, [[], []])
+    _, T, _ = kernel_state(inst, [[], []])
     pool_load(P, T, pri, plen, 0)
     for a, b in zip(S1, T):
         assert np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
     pool_load(P, T, pri, plen, 1)
-    assert _routes(T, cust) == _routes(S2, cust) and T.day_left.tolist() == S2.day_left.tolist()
+    assert kernel_routes(T, cust) == kernel_routes(S2, cust) and T.day_left.tolist() == S2.day_left.tolist()
 
 
 def test_ils_params_reject_a_negative_pool():

@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from engine_helpers import kernel_routes, kernel_state, verified
 
 from instances.benchmarks import benchmarks_root, instance_path, read_toptw
 from optimizer.core.engine import ils
 from optimizer.core.engine.ils import C_S, ILSParams
 from optimizer.core.engine.kernels import (
-    NODE,
     copy_state,
-    insert_visit,
-    insertion_cost,
-    new_state,
     total_time,
 )
 from optimizer.core.engine.moves import tails_routes
 from optimizer.core.errors import InvalidInput
-from optimizer.core.results import FEASIBLE, SolveStats
 from optimizer.core.stop import MaxIterations
-from optimizer.toptw import TOPTWInstance, ToptwParams, compile_toptw, make_solution, solve, verify
+from optimizer.toptw import TOPTWInstance, ToptwParams, solve, verify
 
 needs_bench = pytest.mark.skipif(not (benchmarks_root() / "toptw").is_dir(), reason="benchmarks not found")
 
@@ -39,27 +35,6 @@ def _line(xs, scores, m, t_max):
                          travel_min=travel, n_routes=m, t_max=t_max)
 
 
-def _state(inst, routes, protect=None):
-    P, daily, cust = compile_toptw(inst)
-    if protect is not None:
-        P = P._replace(protect=np.asarray(protect, dtype=np.bool_))
-    S = new_state(P, daily, 1, len(cust) + 1)
-    for r, route in enumerate(routes):
-        for j in route:
-            shift, k = insertion_cost(P, S, r, j, int(S.length[r]))
-            assert shift < np.inf
-            insert_visit(P, S, r, j, int(S.length[r]), k)
-    return P, S, cust
-
-
-def _routes(S, cust):
-    return [[int(cust[S.ri[NODE, r, p]]) for p in range(int(S.length[r]))] for r in range(S.length.shape[0])]
-
-
-def _verified(inst, S, cust):
-    sol = make_solution(inst, _routes(S, cust), SolveStats(status=FEASIBLE))
-    assert verify(inst, sol) == []
-    return sol
 
 
 # E1 at x=1, W2 at x=-2, W1 at x=-1, E2 at x=2 (kernel nodes 0..3, customers 1..4); t_max 8.
@@ -71,15 +46,15 @@ def test_tails_exchange_the_tails_that_fit_the_other_route():
     after E2 would put all four in route 1 (10 min > 8: rejected by the schedule); cutting both after
     their first visit gives [E1, E2] and [W1, W2], 4 min each: total 12 -> 8, same value."""
     inst = _line(XS, SCORES, 2, 8.0)
-    P, S, cust = _state(inst, [[0, 1], [2, 3]])
+    P, S, cust = kernel_state(inst, [[0, 1], [2, 3]])
     assert total_time(P, S) == pytest.approx(12.0)
     chosen = np.array([True, False])
     assert tails_routes(P, S, chosen) == 1
-    assert _routes(S, cust) == [[1, 4], [3, 2]] and chosen.tolist() == [True, True]
+    assert kernel_routes(S, cust) == [[1, 4], [3, 2]] and chosen.tolist() == [True, True]
     assert total_time(P, S) == pytest.approx(8.0) and S.rvalue.sum() == 10.0
     assert S.rvalue.tolist() == [5.0, 5.0] and S.in_route.sum() == 4
     assert S.in_route[0, 3] and S.in_route[1, 1] and not S.in_route[0, 1]
-    _verified(inst, S, cust)
+    verified(inst, S, cust)
     assert tails_routes(P, S, np.array([True, True])) == 0  # nothing left to gain
 
 
@@ -89,12 +64,12 @@ def test_tails_keep_a_protected_visit_in_its_route():
     inst = _line(XS, SCORES, 2, 8.0)
     protect = np.zeros((2, 4), dtype=np.bool_)
     protect[0, 1] = True
-    P, S, cust = _state(inst, [[0, 1], [2, 3]], protect=protect)
+    P, S, cust = kernel_state(inst, [[0, 1], [2, 3]], protect=protect)
     before = copy_state(S)
     assert tails_routes(P, S, np.array([True, True])) == 0
     for a, b in zip(before, S, strict=True):
         assert np.array_equal(a, b)
-    _verified(inst, S, cust)
+    verified(inst, S, cust)
 
 
 def test_shake_frac_is_validated():
