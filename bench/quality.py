@@ -775,6 +775,39 @@ def targets_lines(summ: Sequence[dict], solvers: Sequence[str], limit: float) ->
     return lines
 
 
+def split_half(instance: str, names_in_set: Sequence[str]) -> str:
+    """``'A'`` or ``'B'``, the half of the split protocol (``bench.split``): files sorted by name
+    alternate within their set, the 1st in A (Cordeau: A = pr01/03/05/07/09)."""
+    order = sorted(set(names_in_set))
+    return "A" if order.index(instance) % 2 == 0 else "B"
+
+
+def halves_lines(rows: Sequence[RunRow], solvers: Sequence[str]) -> list[str]:
+    """Per set with a reference on every case: each solver's mean gap on half A and on half B of the
+    split (so a table shows whether the gap depends on the half settings were chosen on)."""
+    out = []
+    piv = _pivot(rows)
+    for set_name in sorted({k[0] for k in piv}):
+        keys = [k for k in piv if k[0] == set_name]
+        names = [k[1] for k in keys]
+        if len(set(names)) < 2:
+            continue
+        cells = []
+        for s in solvers:
+            by_half: dict[str, list[float]] = {"A": [], "B": []}
+            for k in keys:
+                r = piv[k].get(s)
+                if r is not None and r.gap is not None:
+                    by_half[split_half(k[1], names)].append(r.gap)
+            if by_half["A"] and by_half["B"]:
+                cells.append(f"{s} A {np.mean(by_half['A']):.2f}% ({len(by_half['A'])} cases), "
+                             f"B {np.mean(by_half['B']):.2f}% ({len(by_half['B'])})")
+        if cells:
+            out.append(f"- {set_name}, mean gap by half of the split (A = 1st, 3rd, ... file by name): "
+                       + "; ".join(cells))
+    return out
+
+
 def _threads_note(rows: Sequence[RunRow]) -> str:
     """How many cores each solver used, from the status of our rows (``"K threads; N it"``)."""
     ks = sorted({int(p.split()[0]) for r in rows if r.solver == "ours"
@@ -814,7 +847,7 @@ def render_markdown(rows: Sequence[RunRow], solvers: Sequence[str], limit: float
     ]
     if skipped:
         parts.append("Subset entries not in this copy of the benchmarks (skipped): " + ", ".join(skipped) + ".")
-    tl = targets_lines(summ, solvers, limit) + chao_ref_lines(rows)
+    tl = targets_lines(summ, solvers, limit) + halves_lines(rows, solvers) + chao_ref_lines(rows)
     if tl:
         parts.append("Targets:\n\n" + "\n".join(tl))
     parts.append("### Summary per set\n\n" + summary_table(summ, solvers))

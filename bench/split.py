@@ -56,7 +56,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.quality import Case, references, select_cases
+from bench.quality import Case, references, select_cases, split_half
 from optimizer.core.engine.ils import ILSParams
 
 __all__ = ["VARIANTS", "Row", "choose", "main", "render", "run_cases", "split_of"]
@@ -114,8 +114,7 @@ Chosen on half A in each of seeds 0, 1, 2: ``restarts1000+shakecap50``, now ``TO
 
 def split_of(case: Case, names_in_set: Sequence[str]) -> str:
     """``'A'`` or ``'B'``: the case's file alternates by sorted name within its set (1st -> A)."""
-    order = sorted(set(names_in_set))
-    return "A" if order.index(case.instance) % 2 == 0 else "B"
+    return split_half(case.instance, names_in_set)
 
 
 @dataclass
