@@ -4,7 +4,8 @@
 
 For each case (Cordeau ``pr06`` and ``pr10`` with m = 3 and 4 routes: 288 customers, the cases that
 hold most of the 1 s gap), :func:`optimizer.toptw.solve` runs with ``StoppingCriterion(max_iterations=
-N)`` and seed 0, after a warm-up that compiles or loads the kernels. Reported: iterations per second
+N)``, seed 0 and one search thread (``ToptwParams(threads=1)``; the checkout's TOPTW settings),
+after a warm-up that compiles or loads the kernels. Reported: iterations per second
 of process CPU time (the best of ``--runs`` runs: CPU time, not wall time, because the shared
 machine is loaded; the best run is the one least disturbed), the score after the ``N`` iterations and
 a hash of the routes. The score and hash depend only on the code's choices, not on the machine: a
@@ -36,7 +37,7 @@ import hashlib, json, sys, time
 import numpy as np
 from instances.benchmarks import instance_path, read_toptw
 from optimizer.core.stop import StoppingCriterion
-from optimizer.toptw import TOPTWInstance, solve
+from optimizer.toptw import TOPTWInstance, ToptwParams, solve
 
 n_iter = int(sys.argv[1])
 cases = json.loads(sys.argv[2])
@@ -47,11 +48,13 @@ d = np.sqrt((x[:, None] - x[None, :]) ** 2 + (y[:, None] - y[None, :]) ** 2)
 warm = TOPTWInstance("warmup", x, y, np.ones(n), np.r_[0.0, np.ones(n - 1)], np.zeros(n), np.full(n, 100.0), d, 2,
                      100.0)
 solve(warm, StoppingCriterion(max_iterations=3), seed=0)
+# one search thread (checkouts before ToptwParams.threads had only that)
+one = ToptwParams(threads=1) if "threads" in ToptwParams.__dataclass_fields__ else None
 out = []
 for name, m in cases:
     inst = read_toptw(str(instance_path("cordeau_pr", name)), n_routes=m)
     c0 = time.process_time()
-    sol = solve(inst, StoppingCriterion(max_iterations=n_iter), seed=0)
+    sol = solve(inst, StoppingCriterion(max_iterations=n_iter), seed=0, params=one)
     cpu = time.process_time() - c0
     routes = [[int(j) for j in r] for r in sol.routes]
     out.append({"case": f"{name} m={m}", "cpu_s": cpu, "iterations": sol.stats.iterations,
