@@ -120,10 +120,17 @@ def menu_document(result: DesignResult) -> dict[str, Any]:
 def lhasa_menu(temperature_c: float = 15.0) -> tuple[FlightProduct, ...]:
     """The Lhasa product menu: the design at ``dagze_ga`` and ``damxung`` (15/30/60 min classes).
 
-    Raises ``RuntimeError`` if the verifier rejects it (a bug, never a default menu)."""
+    Raises ``RuntimeError`` if the verifier rejects it (a bug, never a default menu) or if the design
+    ran out of its ``LHASA_MENU_TIME_LIMIT_S`` before proving every cell (then nothing is cached and
+    the next call designs it again: a menu cut short would be missing products that bookings use)."""
     r = design_menu(flight_data(), (15, 30, 60), temperature_c, LHASA_PORTS, None, LHASA_MENU_TIME_LIMIT_S)
     if r.violations:
         raise RuntimeError(f"the Lhasa menu fails the verifier: {r.violations[0]}")
+    cut = [u.item_id for u in r.menu.unserved if u.reason == "time_limit"]
+    cut += [x.product.id for x in r.menu.routes if not x.optimal]
+    if cut:  # never cache a menu the clock cut short (the lru_cache keeps no exception)
+        raise RuntimeError(f"the Lhasa menu design hit its {LHASA_MENU_TIME_LIMIT_S:g} s limit before "
+                           f"finishing {', '.join(cut)} (a heavily loaded machine); retry")
     return r.menu.products
 
 

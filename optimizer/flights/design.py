@@ -145,6 +145,24 @@ def solve_orienteering(t_min: np.ndarray, view_min: np.ndarray, score: np.ndarra
     return [int(c[k]) for k in reversed(order)], float(best[0]), float(best[1]), optimal
 
 
+def ensure_dp_compiled() -> None:
+    """Compile (or load from Numba's cache) the DP kernel on a 1-node instance, before a design's
+    clock starts: loading or compiling takes Numba's process-wide compiler lock, which a background
+    warm-up of another family (``serve``) may hold for seconds; that wait must not eat the
+    design's time limit (the flight kernels, like the tour kernels, are compiled outside the
+    limit). Cheap after the first call."""
+    global _DP_READY
+    if _DP_READY:
+        return
+    dp = np.full((2, 1), np.inf)
+    z = np.zeros(1)
+    _op_dp_block(dp, z, z, np.zeros((1, 1)), z, z, 1.0, 1, 2, np.array([-1.0, np.inf, 0.0, 0.0]))
+    _DP_READY = True
+
+
+_DP_READY = False
+
+
 # ----------------------------------------------------------------------------------------------- products
 def design_route(data: FlightData, vertiport_id: str, aircraft_id: str, class_min: int,
                  temperature_c: float | None = 15.0, deadline: Deadline | None = None,
@@ -216,6 +234,7 @@ def design_menu(problem: DesignProblem, stop: StoppingCriterion, seed: int = 0) 
     deterministic).
     """
     limit = stop.max_runtime_s if stop.max_runtime_s is not None else DEFAULT_TIME_LIMIT_S
+    ensure_dp_compiled()
     deadline = Deadline(limit)
     data, temperature_c = problem.data, problem.temperature_c
     routes: list[DesignedRoute] = []
