@@ -6,7 +6,17 @@ import numpy as np
 
 from optimizer.core.engine.kernels import NODE, insert_visit, insertion_cost, new_state
 from optimizer.core.results import FEASIBLE, SolveStats
-from optimizer.toptw import compile_toptw, make_solution, verify
+from optimizer.toptw import TOPTWInstance, compile_toptw, make_solution, verify
+
+
+def line_instance(xs, scores, m, t_max):
+    """Customers on the x axis at ``xs`` (depot at 0), no service, windows [0, t_max], ``m`` routes."""
+    x = np.array([0.0, *xs])
+    n = len(x)
+    travel = np.abs(x[:, None] - x[None, :])
+    return TOPTWInstance(name="line", x=x, y=np.zeros(n), service_min=np.zeros(n),
+                         score=np.array([0.0, *scores]), open_min=np.zeros(n), close_min=np.full(n, t_max),
+                         travel_min=travel, n_routes=m, t_max=t_max)
 
 
 def kernel_state(inst, routes, **overrides):

@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 import pytest
-from engine_helpers import kernel_routes, kernel_state, verified
+from engine_helpers import kernel_routes, kernel_state, line_instance, verified
 
 from instances.benchmarks import benchmarks_root, instance_path, read_chao_top, read_toptw
 from optimizer.core.engine.ils import ILSParams
@@ -24,22 +24,13 @@ from optimizer.toptw import TOPTWInstance, ToptwParams, solve, verify
 MOVES = ILSParams(replace=True, relocate=True, elite=8)
 
 
-def _line(xs, scores, m, t_max):
-    """Customers on the x axis at ``xs`` (depot at 0), no service, windows [0, t_max]."""
-    x = np.array([0.0, *xs])
-    n = len(x)
-    travel = np.abs(x[:, None] - x[None, :])
-    return TOPTWInstance(name="line", x=x, y=np.zeros(n), service_min=np.zeros(n),
-                         score=np.array([0.0, *scores]), open_min=np.zeros(n), close_min=np.full(n, t_max),
-                         travel_min=travel, n_routes=m, t_max=t_max)
-
 
 
 
 def test_replace_swaps_a_low_value_visit_for_a_better_one():
     """Depot at 0, A at x=1 (score 1), B at x=-1 (score 5), t_max 2.5: one round trip fits. A route
     holding A is replaced by B (value 1 -> 5); a route already holding B is left alone."""
-    inst = _line([1.0, -1.0], [1.0, 5.0], 1, 2.5)
+    inst = line_instance([1.0, -1.0], [1.0, 5.0], 1, 2.5)
     P, S, cust = kernel_state(inst, [[0]])
     assert replace_route(P, S, 0, np.ones(2)) == 1
     assert kernel_routes(S, cust) == [[2]] and S.rvalue[0] == 5.0
@@ -50,7 +41,7 @@ def test_replace_swaps_a_low_value_visit_for_a_better_one():
 
 def test_replace_restores_the_route_when_nothing_better_fits():
     """B (score 5) at x=-2 needs 4 > t_max = 2.5: taking A out does not help, A is put back unchanged."""
-    inst = _line([1.0, -2.0], [1.0, 5.0], 1, 2.5)
+    inst = line_instance([1.0, -2.0], [1.0, 5.0], 1, 2.5)
     P, S, _ = kernel_state(inst, [[0]])
     before = copy_state(S)
     assert replace_route(P, S, 0, np.ones(2)) == 0
@@ -61,7 +52,7 @@ def test_replace_restores_the_route_when_nothing_better_fits():
 def test_relocate_moves_a_visit_where_it_costs_less_time():
     """Route 0 = [P at 5] (10 min), route 1 = [Q at -5, R at 5.5] (21 min). R next to P costs 1 extra
     minute in route 0 and saves 11 in route 1, so R moves: total time 31 -> 21, same value."""
-    inst = _line([5.0, -5.0, 5.5], [1.0, 1.0, 1.0], 2, 30.0)
+    inst = line_instance([5.0, -5.0, 5.5], [1.0, 1.0, 1.0], 2, 30.0)
     P, S, cust = kernel_state(inst, [[0], [1, 2]])
     assert total_time(P, S) == pytest.approx(31.0)
     chosen = np.array([False, True])
@@ -75,7 +66,7 @@ def test_relocate_moves_a_visit_where_it_costs_less_time():
 
 def test_relocate_keeps_the_route_limit():
     """Same as above with route 0 back by 10.5: it cannot take R (11 min), nothing moves."""
-    inst = _line([5.0, -5.0, 5.5], [1.0, 1.0, 1.0], 2, 21.0)
+    inst = line_instance([5.0, -5.0, 5.5], [1.0, 1.0, 1.0], 2, 21.0)
     P, S, cust = kernel_state(inst, [[0], [1, 2]], day_end=[10.5, 21.0])
     assert relocate_routes(P, S, np.array([False, True])) == 0
     assert kernel_routes(S, cust) == [[1], [2, 3]]
@@ -85,7 +76,7 @@ def test_swap_exchanges_visits_when_both_routes_get_shorter():
     """Depot at 0, E1 x=2, W2 x=-2, W1 x=-1, E2 x=1, t_max 8, two routes: [E1, W2] (8 min) and [W1, E2]
     (4 min). First improvement in route order: E1 (position 0) and W1 (position 0) change places, which
     gives [W1, W2] and [E1, E2], 4 min each (estimate 9 -> 5 min): total 12 -> 8, same value."""
-    inst = _line([2.0, -2.0, -1.0, 1.0], [1.0, 1.0, 1.0, 1.0], 2, 8.0)
+    inst = line_instance([2.0, -2.0, -1.0, 1.0], [1.0, 1.0, 1.0, 1.0], 2, 8.0)
     P, S, cust = kernel_state(inst, [[0, 1], [2, 3]])
     assert total_time(P, S) == pytest.approx(12.0)
     chosen = np.array([True, False])
@@ -100,7 +91,7 @@ def test_swap_puts_both_visits_back_when_one_does_not_fit():
     """Routes [E1 x=2, W2 x=-2] and [E2 x=1] with E2's window closing at 2.5: the O(1) estimate says
     swapping W2 and E2 saves time, but E2 after E1 starts at 3 > 2.5, so both visits go back exactly
     (schedules, slots and capacities unchanged) and no swap is counted."""
-    inst = _line([2.0, -2.0, 1.0], [1.0, 1.0, 1.0], 2, 8.0)
+    inst = line_instance([2.0, -2.0, 1.0], [1.0, 1.0, 1.0], 2, 8.0)
     inst = TOPTWInstance(name="line", x=inst.x, y=inst.y, service_min=inst.service_min, score=inst.score,
                          open_min=inst.open_min, close_min=np.array([8.0, 8.0, 8.0, 2.5]),
                          travel_min=inst.travel_min, n_routes=2, t_max=8.0)
@@ -115,7 +106,7 @@ def test_swap_puts_both_visits_back_when_one_does_not_fit():
 def test_elite_pool_keeps_distinct_best_and_rebuilds_them_exactly():
     """Two distinct solutions go in, a duplicate does not; loading a member rebuilds its routes, values,
     schedules and capacities (compared with the state it came from)."""
-    inst = _line([5.0, -5.0, 5.5], [1.0, 2.0, 4.0], 2, 30.0)
+    inst = line_instance([5.0, -5.0, 5.5], [1.0, 2.0, 4.0], 2, 30.0)
     P, S1, cust = kernel_state(inst, [[0], [1, 2]])
     _, S2, _ = kernel_state(inst, [[2], [1]])
     K, R, L = 3, 2, S1.rt.shape[2]

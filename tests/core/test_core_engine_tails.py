@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_helpers import kernel_routes, kernel_state, verified
+from engine_helpers import kernel_routes, kernel_state, line_instance, verified
 
 from instances.benchmarks import benchmarks_root, instance_path, read_toptw
 from optimizer.core.engine import ils
@@ -20,19 +20,10 @@ from optimizer.core.engine.kernels import (
 from optimizer.core.engine.moves import tails_routes
 from optimizer.core.errors import InvalidInput
 from optimizer.core.stop import MaxIterations
-from optimizer.toptw import TOPTWInstance, ToptwParams, solve, verify
+from optimizer.toptw import ToptwParams, solve, verify
 
 needs_bench = pytest.mark.skipif(not (benchmarks_root() / "toptw").is_dir(), reason="benchmarks not found")
 
-
-def _line(xs, scores, m, t_max):
-    """Customers on the x axis at ``xs`` (depot at 0), no service, windows [0, t_max]."""
-    x = np.array([0.0, *xs])
-    n = len(x)
-    travel = np.abs(x[:, None] - x[None, :])
-    return TOPTWInstance(name="line", x=x, y=np.zeros(n), service_min=np.zeros(n),
-                         score=np.array([0.0, *scores]), open_min=np.zeros(n), close_min=np.full(n, t_max),
-                         travel_min=travel, n_routes=m, t_max=t_max)
 
 
 
@@ -45,7 +36,7 @@ def test_tails_exchange_the_tails_that_fit_the_other_route():
     """Routes [E1, W2] and [W1, E2], 6 min each. In cut order: cutting route 0 before E1 and route 1
     after E2 would put all four in route 1 (10 min > 8: rejected by the schedule); cutting both after
     their first visit gives [E1, E2] and [W1, W2], 4 min each: total 12 -> 8, same value."""
-    inst = _line(XS, SCORES, 2, 8.0)
+    inst = line_instance(XS, SCORES, 2, 8.0)
     P, S, cust = kernel_state(inst, [[0, 1], [2, 3]])
     assert total_time(P, S) == pytest.approx(12.0)
     chosen = np.array([True, False])
@@ -61,7 +52,7 @@ def test_tails_exchange_the_tails_that_fit_the_other_route():
 def test_tails_keep_a_protected_visit_in_its_route():
     """As above with W2 protected in route 0: no tail of route 0 may hold W2, and giving route 0 a tail of
     route 1 after W2 exceeds 8 min, so nothing changes (state identical)."""
-    inst = _line(XS, SCORES, 2, 8.0)
+    inst = line_instance(XS, SCORES, 2, 8.0)
     protect = np.zeros((2, 4), dtype=np.bool_)
     protect[0, 1] = True
     P, S, cust = kernel_state(inst, [[0, 1], [2, 3]], protect=protect)
