@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from optimizer.core.engine.ils import ILSParams, SearchResult, run_ils
+from optimizer.core.engine.ils import ILSParams, SearchResult, _better, run_ils
 from optimizer.core.engine.kernels import KernelProblem, RouteState, total_time
 from optimizer.core.stop import StoppingCriterion
 
@@ -74,6 +74,6 @@ def run_portfolio(P: KernelProblem, new_search_state: Callable[[], RouteState], 
     best_v, best_t = float(best.state.rvalue.sum()), float(total_time(P, best.state))
     for other in results[1:]:
         v, t = float(other.state.rvalue.sum()), float(total_time(P, other.state))
-        if v > best_v + 1e-9 or (v > best_v - 1e-9 and t < best_t - 1e-9):
+        if _better(v, t, best_v, best_t):  # the search's own rule for a new best
             best, best_v, best_t = other, v, t
     return best, results
